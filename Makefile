@@ -1,0 +1,109 @@
+# stackd - GitOps controller for Docker Swarm.
+#
+#   make            build build/stackd
+#   make test       install missing packages, build, unit + end-to-end tests
+#   make asan       the same suite under ASan + UBSan (build/asan)
+#   make run        build and run stackd against a reachable or throwaway engine
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BUILD   ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+
+PKGS      := libgit2 yaml-0.1 libcjson libcurl openssl libmicrohttpd
+TEST_PKGS := cmocka
+# Debian packages: build and test dependencies, the engine for the tests.
+DEBS := gcc make pkg-config libgit2-dev libyaml-dev libcjson-dev \
+	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev \
+	docker.io busybox-static openssl iproute2 ca-certificates
+
+COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Werror \
+	-Wstrict-prototypes -Wmissing-prototypes
+SAN    ?=
+
+# Recursive (=) on purpose: pkg-config runs when a recipe needs the flags,
+# after `deps` has had the chance to install the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(TEST_PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS))
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine \
+	$(PKG_CFLAGS) $(CFLAGS) $(SAN) -DSTACKD_COMMIT='"$(COMMIT)"'
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+
+# Library code, in data-flow order; controller/ holds the command line.
+LIB_SRCS  := $(wildcard util/*.c engine/*.c)
+CLI_SRCS  := $(wildcard controller/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+E2E_SRCS  := $(wildcard tests/e2e/test_*.c)
+HELPER_SRCS := $(wildcard tests/unit/helper_*.c)
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+HELPER_OBJS := $(HELPER_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+E2E_BINS  := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
+
+.PHONY: all check test asan run install clean deps
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/stackd
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h engine/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libstackd.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/stackd: $(CLI_OBJS) $(BUILD)/libstackd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(HELPER_OBJS) $(BUILD)/libstackd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread
+
+$(BUILD)/tests/e2e/%: $(BUILD)/tests/e2e/%.o $(BUILD)/libstackd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread
+
+# Build everything and run the whole suite (unit, then end-to-end against
+# throwaway swarm engines the harness starts and stops itself).
+check: all $(UNIT_BINS) $(E2E_BINS)
+	tests/run.sh $(BUILD)
+
+test: deps
+	$(MAKE) check
+
+asan: deps
+	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    check
+
+run: deps
+	$(MAKE) all
+	tests/harness/run.sh $(BUILD)/stackd examples
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/stackd $(DESTDIR)$(BINDIR)/stackd
+	install -m 0644 docs/stackd.8 $(DESTDIR)$(MANDIR)/man8/stackd.8
+
+clean:
+	rm -rf $(BUILD)
+
+# Install only the Debian packages that are missing (needs root).
+deps:
+	@missing=; for p in $(DEBS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
+	        || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "deps: installing:$$missing"; \
+	if [ "$$(id -u)" != 0 ]; then \
+	    echo "deps: need root for apt-get; run: sudo apt-get install$$missing" >&2; exit 1; \
+	fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing

@@ -1,0 +1,234 @@
+/*
+ * config.c - engine endpoints: from the environment, parsed and checked.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+
+#define DEFAULT_HOST "unix:///var/run/docker.sock"
+
+static char *
+path_join(const char *dir, const char *file)
+{
+	size_t n = strlen(dir) + strlen(file) + 2;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", dir, file);
+	return p;
+}
+
+int
+engine_config_from_env(struct engine_config *cfg, struct err *err)
+{
+	const char *host = getenv("DOCKER_HOST");
+	const char *verify = getenv("DOCKER_TLS_VERIFY");
+	const char *certs = getenv("DOCKER_CERT_PATH");
+	const char *home = getenv("HOME");
+	char *defcerts = NULL;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (host == NULL || *host == '\0')
+		host = DEFAULT_HOST;
+	if ((cfg->host = strdup(host)) == NULL)
+		goto nomem;
+	/* Like the docker CLI: any non-empty DOCKER_TLS_VERIFY turns TLS on. */
+	if (verify != NULL && *verify != '\0') {
+		cfg->tls = cfg->tls_verify = true;
+		if (certs == NULL || *certs == '\0') {
+			if (home == NULL)
+				home = "/";
+			if ((defcerts = path_join(home, ".docker")) == NULL)
+				goto nomem;
+			certs = defcerts;
+		}
+		cfg->ca_file = path_join(certs, "ca.pem");
+		cfg->cert_file = path_join(certs, "cert.pem");
+		cfg->key_file = path_join(certs, "key.pem");
+		if (!cfg->ca_file || !cfg->cert_file || !cfg->key_file)
+			goto nomem;
+	}
+	free(defcerts);
+	return 0;
+nomem:
+	free(defcerts);
+	engine_config_release(cfg);
+	return err_set(err, ERR_NOMEM, "out of memory reading DOCKER_HOST");
+}
+
+void
+engine_config_release(struct engine_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->name);
+	free(cfg->host);
+	free(cfg->ca_file);
+	free(cfg->cert_file);
+	free(cfg->key_file);
+	free(cfg->auth_file);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static int
+check_readable(const char *what, const char *path, const char *name,
+    struct err *err)
+{
+	if (path == NULL || access(path, R_OK) == 0)
+		return 0;
+	return err_set(err, ERR_TLS, "engine %s: cannot read TLS %s %s: %s",
+	    name, what, path, strerror(errno));
+}
+
+/* "host:port", "[::1]:port" yes; "host", "[::1]" no. */
+static bool
+has_port(const char *hostport)
+{
+	const char *colon = strrchr(hostport, ':');
+	const char *bracket = strrchr(hostport, ']');
+
+	if (colon == NULL)
+		return false;
+	return bracket == NULL || colon > bracket;
+}
+
+static int
+parse_host(struct engine *e, const char *host, struct err *err)
+{
+	const char *rest;
+	size_t n;
+
+	if (strncmp(host, "unix://", 7) == 0) {
+		rest = host + 7;
+		if (*rest != '/')
+			return err_set(err, ERR_INVALID, "engine %s: unix "
+			    "socket path must be absolute (unix:///path)",
+			    e->name);
+		if ((e->sock_path = strdup(rest)) == NULL ||
+		    (e->base_url = strdup("http://localhost")) == NULL)
+			return err_set(err, ERR_NOMEM, "out of memory");
+		e->tls = false;	/* the docker CLI ignores TLS on sockets too */
+		return 0;
+	}
+	if (strncmp(host, "tcp://", 6) == 0) {
+		rest = host + 6;
+		n = strcspn(rest, "/");
+		if (n == 0 || rest[n] != '\0')
+			return err_set(err, ERR_INVALID, "engine %s: expected "
+			    "tcp://HOST:PORT, got \"%s\"", e->name, host);
+		n = strlen(rest) + 16;
+		if ((e->base_url = malloc(n)) == NULL)
+			return err_set(err, ERR_NOMEM, "out of memory");
+		/* No port: the docker CLI's defaults, 2376 for TLS else 2375. */
+		snprintf(e->base_url, n, "%s://%s%s", e->tls ? "https" : "http",
+		    rest, has_port(rest) ? "" : (e->tls ? ":2376" : ":2375"));
+		return 0;
+	}
+	if (strncmp(host, "ssh://", 6) == 0)
+		return err_set(err, ERR_UNSUPPORTED, "engine %s: ssh:// is not "
+		    "supported; forward the engine socket instead (ssh -nNT "
+		    "-L /run/stackd/docker.sock:/var/run/docker.sock HOST) and "
+		    "use unix:///run/stackd/docker.sock", e->name);
+	if (strncmp(host, "npipe://", 8) == 0)
+		return err_set(err, ERR_UNSUPPORTED, "engine %s: npipe:// "
+		    "(Windows named pipes) is not supported; use tcp:// with "
+		    "TLS", e->name);
+	return err_set(err, ERR_INVALID, "engine %s: unknown engine address "
+	    "\"%s\" (expected unix:///path or tcp://host:port)", e->name, host);
+}
+
+static int
+dup_opt(char **dst, const char *src)
+{
+	if (src == NULL)
+		return 0;
+	return (*dst = strdup(src)) == NULL ? -1 : 0;
+}
+
+int
+engine_open(struct engine **out, const struct engine_config *cfg,
+    struct err *err)
+{
+	struct engine *e;
+	int rc;
+
+	*out = NULL;
+	if (cfg->host == NULL || *cfg->host == '\0')
+		return err_set(err, ERR_INVALID, "engine address is empty");
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	e->tls = cfg->tls;
+	e->tls_verify = cfg->tls_verify;
+	e->connect_timeout_ms = cfg->connect_timeout_ms > 0 ?
+	    cfg->connect_timeout_ms : ENGINE_CONNECT_TIMEOUT_MS;
+	e->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms :
+	    ENGINE_TIMEOUT_MS;
+	if (dup_opt(&e->name, cfg->name ? cfg->name : cfg->host) < 0 ||
+	    dup_opt(&e->host, cfg->host) < 0 ||
+	    dup_opt(&e->ca_file, cfg->ca_file) < 0 ||
+	    dup_opt(&e->cert_file, cfg->cert_file) < 0 ||
+	    dup_opt(&e->key_file, cfg->key_file) < 0) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = parse_host(e, cfg->host, err)) < 0)
+		goto fail;
+	if (e->tls && ((rc = check_readable("CA file", e->ca_file, e->name,
+	    err)) < 0 ||
+	    (rc = check_readable("certificate", e->cert_file, e->name,
+	    err)) < 0 ||
+	    (rc = check_readable("key", e->key_file, e->name, err)) < 0))
+		goto fail;
+	if (e->tls && (e->cert_file == NULL) != (e->key_file == NULL)) {
+		rc = err_set(err, ERR_TLS, "engine %s: a client certificate "
+		    "needs its key and a key its certificate", e->name);
+		goto fail;
+	}
+	if ((rc = engine_auth_load(&e->auth, cfg->auth_file, err)) < 0) {
+		err_prefix(err, "engine %s", e->name);
+		goto fail;
+	}
+	if ((e->curl = curl_easy_init()) == NULL) {
+		rc = err_set(err, ERR_NOMEM, "out of memory (curl handle)");
+		goto fail;
+	}
+	*out = e;
+	return 0;
+fail:
+	engine_free(e);
+	return rc;
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	if (e->curl != NULL)
+		curl_easy_cleanup(e->curl);
+	engine_auth_free(e->auth);
+	free(e->name);
+	free(e->host);
+	free(e->sock_path);
+	free(e->base_url);
+	free(e->ca_file);
+	free(e->cert_file);
+	free(e->key_file);
+	free(e);
+}
+
+const char *
+engine_name(const struct engine *e)
+{
+	return e->name;
+}
+
+const char *
+engine_api_version(const struct engine *e)
+{
+	return e->api_version;
+}

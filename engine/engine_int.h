@@ -1,0 +1,80 @@
+/*
+ * engine_int.h - what the engine/ files share and nobody else sees.
+ */
+#ifndef STACKD_ENGINE_INT_H
+#define STACKD_ENGINE_INT_H
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "engine.h"
+
+/* Engine replies larger than this are refused (a full service list of a
+ * large cluster stays far below it). */
+#define ENGINE_REPLY_MAX (64u * 1024 * 1024)
+
+struct engine {
+	char *name;
+	char *host;
+	char *sock_path;	/* unix:// only */
+	char *base_url;		/* http://localhost, http(s)://host:port */
+	bool tls;
+	bool tls_verify;
+	char *ca_file;
+	char *cert_file;
+	char *key_file;
+	long connect_timeout_ms;
+	long timeout_ms;
+	CURL *curl;		/* request handle; reused for keep-alive */
+	char api_version[16];	/* "" until negotiated */
+	struct engine_auth *auth;
+};
+
+struct engine_req {
+	const char *method;	/* GET, HEAD, POST, DELETE */
+	const char *path;	/* "/services"; versioned unless raw */
+	const char *query;	/* escaped "a=b&c=d", or NULL */
+	bool raw;		/* no /vX.Y prefix (only /_ping) */
+	const char *body;	/* JSON, or NULL */
+	const char *registry_auth;	/* X-Registry-Auth value, or NULL */
+	/* Streaming: called with each chunk instead of buffering it;
+	 * returning non-zero ends the transfer without an error. */
+	int (*chunk_fn)(const char *p, size_t n, void *payload);
+	void *chunk_payload;
+	const volatile int *stop;	/* streaming only: polled */
+};
+
+struct engine_resp {
+	long status;
+	struct buf body;
+	char api_version[16];	/* "Api-Version" header */
+	char swarm[32];		/* "Swarm" header */
+	char server[128];	/* "Server" header */
+};
+
+void engine_resp_init(struct engine_resp *r);
+/* The engine's {"message": "..."} or, failing that, the start of the reply. */
+void engine_resp_message(const struct engine_resp *r, char *out, size_t outlen);
+void engine_resp_release(struct engine_resp *r);
+
+/*
+ * One HTTP exchange on handle h (e->curl, or a private one for streams).
+ * Returns 0 when the engine answered, whatever the status, and a negative
+ * code for transport failures (unreachable, TLS, timeout).
+ */
+int engine_http_do(struct engine *e, CURL *h, const struct engine_req *req,
+    struct engine_resp *resp, struct err *err);
+
+/* Negotiate if needed, send req, turn HTTP errors into ERR_* with the
+ * engine's message, and parse a JSON reply into *json (may be NULL). */
+int engine_call(struct engine *e, const struct engine_req *req, cJSON **json,
+    struct err *err);
+
+/* Make sure the API version is known (one /_ping at most). */
+int engine_negotiate(struct engine *e, struct err *err);
+
+/* "METHOD /vX.Y/path" for messages. */
+void engine_req_describe(const struct engine *e, const struct engine_req *req,
+    char *out, size_t outlen);
+
+#endif

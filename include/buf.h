@@ -1,0 +1,32 @@
+/*
+ * buf.h - a growable byte buffer with a hard upper bound.
+ *
+ * Every buffer that holds peer-controlled data (engine replies, files from a
+ * source) is bounded so that a hostile or broken peer costs an error, not
+ * the process's memory.  The data is always NUL-terminated for convenience.
+ */
+#ifndef STACKD_BUF_H
+#define STACKD_BUF_H
+
+#include <stddef.h>
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;	/* buf_append fails once len would exceed this */
+};
+
+void buf_init(struct buf *b, size_t max);
+/* 0, or ERR_NOMEM when the bound or the allocator says no. */
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_appendf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Drop the first n bytes (used by line readers). */
+void buf_consume(struct buf *b, size_t n);
+void buf_reset(struct buf *b);
+/* Hand the data to the caller (who frees it) and reset the buffer. */
+char *buf_steal(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif

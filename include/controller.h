@@ -1,0 +1,26 @@
+/*
+ * controller.h - the stackd command line: one binary, subcommands.
+ *
+ * Each command takes the arguments after its name (argv[0] is the command)
+ * and returns the process exit status.
+ */
+#ifndef STACKD_CONTROLLER_H
+#define STACKD_CONTROLLER_H
+
+#include <stdio.h>
+
+struct engine_config;
+
+int controller_cmd_version(int argc, char **argv);
+int controller_cmd_ping(int argc, char **argv);
+
+/*
+ * Engine options shared by every command that talks to an engine, named as
+ * the docker CLI names them: -H/--host, --tlsverify, --tlscacert, --tlscert,
+ * --tlskey, plus --registry-auth FILE and --timeout SECONDS.  Starts from
+ * the environment (DOCKER_HOST, ...).  Returns 0, or 1 after printing why.
+ */
+int controller_engine_options(struct engine_config *cfg, int argc,
+    char **argv, int *optind_out, const char *usage);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * engine.h - Docker Engine API client (unix socket, TCP, TCP+TLS).
+ *
+ * One struct engine talks to one engine.  It is not thread-safe: each worker
+ * owns its engine.  engine_events_watch() uses a connection of its own and may
+ * run in another thread once the version has been negotiated (engine_ping).
+ *
+ * Every call returns 0 or a negative ERR_* code and fills struct err with the
+ * method, path, HTTP status and the engine's own message.  Registry
+ * credentials never appear in an error, a log line or a debug dump.
+ */
+#ifndef STACKD_ENGINE_H
+#define STACKD_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+
+/* The API range stackd speaks: Docker 20.10 (1.41) up to 29.x (1.52). */
+#define ENGINE_API_MIN "1.41"
+#define ENGINE_API_MAX "1.52"
+
+#define ENGINE_CONNECT_TIMEOUT_MS 5000L
+#define ENGINE_TIMEOUT_MS 60000L
+
+/* Where and how to reach an engine.  All strings are owned by the config. */
+struct engine_config {
+	char *name;		/* for messages; defaults to the host */
+	char *host;		/* unix:///path, tcp://host:port */
+	bool tls;		/* speak TLS (tcp:// only) */
+	bool tls_verify;	/* verify the engine's certificate and name */
+	char *ca_file;		/* PEM files; NULL = system CA store / none */
+	char *cert_file;
+	char *key_file;
+	char *auth_file;	/* docker config.json with "auths"; NULL = default */
+	long connect_timeout_ms;	/* 0 = ENGINE_CONNECT_TIMEOUT_MS */
+	long timeout_ms;		/* 0 = ENGINE_TIMEOUT_MS */
+};
+
+/*
+ * Fill cfg from DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH the way
+ * the docker CLI reads them (unset host: unix:///var/run/docker.sock;
+ * DOCKER_TLS_VERIFY non-empty: TLS with verification and the client
+ * certificate in DOCKER_CERT_PATH, default ~/.docker).  Free with
+ * engine_config_release().
+ */
+int engine_config_from_env(struct engine_config *cfg, struct err *err);
+void engine_config_release(struct engine_config *cfg);
+
+struct engine;
+
+/* Parse and check the configuration; no traffic yet.  Caller frees *out. */
+int engine_open(struct engine **out, const struct engine_config *cfg,
+    struct err *err);
+void engine_free(struct engine *e);
+
+/* Display name, as given in the config or the host. Borrowed. */
+const char *engine_name(const struct engine *e);
+
+struct engine_ping {
+	char api_version[16];	/* negotiated: min(ours, the engine's) */
+	char engine_api[16];	/* what the engine offered */
+	char swarm[32];		/* "Swarm" header (API >= 1.42), or "" */
+	char server[128];	/* "Server" header, or "" */
+};
+
+/*
+ * Unversioned HEAD /_ping (GET if HEAD is refused) and API negotiation.
+ * Every other call negotiates on first use; calling this first lets the
+ * caller report the result.  out may be NULL.
+ */
+int engine_ping(struct engine *e, struct engine_ping *out, struct err *err);
+
+/* The negotiated version ("1.41"), or "" before the first exchange. */
+const char *engine_api_version(const struct engine *e);
+
+/* Version helpers, exposed for tests: compare "1.41" < "1.52" numerically. */
+int engine_version_cmp(const char *a, const char *b);
+/* min(ENGINE_API_MAX, offered); ERR_UNSUPPORTED if offered < ENGINE_API_MIN. */
+int engine_version_negotiate(char *out, size_t outlen, const char *offered,
+    struct err *err);
+
+struct engine_info {
+	char *name;		/* node hostname */
+	char *server_version;	/* "20.10.24+dfsg1" */
+	char *node_id;
+	char *swarm_state;	/* "active", "inactive", "pending", ... */
+	bool manager;		/* Swarm.ControlAvailable */
+};
+
+int engine_info_get(struct engine *e, struct engine_info *out, struct err *err);
+void engine_info_release(struct engine_info *info);
+
+enum engine_kind {
+	ENGINE_SERVICE,
+	ENGINE_NETWORK,
+	ENGINE_SECRET,
+	ENGINE_CONFIG,
+	ENGINE_TASK,		/* list and inspect only */
+};
+
+const char *engine_kind_name(enum engine_kind kind);
+
+/*
+ * Add key=value to a filters object ({"label": {"k=v": true}}), creating it
+ * when *filters is NULL.  Caller frees with cJSON_Delete.
+ */
+int engine_filter_add(cJSON **filters, const char *key, const char *value);
+
+/* GET /<kind>s?filters=..  (services with ?status=true).  *out is an array. */
+int engine_object_list(struct engine *e, enum engine_kind kind,
+    const cJSON *filters, cJSON **out, struct err *err);
+
+/* GET /<kind>s/{id-or-name}.  ERR_NOTFOUND when it does not exist. */
+int engine_object_inspect(struct engine *e, enum engine_kind kind,
+    const char *id, cJSON **out, struct err *err);
+
+/*
+ * POST /<kind>s/create.  *id_out (may be NULL) receives the new ID.
+ * Service creates carry X-Registry-Auth when the auth file has credentials
+ * for the image's registry.
+ */
+int engine_object_create(struct engine *e, enum engine_kind kind,
+    const cJSON *spec, char **id_out, struct err *err);
+
+/*
+ * POST /<kind>s/{id}/update?version=N.  A stale version gives ERR_OUTOFSEQ:
+ * re-read and retry.  Networks cannot be updated (ERR_UNSUPPORTED).
+ */
+int engine_object_update(struct engine *e, enum engine_kind kind,
+    const char *id, uint64_t version, const cJSON *spec, struct err *err);
+
+/* DELETE /<kind>s/{id}.  ERR_NOTFOUND when already gone. */
+int engine_object_remove(struct engine *e, enum engine_kind kind,
+    const char *id, struct err *err);
+
+/*
+ * Stream GET /events (since, until now and onwards).  fn is called once per
+ * event; a non-zero return ends the watch with 0.  *stop (may be NULL) is
+ * polled about once a second so another thread can end the watch.  Returns
+ * an error when the stream cannot be opened or drops.
+ */
+typedef int (*engine_event_fn)(const cJSON *event, void *payload);
+int engine_events_watch(struct engine *e, const char *since,
+    const cJSON *filters, engine_event_fn fn, void *payload,
+    const volatile int *stop, struct err *err);
+
+/*
+ * Registry credentials, from a docker config.json ("auths").  NULL path:
+ * $DOCKER_CONFIG/config.json, else ~/.docker/config.json; a missing file
+ * is no credentials, not an error.
+ */
+struct engine_auth;
+int engine_auth_load(struct engine_auth **out, const char *path,
+    struct err *err);
+void engine_auth_free(struct engine_auth *a);
+
+/* The registry host an image reference pulls from ("docker.io" default). */
+int engine_image_registry(char *out, size_t outlen, const char *image);
+
+/*
+ * The X-Registry-Auth value for image: base64url (padded) of the JSON
+ * {"username","password","serveraddress"} or {"identitytoken",...}.
+ * *out is NULL when no credentials match.  Caller frees *out.
+ */
+int engine_auth_header(char **out, const struct engine_auth *a,
+    const char *image, struct err *err);
+
+#endif

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Throwaway swarm engines for stackd's end-to-end tests.
+#
+#   swarm.sh start DIR [N]   start N (1 or 2) engines under the new directory DIR and
+#                            print the endpoints as shell assignments (also in DIR/env)
+#   swarm.sh stop DIR        stop what `start DIR` started, unmount, remove DIR
+#
+# Engine 1 listens on unix://DIR/e1/sock. Engine 2 listens on tcp://127.0.0.2:2376 with
+# TLS client certificates made here by openssl (DIR/certs). Both are single-node swarm
+# managers holding the offline image local/busybox:1. Only the pids written by this
+# script are ever signalled.
+set -euo pipefail
+
+IMAGE=local/busybox:1
+E2_ADDR=127.0.0.2
+E2_PORT=2376
+
+log() { printf 'swarm.sh: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+wait_for() { # seconds, command...
+	local n=$(( $1 * 10 )); shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1)); [ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+make_certs() {
+	local c=$1/certs
+	mkdir -p "$c"
+	(
+	cd "$c"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=stackd-test-ca \
+		-keyout ca-key.pem -out ca.pem 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=engine2 -keyout server-key.pem \
+		-out server.csr 2>/dev/null
+	printf 'subjectAltName=IP:%s,DNS:localhost\nextendedKeyUsage=serverAuth\n' "$E2_ADDR" >server.ext
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+		-extfile server.ext -out server.pem 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=stackd-client -keyout key.pem \
+		-out client.csr 2>/dev/null
+	printf 'extendedKeyUsage=clientAuth\n' >client.ext
+	openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+		-extfile client.ext -out cert.pem 2>/dev/null
+	# A second, unrelated CA: the "wrong CA" tests need one the engine never trusted.
+	mkdir -p other
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca \
+		-keyout other/ca-key.pem -out other/ca.pem 2>/dev/null
+	chmod 0600 ./*key.pem other/ca-key.pem
+	)
+}
+
+make_image_rootfs() {
+	local r=$1/rootfs busybox
+	busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
+	mkdir -p "$r/bin"
+	cp "$busybox" "$r/bin/busybox"
+	for l in sh sleep true cat ls; do ln -sf busybox "$r/bin/$l"; done
+}
+
+start_engine() { # dir n listen-args...
+	local d=$1 n=$2; shift 2
+	mkdir -p "$d/data" "$d/x"
+	dockerd --data-root "$d/data" --exec-root "$d/x" --pidfile "$d/pid" \
+		--bridge=none --iptables=false --ip6tables=false "$@" >"$d/log" 2>&1 &
+	echo $! >"$d/launcher.pid"
+	log "engine $n: dockerd pid $! ($d/log)"
+}
+
+start() {
+	local dir=$1 count=${2:-2}
+	[ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ] && die "$dir exists and is not empty; refusing to reuse it"
+	mkdir -p "$dir"
+	command -v dockerd >/dev/null || die "dockerd not found (apt-get install docker.io)"
+	make_image_rootfs "$dir"
+
+	local e1=$dir/e1
+	start_engine "$e1" 1 -H "unix://$e1/sock"
+	local h1=unix://$e1/sock
+	local h2= certs=
+	if [ "$count" -ge 2 ]; then
+		make_certs "$dir"
+		certs=$dir/certs
+		local e2=$dir/e2
+		start_engine "$e2" 2 -H "tcp://$E2_ADDR:$E2_PORT" --tlsverify \
+			--tlscacert "$certs/ca.pem" --tlscert "$certs/server.pem" --tlskey "$certs/server-key.pem"
+		h2=tcp://$E2_ADDR:$E2_PORT
+	fi
+
+	init_engine 1 "$h1" "" 127.0.0.1 ""
+	[ -z "$h2" ] || init_engine 2 "$h2" "$certs" "$E2_ADDR:2378" "--listen-addr $E2_ADDR:2378 --data-path-port 4790"
+
+	{
+		printf 'STACKD_TEST_DIR=%q\n' "$dir"
+		printf 'STACKD_TEST_ENGINE1=%q\n' "$h1"
+		printf 'STACKD_TEST_ENGINE2=%q\n' "$h2"
+		printf 'STACKD_TEST_CERTS=%q\n' "$certs"
+		printf 'STACKD_TEST_IMAGE=%q\n' "$IMAGE"
+	} | tee "$dir/env"
+}
+
+docker_at() { # host certs args...
+	local h=$1 c=$2; shift 2
+	if [ -n "$c" ]; then
+		DOCKER_HOST=$h DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$c docker "$@"
+	else
+		DOCKER_HOST=$h DOCKER_TLS_VERIFY= docker "$@"
+	fi
+}
+
+init_engine() { # n host certs advertise extra-args
+	local n=$1 h=$2 c=$3 adv=$4 extra=$5
+	wait_for 60 docker_at "$h" "$c" version || die "engine $n did not come up; see its log"
+	# shellcheck disable=SC2086
+	docker_at "$h" "$c" swarm init --advertise-addr "$adv" $extra >/dev/null \
+		|| die "engine $n: swarm init failed"
+	tar -C "$STACKD_ROOTFS" -c . | docker_at "$h" "$c" import \
+		-c 'CMD ["/bin/sleep","86400"]' - "$IMAGE" >/dev/null || die "engine $n: image import failed"
+	log "engine $n: swarm manager at $h"
+}
+
+stop_engine() { # dir
+	local d=$1 pid=
+	[ -f "$d/pid" ] && pid=$(cat "$d/pid")
+	[ -n "$pid" ] || { [ -f "$d/launcher.pid" ] && pid=$(cat "$d/launcher.pid"); }
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		# dockerd may take a while to stop running tasks; then insist.
+		wait_for 40 bash -c "! kill -0 $pid" || { kill -KILL "$pid" 2>/dev/null || true; wait_for 10 bash -c "! kill -0 $pid" || true; }
+	fi
+}
+
+stop() {
+	local dir=$1
+	[ -d "$dir" ] || return 0
+	local e
+	for e in "$dir"/e1 "$dir"/e2; do [ -d "$e" ] && stop_engine "$e"; done
+	# Unmount whatever the engines left behind (netns, overlay, shm), deepest first.
+	local m
+	while read -r m; do umount -l "$m" 2>/dev/null || true; done < <(
+		awk -v d="$dir" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r)
+	rm -rf "$dir"
+}
+
+case "${1:-}" in
+start)
+	[ $# -ge 2 ] || die "usage: swarm.sh start DIR [N]"
+	STACKD_ROOTFS=$2/rootfs
+	start "$2" "${3:-2}" ;;
+stop)
+	[ $# -ge 2 ] || die "usage: swarm.sh stop DIR"
+	stop "$2" ;;
+*)
+	die "usage: swarm.sh start DIR [N] | stop DIR" ;;
+esac
