@@ -31,7 +31,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(TEST_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS))
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine \
-	$(PKG_CFLAGS) $(CFLAGS) $(SAN) -DSTACKD_COMMIT='"$(COMMIT)"'
+	$(PKG_CFLAGS) $(CFLAGS) $(SAN) -DSTACKD_COMMIT='"$(COMMIT)"' -DSRCDIR='"$(CURDIR)"'
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # Library code, in data-flow order; controller/ holds the command line.
@@ -54,20 +54,25 @@ all: $(BUILD)/stackd
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h engine/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libstackd.a: $(LIB_OBJS)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BUILD)/stackd: $(CLI_OBJS) $(BUILD)/libstackd.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(HELPER_OBJS) $(BUILD)/libstackd.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread
 
 $(BUILD)/tests/e2e/%: $(BUILD)/tests/e2e/%.o $(BUILD)/libstackd.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread
 
 # Build everything and run the whole suite (unit, then end-to-end against
 # throwaway swarm engines the harness starts and stops itself).

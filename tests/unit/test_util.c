@@ -1,0 +1,104 @@
+/* Unit tests: util/ (error record, bounded buffer). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "err.h"
+
+static void
+test_err_set_returns_code(void **state)
+{
+	struct err e;
+
+	(void)state;
+	assert_int_equal(err_set(&e, ERR_TIMEOUT, "x %d", 42), ERR_TIMEOUT);
+	assert_int_equal(e.code, ERR_TIMEOUT);
+	assert_string_equal(e.msg, "x 42");
+	assert_int_equal(err_set(NULL, ERR_NOMEM, "ignored"), ERR_NOMEM);
+}
+
+static void
+test_err_prefix_keeps_prefix_whole(void **state)
+{
+	struct err e;
+	char big[2000];
+
+	(void)state;
+	err_set(&e, ERR_FAIL, "boom");
+	err_prefix(&e, "engine %s", "prod");
+	assert_string_equal(e.msg, "engine prod: boom");
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	err_set(&e, ERR_FAIL, "%s", big);
+	err_prefix(&e, "stack web");
+	assert_int_equal(strlen(e.msg), ERR_MSG_MAX - 1);
+	assert_memory_equal(e.msg, "stack web: aaa", 14);
+}
+
+static void
+test_err_code_names(void **state)
+{
+	(void)state;
+	assert_string_equal(err_code_name(ERR_OUTOFSEQ), "out-of-sequence");
+	assert_string_equal(err_code_name(ERR_TLS), "tls");
+	assert_string_equal(err_code_name(-999), "error");
+}
+
+static void
+test_buf_bounded(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_append(&b, "12345678", 8), 0);
+	assert_int_equal(buf_append(&b, "9", 1), ERR_NOMEM);
+	assert_int_equal(b.len, 8);
+	assert_string_equal(b.data, "12345678");
+	buf_free(&b);
+	buf_free(NULL);
+}
+
+static void
+test_buf_appendf_consume_steal(void **state)
+{
+	struct buf b;
+	char *s;
+
+	(void)state;
+	buf_init(&b, 1024);
+	assert_int_equal(buf_appendf(&b, "%s=%d\n", "a", 1), 0);
+	assert_int_equal(buf_appendf(&b, "b=%d\n", 2), 0);
+	assert_string_equal(b.data, "a=1\nb=2\n");
+	buf_consume(&b, 4);
+	assert_string_equal(b.data, "b=2\n");
+	buf_consume(&b, 100);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(buf_appendf(&b, "%d", 7), 0);
+	s = buf_steal(&b);
+	assert_string_equal(s, "7");
+	assert_null(b.data);
+	free(s);
+	s = buf_steal(&b);	/* an empty buffer still gives a string */
+	assert_string_equal(s, "");
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_err_set_returns_code),
+		cmocka_unit_test(test_err_prefix_keeps_prefix_whole),
+		cmocka_unit_test(test_err_code_names),
+		cmocka_unit_test(test_buf_bounded),
+		cmocka_unit_test(test_buf_appendf_consume_steal),
+	};
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
