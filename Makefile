@@ -49,6 +49,7 @@ E2E_BINS  := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 
 .PHONY: all check test asan run install clean deps
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BUILD)/stackd
 

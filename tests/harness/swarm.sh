@@ -88,7 +88,7 @@ start() {
 		h2=tcp://$E2_ADDR:$E2_PORT
 	fi
 
-	init_engine 1 "$h1" "" 127.0.0.1 ""
+	init_engine 1 "$h1" "" 127.0.0.1 "--listen-addr 127.0.0.1:2377"
 	[ -z "$h2" ] || init_engine 2 "$h2" "$certs" "$E2_ADDR:2378" "--listen-addr $E2_ADDR:2378 --data-path-port 4790"
 
 	{

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# End-to-end tests of the stackd command line against the harness engines.
+# Prints TAP ("ok N - name" / "not ok N - name"); run by tests/run.sh.
+set -uo pipefail
+stackd=$1
+n=0
+out=
+rc=0
+
+run() { out=$("$stackd" "$@" 2>&1); rc=$?; }
+check() { # name condition...
+	local name=$1; shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name"
+		printf '# exit %s, output:\n' "$rc"
+		printf '%s\n' "$out" | sed 's/^/#   /'
+	fi
+}
+has() { grep -qF -- "$1" <<<"$out"; }
+c=$STACKD_TEST_CERTS
+tls=(--tlscacert "$c/ca.pem" --tlscert "$c/cert.pem" --tlskey "$c/key.pem")
+
+run version
+check "version prints stackd and library versions" \
+	eval '[ $rc = 0 ] && has "stackd 0.1.0" && has "libgit2 " && has "libyaml " && has "cJSON " && has "libcurl " && has "OpenSSL " && has "libmicrohttpd "'
+
+run ping -H "$STACKD_TEST_ENGINE1"
+check "ping engine 1 over its unix socket" \
+	eval '[ $rc = 0 ] && has "API version  1.41" && has "swarm        active, manager"'
+
+run ping -H "$STACKD_TEST_ENGINE2" "${tls[@]}"
+check "ping engine 2 over TLS with client certificates" \
+	eval '[ $rc = 0 ] && has "engine tcp://127.0.0.2:2376" && has "active, manager"'
+
+out=$(DOCKER_HOST=$STACKD_TEST_ENGINE2 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$c "$stackd" ping 2>&1); rc=$?
+check "ping honours DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH" \
+	eval '[ $rc = 0 ] && has "engine tcp://127.0.0.2:2376"'
+
+run ping -H "$STACKD_TEST_ENGINE2" --tlscacert "$c/other/ca.pem" --tlscert "$c/cert.pem" --tlskey "$c/key.pem"
+check "ping with the wrong CA fails clearly" \
+	eval '[ $rc = 1 ] && has "certificate was not accepted"'
+
+run ping -H ssh://admin@node1
+check "ssh:// is refused as not supported" eval '[ $rc = 1 ] && has "ssh:// is not supported"'
+
+run ping -H tcp://127.0.0.3:2376 --timeout 2
+check "a closed port is reported as unreachable" eval '[ $rc = 1 ] && has "cannot connect"'
+
+run frobnicate
+check "an unknown command fails with usage" eval '[ $rc = 1 ] && has "unknown command" && has "usage: stackd"'
+
+run ping --help
+check "ping --help documents the engine options" eval '[ $rc = 0 ] && has "--tlscacert"'
+
+echo "1..$n"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Run stackd's whole test suite: unit tests, then end-to-end tests against
+# throwaway swarm engines started (and always stopped) by the harness.
+#
+#   tests/run.sh BUILD_DIR
+#
+# Ends with one line "N passed, N failed" and exits non-zero on any failure.
+# Nothing is skipped: an engine that cannot start fails the run.
+set -uo pipefail
+
+build=${1:?usage: tests/run.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+passed=0
+failed=0
+harness_dir=
+
+count() { # name, then the command; its TAP output is counted
+	local name=$1 out rc p f
+	shift
+	echo "== $name"
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	p=$(grep -cE '^ok ' <<<"$out")
+	f=$(grep -cE '^not ok ' <<<"$out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# A crash or an abort before any verdict still counts.
+		echo "not ok - $name exited with status $rc"
+		f=1
+	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name ran no test"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+cleanup() {
+	if [ -n "$harness_dir" ]; then
+		"$here/harness/swarm.sh" stop "$harness_dir" || true
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for t in "$build"/tests/unit/test_*; do
+	[ -x "$t" ] && count "unit: $(basename "$t")" "$t"
+done
+
+harness_dir=$(mktemp -d /tmp/stackd-e2e.XXXXXX)
+echo "== starting swarm engines in $harness_dir"
+if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harness_dir.log"; then
+	set -a
+	# shellcheck disable=SC1090
+	. "$harness_dir.env"
+	set +a
+	for t in "$build"/tests/e2e/test_*; do
+		[ -x "$t" ] && count "e2e: $(basename "$t")" "$t"
+	done
+	count "e2e: cli.sh" "$here/e2e/cli.sh" "$build/stackd"
+else
+	cat "$harness_dir.log"
+	for l in "$harness_dir"/e*/log; do [ -f "$l" ] && tail -20 "$l"; done
+	echo "not ok - the swarm engines did not start; no end-to-end test ran"
+	failed=$((failed + 1))
+fi
+rm -f "$harness_dir.env" "$harness_dir.log"
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
