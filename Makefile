@@ -30,12 +30,12 @@ SAN    ?=
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(TEST_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS))
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine \
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose \
 	$(PKG_CFLAGS) $(CFLAGS) $(SAN) -DSTACKD_COMMIT='"$(COMMIT)"' -DSRCDIR='"$(CURDIR)"'
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # Library code, in data-flow order; controller/ holds the command line.
-LIB_SRCS  := $(wildcard util/*.c engine/*.c)
+LIB_SRCS  := $(wildcard util/*.c compose/*.c engine/*.c)
 CLI_SRCS  := $(wildcard controller/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 E2E_SRCS  := $(wildcard tests/e2e/test_*.c)

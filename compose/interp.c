@@ -1,0 +1,224 @@
+/*
+ * interp.c - variable interpolation by the compose-spec rules (the
+ * reference implementation is compose-go's template package).
+ *
+ * Where `docker stack deploy` differs (it has no :+ / +, no nesting, and
+ * rejects a lone $), stackd follows the spec; docs/interpolation.md lists
+ * every difference and tests/unit/test_compose_interp.c checks each one.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "compose.h"
+
+/* A defaulted value nests at most this deep (${A:-${B:-${C}}}). */
+#define INTERP_DEPTH_MAX 16
+#define INTERP_VALUE_MAX (1024u * 1024)
+
+struct interp {
+	compose_lookup_fn lookup;
+	void *payload;
+	struct compose_interp_result *res;
+	const char *whole;	/* for error messages */
+	struct err *err;
+};
+
+static int expand(struct interp *ip, const char *s, size_t len,
+    struct buf *out, int depth);
+
+static bool
+name_start(char c)
+{
+	return c == '_' || isalpha((unsigned char)c);
+}
+
+static bool
+name_char(char c)
+{
+	return c == '_' || isalnum((unsigned char)c);
+}
+
+static int
+note_unset(struct interp *ip, const char *name, size_t len)
+{
+	struct compose_interp_result *r = ip->res;
+	char **v;
+
+	for (size_t i = 0; i < r->nunset; i++)
+		if (strlen(r->unset[i]) == len &&
+		    memcmp(r->unset[i], name, len) == 0)
+			return 0;
+	if ((v = realloc(r->unset, (r->nunset + 1) * sizeof(*v))) == NULL)
+		return ERR_NOMEM;
+	r->unset = v;
+	if ((v[r->nunset] = strndup(name, len)) == NULL)
+		return ERR_NOMEM;
+	r->nunset++;
+	return 0;
+}
+
+static const char *
+lookup(struct interp *ip, const char *name, size_t len)
+{
+	char key[256];
+
+	if (len >= sizeof(key))
+		return NULL;
+	memcpy(key, name, len);
+	key[len] = '\0';
+	return ip->lookup(key, ip->payload);
+}
+
+static int
+invalid(struct interp *ip)
+{
+	return err_set(ip->err, ERR_INVALID, "Invalid template: \"%s\"",
+	    ip->whole);
+}
+
+/* The operators, longest first so ":-" is not read as "-". */
+static const char *const ops[] = { ":-", ":?", ":+", "-", "?", "+" };
+
+/* ${content}: name, then optionally an operator and its argument. */
+static int
+braced(struct interp *ip, const char *c, size_t len, struct buf *out,
+    int depth)
+{
+	size_t n = 0, oplen;
+	const char *val, *arg, *op = NULL;
+	bool set, nonempty, use_arg = false;
+	struct buf msg;
+	int rc;
+
+	if (len == 0 || !name_start(c[0]))
+		return invalid(ip);
+	while (n < len && name_char(c[n]))
+		n++;
+	val = lookup(ip, c, n);
+	set = val != NULL;
+	nonempty = set && *val != '\0';
+	if (n == len) {
+		if (!set && (rc = note_unset(ip, c, n)) < 0)
+			return rc;
+		return buf_append(out, set ? val : "", set ? strlen(val) : 0);
+	}
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]) && op == NULL; i++)
+		if (strncmp(c + n, ops[i], strlen(ops[i])) == 0)
+			op = ops[i];
+	if (op == NULL)
+		return invalid(ip);
+	oplen = strlen(op);
+	arg = c + n + oplen;
+	switch (op[oplen - 1]) {
+	case '-':	/* default */
+		use_arg = oplen == 2 ? !nonempty : !set;
+		if (!use_arg)
+			return buf_append(out, val, strlen(val));
+		return expand(ip, arg, len - n - oplen, out, depth + 1);
+	case '+':	/* replacement */
+		use_arg = oplen == 2 ? nonempty : set;
+		if (!use_arg)
+			return 0;
+		return expand(ip, arg, len - n - oplen, out, depth + 1);
+	default:	/* '?': required */
+		if (oplen == 2 ? nonempty : set)
+			return buf_append(out, val, strlen(val));
+		buf_init(&msg, INTERP_VALUE_MAX);
+		rc = expand(ip, arg, len - n - oplen, &msg, depth + 1);
+		if (rc == 0)
+			rc = err_set(ip->err, ERR_INVALID, "required variable "
+			    "%.*s is missing a value%s%s", (int)n, c,
+			    msg.len ? ": " : "", msg.len ? msg.data : "");
+		buf_free(&msg);
+		return rc;
+	}
+}
+
+/* Index of the '}' closing the '{' before s, counting nested braces. */
+static const char *
+closing_brace(const char *s, const char *end)
+{
+	int depth = 1;
+
+	for (; s < end; s++) {
+		if (*s == '{')
+			depth++;
+		else if (*s == '}' && --depth == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static int
+expand(struct interp *ip, const char *s, size_t len, struct buf *out,
+    int depth)
+{
+	const char *end = s + len, *p = s, *close, *name;
+	int rc = 0;
+
+	if (depth > INTERP_DEPTH_MAX)
+		return err_set(ip->err, ERR_INVALID, "interpolation nested "
+		    "deeper than %d levels: \"%s\"", INTERP_DEPTH_MAX,
+		    ip->whole);
+	while (rc == 0 && p < end) {
+		if (*p != '$' || p + 1 == end) {
+			rc = buf_append(out, p++, 1);
+			continue;
+		}
+		if (p[1] == '$') {		/* $$ -> $ */
+			rc = buf_append(out, "$", 1);
+			p += 2;
+		} else if (p[1] == '{') {
+			if ((close = closing_brace(p + 2, end)) == NULL)
+				return invalid(ip);
+			rc = braced(ip, p + 2, (size_t)(close - p - 2), out,
+			    depth);
+			p = close + 1;
+		} else if (name_start(p[1])) {
+			name = ++p;
+			while (p < end && name_char(*p))
+				p++;
+			rc = braced(ip, name, (size_t)(p - name), out, depth);
+		} else		/* a lone $ stays literal */
+			rc = buf_append(out, p++, 1);
+	}
+	/* buf_append says only ERR_NOMEM: give it words. */
+	if (rc == ERR_NOMEM)
+		rc = err_set(ip->err, ERR_INVALID, "interpolated value larger "
+		    "than %u bytes (or out of memory)", INTERP_VALUE_MAX);
+	return rc;
+}
+
+int
+compose_interpolate(struct compose_interp_result *out, const char *in,
+    compose_lookup_fn lookup_fn, void *payload, struct err *err)
+{
+	struct interp ip = { lookup_fn, payload, out, in, err };
+	struct buf b;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&b, INTERP_VALUE_MAX);
+	if ((rc = expand(&ip, in, strlen(in), &b, 0)) < 0) {
+		buf_free(&b);
+		compose_interp_result_release(out);
+		return rc;
+	}
+	out->value = buf_steal(&b);
+	return out->value ? 0 : err_set(err, ERR_NOMEM, "out of memory");
+}
+
+void
+compose_interp_result_release(struct compose_interp_result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->value);
+	for (size_t i = 0; i < r->nunset; i++)
+		free(r->unset[i]);
+	free(r->unset);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,89 @@
+/*
+ * compose.h - stack files: YAML, variables, conversion to Engine API specs.
+ *
+ * The pipeline is compose_yaml_load (YAML -> ynode tree, anchors and merge
+ * keys resolved) -> compose_interpolate_tree (variables) -> compose_convert
+ * (ynode -> the networks, secrets, configs and services `docker stack
+ * deploy` would create).  Every error names the file, line, column and the
+ * key path.
+ */
+#ifndef STACKD_COMPOSE_H
+#define STACKD_COMPOSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+
+/* Limits on untrusted input. */
+#define COMPOSE_FILE_MAX (8u * 1024 * 1024)	/* bytes in one file */
+#define COMPOSE_NODES_MAX 200000		/* nodes after alias expansion */
+#define COMPOSE_DEPTH_MAX 64			/* nesting */
+
+enum ynode_kind {
+	YNODE_SCALAR,
+	YNODE_MAP,
+	YNODE_SEQ,
+};
+
+/*
+ * A YAML node.  A map holds key/value pairs (keys are scalars); a sequence
+ * holds items.  Aliases are expanded into copies, so the tree is a tree:
+ * every node is owned by its parent and ynode_free frees the whole of it.
+ */
+struct ynode {
+	enum ynode_kind kind;
+	int line;		/* 1-based position in file */
+	int col;
+	const char *file;	/* borrowed: the name errors use */
+	/* scalars */
+	char *str;		/* the value, NUL-terminated */
+	bool quoted;		/* quoted or block scalar: always a string */
+	bool null;		/* plain null, ~ or empty */
+	bool interpolated;	/* interpolation changed the value */
+	/* maps and sequences */
+	size_t n;
+	struct ynode **keys;	/* maps only */
+	struct ynode **vals;	/* map values or sequence items */
+};
+
+/*
+ * Parse text (len bytes) named file into *out; the top level must be a
+ * mapping.  The caller frees *out with ynode_free.
+ */
+int compose_yaml_parse(struct ynode **out, const char *file,
+    const char *text, size_t len, struct err *err);
+/* Read and parse a file (at most COMPOSE_FILE_MAX bytes). */
+int compose_yaml_load(struct ynode **out, const char *path, struct err *err);
+void ynode_free(struct ynode *n);
+
+/* The value of key in map n, or NULL (also when n is not a map). */
+struct ynode *ynode_get(const struct ynode *n, const char *key);
+/* Plain null or ~ or an empty plain scalar. */
+bool ynode_is_null(const struct ynode *n);
+
+/*
+ * Variables.  A lookup returns the value of name, or NULL when unset.
+ */
+typedef const char *(*compose_lookup_fn)(const char *name, void *payload);
+
+struct compose_interp_result {
+	char *value;		/* caller frees */
+	char **unset;		/* names used without a value or default */
+	size_t nunset;
+};
+
+/*
+ * Interpolate one string by the compose-spec rules (see docs): ${VAR},
+ * $VAR, ${VAR:-d} ${VAR-d} ${VAR:?m} ${VAR?m} ${VAR:+r} ${VAR+r}, nesting,
+ * $$.  Errors: ERR_INVALID for a malformed ${...} ("invalid interpolation
+ * format"), and for a required variable ("required variable X is missing a
+ * value: msg").  Release the result with compose_interp_result_release.
+ */
+int compose_interpolate(struct compose_interp_result *out, const char *in,
+    compose_lookup_fn lookup, void *payload, struct err *err);
+void compose_interp_result_release(struct compose_interp_result *r);
+
+#endif
