@@ -18,7 +18,7 @@ TEST_PKGS := cmocka
 # Debian packages: build and test dependencies, the engine for the tests.
 DEBS := gcc make pkg-config libgit2-dev libyaml-dev libcjson-dev \
 	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev \
-	docker.io busybox-static openssl iproute2 ca-certificates
+	docker.io busybox-static openssl iproute2 ca-certificates python3
 
 COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Werror \
@@ -28,7 +28,7 @@ SAN    ?=
 # Recursive (=) on purpose: pkg-config runs when a recipe needs the flags,
 # after `deps` has had the chance to install the packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(TEST_PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS))
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose \
 	$(PKG_CFLAGS) $(CFLAGS) $(SAN) -DSTACKD_COMMIT='"$(COMMIT)"' -DSRCDIR='"$(CURDIR)"'
@@ -75,9 +75,15 @@ $(BUILD)/tests/e2e/%: $(BUILD)/tests/e2e/%.o $(BUILD)/libstackd.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread
 
+# The conformance deployer links the command line's option parsing.
+$(BUILD)/tests/conformance/deploy_stack: $(BUILD)/tests/conformance/deploy_stack.o \
+	    $(BUILD)/controller/stack_opts.o $(BUILD)/libstackd.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
 # Build everything and run the whole suite (unit, then end-to-end against
 # throwaway swarm engines the harness starts and stops itself).
-check: all $(UNIT_BINS) $(E2E_BINS)
+check: all $(UNIT_BINS) $(E2E_BINS) $(BUILD)/tests/conformance/deploy_stack
 	tests/run.sh $(BUILD)
 
 test: deps

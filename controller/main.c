@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
 	{ "ping", controller_cmd_ping,
 	    "check an engine: reachable, API version, swarm role" },
+	{ "render", controller_cmd_render,
+	    "print the Engine API objects a stack file becomes" },
 	{ "version", controller_cmd_version,
 	    "print stackd's version and the libraries it uses" },
 };

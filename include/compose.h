@@ -86,4 +86,69 @@ int compose_interpolate(struct compose_interp_result *out, const char *in,
     compose_lookup_fn lookup, void *payload, struct err *err);
 void compose_interp_result_release(struct compose_interp_result *r);
 
+/*
+ * Variable sources, lowest precedence first: .env beside the first compose
+ * file, the process environment (only with env_inherit), each vars file,
+ * then each --var.  Later wins.
+ */
+struct compose_vars;
+
+int compose_vars_new(struct compose_vars **out, bool env_inherit);
+void compose_vars_free(struct compose_vars *v);
+/* KEY=VALUE files (compose's .env syntax: quotes, export, # comments,
+ * ${VAR} expansion) into the lowest (dotenv) or highest (vars) layer. */
+int compose_vars_load_dotenv(struct compose_vars *v, const char *path,
+    bool high, struct err *err);
+/* A YAML map of scalars, or failing that a KEY=VALUE file. */
+int compose_vars_load_file(struct compose_vars *v, const char *path,
+    struct err *err);
+/* "KEY=VALUE" from the command line. */
+int compose_vars_set(struct compose_vars *v, const char *assignment,
+    struct err *err);
+/* A compose_lookup_fn; payload is the struct compose_vars. */
+const char *compose_vars_lookup(const char *name, void *payload);
+
+/*
+ * Interpolate every value (never a key) of the tree.  Unset variables
+ * without a default become empty and are added to *unset (names, once);
+ * errors name the key path and position.
+ */
+int compose_interpolate_tree(struct ynode *root, compose_lookup_fn lookup,
+    void *payload, char ***unset, size_t *nunset, struct err *err);
+
+struct compose_options {
+	const char *stack;		/* stack name */
+	const char *const *files;	/* compose files, merged in order */
+	size_t nfiles;
+	const char *const *var_files;
+	size_t nvar_files;
+	const char *const *vars;	/* "KEY=VALUE" */
+	size_t nvars;
+	const char *root;	/* file: paths stay inside; NULL = first
+				 * file's directory */
+	bool env_inherit;	/* let the process environment in */
+	bool strict_vars;	/* unset variables are errors */
+};
+
+/* What a stack file asks for, as Engine API request bodies. */
+struct compose_stack {
+	char *name;
+	cJSON *networks;	/* NetworkCreate bodies to create */
+	cJSON *external_networks; /* names that must already exist */
+	cJSON *secrets;		/* SecretSpec (Data base64) */
+	cJSON *configs;		/* ConfigSpec */
+	cJSON *services;	/* ServiceSpec; Secrets/Configs carry names,
+				 * the IDs are filled in at apply time */
+	char **warnings;
+	size_t nwarnings;
+};
+
+/* Load, interpolate and convert a stack.  Free with compose_stack_free. */
+int compose_stack_load(struct compose_stack **out,
+    const struct compose_options *opts, struct err *err);
+void compose_stack_free(struct compose_stack *s);
+
+/* Docker's stack name rules: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 50. */
+int compose_stack_name_check(const char *name, struct err *err);
+
 #endif

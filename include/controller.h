@@ -7,12 +7,28 @@
 #ifndef STACKD_CONTROLLER_H
 #define STACKD_CONTROLLER_H
 
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "compose.h"
 
 struct engine_config;
 
 int controller_cmd_version(int argc, char **argv);
 int controller_cmd_ping(int argc, char **argv);
+int controller_cmd_render(int argc, char **argv);
+
+/* -f/-s/--vars/--var/--env-inherit/--strict-vars/--root (and --json). */
+struct controller_stack_opts {
+	struct compose_options compose;
+	bool json;
+	bool help;	/* --help was printed */
+};
+
+/* Returns 0, or 1 after printing usage (so->help tells whether asked). */
+int controller_stack_options(struct controller_stack_opts *so, int argc,
+    char **argv, const char *usage);
+void controller_stack_options_release(struct controller_stack_opts *so);
 
 /*
  * Engine options shared by every command that talks to an engine, named as

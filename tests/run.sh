@@ -59,6 +59,9 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 		[ -x "$t" ] && count "e2e: $(basename "$t")" "$t"
 	done
 	count "e2e: cli.sh" "$here/e2e/cli.sh" "$build/stackd"
+	# Conversion against `docker stack deploy` on engine 1.
+	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "conformance" \
+	    "$here/conformance/run.sh" "$build"
 else
 	cat "$harness_dir.log"
 	for l in "$harness_dir"/e*/log; do [ -f "$l" ] && tail -20 "$l"; done

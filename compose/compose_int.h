@@ -1,0 +1,103 @@
+/*
+ * compose_int.h - what the compose/ files share and nobody else sees.
+ */
+#ifndef STACKD_COMPOSE_INT_H
+#define STACKD_COMPOSE_INT_H
+
+#include <stdint.h>
+
+#include "compose.h"
+
+/* Conversion context: where we are, for messages that say it. */
+struct conv {
+	const char *stack;
+	const char *dir;	/* directory of the first compose file */
+	const char *root;	/* file: paths must stay inside this */
+	const struct ynode *top;
+	struct compose_stack *out;
+	struct err *err;
+	bool env_inherit;
+	cJSON *used_networks;	/* keys of networks services attach to */
+};
+
+/* Key paths ("services.web.deploy") are built into buffers of this size;
+ * conv_path formats one (truncating a runaway path, never overflowing). */
+#define CONV_PATH_MAX 512
+const char *conv_path(char *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Fail with "path: message (file:line:col)".  Returns ERR_INVALID. */
+int conv_fail(struct conv *c, const struct ynode *n, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void conv_warn(struct conv *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Typed readers.  Each fails with the path and position on a wrong type. */
+int conv_str(struct conv *c, const struct ynode *n, const char *path,
+    const char **out);
+int conv_int(struct conv *c, const struct ynode *n, const char *path,
+    int64_t *out);
+int conv_bool(struct conv *c, const struct ynode *n, const char *path,
+    bool *out);
+int conv_float(struct conv *c, const struct ynode *n, const char *path,
+    double *out);
+/* Go time.ParseDuration syntax ("1m30s"), in nanoseconds. */
+int conv_duration(struct conv *c, const struct ynode *n, const char *path,
+    int64_t *out);
+/* docker's RAMInBytes ("64M", "1.5g", 1024). */
+int conv_bytes(struct conv *c, const struct ynode *n, const char *path,
+    int64_t *out);
+/* "0.5" -> 500000000 nano CPUs, exactly (no binary floating point). */
+int conv_nanocpus(struct conv *c, const struct ynode *n, const char *path,
+    int64_t *out);
+/* A list of strings (a single string is a list of one when allowed). */
+int conv_strlist(struct conv *c, const struct ynode *n, const char *path,
+    bool single_ok, cJSON **out);
+/* A map of strings, from a map or from a list of "k=v" (sep '='). */
+int conv_strmap(struct conv *c, const struct ynode *n, const char *path,
+    cJSON **out);
+/* Require a map (or null), for blocks like deploy: */
+int conv_map(struct conv *c, const struct ynode *n, const char *path);
+/* Keys of map n must be in allowed (NULL-terminated) or x-*. */
+int conv_keys(struct conv *c, const struct ynode *n, const char *path,
+    const char *const *allowed);
+
+/* Stable sort of a cJSON array by cmp.  0 or ERR_NOMEM. */
+int conv_sort(cJSON *a, int (*cmp)(const cJSON *, const cJSON *));
+
+/* Shell-word split like the docker CLI (google/shlex).  *out is an array. */
+int compose_shlex(const char *s, cJSON **out);
+
+int compose_convert_service(struct conv *c, const char *name,
+    const struct ynode *svc, cJSON **out);
+
+/* Parts of a service spec (refs.c). */
+int conv_ports(struct conv *c, const struct ynode *ports, const char *path,
+    cJSON **out);
+int conv_networks(struct conv *c, const char *svc, const struct ynode *nets,
+    const char *path, cJSON **out);
+int conv_file_refs(struct conv *c, bool secrets, const struct ynode *refs,
+    const char *path, cJSON **out);
+int conv_mounts(struct conv *c, const struct ynode *vols, const char *path,
+    cJSON **out);
+
+/* The top-level definition section.key (networks, secrets, ...), or NULL. */
+const struct ynode *conv_toplevel(const struct conv *c, const char *section,
+    const char *key);
+/* The swarm name of a top-level object, and whether it is external. */
+int conv_object_name(struct conv *c, const char *section, const char *key,
+    char *out, size_t outlen, bool *external);
+/* Mark a network as used by a service (it will be created). */
+int conv_network_use(struct conv *c, const char *key);
+/* Resolve a path from the stack file against its directory; refuse paths
+ * that leave the source root.  out is PATH_MAX. */
+int conv_source_path(struct conv *c, const struct ynode *n, const char *path,
+    const char *file, char *out);
+
+/* Swarm names: "<stack>_<key>" or the name: override. */
+void conv_scope(const struct conv *c, const char *key, char *out,
+    size_t outlen);
+/* Add com.docker.stack.namespace=<stack> to a labels object. */
+int conv_stack_label(struct conv *c, cJSON *labels);
+
+#endif

@@ -1,0 +1,1100 @@
+/*
+ * service.c - one compose service into the ServiceSpec `docker stack
+ * deploy` sends (docker/cli cli/compose/convert/service.go).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "compose_int.h"
+
+#define LABEL_IMAGE "com.docker.stack.image"
+
+/* Service keys: converted, warned about (ignored), or silently ignored.
+ * Anything else is an error, as the CLI's schema makes it. */
+static const char *const converted[] = { "image", "command", "entrypoint",
+    "environment", "env_file", "labels", "deploy", "healthcheck", "ports",
+    "networks", "secrets", "configs", "volumes", "logging",
+    "stop_grace_period", "stop_signal", "user", "working_dir", "hostname",
+    "dns", "dns_search", "extra_hosts", "cap_add", "cap_drop", "sysctls",
+    "ulimits", "init", "tty", "stdin_open", "read_only", "isolation",
+    "credential_spec", NULL };
+static const char *const unsupported[] = { "build", "cgroupns_mode",
+    "cgroup_parent", "devices", "domainname", "external_links", "ipc",
+    "links", "mac_address", "network_mode", "pid", "privileged", "restart",
+    "security_opt", "shm_size", "userns_mode", "container_name", "expose",
+    NULL };
+static const char *const ignored[] = { "depends_on", "tmpfs", "dns_opt",
+    NULL };
+
+static bool
+in_list(const char *const *list, const char *k)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, k) == 0)
+			return true;
+	return false;
+}
+
+static int
+check_keys(struct conv *c, const char *name, const struct ynode *svc)
+{
+	static const char *const forbidden[] = { "extends", "volume_driver",
+	    "volumes_from", "cpu_quota", "cpu_shares", "cpuset", "mem_limit",
+	    "memswap_limit", NULL };
+	char p[CONV_PATH_MAX];
+	const char *k;
+
+	for (size_t i = 0; i < svc->n; i++) {
+		k = svc->keys[i]->str;
+		conv_path(p, "services.%s", name);
+		if (in_list(forbidden, k))
+			return conv_fail(c, svc->keys[i], p, "\"%s\" is not "
+			    "supported by docker stack deploy (a compose file "
+			    "format 2 key)", k);
+		if (in_list(unsupported, k))
+			conv_warn(c, "%s: ignoring unsupported option %s", p, k);
+		else if (!in_list(converted, k) && !in_list(ignored, k) &&
+		    strncmp(k, "x-", 2) != 0)
+			return conv_fail(c, svc->keys[i], p, "unknown key \"%s\" "
+			    "(docker stack deploy rejects it too)", k);
+	}
+	/* The CLI's schema: depends_on is a list of names in 3.x. */
+	if (ynode_get(svc, "depends_on") != NULL &&
+	    ynode_get(svc, "depends_on")->kind != YNODE_SEQ)
+		return conv_fail(c, ynode_get(svc, "depends_on"),
+		    conv_path(p, "services.%s.depends_on", name),
+		    "must be a list");
+	return 0;
+}
+
+/* --- environment --------------------------------------------------- */
+
+static int
+env_set(cJSON *env, const char *key, size_t keylen, const char *value)
+{
+	char k[1024];
+
+	snprintf(k, sizeof(k), "%.*s", (int)keylen, key);
+	cJSON_DeleteItemFromObjectCaseSensitive(env, k);
+	/* JSON null marks "no value": the entry becomes a bare KEY. */
+	return (value ? cJSON_AddStringToObject(env, k, value) :
+	    cJSON_AddNullToObject(env, k)) ? 0 : ERR_NOMEM;
+}
+
+/* docker/cli's kvfile format: KEY=VALUE taken literally, # comments. */
+static int
+env_file(struct conv *c, const struct ynode *n, const char *path, cJSON *env)
+{
+	char file[4096], line[65536];
+	const char *key, *eq, *inherited;
+	size_t lineno = 0;
+	FILE *f;
+	int rc;
+
+	if ((rc = conv_source_path(c, n, path, n->str, file)) < 0)
+		return rc;
+	if ((f = fopen(file, "r")) == NULL)
+		return conv_fail(c, n, path, "cannot read env file %s", file);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		key = line;
+		if (lineno == 1 && strncmp(key, "\xef\xbb\xbf", 3) == 0)
+			key += 3;
+		while (*key == ' ' || *key == '\t')
+			key++;
+		if (*key == '\0' || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (strcspn(key, " \t") < (eq ? (size_t)(eq - key) :
+		    strlen(key))) {
+			fclose(f);
+			return conv_fail(c, n, path, "%s:%zu: variable '%.*s' "
+			    "contains whitespaces", file, lineno,
+			    (int)(eq ? eq - key : (long)strlen(key)), key);
+		}
+		if (eq != NULL)
+			rc = env_set(env, key, (size_t)(eq - key), eq + 1);
+		else if (c->env_inherit && (inherited = getenv(key)) != NULL)
+			rc = env_set(env, key, strlen(key), inherited);
+		if (rc < 0)
+			break;
+	}
+	fclose(f);
+	return rc < 0 ? err_set(c->err, ERR_NOMEM, "out of memory") : 0;
+}
+
+static int
+environment(struct conv *c, const struct ynode *n, const char *path,
+    cJSON *env)
+{
+	const struct ynode *v;
+	const char *eq;
+	char p[CONV_PATH_MAX];
+	int rc = 0;
+
+	if (n->kind == YNODE_MAP) {
+		for (size_t i = 0; rc == 0 && i < n->n; i++) {
+			v = n->vals[i];
+			if (v->kind != YNODE_SCALAR)
+				return conv_fail(c, v, conv_path(p, "%s.%s",
+				    path, n->keys[i]->str), "expected a string");
+			rc = env_set(env, n->keys[i]->str,
+			    strlen(n->keys[i]->str), v->null ? NULL : v->str);
+		}
+	} else if (n->kind == YNODE_SEQ) {
+		for (size_t i = 0; rc == 0 && i < n->n; i++) {
+			v = n->vals[i];
+			if (v->kind != YNODE_SCALAR)
+				return conv_fail(c, v, conv_path(p, "%s[%zu]",
+				    path, i), "expected \"KEY=VALUE\"");
+			eq = strchr(v->str, '=');
+			rc = env_set(env, v->str, eq ? (size_t)(eq - v->str) :
+			    strlen(v->str), eq ? eq + 1 : NULL);
+		}
+	} else if (!ynode_is_null(n))
+		return conv_fail(c, n, path, "expected a mapping or a list");
+	return rc < 0 ? err_set(c->err, ERR_NOMEM, "out of memory") : 0;
+}
+
+static int
+strcmp_items(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* env_file first, then environment; "K=V" sorted; null or empty values
+ * take the process environment only with --env-inherit (the CLI always
+ * does; we keep deploys reproducible from the source alone). */
+static int
+convert_env(struct conv *c, const char *name, const struct ynode *svc,
+    cJSON *cs)
+{
+	const struct ynode *files = ynode_get(svc, "env_file");
+	const struct ynode *envn = ynode_get(svc, "environment");
+	cJSON *env = cJSON_CreateObject(), *it, *out = NULL;
+	char p[CONV_PATH_MAX], **items = NULL;
+	const char *inherited;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (env == NULL)
+		return err_set(c->err, ERR_NOMEM, "out of memory");
+	conv_path(p, "services.%s.env_file", name);
+	if (files != NULL && files->kind == YNODE_SCALAR && !files->null)
+		rc = env_file(c, files, p, env);
+	for (i = 0; rc == 0 && files && files->kind == YNODE_SEQ &&
+	    i < files->n; i++)
+		rc = files->vals[i]->kind == YNODE_SCALAR ?
+		    env_file(c, files->vals[i], p, env) :
+		    conv_fail(c, files->vals[i], p, "expected a file name");
+	if (rc == 0 && envn != NULL)
+		rc = environment(c, envn, conv_path(p,
+		    "services.%s.environment", name), env);
+	if (rc < 0 || cJSON_GetArraySize(env) == 0)
+		goto out;
+	items = calloc((size_t)cJSON_GetArraySize(env), sizeof(*items));
+	cJSON_ArrayForEach(it, env) {
+		const char *val = cJSON_IsString(it) ? it->valuestring : NULL;
+		size_t len;
+
+		if (c->env_inherit && (val == NULL || *val == '\0') &&
+		    (inherited = getenv(it->string)) != NULL)
+			val = inherited;
+		len = strlen(it->string) + (val ? strlen(val) + 2 : 1);
+		if (items == NULL || (items[n] = malloc(len)) == NULL) {
+			rc = err_set(c->err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(items[n++], len, "%s%s%s", it->string, val ? "=" : "",
+		    val ? val : "");
+	}
+	qsort(items, n, sizeof(*items), strcmp_items);
+	out = cJSON_AddArrayToObject(cs, "Env");
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(out, cJSON_CreateString(items[i]));
+out:
+	for (i = 0; i < n; i++)
+		free(items[i]);
+	free(items);
+	cJSON_Delete(env);
+	return rc;
+}
+
+/* --- healthcheck, restart, update, resources, placement, mode ------- */
+
+/* Add a duration field (ns) when key is present. */
+static int
+add_duration(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path)
+{
+	const struct ynode *v = ynode_get(parent, key);
+	char p[CONV_PATH_MAX];
+	int64_t ns;
+	int rc;
+
+	if (v == NULL || ynode_is_null(v))
+		return 0;
+	if ((rc = conv_duration(c, v, conv_path(p, "%s.%s", path, key),
+	    &ns)) < 0)
+		return rc;
+	cJSON_AddNumberToObject(obj, field, (double)ns);
+	return 0;
+}
+
+static int
+add_int(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path)
+{
+	const struct ynode *v = ynode_get(parent, key);
+	char p[CONV_PATH_MAX];
+	int64_t n;
+	int rc;
+
+	if (v == NULL || ynode_is_null(v))
+		return 0;
+	if ((rc = conv_int(c, v, conv_path(p, "%s.%s", path, key), &n)) < 0)
+		return rc;
+	cJSON_AddNumberToObject(obj, field, (double)n);
+	return 0;
+}
+
+static int
+add_str(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path)
+{
+	const struct ynode *v = ynode_get(parent, key);
+	char p[CONV_PATH_MAX];
+	const char *s;
+	int rc;
+
+	if (v == NULL || ynode_is_null(v))
+		return 0;
+	if ((rc = conv_str(c, v, conv_path(p, "%s.%s", path, key), &s)) < 0)
+		return rc;
+	cJSON_AddStringToObject(obj, field, s);
+	return 0;
+}
+
+static int
+add_bool(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path,
+    bool only_true)
+{
+	const struct ynode *v = ynode_get(parent, key);
+	char p[CONV_PATH_MAX];
+	bool b;
+	int rc;
+
+	if (v == NULL || ynode_is_null(v))
+		return 0;
+	if ((rc = conv_bool(c, v, conv_path(p, "%s.%s", path, key), &b)) < 0)
+		return rc;
+	if (b || !only_true)
+		cJSON_AddBoolToObject(obj, field, b);
+	return 0;
+}
+
+static int
+healthcheck(struct conv *c, const struct ynode *h, const char *path,
+    cJSON *cs)
+{
+	static const char *const keys[] = { "test", "interval", "timeout",
+	    "retries", "start_period", "start_interval", "disable", NULL };
+	const struct ynode *test = ynode_get(h, "test");
+	cJSON *hc, *t = NULL;
+	bool disable = false;
+	char p[CONV_PATH_MAX];
+	int rc;
+
+	if ((rc = conv_map(c, h, path)) < 0 ||
+	    (rc = conv_keys(c, h, path, keys)) < 0)
+		return rc;
+	if (ynode_get(h, "disable") && (rc = conv_bool(c, ynode_get(h,
+	    "disable"), conv_path(p, "%s.disable", path), &disable)) < 0)
+		return rc;
+	hc = cJSON_AddObjectToObject(cs, "Healthcheck");
+	if (disable) {
+		if (test != NULL && !ynode_is_null(test) && test->n > 0)
+			return conv_fail(c, h, path, "test and disable can't "
+			    "be set at the same time");
+		t = cJSON_AddArrayToObject(hc, "Test");
+		cJSON_AddItemToArray(t, cJSON_CreateString("NONE"));
+		return 0;
+	}
+	if (test != NULL && test->kind == YNODE_SCALAR && !test->null) {
+		t = cJSON_AddArrayToObject(hc, "Test");
+		cJSON_AddItemToArray(t, cJSON_CreateString("CMD-SHELL"));
+		cJSON_AddItemToArray(t, cJSON_CreateString(test->str));
+	} else if (test != NULL && !ynode_is_null(test)) {
+		if ((rc = conv_strlist(c, test, conv_path(p, "%s.test", path),
+		    false, &t)) < 0)
+			return rc;
+		cJSON_AddItemToObject(hc, "Test", t);
+	}
+	if ((rc = add_duration(c, hc, "Interval", h, "interval", path)) < 0 ||
+	    (rc = add_duration(c, hc, "Timeout", h, "timeout", path)) < 0 ||
+	    (rc = add_duration(c, hc, "StartPeriod", h, "start_period",
+	    path)) < 0 ||
+	    (rc = add_duration(c, hc, "StartInterval", h, "start_interval",
+	    path)) < 0 ||
+	    (rc = add_int(c, hc, "Retries", h, "retries", path)) < 0)
+		return rc;
+	return 0;
+}
+
+/* deploy.restart_policy, else the legacy restart: key. */
+static int
+restart_policy(struct conv *c, const struct ynode *svc, const char *path,
+    cJSON *tt)
+{
+	static const char *const keys[] = { "condition", "delay",
+	    "max_attempts", "window", NULL };
+	const struct ynode *rp = ynode_get(ynode_get(svc, "deploy"),
+	    "restart_policy"), *legacy = ynode_get(svc, "restart");
+	char p[CONV_PATH_MAX];
+	cJSON *o;
+	int rc;
+
+	conv_path(p, "%s.deploy.restart_policy", path);
+	if (rp != NULL && !ynode_is_null(rp)) {
+		if ((rc = conv_map(c, rp, p)) < 0 ||
+		    (rc = conv_keys(c, rp, p, keys)) < 0)
+			return rc;
+		o = cJSON_AddObjectToObject(tt, "RestartPolicy");
+		if ((rc = add_str(c, o, "Condition", rp, "condition", p)) < 0 ||
+		    (rc = add_duration(c, o, "Delay", rp, "delay", p)) < 0 ||
+		    (rc = add_int(c, o, "MaxAttempts", rp, "max_attempts",
+		    p)) < 0 ||
+		    (rc = add_duration(c, o, "Window", rp, "window", p)) < 0)
+			return rc;
+		return 0;
+	}
+	if (legacy == NULL || ynode_is_null(legacy) || strcmp(legacy->str,
+	    "no") == 0 || *legacy->str == '\0')
+		return 0;
+	o = cJSON_AddObjectToObject(tt, "RestartPolicy");
+	if (strcmp(legacy->str, "always") == 0 ||
+	    strcmp(legacy->str, "unless-stopped") == 0)
+		cJSON_AddStringToObject(o, "Condition", "any");
+	else if (strncmp(legacy->str, "on-failure", 10) == 0) {
+		cJSON_AddStringToObject(o, "Condition", "on-failure");
+		if (legacy->str[10] == ':')
+			cJSON_AddNumberToObject(o, "MaxAttempts",
+			    strtod(legacy->str + 11, NULL));
+	} else
+		return conv_fail(c, legacy, conv_path(p, "%s.restart", path),
+		    "unknown restart policy \"%s\"", legacy->str);
+	return 0;
+}
+
+static int
+update_config(struct conv *c, const struct ynode *u, const char *path,
+    const char *field, cJSON *spec)
+{
+	static const char *const keys[] = { "parallelism", "delay",
+	    "failure_action", "monitor", "max_failure_ratio", "order", NULL };
+	const struct ynode *v;
+	cJSON *o;
+	double ratio;
+	int rc;
+
+	if (u == NULL || ynode_is_null(u))
+		return 0;
+	if ((rc = conv_map(c, u, path)) < 0 ||
+	    (rc = conv_keys(c, u, path, keys)) < 0)
+		return rc;
+	o = cJSON_AddObjectToObject(spec, field);
+	/* Parallelism defaults to 1 only when the block exists. */
+	if (ynode_get(u, "parallelism") == NULL)
+		cJSON_AddNumberToObject(o, "Parallelism", 1);
+	if ((rc = add_int(c, o, "Parallelism", u, "parallelism", path)) < 0 ||
+	    (rc = add_duration(c, o, "Delay", u, "delay", path)) < 0 ||
+	    (rc = add_str(c, o, "FailureAction", u, "failure_action",
+	    path)) < 0 ||
+	    (rc = add_duration(c, o, "Monitor", u, "monitor", path)) < 0 ||
+	    (rc = add_str(c, o, "Order", u, "order", path)) < 0)
+		return rc;
+	if ((v = ynode_get(u, "max_failure_ratio")) != NULL) {
+		char p[CONV_PATH_MAX];
+		if ((rc = conv_float(c, v, conv_path(p, "%s.max_failure_ratio",
+		    path), &ratio)) < 0)
+			return rc;
+		cJSON_AddNumberToObject(o, "MaxFailureRatio", ratio);
+	}
+	return 0;
+}
+
+static int
+limits(struct conv *c, const struct ynode *l, const char *path, cJSON *o,
+    bool reservation)
+{
+	const struct ynode *v;
+	char p[CONV_PATH_MAX];
+	int64_t n;
+	int rc;
+
+	if ((v = ynode_get(l, "cpus")) != NULL && !ynode_is_null(v)) {
+		if ((rc = conv_nanocpus(c, v, conv_path(p, "%s.cpus", path),
+		    &n)) < 0)
+			return rc;
+		cJSON_AddNumberToObject(o, "NanoCPUs", (double)n);
+	}
+	if ((v = ynode_get(l, "memory")) != NULL && !ynode_is_null(v)) {
+		if ((rc = conv_bytes(c, v, conv_path(p, "%s.memory", path),
+		    &n)) < 0)
+			return rc;
+		cJSON_AddNumberToObject(o, "MemoryBytes", (double)n);
+	}
+	if (!reservation)
+		return add_int(c, o, "Pids", l, "pids", path);
+	if ((v = ynode_get(l, "generic_resources")) != NULL) {
+		cJSON *list = cJSON_AddArrayToObject(o, "GenericResources");
+		for (size_t i = 0; v->kind == YNODE_SEQ && i < v->n; i++) {
+			const struct ynode *d = ynode_get(v->vals[i],
+			    "discrete_resource_spec");
+			cJSON *g = cJSON_CreateObject(), *ds;
+			cJSON_AddItemToArray(list, g);
+			ds = cJSON_AddObjectToObject(g, "DiscreteResourceSpec");
+			conv_path(p, "%s.generic_resources[%zu]", path, i);
+			if ((rc = add_str(c, ds, "Kind", d, "kind", p)) < 0 ||
+			    (rc = add_int(c, ds, "Value", d, "value", p)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int
+resources(struct conv *c, const struct ynode *r, const char *path,
+    cJSON *tt)
+{
+	static const char *const keys[] = { "limits", "reservations", NULL };
+	static const char *const lkeys[] = { "cpus", "memory", "pids", NULL };
+	static const char *const rkeys[] = { "cpus", "memory",
+	    "generic_resources", "devices", NULL };
+	cJSON *o = cJSON_AddObjectToObject(tt, "Resources");
+	const struct ynode *l;
+	char p[CONV_PATH_MAX];
+	int rc;
+
+	if (r == NULL || ynode_is_null(r))
+		return 0;
+	if ((rc = conv_map(c, r, path)) < 0 ||
+	    (rc = conv_keys(c, r, path, keys)) < 0)
+		return rc;
+	if ((l = ynode_get(r, "limits")) != NULL && !ynode_is_null(l)) {
+		conv_path(p, "%s.limits", path);
+		if ((rc = conv_keys(c, l, p, lkeys)) < 0 ||
+		    (rc = limits(c, l, p, cJSON_AddObjectToObject(o, "Limits"),
+		    false)) < 0)
+			return rc;
+	}
+	if ((l = ynode_get(r, "reservations")) != NULL && !ynode_is_null(l)) {
+		conv_path(p, "%s.reservations", path);
+		if ((rc = conv_keys(c, l, p, rkeys)) < 0 ||
+		    (rc = limits(c, l, p, cJSON_AddObjectToObject(o,
+		    "Reservations"), true)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+placement(struct conv *c, const struct ynode *pl, const char *path,
+    cJSON *tt)
+{
+	static const char *const keys[] = { "constraints", "preferences",
+	    "max_replicas_per_node", NULL };
+	cJSON *o = cJSON_AddObjectToObject(tt, "Placement"), *list;
+	const struct ynode *v;
+	char p[CONV_PATH_MAX];
+	int rc;
+
+	if (pl == NULL || ynode_is_null(pl))
+		return 0;
+	if ((rc = conv_map(c, pl, path)) < 0 ||
+	    (rc = conv_keys(c, pl, path, keys)) < 0)
+		return rc;
+	if ((v = ynode_get(pl, "constraints")) != NULL) {
+		if ((rc = conv_strlist(c, v, conv_path(p, "%s.constraints",
+		    path), false, &list)) < 0)
+			return rc;
+		if (cJSON_GetArraySize(list) > 0)
+			cJSON_AddItemToObject(o, "Constraints", list);
+		else
+			cJSON_Delete(list);
+	}
+	if ((v = ynode_get(pl, "preferences")) != NULL && v->kind == YNODE_SEQ
+	    && v->n > 0) {
+		list = cJSON_AddArrayToObject(o, "Preferences");
+		for (size_t i = 0; i < v->n; i++) {
+			cJSON *pref = cJSON_CreateObject(), *spread;
+			cJSON_AddItemToArray(list, pref);
+			spread = cJSON_AddObjectToObject(pref, "Spread");
+			if ((rc = add_str(c, spread, "SpreadDescriptor",
+			    v->vals[i], "spread", conv_path(p,
+			    "%s.preferences[%zu]", path, i))) < 0)
+				return rc;
+		}
+	}
+	return add_int(c, o, "MaxReplicas", pl, "max_replicas_per_node", path);
+}
+
+static int
+mode(struct conv *c, const struct ynode *deploy, const char *path,
+    cJSON *spec)
+{
+	const struct ynode *m = ynode_get(deploy, "mode");
+	const struct ynode *r = ynode_get(deploy, "replicas");
+	const char *name = "replicated";
+	cJSON *o = cJSON_AddObjectToObject(spec, "Mode"), *x;
+	char p[CONV_PATH_MAX];
+	int64_t n = 0;
+	int rc;
+
+	if (m != NULL && !ynode_is_null(m) && (rc = conv_str(c, m,
+	    conv_path(p, "%s.mode", path), &name)) < 0)
+		return rc;
+	if (r != NULL && !ynode_is_null(r) && (rc = conv_int(c, r,
+	    conv_path(p, "%s.replicas", path), &n)) < 0)
+		return rc;
+	if (r != NULL && ynode_is_null(r))
+		r = NULL;
+	if (strcmp(name, "global") == 0 || strcmp(name, "global-job") == 0) {
+		if (r != NULL)
+			return conv_fail(c, r, conv_path(p, "%s.replicas",
+			    path), "replicas can only be used with replicated "
+			    "or replicated-job mode");
+		cJSON_AddObjectToObject(o, name[6] ? "GlobalJob" : "Global");
+	} else if (strcmp(name, "replicated") == 0) {
+		x = cJSON_AddObjectToObject(o, "Replicated");
+		if (r != NULL)
+			cJSON_AddNumberToObject(x, "Replicas", (double)n);
+	} else if (strcmp(name, "replicated-job") == 0) {
+		/* The CLI runs all completions at once. */
+		x = cJSON_AddObjectToObject(o, "ReplicatedJob");
+		cJSON_AddNumberToObject(x, "MaxConcurrent", (double)(r ? n : 1));
+		cJSON_AddNumberToObject(x, "TotalCompletions",
+		    (double)(r ? n : 1));
+	} else
+		return conv_fail(c, m, conv_path(p, "%s.mode", path), "unknown "
+		    "mode \"%s\"", name);
+	return 0;
+}
+
+static int
+deploy(struct conv *c, const struct ynode *svc, const char *path,
+    cJSON *spec, cJSON *tt)
+{
+	static const char *const keys[] = { "mode", "replicas", "labels",
+	    "update_config", "rollback_config", "resources", "restart_policy",
+	    "placement", "endpoint_mode", NULL };
+	const struct ynode *d = ynode_get(svc, "deploy");
+	char p[CONV_PATH_MAX];
+	int rc;
+
+	conv_path(p, "%s.deploy", path);
+	if ((rc = conv_map(c, d, p)) < 0 || (rc = conv_keys(c, d, p,
+	    keys)) < 0)
+		return rc;
+	if ((rc = mode(c, d, p, spec)) < 0 ||
+	    (rc = resources(c, ynode_get(d, "resources"), conv_path(p,
+	    "%s.deploy.resources", path), tt)) < 0 ||
+	    (rc = restart_policy(c, svc, path, tt)) < 0 ||
+	    (rc = placement(c, ynode_get(d, "placement"), conv_path(p,
+	    "%s.deploy.placement", path), tt)) < 0 ||
+	    (rc = update_config(c, ynode_get(d, "update_config"), conv_path(p,
+	    "%s.deploy.update_config", path), "UpdateConfig", spec)) < 0 ||
+	    (rc = update_config(c, ynode_get(d, "rollback_config"),
+	    conv_path(p, "%s.deploy.rollback_config", path), "RollbackConfig",
+	    spec)) < 0)
+		return rc;
+	return 0;
+}
+
+/* --- the rest of ContainerSpec --------------------------------------- */
+
+/* The docker client's TagNameOnly: "nginx" -> "nginx:latest". */
+static char *
+normalize_image(const char *image)
+{
+	const char *last = strrchr(image, '/');
+	size_t len = strlen(image) + 8;
+	char *out = malloc(len);
+
+	if (out == NULL)
+		return NULL;
+	last = last ? last + 1 : image;
+	if (strchr(image, '@') != NULL || strchr(last, ':') != NULL)
+		snprintf(out, len, "%s", image);
+	else
+		snprintf(out, len, "%s:latest", image);
+	return out;
+}
+
+static int
+command(struct conv *c, const struct ynode *n, const char *path,
+    const char *field, cJSON *cs)
+{
+	cJSON *list = NULL;
+	int rc;
+
+	if (n == NULL || ynode_is_null(n))
+		return 0;
+	if (n->kind == YNODE_SCALAR) {
+		if (compose_shlex(n->str, &list) < 0)
+			return conv_fail(c, n, path, "cannot split \"%s\" into "
+			    "words (unclosed quote?)", n->str);
+	} else if ((rc = conv_strlist(c, n, path, false, &list)) < 0)
+		return rc;
+	/* An empty list is dropped (omitempty), as by the CLI. */
+	if (cJSON_GetArraySize(list) == 0)
+		cJSON_Delete(list);
+	else
+		cJSON_AddItemToObject(cs, field, list);
+	return 0;
+}
+
+static int
+capability_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Upper-case, CAP_ prefix (except ALL), de-duplicated, sorted. */
+static int
+caps(struct conv *c, const struct ynode *n, const char *path,
+    const struct ynode *other, const char *field, cJSON *cs)
+{
+	char *v[64], buf[128];
+	cJSON *list, *skip = NULL;
+	size_t nv = 0;
+	int rc;
+
+	if (n == NULL || ynode_is_null(n))
+		return 0;
+	if ((rc = conv_strlist(c, n, path, false, &list)) < 0)
+		return rc;
+	/* A capability both added and dropped is only added. */
+	if (other != NULL && strcmp(field, "CapabilityDrop") == 0 &&
+	    conv_strlist(c, other, path, false, &skip) < 0)
+		skip = NULL;
+	for (int i = 0; i < cJSON_GetArraySize(list) && nv < 64; i++) {
+		const char *s = cJSON_GetArrayItem(list, i)->valuestring;
+		size_t j;
+
+		snprintf(buf, sizeof(buf), "%s%s", strcasecmp(s, "ALL") == 0 ||
+		    strncasecmp(s, "CAP_", 4) == 0 ? "" : "CAP_", s);
+		for (char *p = buf; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		for (j = 0; j < nv && strcmp(v[j], buf) != 0; j++)
+			;
+		for (int k = 0; j == nv && k < cJSON_GetArraySize(skip); k++) {
+			char o[128];
+			const char *os = cJSON_GetArrayItem(skip, k)->valuestring;
+			snprintf(o, sizeof(o), "%s%s", strcasecmp(os, "ALL") ==
+			    0 || strncasecmp(os, "CAP_", 4) == 0 ? "" : "CAP_",
+			    os);
+			if (strcasecmp(o, buf) == 0)
+				j = nv + 1;
+		}
+		if (j == nv && (v[nv] = strdup(buf)) != NULL)
+			nv++;
+	}
+	qsort(v, nv, sizeof(*v), capability_cmp);
+	cJSON_Delete(list);
+	cJSON_Delete(skip);
+	if (nv > 0) {
+		list = cJSON_AddArrayToObject(cs, field);
+		for (size_t i = 0; i < nv; i++)
+			cJSON_AddItemToArray(list, cJSON_CreateString(v[i]));
+	}
+	for (size_t i = 0; i < nv; i++)
+		free(v[i]);
+	return 0;
+}
+
+static int
+name_cmp(const cJSON *a, const cJSON *b)
+{
+	return strcmp(cJSON_GetObjectItemCaseSensitive(a, "Name")->valuestring,
+	    cJSON_GetObjectItemCaseSensitive(b, "Name")->valuestring);
+}
+
+static int
+ulimits(struct conv *c, const struct ynode *n, const char *path, cJSON *cs)
+{
+	cJSON *list;
+	char p[CONV_PATH_MAX];
+	int64_t soft, hard;
+	int rc;
+
+	if (n == NULL || ynode_is_null(n))
+		return 0;
+	if (n->kind != YNODE_MAP)
+		return conv_fail(c, n, path, "expected a mapping");
+	list = cJSON_AddArrayToObject(cs, "Ulimits");
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *v = n->vals[i];
+		cJSON *u = cJSON_CreateObject();
+
+		conv_path(p, "%s.%s", path, n->keys[i]->str);
+		if (v->kind == YNODE_SCALAR) {
+			if ((rc = conv_int(c, v, p, &soft)) < 0)
+				return cJSON_Delete(u), rc;
+			hard = soft;
+		} else if ((rc = conv_int(c, ynode_get(v, "soft"), p,
+		    &soft)) < 0 || (rc = conv_int(c, ynode_get(v, "hard"), p,
+		    &hard)) < 0)
+			return cJSON_Delete(u), rc;
+		cJSON_AddStringToObject(u, "Name", n->keys[i]->str);
+		cJSON_AddNumberToObject(u, "Hard", (double)hard);
+		cJSON_AddNumberToObject(u, "Soft", (double)soft);
+		cJSON_AddItemToArray(list, u);
+	}
+	return conv_sort(list, name_cmp) < 0 ?
+	    err_set(c->err, ERR_NOMEM, "out of memory") : 0;
+}
+
+/* "host:ip" -> "ip host", the order of /etc/hosts. */
+static int
+extra_hosts(struct conv *c, const struct ynode *n, const char *path,
+    cJSON *cs)
+{
+	cJSON *in = NULL, *out;
+	char line[512];
+	const char *s, *sep;
+	int rc;
+
+	if (n == NULL || ynode_is_null(n))
+		return 0;
+	if (n->kind == YNODE_MAP) {
+		out = cJSON_AddArrayToObject(cs, "Hosts");
+		for (size_t i = 0; i < n->n; i++) {
+			snprintf(line, sizeof(line), "%s %s", n->vals[i]->str ?
+			    n->vals[i]->str : "", n->keys[i]->str);
+			cJSON_AddItemToArray(out, cJSON_CreateString(line));
+		}
+		return 0;
+	}
+	if ((rc = conv_strlist(c, n, path, false, &in)) < 0)
+		return rc;
+	out = cJSON_AddArrayToObject(cs, "Hosts");
+	for (int i = 0; i < cJSON_GetArraySize(in); i++) {
+		s = cJSON_GetArrayItem(in, i)->valuestring;
+		sep = strpbrk(s, ":=");
+		if (sep == NULL)
+			snprintf(line, sizeof(line), "%s", s);
+		else
+			snprintf(line, sizeof(line), "%s %.*s", sep + 1,
+			    (int)(sep - s), s);
+		cJSON_AddItemToArray(out, cJSON_CreateString(line));
+	}
+	cJSON_Delete(in);
+	return 0;
+}
+
+static int
+labels(struct conv *c, const struct ynode *n, const char *path, cJSON *obj,
+    const char *image)
+{
+	cJSON *l = NULL;
+	int rc;
+
+	if (n != NULL && !ynode_is_null(n)) {
+		if ((rc = conv_strmap(c, n, path, &l)) < 0)
+			return rc;
+	} else
+		l = cJSON_CreateObject();
+	if (l == NULL || conv_stack_label(c, l) < 0) {
+		cJSON_Delete(l);
+		return err_set(c->err, ERR_NOMEM, "out of memory");
+	}
+	if (image != NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(l, LABEL_IMAGE);
+		cJSON_AddStringToObject(l, LABEL_IMAGE, image);
+	}
+	cJSON_AddItemToObject(obj, "Labels", l);
+	return 0;
+}
+
+static int
+strings(struct conv *c, const struct ynode *svc, const char *path,
+    cJSON *cs)
+{
+	static const struct { const char *key, *field; } map[] = {
+		{ "hostname", "Hostname" }, { "user", "User" },
+		{ "working_dir", "Dir" }, { "stop_signal", "StopSignal" },
+		{ "isolation", "Isolation" },
+	};
+	int rc;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if ((rc = add_str(c, cs, map[i].field, svc, map[i].key,
+		    path)) < 0)
+			return rc;
+	if ((rc = add_bool(c, cs, "TTY", svc, "tty", path, true)) < 0 ||
+	    (rc = add_bool(c, cs, "OpenStdin", svc, "stdin_open", path,
+	    true)) < 0 ||
+	    (rc = add_bool(c, cs, "ReadOnly", svc, "read_only", path,
+	    true)) < 0 ||
+	    (rc = add_bool(c, cs, "Init", svc, "init", path, false)) < 0 ||
+	    (rc = add_duration(c, cs, "StopGracePeriod", svc,
+	    "stop_grace_period", path)) < 0)
+		return rc;
+	return 0;
+}
+
+static int
+dns(struct conv *c, const struct ynode *svc, const char *path, cJSON *cs)
+{
+	const struct ynode *ns = ynode_get(svc, "dns");
+	const struct ynode *search = ynode_get(svc, "dns_search");
+	cJSON *o, *a = NULL, *b = NULL;
+	char p[CONV_PATH_MAX];
+	int rc;
+
+	if (ns != NULL && (rc = conv_strlist(c, ns, conv_path(p, "%s.dns",
+	    path), true, &a)) < 0)
+		return rc;
+	if (search != NULL && (rc = conv_strlist(c, search, conv_path(p,
+	    "%s.dns_search", path), true, &b)) < 0) {
+		cJSON_Delete(a);
+		return rc;
+	}
+	if (cJSON_GetArraySize(a) == 0 && cJSON_GetArraySize(b) == 0) {
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+		return 0;
+	}
+	o = cJSON_AddObjectToObject(cs, "DNSConfig");
+	if (cJSON_GetArraySize(a) > 0)
+		cJSON_AddItemToObject(o, "Nameservers", a);
+	else
+		cJSON_Delete(a);
+	if (cJSON_GetArraySize(b) > 0)
+		cJSON_AddItemToObject(o, "Search", b);
+	else
+		cJSON_Delete(b);
+	return 0;
+}
+
+static int
+logging(struct conv *c, const struct ynode *l, const char *path, cJSON *tt)
+{
+	static const char *const keys[] = { "driver", "options", NULL };
+	cJSON *o, *opts;
+	char p[CONV_PATH_MAX];
+	int rc;
+
+	if (l == NULL)
+		return 0;
+	if ((rc = conv_map(c, l, path)) < 0 ||
+	    (rc = conv_keys(c, l, path, keys)) < 0)
+		return rc;
+	o = cJSON_AddObjectToObject(tt, "LogDriver");
+	if ((rc = add_str(c, o, "Name", l, "driver", path)) < 0)
+		return rc;
+	if (ynode_get(l, "options") != NULL && !ynode_is_null(ynode_get(l,
+	    "options"))) {
+		if ((rc = conv_strmap(c, ynode_get(l, "options"), conv_path(p,
+		    "%s.options", path), &opts)) < 0)
+			return rc;
+		cJSON_AddItemToObject(o, "Options", opts);
+	}
+	return 0;
+}
+
+/* Attach a list built by fn to obj.field when non-empty. */
+static int
+add_list(cJSON *obj, const char *field, cJSON *list)
+{
+	if (cJSON_GetArraySize(list) > 0)
+		cJSON_AddItemToObject(obj, field, list);
+	else
+		cJSON_Delete(list);
+	return 0;
+}
+
+static int
+service_refs(struct conv *c, const char *name, const struct ynode *svc,
+    const char *path, cJSON *spec, cJSON *tt, cJSON *cs)
+{
+	const struct ynode *v;
+	cJSON *list = NULL, *ep;
+	char p[CONV_PATH_MAX];
+	const char *epmode = NULL;
+	int rc;
+
+	ep = cJSON_AddObjectToObject(spec, "EndpointSpec");
+	v = ynode_get(ynode_get(svc, "deploy"), "endpoint_mode");
+	if (v != NULL && (rc = conv_str(c, v, conv_path(p,
+	    "%s.deploy.endpoint_mode", path), &epmode)) < 0)
+		return rc;
+	if (epmode != NULL && *epmode != '\0') {
+		char lower[32];
+		snprintf(lower, sizeof(lower), "%s", epmode);
+		for (char *q = lower; *q; q++)
+			*q = (char)tolower((unsigned char)*q);
+		cJSON_AddStringToObject(ep, "Mode", lower);
+	}
+	if ((v = ynode_get(svc, "ports")) != NULL) {
+		if ((rc = conv_ports(c, v, conv_path(p, "%s.ports", path),
+		    &list)) < 0)
+			return rc;
+		add_list(ep, "Ports", list);
+	}
+	if ((rc = conv_networks(c, name, ynode_get(svc, "networks"),
+	    conv_path(p, "%s.networks", path), &list)) < 0)
+		return rc;
+	add_list(tt, "Networks", list);
+	if ((v = ynode_get(svc, "secrets")) != NULL) {
+		if ((rc = conv_file_refs(c, true, v, conv_path(p,
+		    "%s.secrets", path), &list)) < 0)
+			return rc;
+		add_list(cs, "Secrets", list);
+	}
+	if ((v = ynode_get(svc, "configs")) != NULL) {
+		if ((rc = conv_file_refs(c, false, v, conv_path(p,
+		    "%s.configs", path), &list)) < 0)
+			return rc;
+		add_list(cs, "Configs", list);
+	}
+	if ((v = ynode_get(svc, "volumes")) != NULL) {
+		if ((rc = conv_mounts(c, v, conv_path(p, "%s.volumes", path),
+		    &list)) < 0)
+			return rc;
+		add_list(cs, "Mounts", list);
+	}
+	return 0;
+}
+
+static int
+container(struct conv *c, const char *name, const struct ynode *svc,
+    const char *path, cJSON *cs)
+{
+	const struct ynode *v;
+	cJSON *list;
+	char p[CONV_PATH_MAX];
+	int rc;
+
+	if ((rc = command(c, ynode_get(svc, "entrypoint"), conv_path(p,
+	    "%s.entrypoint", path), "Command", cs)) < 0 ||
+	    (rc = command(c, ynode_get(svc, "command"), conv_path(p,
+	    "%s.command", path), "Args", cs)) < 0 ||
+	    (rc = convert_env(c, name, svc, cs)) < 0 ||
+	    (rc = labels(c, ynode_get(svc, "labels"), conv_path(p,
+	    "%s.labels", path), cs, NULL)) < 0 ||
+	    (rc = strings(c, svc, path, cs)) < 0 ||
+	    (rc = dns(c, svc, path, cs)) < 0 ||
+	    (rc = extra_hosts(c, ynode_get(svc, "extra_hosts"), conv_path(p,
+	    "%s.extra_hosts", path), cs)) < 0 ||
+	    (rc = caps(c, ynode_get(svc, "cap_add"), conv_path(p,
+	    "%s.cap_add", path), NULL, "CapabilityAdd", cs)) < 0 ||
+	    (rc = caps(c, ynode_get(svc, "cap_drop"), conv_path(p,
+	    "%s.cap_drop", path), ynode_get(svc, "cap_add"),
+	    "CapabilityDrop", cs)) < 0 ||
+	    (rc = ulimits(c, ynode_get(svc, "ulimits"), conv_path(p,
+	    "%s.ulimits", path), cs)) < 0)
+		return rc;
+	if ((v = ynode_get(svc, "sysctls")) != NULL && !ynode_is_null(v)) {
+		if ((rc = conv_strmap(c, v, conv_path(p, "%s.sysctls", path),
+		    &list)) < 0)
+			return rc;
+		cJSON_AddItemToObject(cs, "Sysctls", list);
+	}
+	if ((v = ynode_get(svc, "healthcheck")) != NULL &&
+	    (rc = healthcheck(c, v, conv_path(p, "%s.healthcheck", path),
+	    cs)) < 0)
+		return rc;
+	return 0;
+}
+
+static int
+privileges(struct conv *c, const struct ynode *svc, const char *path,
+    cJSON *cs)
+{
+	static const char *const keys[] = { "file", "registry", "config",
+	    NULL };
+	const struct ynode *cred = ynode_get(svc, "credential_spec");
+	cJSON *priv = cJSON_AddObjectToObject(cs, "Privileges"), *o;
+	char p[CONV_PATH_MAX];
+	int rc;
+
+	conv_path(p, "%s.credential_spec", path);
+	if (cred == NULL || ynode_is_null(cred)) {
+		cJSON_AddNullToObject(priv, "CredentialSpec");
+	} else {
+		if ((rc = conv_map(c, cred, p)) < 0 ||
+		    (rc = conv_keys(c, cred, p, keys)) < 0)
+			return rc;
+		if (ynode_get(cred, "config") != NULL)
+			return conv_fail(c, cred, p, "credential_spec.config "
+			    "is not supported by stackd yet");
+		o = cJSON_AddObjectToObject(priv, "CredentialSpec");
+		if ((rc = add_str(c, o, "File", cred, "file", p)) < 0 ||
+		    (rc = add_str(c, o, "Registry", cred, "registry", p)) < 0)
+			return rc;
+	}
+	cJSON_AddNullToObject(priv, "SELinuxContext");
+	return 0;
+}
+
+int
+compose_convert_service(struct conv *c, const char *name,
+    const struct ynode *svc, cJSON **out)
+{
+	cJSON *spec = cJSON_CreateObject(), *tt, *cs;
+	const struct ynode *img;
+	char full[256], p[CONV_PATH_MAX], *image = NULL;
+	int rc;
+
+	*out = NULL;
+	conv_path(p, "services.%s", name);
+	if (spec == NULL)
+		return err_set(c->err, ERR_NOMEM, "out of memory");
+	if ((rc = conv_map(c, svc, p)) < 0 ||
+	    (rc = check_keys(c, name, svc)) < 0)
+		goto fail;
+	img = ynode_get(svc, "image");
+	if (img == NULL || ynode_is_null(img) || img->kind != YNODE_SCALAR ||
+	    *img->str == '\0') {
+		rc = conv_fail(c, img ? img : svc, p, "no image (docker stack "
+		    "deploy does not build images; build and push it first)");
+		goto fail;
+	}
+	if ((image = normalize_image(img->str)) == NULL) {
+		rc = err_set(c->err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	conv_scope(c, name, full, sizeof(full));
+	cJSON_AddStringToObject(spec, "Name", full);
+	if ((rc = labels(c, ynode_get(ynode_get(svc, "deploy"), "labels"),
+	    conv_path(p, "services.%s.deploy.labels", name), spec,
+	    img->str)) < 0)
+		goto fail;
+	conv_path(p, "services.%s", name);
+	tt = cJSON_AddObjectToObject(spec, "TaskTemplate");
+	cs = cJSON_AddObjectToObject(tt, "ContainerSpec");
+	cJSON_AddStringToObject(cs, "Image", image);
+	if ((rc = container(c, name, svc, p, cs)) < 0 ||
+	    (rc = privileges(c, svc, p, cs)) < 0 ||
+	    (rc = logging(c, ynode_get(svc, "logging"), conv_path(p,
+	    "services.%s.logging", name), tt)) < 0 ||
+	    (rc = deploy(c, svc, conv_path(p, "services.%s", name), spec,
+	    tt)) < 0 ||
+	    (rc = service_refs(c, name, svc, p, spec, tt, cs)) < 0)
+		goto fail;
+	cJSON_AddNumberToObject(tt, "ForceUpdate", 0);
+	free(image);
+	*out = spec;
+	return 0;
+fail:
+	free(image);
+	cJSON_Delete(spec);
+	return rc;
+}

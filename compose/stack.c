@@ -1,0 +1,600 @@
+/*
+ * stack.c - a whole stack: variables, files merged, top-level objects
+ * (networks, secrets, configs), and every service.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "compose_int.h"
+
+#define NS_LABEL "com.docker.stack.namespace"
+#define SECRET_MAX 512000	/* swarmkit: secrets < 500 KiB */
+#define CONFIG_MAX 1024000	/* swarmkit: configs < 1000 KiB */
+
+void
+conv_warn(struct conv *c, const char *fmt, ...)
+{
+	struct compose_stack *s = c->out;
+	char msg[768], **w;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < s->nwarnings; i++)
+		if (strcmp(s->warnings[i], msg) == 0)
+			return;
+	if ((w = realloc(s->warnings, (s->nwarnings + 1) * sizeof(*w))) == NULL)
+		return;
+	s->warnings = w;
+	if ((w[s->nwarnings] = strdup(msg)) != NULL)
+		s->nwarnings++;
+}
+
+void
+conv_scope(const struct conv *c, const char *key, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s_%s", c->stack, key);
+}
+
+int
+conv_stack_label(struct conv *c, cJSON *labels)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(labels, NS_LABEL);
+	return cJSON_AddStringToObject(labels, NS_LABEL, c->stack) ? 0 :
+	    err_set(c->err, ERR_NOMEM, "out of memory");
+}
+
+const struct ynode *
+conv_toplevel(const struct conv *c, const char *section, const char *key)
+{
+	return ynode_get(ynode_get(c->top, section), key);
+}
+
+int
+conv_object_name(struct conv *c, const char *section, const char *key,
+    char *out, size_t outlen, bool *external)
+{
+	const struct ynode *def = conv_toplevel(c, section, key);
+	const struct ynode *ext = ynode_get(def, "external");
+	const struct ynode *name = ynode_get(def, "name");
+	const struct ynode *extname = ynode_get(ext, "name");
+	char p[CONV_PATH_MAX];
+	bool b = false;
+	int rc;
+
+	*external = false;
+	conv_path(p, "%s.%s.external", section, key);
+	if (ext != NULL && ext->kind == YNODE_MAP)
+		*external = true;
+	else if (ext != NULL && (rc = conv_bool(c, ext, p, &b)) < 0)
+		return rc;
+	else
+		*external = b;
+	if (name != NULL && extname != NULL)
+		return conv_fail(c, extname, p, "conflicting parameters "
+		    "\"external.name\" and \"name\"");
+	if (name != NULL && !ynode_is_null(name))
+		snprintf(out, outlen, "%s", name->str);
+	else if (extname != NULL && !ynode_is_null(extname))
+		snprintf(out, outlen, "%s", extname->str);
+	else if (*external)
+		snprintf(out, outlen, "%s", key);
+	else
+		conv_scope(c, key, out, outlen);
+	return 0;
+}
+
+int
+conv_network_use(struct conv *c, const char *key)
+{
+	cJSON *it;
+
+	cJSON_ArrayForEach(it, c->used_networks)
+		if (strcmp(it->valuestring, key) == 0)
+			return 0;
+	return cJSON_AddItemToArray(c->used_networks,
+	    cJSON_CreateString(key)) ? 0 : ERR_NOMEM;
+}
+
+int
+conv_source_path(struct conv *c, const struct ynode *n, const char *path,
+    const char *file, char *out)
+{
+	char joined[PATH_MAX * 2], root[PATH_MAX];
+	size_t rlen;
+
+	if (file[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", file);
+	else
+		snprintf(joined, sizeof(joined), "%s/%s", c->dir, file);
+	if (realpath(c->root, root) == NULL)
+		return conv_fail(c, n, path, "source root %s: %s", c->root,
+		    strerror(errno));
+	if (realpath(joined, out) == NULL)
+		return conv_fail(c, n, path, "cannot read %s: %s", file,
+		    strerror(errno));
+	/* Symlinks are resolved first, so a link out of the tree fails too. */
+	rlen = strlen(root);
+	if (strncmp(out, root, rlen) != 0 || (out[rlen] != '/' &&
+	    out[rlen] != '\0' && strcmp(root, "/") != 0))
+		return conv_fail(c, n, path, "%s is outside the source root %s",
+		    file, root);
+	return 0;
+}
+
+int
+compose_stack_name_check(const char *name, struct err *err)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 50 || !isalnum((unsigned char)name[0]))
+		goto bad;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '-' && name[i] != '.')
+			goto bad;
+	return 0;
+bad:
+	return err_set(err, ERR_INVALID, "invalid stack name \"%.64s\": use "
+	    "letters, digits, '_', '-' and '.', starting with a letter or "
+	    "digit, at most 50 characters", name);
+}
+
+/* --- top-level objects ----------------------------------------------- */
+
+static int
+network_body(struct conv *c, const char *key, cJSON *networks,
+    cJSON *externals)
+{
+	static const char *const keys[] = { "driver", "driver_opts",
+	    "attachable", "internal", "ipam", "labels", "external", "name",
+	    "enable_ipv6", NULL };
+	const struct ynode *def = conv_toplevel(c, "networks", key), *ipam, *v;
+	char name[256], p[CONV_PATH_MAX];
+	cJSON *body, *l = NULL, *o;
+	bool external;
+	int rc;
+
+	conv_path(p, "networks.%s", key);
+	if ((rc = conv_map(c, def, p)) < 0 ||
+	    (rc = conv_keys(c, def, p, keys)) < 0 ||
+	    (rc = conv_object_name(c, "networks", key, name, sizeof(name),
+	    &external)) < 0)
+		return rc;
+	if (external) {
+		cJSON_AddItemToArray(externals, cJSON_CreateString(name));
+		return 0;
+	}
+	body = cJSON_CreateObject();
+	cJSON_AddItemToArray(networks, body);
+	cJSON_AddStringToObject(body, "Name", name);
+	v = ynode_get(def, "driver");
+	cJSON_AddStringToObject(body, "Driver", v && !ynode_is_null(v) ?
+	    v->str : "overlay");
+	if ((v = ynode_get(def, "driver_opts")) != NULL) {
+		if ((rc = conv_strmap(c, v, conv_path(p,
+		    "networks.%s.driver_opts", key), &o)) < 0)
+			return rc;
+		cJSON_AddItemToObject(body, "Options", o);
+	}
+	if ((v = ynode_get(def, "labels")) != NULL && (rc = conv_strmap(c, v,
+	    conv_path(p, "networks.%s.labels", key), &l)) < 0)
+		return rc;
+	if (l == NULL)
+		l = cJSON_CreateObject();
+	conv_stack_label(c, l);
+	cJSON_AddItemToObject(body, "Labels", l);
+	for (int i = 0; i < 2; i++) {
+		const char *k = i ? "attachable" : "internal";
+		bool b;
+		if ((v = ynode_get(def, k)) == NULL || ynode_is_null(v))
+			continue;
+		if ((rc = conv_bool(c, v, conv_path(p, "networks.%s.%s", key,
+		    k), &b)) < 0)
+			return rc;
+		cJSON_AddBoolToObject(body, i ? "Attachable" : "Internal", b);
+	}
+	if ((ipam = ynode_get(def, "ipam")) != NULL && !ynode_is_null(ipam)) {
+		const struct ynode *drv = ynode_get(ipam, "driver");
+		const struct ynode *cfg = ynode_get(ipam, "config");
+		if ((drv && !ynode_is_null(drv)) || (cfg && cfg->n > 0)) {
+			o = cJSON_AddObjectToObject(body, "IPAM");
+			if (drv && !ynode_is_null(drv))
+				cJSON_AddStringToObject(o, "Driver", drv->str);
+			cJSON *list = cJSON_AddArrayToObject(o, "Config");
+			for (size_t i = 0; cfg && cfg->kind == YNODE_SEQ &&
+			    i < cfg->n; i++) {
+				cJSON *sub = cJSON_CreateObject();
+				const struct ynode *s = ynode_get(cfg->vals[i],
+				    "subnet");
+				cJSON_AddItemToArray(list, sub);
+				if (s != NULL && !ynode_is_null(s))
+					cJSON_AddStringToObject(sub, "Subnet",
+					    s->str);
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+base64_file(struct conv *c, const struct ynode *n, const char *path,
+    const char *file, size_t max, cJSON *body)
+{
+	char real[PATH_MAX];
+	struct buf data;
+	unsigned char *b64 = NULL;
+	char chunk[8192];
+	size_t len;
+	FILE *f;
+	int rc;
+
+	if ((rc = conv_source_path(c, n, path, file, real)) < 0)
+		return rc;
+	if ((f = fopen(real, "r")) == NULL)
+		return conv_fail(c, n, path, "cannot read %s: %s", file,
+		    strerror(errno));
+	buf_init(&data, max);
+	while ((len = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(&data, chunk, len) < 0) {
+			fclose(f);
+			buf_free(&data);
+			return conv_fail(c, n, path, "%s is larger than the "
+			    "engine allows (%zu bytes)", file, max - 1);
+		}
+	fclose(f);
+	if (data.len == 0) {
+		buf_free(&data);
+		return conv_fail(c, n, path, "%s is empty; the engine refuses "
+		    "empty secrets and configs", file);
+	}
+	if ((b64 = malloc((data.len + 2) / 3 * 4 + 1)) == NULL) {
+		buf_free(&data);
+		return err_set(c->err, ERR_NOMEM, "out of memory");
+	}
+	EVP_EncodeBlock(b64, (unsigned char *)data.data, (int)data.len);
+	cJSON_AddStringToObject(body, "Data", (char *)b64);
+	explicit_bzero(data.data, data.len);
+	buf_free(&data);
+	free(b64);
+	return 0;
+}
+
+static int
+file_object(struct conv *c, bool secret, const char *key, cJSON *list)
+{
+	static const char *const skeys[] = { "file", "external", "name",
+	    "labels", "driver", "driver_opts", "template_driver",
+	    "environment", NULL };
+	const char *section = secret ? "secrets" : "configs";
+	const struct ynode *def = conv_toplevel(c, section, key), *v;
+	char name[256], p[CONV_PATH_MAX];
+	cJSON *body, *l = NULL, *drv;
+	bool external;
+	int rc;
+
+	conv_path(p, "%s.%s", section, key);
+	if ((rc = conv_map(c, def, p)) < 0 ||
+	    (rc = conv_keys(c, def, p, skeys)) < 0 ||
+	    (rc = conv_object_name(c, section, key, name, sizeof(name),
+	    &external)) < 0)
+		return rc;
+	if (external)
+		return 0;
+	body = cJSON_CreateObject();
+	cJSON_AddItemToArray(list, body);
+	cJSON_AddStringToObject(body, "Name", name);
+	if ((v = ynode_get(def, "labels")) != NULL && (rc = conv_strmap(c, v,
+	    conv_path(p, "%s.%s.labels", section, key), &l)) < 0)
+		return rc;
+	if (l == NULL)
+		l = cJSON_CreateObject();
+	conv_stack_label(c, l);
+	cJSON_AddItemToObject(body, "Labels", l);
+	if (secret && (v = ynode_get(def, "driver")) != NULL &&
+	    !ynode_is_null(v)) {
+		drv = cJSON_AddObjectToObject(body, "Driver");
+		cJSON_AddStringToObject(drv, "Name", v->str);
+		if ((v = ynode_get(def, "driver_opts")) != NULL) {
+			cJSON *o;
+			if ((rc = conv_strmap(c, v, p, &o)) < 0)
+				return rc;
+			cJSON_AddItemToObject(drv, "Options", o);
+		}
+	} else {
+		if ((v = ynode_get(def, "file")) == NULL || ynode_is_null(v))
+			return conv_fail(c, def, p, "needs file: (docker stack "
+			    "deploy supports file-based %s only)", section);
+		if ((rc = base64_file(c, v, conv_path(p, "%s.%s.file",
+		    section, key), v->str, secret ? SECRET_MAX : CONFIG_MAX,
+		    body)) < 0)
+			return rc;
+	}
+	if ((v = ynode_get(def, "template_driver")) != NULL &&
+	    !ynode_is_null(v)) {
+		drv = cJSON_AddObjectToObject(body, "Templating");
+		cJSON_AddStringToObject(drv, "Name", v->str);
+	}
+	return 0;
+}
+
+static int
+top_keys(struct conv *c, const struct ynode *top)
+{
+	static const char *const keys[] = { "version", "services", "networks",
+	    "volumes", "secrets", "configs", NULL };
+	const struct ynode *v = ynode_get(top, "version");
+	int rc;
+
+	if ((rc = conv_keys(c, top, "(top level)", keys)) < 0)
+		return rc;
+	if (v != NULL && (v->kind != YNODE_SCALAR || v->str[0] != '3' ||
+	    (v->str[1] != '\0' && v->str[1] != '.')))
+		return conv_fail(c, v, "version", "unsupported compose file "
+		    "version \"%s\": docker stack deploy takes 3.x",
+		    v->kind == YNODE_SCALAR ? v->str : "?");
+	for (size_t i = 0; i < top->n; i++)
+		if (strcmp(top->keys[i]->str, "version") != 0 &&
+		    strncmp(top->keys[i]->str, "x-", 2) != 0 &&
+		    (rc = conv_map(c, top->vals[i], top->keys[i]->str)) < 0)
+			return rc;
+	return 0;
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Names of map n's keys, sorted (for a stable order of objects). */
+static const char **
+sorted_keys(const struct ynode *n, size_t *count)
+{
+	const char **k;
+
+	*count = n && n->kind == YNODE_MAP ? n->n : 0;
+	if ((k = calloc(*count + 1, sizeof(*k))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < *count; i++)
+		k[i] = n->keys[i]->str;
+	qsort(k, *count, sizeof(*k), key_cmp);
+	return k;
+}
+
+static int
+convert_all(struct conv *c)
+{
+	const struct ynode *top = c->top;
+	const char **keys = NULL;
+	size_t n;
+	cJSON *svc, *it;
+	int rc;
+
+	if ((rc = top_keys(c, top)) < 0)
+		return rc;
+	if ((keys = sorted_keys(ynode_get(top, "services"), &n)) == NULL)
+		return err_set(c->err, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = compose_convert_service(c, keys[i], ynode_get(ynode_get(
+		    top, "services"), keys[i]), &svc);
+		if (rc == 0)
+			cJSON_AddItemToArray(c->out->services, svc);
+	}
+	free(keys);
+	/* Only networks some service uses are created, as by the CLI. */
+	cJSON_ArrayForEach(it, c->used_networks)
+		if (rc == 0)
+			rc = network_body(c, it->valuestring, c->out->networks,
+			    c->out->external_networks);
+	for (int s = 0; rc == 0 && s < 2; s++) {
+		keys = sorted_keys(ynode_get(top, s ? "configs" : "secrets"),
+		    &n);
+		for (size_t i = 0; rc == 0 && keys && i < n; i++)
+			rc = file_object(c, !s, keys[i], s ? c->out->configs :
+			    c->out->secrets);
+		free(keys);
+	}
+	return rc;
+}
+
+/* Overlay src onto dst: maps merge key by key, anything else replaces.
+ * (docker/cli merges some lists by key, e.g. ports by target; see
+ * docs/compose.md.)  src is consumed. */
+static void
+merge_into(struct ynode *dst, struct ynode *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		struct ynode *d = NULL;
+		size_t j;
+
+		for (j = 0; j < dst->n; j++)
+			if (strcmp(dst->keys[j]->str, src->keys[i]->str) == 0) {
+				d = dst->vals[j];
+				break;
+			}
+		if (d != NULL && d->kind == YNODE_MAP &&
+		    src->vals[i]->kind == YNODE_MAP) {
+			merge_into(d, src->vals[i]);
+			continue;
+		}
+		if (d != NULL) {
+			ynode_free(dst->vals[j]);
+			dst->vals[j] = src->vals[i];
+			src->vals[i] = NULL;
+			continue;
+		}
+		struct ynode **k = realloc(dst->keys, (dst->n + 1) * sizeof(*k));
+		struct ynode **v = k ? realloc(dst->vals, (dst->n + 1) *
+		    sizeof(*v)) : NULL;
+		if (k != NULL)
+			dst->keys = k;
+		if (v == NULL)
+			continue;	/* out of memory: the key is dropped */
+		dst->vals = v;
+		dst->keys[dst->n] = src->keys[i];
+		dst->vals[dst->n++] = src->vals[i];
+		src->keys[i] = src->vals[i] = NULL;
+	}
+}
+
+static int
+load_vars(struct compose_vars **vars, const struct compose_options *o,
+    const char *dir, struct err *err)
+{
+	char dotenv[PATH_MAX + 8];
+	int rc;
+
+	if (compose_vars_new(vars, o->env_inherit) < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	snprintf(dotenv, sizeof(dotenv), "%s/.env", dir);
+	rc = compose_vars_load_dotenv(*vars, dotenv, false, err);
+	if (rc == ERR_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < o->nvar_files; i++)
+		rc = compose_vars_load_file(*vars, o->var_files[i], err);
+	for (size_t i = 0; rc == 0 && i < o->nvars; i++)
+		rc = compose_vars_set(*vars, o->vars[i], err);
+	return rc;
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Unset variables: warnings, or one error naming them all. */
+static int
+report_unset(struct conv *c, char **names, size_t n, bool strict)
+{
+	struct buf b;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (!strict) {
+		for (size_t i = 0; i < n; i++)
+			conv_warn(c, "The \"%s\" variable is not set. "
+			    "Defaulting to a blank string.", names[i]);
+		return 0;
+	}
+	buf_init(&b, 4096);
+	for (size_t i = 0; i < n; i++)
+		buf_appendf(&b, "%s%s", i ? ", " : "", names[i]);
+	rc = err_set(c->err, ERR_INVALID, "stack %s: variables not set "
+	    "(strict variables): %s", c->stack, b.data ? b.data : "");
+	buf_free(&b);
+	return rc;
+}
+
+static int
+load_files(struct conv *c, const struct compose_options *o,
+    struct compose_vars *vars, struct ynode **top)
+{
+	struct ynode *next = NULL;
+	char **unset = NULL;
+	size_t nunset = 0;
+	int rc = 0;
+
+	*top = NULL;
+	for (size_t i = 0; rc == 0 && i < o->nfiles; i++) {
+		if ((rc = compose_yaml_load(&next, o->files[i], c->err)) < 0 ||
+		    (rc = compose_interpolate_tree(next, compose_vars_lookup,
+		    vars, &unset, &nunset, c->err)) < 0)
+			break;
+		if (*top == NULL)
+			*top = next;
+		else {
+			merge_into(*top, next);
+			ynode_free(next);
+		}
+		next = NULL;
+	}
+	ynode_free(next);
+	if (rc == 0)
+		rc = report_unset(c, unset, nunset, o->strict_vars);
+	free_names(unset, nunset);
+	return rc;
+}
+
+int
+compose_stack_load(struct compose_stack **out,
+    const struct compose_options *o, struct err *err)
+{
+	struct compose_stack *s = NULL;
+	struct compose_vars *vars = NULL;
+	struct ynode *top = NULL;
+	struct conv c = { .err = err };
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	int rc;
+
+	*out = NULL;
+	if ((rc = compose_stack_name_check(o->stack, err)) < 0)
+		return rc;
+	if (o->nfiles == 0)
+		return err_set(err, ERR_INVALID, "stack %s: no compose file",
+		    o->stack);
+	snprintf(tmp, sizeof(tmp), "%s", o->files[0]);
+	if (realpath(dirname(tmp), dir) == NULL)
+		return err_set(err, ERR_NOTFOUND, "%s: %s", o->files[0],
+		    strerror(errno));
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->name = strdup(o->stack)) == NULL ||
+	    (s->networks = cJSON_CreateArray()) == NULL ||
+	    (s->external_networks = cJSON_CreateArray()) == NULL ||
+	    (s->secrets = cJSON_CreateArray()) == NULL ||
+	    (s->configs = cJSON_CreateArray()) == NULL ||
+	    (s->services = cJSON_CreateArray()) == NULL ||
+	    (c.used_networks = cJSON_CreateArray()) == NULL) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	c.stack = o->stack;
+	c.dir = dir;
+	c.root = o->root ? o->root : dir;
+	c.out = s;
+	c.env_inherit = o->env_inherit;
+	if ((rc = load_vars(&vars, o, dir, err)) < 0 ||
+	    (rc = load_files(&c, o, vars, &top)) < 0)
+		goto out;
+	c.top = top;
+	rc = convert_all(&c);
+out:
+	cJSON_Delete(c.used_networks);
+	ynode_free(top);
+	compose_vars_free(vars);
+	if (rc < 0) {
+		compose_stack_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+compose_stack_free(struct compose_stack *s)
+{
+	if (s == NULL)
+		return;
+	free(s->name);
+	cJSON_Delete(s->networks);
+	cJSON_Delete(s->external_networks);
+	cJSON_Delete(s->secrets);
+	cJSON_Delete(s->configs);
+	cJSON_Delete(s->services);
+	free_names(s->warnings, s->nwarnings);
+	free(s);
+}

@@ -1,0 +1,399 @@
+/*
+ * vars.c - where variable values come from, and interpolation of a whole
+ * stack file.
+ *
+ * The process environment is consulted only when asked (--env-inherit), so
+ * a deploy is reproducible from the source alone.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "compose.h"
+
+struct layer {
+	char **names;
+	char **values;
+	size_t n;
+};
+
+struct compose_vars {
+	struct layer low;	/* .env */
+	struct layer high;	/* vars files, then --var */
+	bool env_inherit;
+};
+
+int
+compose_vars_new(struct compose_vars **out, bool env_inherit)
+{
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return ERR_NOMEM;
+	(*out)->env_inherit = env_inherit;
+	return 0;
+}
+
+static void
+layer_release(struct layer *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->names[i]);
+		free(l->values[i]);
+	}
+	free(l->names);
+	free(l->values);
+}
+
+void
+compose_vars_free(struct compose_vars *v)
+{
+	if (v == NULL)
+		return;
+	layer_release(&v->low);
+	layer_release(&v->high);
+	free(v);
+}
+
+static int
+layer_set(struct layer *l, const char *name, size_t namelen,
+    const char *value)
+{
+	char **n, **v;
+
+	if ((n = realloc(l->names, (l->n + 1) * sizeof(*n))) == NULL)
+		return ERR_NOMEM;
+	l->names = n;
+	if ((v = realloc(l->values, (l->n + 1) * sizeof(*v))) == NULL)
+		return ERR_NOMEM;
+	l->values = v;
+	if ((l->names[l->n] = strndup(name, namelen)) == NULL)
+		return ERR_NOMEM;
+	if ((l->values[l->n] = strdup(value)) == NULL) {
+		free(l->names[l->n]);
+		return ERR_NOMEM;
+	}
+	l->n++;
+	return 0;
+}
+
+static const char *
+layer_get(const struct layer *l, const char *name)
+{
+	for (size_t i = l->n; i > 0; i--)
+		if (strcmp(l->names[i - 1], name) == 0)
+			return l->values[i - 1];
+	return NULL;
+}
+
+const char *
+compose_vars_lookup(const char *name, void *payload)
+{
+	const struct compose_vars *v = payload;
+	const char *s;
+
+	if ((s = layer_get(&v->high, name)) != NULL)
+		return s;
+	if (v->env_inherit && (s = getenv(name)) != NULL)
+		return s;
+	return layer_get(&v->low, name);
+}
+
+static bool
+valid_name(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (isspace((unsigned char)s[i]) || s[i] == '=' || s[i] == '$')
+			return false;
+	return true;
+}
+
+int
+compose_vars_set(struct compose_vars *v, const char *assignment,
+    struct err *err)
+{
+	const char *eq = strchr(assignment, '=');
+
+	if (eq == NULL || !valid_name(assignment, (size_t)(eq - assignment)))
+		return err_set(err, ERR_INVALID, "--var expects KEY=VALUE, got "
+		    "\"%.*s...\"", (int)(eq ? eq - assignment : 20),
+		    assignment);
+	return layer_set(&v->high, assignment, (size_t)(eq - assignment),
+	    eq + 1) < 0 ? err_set(err, ERR_NOMEM, "out of memory") : 0;
+}
+
+static int
+read_all(const char *path, struct buf *b, struct err *err)
+{
+	char chunk[8192];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return err_set(err, ERR_NOTFOUND, "%s: cannot read", path);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(b, chunk, n) < 0) {
+			fclose(f);
+			return err_set(err, ERR_INVALID, "%s: too large", path);
+		}
+	fclose(f);
+	if (b->data == NULL)
+		buf_append(b, "", 0);
+	return 0;
+}
+
+/* A quoted value; p points after the opening quote.  Returns the end. */
+static const char *
+quoted(const char *p, char q, struct buf *out, bool *ok)
+{
+	for (*ok = false; *p != '\0'; p++) {
+		if (*p == q) {
+			*ok = true;
+			return p + 1;
+		}
+		if (q == '"' && *p == '\\' && p[1] != '\0') {
+			const char *esc = strchr("nrtfvab\\\"$", p[1]);
+			static const char repl[] = "\n\r\t\f\v\a\b\\\"$";
+			if (esc != NULL) {
+				buf_append(out, &repl[esc - "nrtfvab\\\"$"], 1);
+				p++;
+				continue;
+			}
+		}
+		if (q == '\'' && *p == '\\' && p[1] == '\'') {
+			buf_append(out, "'", 1);
+			p++;
+			continue;
+		}
+		buf_append(out, p, 1);
+	}
+	return p;
+}
+
+/* Set key to value, ${...} in it expanded against what is defined so far
+ * (so "A=${A}x" sees the earlier A, not itself). */
+static int
+set_expanded(struct compose_vars *v, struct layer *l, const char *key,
+    size_t keylen, const char *value, bool expand, const char *path,
+    int line, struct err *err)
+{
+	struct compose_interp_result r;
+	int rc;
+
+	if (!expand || strchr(value, '$') == NULL)
+		return layer_set(l, key, keylen, value) < 0 ?
+		    err_set(err, ERR_NOMEM, "out of memory") : 0;
+	if ((rc = compose_interpolate(&r, value, compose_vars_lookup, v,
+	    err)) < 0) {
+		err_prefix(err, "%s:%d", path, line);
+		return rc;
+	}
+	rc = layer_set(l, key, keylen, r.value) < 0 ?
+	    err_set(err, ERR_NOMEM, "out of memory") : 0;
+	compose_interp_result_release(&r);
+	return rc;
+}
+
+int
+compose_vars_load_dotenv(struct compose_vars *v, const char *path,
+    bool high, struct err *err)
+{
+	struct layer *l = high ? &v->high : &v->low;
+	struct buf text, val;
+	const char *p, *key, *inherited;
+	size_t keylen;
+	int line = 1, rc = 0;
+	bool ok, expand;
+
+	buf_init(&text, 1024 * 1024);
+	buf_init(&val, 1024 * 1024);
+	if ((rc = read_all(path, &text, err)) < 0)
+		goto out;
+	for (p = text.data; rc == 0 && *p != '\0'; line++) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\n' || *p == '\r') {
+			p += strcspn(p, "\n");
+			p += *p == '\n';
+			continue;
+		}
+		if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' ||
+		    p[6] == '\t'))
+			for (p += 6; *p == ' ' || *p == '\t'; p++)
+				;
+		key = p;
+		keylen = strcspn(p, "=\n");
+		while (keylen > 0 && isspace((unsigned char)key[keylen - 1]))
+			keylen--;
+		if (!valid_name(key, keylen)) {
+			rc = err_set(err, ERR_INVALID, "%s:%d: invalid variable "
+			    "name \"%.*s\"", path, line, (int)(keylen > 40 ? 40 :
+			    keylen), key);
+			break;
+		}
+		p = key + strcspn(key, "=\n");
+		if (*p != '=') {	/* bare KEY: inherit or skip */
+			char name[256];
+			snprintf(name, sizeof(name), "%.*s", (int)keylen, key);
+			if (v->env_inherit && (inherited = getenv(name)))
+				rc = set_expanded(v, l, key, keylen, inherited,
+				    false, path, line, err);
+			p += *p == '\n';
+			continue;
+		}
+		for (p++; *p == ' ' || *p == '\t'; p++)
+			;
+		buf_reset(&val);
+		buf_append(&val, "", 0);
+		expand = *p != '\'';
+		if (*p == '\'' || *p == '"') {
+			const char *start = p;
+			p = quoted(p + 1, *p, &val, &ok);
+			for (const char *q = start; q < p; q++)
+				line += *q == '\n';
+			if (!ok) {
+				rc = err_set(err, ERR_INVALID, "%s:%d: "
+				    "unterminated quoted value", path, line);
+				break;
+			}
+			p += strcspn(p, "\n");	/* trailing comment */
+		} else {
+			size_t n = strcspn(p, "\n");
+			const char *hash = p;
+			/* " #" starts a comment; "a#b" does not */
+			while ((hash = memchr(hash, '#', (size_t)(p + n -
+			    hash))) != NULL && hash > p && hash[-1] != ' ' &&
+			    hash[-1] != '\t')
+				hash++;
+			size_t vlen = hash ? (size_t)(hash - p) : n;
+			while (vlen > 0 && isspace((unsigned char)p[vlen - 1]))
+				vlen--;
+			buf_append(&val, p, vlen);
+			p += n;
+		}
+		p += *p == '\n';
+		rc = set_expanded(v, l, key, keylen, val.data, expand, path,
+		    line, err);
+	}
+out:
+	buf_free(&text);
+	buf_free(&val);
+	return rc;
+}
+
+int
+compose_vars_load_file(struct compose_vars *v, const char *path,
+    struct err *err)
+{
+	struct ynode *root = NULL;
+	struct err yerr;
+	int rc;
+
+	if (compose_yaml_load(&root, path, &yerr) < 0) {
+		if (yerr.code == ERR_NOTFOUND)
+			return err_set(err, ERR_NOTFOUND, "%s", yerr.msg);
+		/* Not a YAML mapping: a KEY=VALUE file. */
+		return compose_vars_load_dotenv(v, path, true, err);
+	}
+	for (size_t i = 0; i < root->n; i++) {
+		const struct ynode *val = root->vals[i];
+		if (val->kind != YNODE_SCALAR) {
+			rc = err_set(err, ERR_INVALID, "%s: variable %s must be "
+			    "a plain value, not a list or mapping (%s:%d:%d)",
+			    path, root->keys[i]->str, path, val->line, val->col);
+			ynode_free(root);
+			return rc;
+		}
+		if (layer_set(&v->high, root->keys[i]->str,
+		    strlen(root->keys[i]->str), val->null ? "" : val->str) < 0) {
+			ynode_free(root);
+			return err_set(err, ERR_NOMEM, "out of memory");
+		}
+	}
+	ynode_free(root);
+	return 0;
+}
+
+/* --- whole-tree interpolation ---------------------------------------- */
+
+struct walk {
+	compose_lookup_fn lookup;
+	void *payload;
+	char ***unset;
+	size_t *nunset;
+	struct err *err;
+};
+
+static int
+note_unset(struct walk *w, const char *name)
+{
+	char **v;
+
+	for (size_t i = 0; i < *w->nunset; i++)
+		if (strcmp((*w->unset)[i], name) == 0)
+			return 0;
+	if ((v = realloc(*w->unset, (*w->nunset + 1) * sizeof(*v))) == NULL)
+		return ERR_NOMEM;
+	*w->unset = v;
+	if ((v[*w->nunset] = strdup(name)) == NULL)
+		return ERR_NOMEM;
+	(*w->nunset)++;
+	return 0;
+}
+
+static int
+walk(struct walk *w, struct ynode *n, char *path, size_t pathlen)
+{
+	struct compose_interp_result r;
+	size_t len = strlen(path);
+	int rc = 0;
+
+	if (n->kind == YNODE_SCALAR) {
+		if (strchr(n->str, '$') == NULL)
+			return 0;
+		if ((rc = compose_interpolate(&r, n->str, w->lookup, w->payload,
+		    w->err)) < 0) {
+			err_prefix(w->err, "%s", path);
+			if (w->err != NULL) {
+				size_t m = strlen(w->err->msg);
+				snprintf(w->err->msg + m, sizeof(w->err->msg) - m,
+				    " (%s:%d:%d)", n->file, n->line, n->col);
+			}
+			return rc;
+		}
+		for (size_t i = 0; rc == 0 && i < r.nunset; i++)
+			rc = note_unset(w, r.unset[i]);
+		if (strcmp(r.value, n->str) != 0) {
+			free(n->str);
+			n->str = r.value;
+			r.value = NULL;
+			n->interpolated = true;
+			n->null = false;
+		}
+		compose_interp_result_release(&r);
+		return rc;
+	}
+	for (size_t i = 0; rc == 0 && i < n->n; i++) {
+		if (n->kind == YNODE_MAP)
+			snprintf(path + len, pathlen - len, "%s%s",
+			    len ? "." : "", n->keys[i]->str);
+		else
+			snprintf(path + len, pathlen - len, "[%zu]", i);
+		rc = walk(w, n->vals[i], path, pathlen);
+		path[len] = '\0';
+	}
+	return rc;
+}
+
+int
+compose_interpolate_tree(struct ynode *root, compose_lookup_fn lookup,
+    void *payload, char ***unset, size_t *nunset, struct err *err)
+{
+	struct walk w = { lookup, payload, unset, nunset, err };
+	char path[1024] = "";
+	int rc = walk(&w, root, path, sizeof(path));
+
+	return rc == ERR_NOMEM ? err_set(err, ERR_NOMEM, "out of memory") : rc;
+}

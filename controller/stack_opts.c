@@ -1,0 +1,104 @@
+/*
+ * stack_opts.c - the options that name a stack and its inputs, shared by
+ * render, plan and apply: -f FILE... -s NAME --vars F... --var K=V...
+ * --env-inherit --strict-vars --root DIR.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller.h"
+
+enum { OPT_VARS = 300, OPT_VAR, OPT_INHERIT, OPT_STRICT, OPT_ROOT, OPT_JSON };
+
+static const struct option longopts[] = {
+	{ "file", required_argument, NULL, 'f' },
+	{ "stack", required_argument, NULL, 's' },
+	{ "vars", required_argument, NULL, OPT_VARS },
+	{ "var", required_argument, NULL, OPT_VAR },
+	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
+	{ "strict-vars", no_argument, NULL, OPT_STRICT },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+push(const char ***list, size_t *n, const char *v)
+{
+	const char **l = realloc(*list, (*n + 1) * sizeof(*l));
+
+	if (l == NULL)
+		return -1;
+	l[(*n)++] = v;
+	*list = l;
+	return 0;
+}
+
+int
+controller_stack_options(struct controller_stack_opts *so, int argc,
+    char **argv, const char *usage)
+{
+	struct compose_options *o = &so->compose;
+	int c, rc = 0;
+
+	memset(so, 0, sizeof(*so));
+	optind = 1;
+	while (rc == 0 &&
+	    (c = getopt_long(argc, argv, "f:s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			rc = push((const char ***)&o->files, &o->nfiles,
+			    optarg);
+			break;
+		case 's':
+			o->stack = optarg;
+			break;
+		case OPT_VARS:
+			rc = push((const char ***)&o->var_files,
+			    &o->nvar_files, optarg);
+			break;
+		case OPT_VAR:
+			rc = push((const char ***)&o->vars, &o->nvars, optarg);
+			break;
+		case OPT_INHERIT:
+			o->env_inherit = true;
+			break;
+		case OPT_STRICT:
+			o->strict_vars = true;
+			break;
+		case OPT_ROOT:
+			o->root = optarg;
+			break;
+		case OPT_JSON:
+			so->json = true;
+			break;
+		case 'h':
+			printf("%s", usage);
+			so->help = true;
+			return 1;
+		default:
+			fprintf(stderr, "%s", usage);
+			rc = 1;
+		}
+	}
+	if (rc == 0 && (o->nfiles == 0 || o->stack == NULL ||
+	    optind != argc)) {
+		fprintf(stderr, "%s", usage);
+		rc = 1;
+	}
+	if (rc != 0)
+		controller_stack_options_release(so);
+	return rc;
+}
+
+void
+controller_stack_options_release(struct controller_stack_opts *so)
+{
+	free((void *)so->compose.files);
+	free((void *)so->compose.var_files);
+	free((void *)so->compose.vars);
+	memset(&so->compose, 0, sizeof(so->compose));
+}
