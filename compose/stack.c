@@ -244,7 +244,8 @@ base64_file(struct conv *c, const struct ynode *n, const char *path,
 	if ((f = fopen(real, "r")) == NULL)
 		return conv_fail(c, n, path, "cannot read %s: %s", file,
 		    strerror(errno));
-	buf_init(&data, max);
+	/* swarmkit wants strictly less than max bytes */
+	buf_init(&data, max - 1);
 	while ((len = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (buf_append(&data, chunk, len) < 0) {
 			fclose(f);

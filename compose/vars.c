@@ -250,12 +250,13 @@ compose_vars_load_dotenv(struct compose_vars *v, const char *path,
 		expand = *p != '\'';
 		if (*p == '\'' || *p == '"') {
 			const char *start = p;
+			int first = line;
 			p = quoted(p + 1, *p, &val, &ok);
 			for (const char *q = start; q < p; q++)
 				line += *q == '\n';
 			if (!ok) {
 				rc = err_set(err, ERR_INVALID, "%s:%d: "
-				    "unterminated quoted value", path, line);
+				    "unterminated quoted value", path, first);
 				break;
 			}
 			p += strcspn(p, "\n");	/* trailing comment */
