@@ -47,7 +47,7 @@ HELPER_OBJS := $(HELPER_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_BINS  := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 
-.PHONY: all check test asan run install clean deps
+.PHONY: all check test asan run install clean deps bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -80,6 +80,26 @@ $(BUILD)/tests/conformance/deploy_stack: $(BUILD)/tests/conformance/deploy_stack
 	    $(BUILD)/controller/stack_opts.o $(BUILD)/libstackd.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/bench/bench_compose: $(BUILD)/bench/bench_compose.o $(BUILD)/libstackd.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# Benchmarks (not tests): load + convert the largest corpus file and a
+# generated 500-service stack; the table goes to bench/RESULTS.md.
+BENCH_CORPUS := tests/conformance/corpus/030__openfaas__faas__docker-compose.yml
+bench: $(BUILD)/bench/bench_compose
+	@bench/gen_stack.sh 500 >$(BUILD)/bench/stack-500.yml
+	@mkdir -p $(BUILD)/bench/openfaas/prometheus
+	@cp $(BENCH_CORPUS) $(BUILD)/bench/openfaas/
+	@for f in prometheus alert.rules alertmanager; do \
+	    echo "global: {}" >$(BUILD)/bench/openfaas/prometheus/$$f.yml; done
+	@{ echo "# Compose loading benchmark"; echo; \
+	  echo "\`make bench\` on $$(nproc) cores, $$(uname -m), $$(date -u +%Y-%m-%d);"; \
+	  echo "each file is loaded, interpolated and converted for at least one second."; echo; \
+	  $(BUILD)/bench/bench_compose $(BUILD)/bench/openfaas/$(notdir $(BENCH_CORPUS)) \
+	    $(BUILD)/bench/stack-500.yml; } \
+	    | tee bench/RESULTS.md
 
 # Build everything and run the whole suite (unit, then end-to-end against
 # throwaway swarm engines the harness starts and stops itself).

@@ -55,4 +55,38 @@ check "an unknown command fails with usage" eval '[ $rc = 1 ] && has "unknown co
 run ping --help
 check "ping --help documents the engine options" eval '[ $rc = 0 ] && has "--tlscacert"'
 
+# render: the objects a stack becomes; secret data never printed
+r=$(mktemp -d)
+planted="planted-secret-$RANDOM$RANDOM"
+printf '%s' "$planted" >"$r/pw.txt"
+cat >"$r/stack.yml" <<'YAML'
+services:
+  web:
+    image: local/busybox:${TAG:-1}
+    secrets: [pw]
+secrets:
+  pw:
+    file: ./pw.txt
+YAML
+run render -f "$r/stack.yml" -s demo --var TAG=2
+check "render prints the Engine API objects of a stack" \
+	eval '[ $rc = 0 ] && has "\"Name\":	\"demo_web\"" && has "local/busybox:2" && has "\"SecretName\":	\"demo_pw\""'
+check "render redacts secret data (length and sha256 only)" \
+	eval 'has "<redacted, ${#planted} bytes, sha256:$(printf %s "$planted" | sha256sum | cut -c1-64)>" && ! has "$planted" && ! has "$(printf %s "$planted" | base64)"'
+printf 'services:\n  web:\n    image: x\n    deploy:\n      replicas: three\n' >"$r/bad.yml"
+run render -f "$r/bad.yml" -s demo
+check "render reports a bad value with key path and position" \
+	eval '[ $rc = 1 ] && has "services.web.deploy.replicas: expected an integer, got \"three\" ($r/bad.yml:5:17)"'
+run render -f "$r/stack.yml" -s "bad/name"
+check "render refuses an invalid stack name" eval '[ $rc = 1 ] && has "invalid stack name"'
+run render -f "$r/stack.yml" -s demo --strict-vars
+check "--strict-vars accepts variables that have defaults" eval '[ $rc = 0 ] && has "demo_web"'
+printf 'services:\n  web:\n    image: x:${TAG}\n    build: .\n' >"$r/warn.yml"
+run render -f "$r/warn.yml" -s demo
+check "render warns about ignored keys and unset variables" \
+	eval '[ $rc = 0 ] && has "warning: services.web: ignoring unsupported option build" && has "The \"TAG\" variable is not set"'
+run render -f "$r/warn.yml" -s demo --strict-vars
+check "--strict-vars fails on an unset variable" eval '[ $rc = 1 ] && has "variables not set (strict variables): TAG"'
+rm -rf "$r"
+
 echo "1..$n"
