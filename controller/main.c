@@ -15,8 +15,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "apply", controller_cmd_apply,
+	    "make one engine match a stack file, then exit" },
 	{ "ping", controller_cmd_ping,
 	    "check an engine: reachable, API version, swarm role" },
+	{ "plan", controller_cmd_plan,
+	    "show what apply would change (exit 2 when anything)" },
 	{ "render", controller_cmd_render,
 	    "print the Engine API objects a stack file becomes" },
 	{ "version", controller_cmd_version,

@@ -10,7 +10,8 @@
 
 #include "controller.h"
 
-enum { OPT_VARS = 300, OPT_VAR, OPT_INHERIT, OPT_STRICT, OPT_ROOT, OPT_JSON };
+enum { OPT_VARS = 300, OPT_VAR, OPT_INHERIT, OPT_STRICT, OPT_ROOT, OPT_JSON,
+    OPT_ENGINE, OPT_OWNER, OPT_KEEP_REPLICAS };
 
 static const struct option longopts[] = {
 	{ "file", required_argument, NULL, 'f' },
@@ -21,6 +22,9 @@ static const struct option longopts[] = {
 	{ "strict-vars", no_argument, NULL, OPT_STRICT },
 	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "engine", required_argument, NULL, OPT_ENGINE },
+	{ "owner", required_argument, NULL, OPT_OWNER },
+	{ "keep-replicas", no_argument, NULL, OPT_KEEP_REPLICAS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -74,6 +78,15 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 			break;
 		case OPT_JSON:
 			so->json = true;
+			break;
+		case OPT_ENGINE:
+			so->engine = optarg;
+			break;
+		case OPT_OWNER:
+			so->owner = optarg;
+			break;
+		case OPT_KEEP_REPLICAS:
+			so->keep_replicas = true;
 			break;
 		case 'h':
 			printf("%s", usage);

@@ -17,12 +17,17 @@ struct engine_config;
 int controller_cmd_version(int argc, char **argv);
 int controller_cmd_ping(int argc, char **argv);
 int controller_cmd_render(int argc, char **argv);
+int controller_cmd_plan(int argc, char **argv);
+int controller_cmd_apply(int argc, char **argv);
 
 /* -f/-s/--vars/--var/--env-inherit/--strict-vars/--root (and --json). */
 struct controller_stack_opts {
 	struct compose_options compose;
 	bool json;
 	bool help;	/* --help was printed */
+	const char *engine;	/* --engine URL, else DOCKER_HOST */
+	const char *owner;	/* --owner NAME, else "stackd" */
+	bool keep_replicas;	/* --keep-replicas */
 };
 
 /* Returns 0, or 1 after printing usage (so->help tells whether asked). */

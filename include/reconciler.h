@@ -1,0 +1,103 @@
+/*
+ * reconciler.h - observe an engine, diff it against a stack's desired
+ * objects, plan the changes, apply them in order.
+ *
+ * A cycle with nothing to change makes no write: desired and actual specs
+ * are compared field by field (what the engine fills in must be its
+ * default), and only differences become requests.
+ */
+#ifndef STACKD_RECONCILER_H
+#define STACKD_RECONCILER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "compose.h"
+#include "engine.h"
+#include "err.h"
+
+/* Labels stackd puts on what it writes, so that ownership survives a
+ * restart or a replacement controller (nothing is kept on local disk). */
+#define RECON_LABEL_OWNER "com.stackd.owner"
+#define RECON_LABEL_HASH "com.stackd.spec-hash"
+#define RECON_LABEL_NS "com.docker.stack.namespace"
+
+struct recon_options {
+	const char *owner;	/* owner label value; NULL = "stackd" */
+	bool keep_replicas;	/* deploy.replicas omitted: leave the
+				 * engine's count alone (default: manage) */
+};
+
+/* What one engine holds: four list calls. */
+struct recon_observed {
+	cJSON *services;
+	cJSON *networks;
+	cJSON *secrets;
+	cJSON *configs;
+};
+
+int recon_observe(struct recon_observed *out, struct engine *e,
+    struct err *err);
+void recon_observed_release(struct recon_observed *o);
+
+enum recon_action {
+	RECON_CREATE,
+	RECON_UPDATE,
+	RECON_REMOVE,
+};
+
+struct recon_change {
+	enum recon_action action;
+	enum engine_kind kind;
+	char *name;
+	char *id;		/* update/remove: the existing object */
+	uint64_t version;	/* update: the version observed */
+	cJSON *spec;		/* create/update: the request body */
+	cJSON *diffs;		/* update: ["path: old -> new", ...] */
+};
+
+struct recon_plan {
+	char *stack;
+	struct recon_change *changes;
+	size_t n;
+};
+
+/*
+ * The changes that bring the observed engine to the desired stack, in the
+ * order they must be applied.  Prunes only objects of this stack that
+ * carry this owner's label.
+ */
+int recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
+    const struct recon_observed *obs, const struct recon_options *opt,
+    struct err *err);
+void recon_plan_free(struct recon_plan *p);
+
+/* Human text (one line per change, indented field differences). */
+void recon_plan_print(const struct recon_plan *p, FILE *f);
+/* {"stack": ..., "changes": [{"action","kind","name","diffs"}]} */
+cJSON *recon_plan_json(const struct recon_plan *p);
+
+struct recon_stats {
+	unsigned creates;
+	unsigned updates;
+	unsigned removes;
+	unsigned retries;	/* "update out of sequence" retried */
+};
+
+/* Apply every change in order; stops at the first failure. */
+int recon_apply(struct engine *e, const struct recon_plan *p,
+    struct recon_stats *stats, struct err *err);
+
+/*
+ * Compare desired with actual: every field of desired must be equal in
+ * actual, and every field only actual has must be an engine default.
+ * Appends "path: old -> new" strings to diffs (if not NULL).  Returns the
+ * number of differences.  Exposed for tests.
+ */
+int recon_diff(const cJSON *desired, const cJSON *actual, const char *path,
+    cJSON *diffs);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * diff.c - desired spec against the spec the engine returns.
+ *
+ * The rule: every field stackd sends must come back equal, and every field
+ * only the engine has must be a default (false, 0, "", empty, or one of
+ * the values the engine fills in, below).  That needs no list of every
+ * field the engine may add, and still sees a hand-made change: a new field
+ * with a real value, or a changed one.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reconciler.h"
+
+/* Values the engine fills in when the request left them out
+ * (reference §3.1); matched against the end of the path. */
+static const struct { const char *suffix; const char *value; } fills[] = {
+	{ ".TaskTemplate.Runtime", "container" },
+	{ ".ContainerSpec.Isolation", "default" },
+	{ ".EndpointSpec.Mode", "vip" },
+	{ "].Protocol", "tcp" },
+	{ "].PublishMode", "ingress" },
+	{ ".UpdateConfig.FailureAction", "pause" },
+	{ ".UpdateConfig.Order", "stop-first" },
+	{ ".RollbackConfig.FailureAction", "pause" },
+	{ ".RollbackConfig.Order", "stop-first" },
+	{ ".RestartPolicy.Condition", "any" },
+	{ ".Replicated.Replicas", "1" },
+};
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Fields that are never compared: the engine owns them. */
+static bool
+ignored(const char *path)
+{
+	return ends_with(path, ".TaskTemplate.ForceUpdate") ||
+	    ends_with(path, ".Placement.Platforms") ||
+	    ends_with(path, "].Consistency");
+}
+
+static bool
+is_default(const cJSON *v, const char *path)
+{
+	const cJSON *c;
+	char num[32];
+
+	if (v == NULL || cJSON_IsNull(v) || cJSON_IsFalse(v))
+		return true;
+	for (size_t i = 0; i < sizeof(fills) / sizeof(fills[0]); i++) {
+		if (!ends_with(path, fills[i].suffix))
+			continue;
+		if (cJSON_IsString(v) && strcmp(v->valuestring,
+		    fills[i].value) == 0)
+			return true;
+		snprintf(num, sizeof(num), "%g", v->valuedouble);
+		if (cJSON_IsNumber(v) && strcmp(num, fills[i].value) == 0)
+			return true;
+	}
+	if (cJSON_IsNumber(v))
+		return v->valuedouble == 0;
+	if (cJSON_IsString(v))
+		return *v->valuestring == '\0';
+	if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(c, v) {
+			char sub[512];
+			snprintf(sub, sizeof(sub), "%s.%s", path,
+			    c->string ? c->string : "[]");
+			if (!is_default(c, sub))
+				return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+static void
+note(cJSON *diffs, const char *path, const cJSON *old, const cJSON *new)
+{
+	char *a = old ? cJSON_PrintUnformatted(old) : NULL;
+	char *b = new ? cJSON_PrintUnformatted(new) : NULL;
+	char line[1024];
+
+	if (diffs != NULL) {
+		/* Paths start with '.', drop it for people. */
+		snprintf(line, sizeof(line), "%s: %.300s -> %.300s",
+		    path[0] == '.' ? path + 1 : path, a ? a : "(none)",
+		    b ? b : "(none)");
+		cJSON_AddItemToArray(diffs, cJSON_CreateString(line));
+	}
+	cJSON_free(a);
+	cJSON_free(b);
+}
+
+static bool
+scalar_equal(const cJSON *d, const cJSON *a)
+{
+	if (cJSON_IsNumber(d) && cJSON_IsNumber(a))
+		return fabs(d->valuedouble - a->valuedouble) < 1e-9;
+	if (cJSON_IsString(d) && cJSON_IsString(a))
+		return strcmp(d->valuestring, a->valuestring) == 0;
+	if (cJSON_IsBool(d) && cJSON_IsBool(a))
+		return cJSON_IsTrue(d) == cJSON_IsTrue(a);
+	return cJSON_IsNull(d) && cJSON_IsNull(a);
+}
+
+int
+recon_diff(const cJSON *desired, const cJSON *actual, const char *path,
+    cJSON *diffs)
+{
+	char sub[512];
+	const cJSON *c;
+	int n = 0, i = 0;
+
+	if (ignored(path))
+		return 0;
+	if (desired == NULL || cJSON_IsNull(desired)) {
+		if (is_default(actual, path))
+			return 0;
+		note(diffs, path, actual, NULL);
+		return 1;
+	}
+	if (actual == NULL) {
+		if (is_default(desired, path))
+			return 0;
+		note(diffs, path, NULL, desired);
+		return 1;
+	}
+	if (cJSON_IsObject(desired) && cJSON_IsObject(actual)) {
+		cJSON_ArrayForEach(c, desired) {
+			snprintf(sub, sizeof(sub), "%s.%s", path, c->string);
+			n += recon_diff(c, cJSON_GetObjectItemCaseSensitive(
+			    actual, c->string), sub, diffs);
+		}
+		cJSON_ArrayForEach(c, actual) {
+			if (cJSON_GetObjectItemCaseSensitive(desired,
+			    c->string) != NULL)
+				continue;
+			snprintf(sub, sizeof(sub), "%s.%s", path, c->string);
+			n += recon_diff(NULL, c, sub, diffs);
+		}
+		return n;
+	}
+	if (cJSON_IsArray(desired) && cJSON_IsArray(actual) &&
+	    cJSON_GetArraySize(desired) == cJSON_GetArraySize(actual)) {
+		cJSON_ArrayForEach(c, desired) {
+			snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+			n += recon_diff(c, cJSON_GetArrayItem(actual, i++), sub,
+			    diffs);
+		}
+		return n;
+	}
+	if (!cJSON_IsObject(desired) && !cJSON_IsArray(desired) &&
+	    scalar_equal(desired, actual))
+		return 0;
+	/* An empty list or map on one side and nothing on the other. */
+	if (is_default(desired, path) && is_default(actual, path))
+		return 0;
+	note(diffs, path, actual, desired);
+	return 1;
+}

@@ -1,0 +1,632 @@
+/*
+ * plan.c - from a desired stack and an observed engine to an ordered list
+ * of changes.
+ *
+ * Order: networks, then secrets and configs are created (or labelled),
+ * services are removed, updated (those giving up published ports first) and
+ * created, and last networks, secrets and configs no longer used are
+ * removed.  Only objects labelled with this stack and this owner are ever
+ * removed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "reconciler.h"
+
+#define NAME_MAX_SWARM 64
+
+struct planner {
+	const struct compose_stack *s;
+	const struct recon_observed *obs;
+	const char *owner;
+	bool keep_replicas;
+	struct recon_plan *p;
+	cJSON *renames;		/* secret/config base name -> chosen name */
+	cJSON *kept;		/* names of observed objects still wanted */
+	struct err *err;
+};
+
+/* --- observed objects ------------------------------------------------ */
+
+static const cJSON *
+get(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static const char *
+str(const cJSON *o, const char *k)
+{
+	const cJSON *v = get(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Networks keep Name/Id/Labels at the top, the others under Spec. */
+static const char *
+obj_name(enum engine_kind k, const cJSON *o)
+{
+	return k == ENGINE_NETWORK ? str(o, "Name") : str(get(o, "Spec"),
+	    "Name");
+}
+
+static const char *
+obj_id(enum engine_kind k, const cJSON *o)
+{
+	return str(o, k == ENGINE_NETWORK ? "Id" : "ID");
+}
+
+static const cJSON *
+obj_labels(enum engine_kind k, const cJSON *o)
+{
+	return k == ENGINE_NETWORK ? get(o, "Labels") : get(get(o, "Spec"),
+	    "Labels");
+}
+
+static const char *
+label(enum engine_kind k, const cJSON *o, const char *key)
+{
+	return str(obj_labels(k, o), key);
+}
+
+static const cJSON *
+observed_list(const struct planner *pl, enum engine_kind k)
+{
+	switch (k) {
+	case ENGINE_SERVICE:
+		return pl->obs->services;
+	case ENGINE_NETWORK:
+		return pl->obs->networks;
+	case ENGINE_SECRET:
+		return pl->obs->secrets;
+	default:
+		return pl->obs->configs;
+	}
+}
+
+static const cJSON *
+find(const struct planner *pl, enum engine_kind k, const char *name)
+{
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, observed_list(pl, k)) {
+		const char *n = obj_name(k, o);
+		if (n != NULL && strcmp(n, name) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static bool
+ours(const struct planner *pl, enum engine_kind k, const cJSON *o)
+{
+	const char *ns = label(k, o, RECON_LABEL_NS);
+	const char *owner = label(k, o, RECON_LABEL_OWNER);
+
+	return ns != NULL && owner != NULL && strcmp(ns, pl->s->name) == 0 &&
+	    strcmp(owner, pl->owner) == 0;
+}
+
+static uint64_t
+version_of(const cJSON *o)
+{
+	const cJSON *v = get(get(o, "Version"), "Index");
+
+	return cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+}
+
+/* --- changes --------------------------------------------------------- */
+
+static void
+free_changes(struct recon_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->changes[i].name);
+		free(p->changes[i].id);
+		cJSON_Delete(p->changes[i].spec);
+		cJSON_Delete(p->changes[i].diffs);
+	}
+	free(p->changes);
+	p->changes = NULL;
+	p->n = 0;
+}
+
+static int
+add_change(struct planner *pl, enum recon_action a, enum engine_kind k,
+    const char *name, const cJSON *obs, cJSON *spec, cJSON *diffs)
+{
+	struct recon_plan *p = pl->p;
+	struct recon_change *c;
+
+	c = realloc(p->changes, (p->n + 1) * sizeof(*c));
+	if (c == NULL)
+		goto nomem;
+	p->changes = c;
+	c = &p->changes[p->n];
+	memset(c, 0, sizeof(*c));
+	c->action = a;
+	c->kind = k;
+	c->spec = spec;
+	c->diffs = diffs;
+	if ((c->name = strdup(name)) == NULL)
+		goto nomem;
+	if (obs != NULL) {
+		if ((c->id = strdup(obj_id(k, obs))) == NULL)
+			goto nomem;
+		c->version = version_of(obs);
+	}
+	p->n++;
+	return 0;
+nomem:
+	cJSON_Delete(spec);
+	cJSON_Delete(diffs);
+	return err_set(pl->err, ERR_NOMEM, "out of memory");
+}
+
+static void
+keep(struct planner *pl, const char *name)
+{
+	cJSON_AddItemToArray(pl->kept, cJSON_CreateString(name));
+}
+
+static bool
+kept(const struct planner *pl, const char *name)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, pl->kept)
+		if (strcmp(it->valuestring, name) == 0)
+			return true;
+	return false;
+}
+
+/* Labels = desired labels + owner (+ hash), replacing what was there. */
+static void
+set_labels(const struct planner *pl, cJSON *labels, const char *hash)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(labels, RECON_LABEL_OWNER);
+	cJSON_AddStringToObject(labels, RECON_LABEL_OWNER, pl->owner);
+	if (hash != NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(labels,
+		    RECON_LABEL_HASH);
+		cJSON_AddStringToObject(labels, RECON_LABEL_HASH, hash);
+	}
+}
+
+/* First 12 hex digits of sha256(JSON of obj). */
+static void
+hash_of(const cJSON *obj, char out[13])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char *text = cJSON_PrintUnformatted(obj);
+
+	EVP_Digest(text ? text : "", text ? strlen(text) : 0, md, &len,
+	    EVP_sha256(), NULL);
+	for (int i = 0; i < 6; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	cJSON_free(text);
+}
+
+/* --- networks -------------------------------------------------------- */
+
+static int
+plan_networks(struct planner *pl)
+{
+	const cJSON *d;
+	cJSON *spec;
+	int rc;
+
+	cJSON_ArrayForEach(d, pl->s->external_networks)
+		if (find(pl, ENGINE_NETWORK, d->valuestring) == NULL)
+			return err_set(pl->err, ERR_NOTFOUND, "stack %s: network "
+			    "\"%s\" is declared as external, but could not be "
+			    "found", pl->s->name, d->valuestring);
+	cJSON_ArrayForEach(d, pl->s->networks) {
+		const char *name = str(d, "Name");
+
+		keep(pl, name);
+		/* Networks cannot be updated; an existing one is used as
+		 * it is, as docker stack deploy does. */
+		if (find(pl, ENGINE_NETWORK, name) != NULL)
+			continue;
+		spec = cJSON_Duplicate(d, true);
+		set_labels(pl, get(spec, "Labels") ? (cJSON *)get(spec,
+		    "Labels") : cJSON_AddObjectToObject(spec, "Labels"), NULL);
+		if ((rc = add_change(pl, RECON_CREATE, ENGINE_NETWORK, name,
+		    NULL, spec, NULL)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* --- secrets and configs --------------------------------------------- */
+
+/*
+ * Secret and config data is immutable.  Each content gets its own object:
+ * the plain name (as docker stack deploy names it) while that is free or
+ * holds the same content, else "<name>_<hash>".  Services switch to the
+ * new one; the old one is removed once nothing uses it.
+ */
+static int
+plan_file_object(struct planner *pl, enum engine_kind k, const cJSON *d)
+{
+	const char *base = str(d, "Name"), *h;
+	char hash[13], name[NAME_MAX_SWARM + 1];
+	const cJSON *o, *found = NULL;
+	cJSON *content, *spec, *labels;
+
+	/* The content: data, driver, templating; not names or labels. */
+	content = cJSON_Duplicate(d, true);
+	cJSON_DeleteItemFromObjectCaseSensitive(content, "Name");
+	cJSON_DeleteItemFromObjectCaseSensitive(content, "Labels");
+	hash_of(content, hash);
+	cJSON_Delete(content);
+	snprintf(name, sizeof(name), "%.*s_%s", NAME_MAX_SWARM - 13, base,
+	    hash);
+	cJSON_ArrayForEach(o, observed_list(pl, k)) {
+		const char *n = obj_name(k, o);
+		h = label(k, o, RECON_LABEL_HASH);
+		if (n && h && strcmp(h, hash) == 0 && (strcmp(n, base) == 0 ||
+		    strcmp(n, name) == 0))
+			found = o;
+	}
+	/* Adoption: made by docker stack deploy, so no hash label.  A
+	 * config's data can be checked; a secret's cannot be read back and
+	 * is taken to match its file (see docs). */
+	if (found == NULL && (o = find(pl, k, base)) != NULL &&
+	    label(k, o, RECON_LABEL_HASH) == NULL && (k == ENGINE_SECRET ||
+	    (str(get(o, "Spec"), "Data") && str(d, "Data") &&
+	    strcmp(str(get(o, "Spec"), "Data"), str(d, "Data")) == 0)))
+		found = o;
+	if (found == NULL && find(pl, k, base) == NULL)
+		snprintf(name, sizeof(name), "%s", base);
+	if (found != NULL)
+		snprintf(name, sizeof(name), "%s", obj_name(k, found));
+	cJSON_AddStringToObject(pl->renames, base, name);
+	keep(pl, name);
+	spec = cJSON_Duplicate(d, true);
+	cJSON_ReplaceItemInObjectCaseSensitive(spec, "Name",
+	    cJSON_CreateString(name));
+	labels = (cJSON *)get(spec, "Labels");
+	set_labels(pl, labels, hash);
+	if (found == NULL)
+		return add_change(pl, RECON_CREATE, k, name, NULL, spec, NULL);
+	/* Same content: only labels may differ; update them alone. */
+	cJSON_DeleteItemFromObjectCaseSensitive(spec, "Data");
+	cJSON *diffs = cJSON_CreateArray();
+	if (recon_diff(labels, obj_labels(k, found), ".Labels", diffs) == 0) {
+		cJSON_Delete(spec);
+		cJSON_Delete(diffs);
+		return 0;
+	}
+	return add_change(pl, RECON_UPDATE, k, name, found, spec, diffs);
+}
+
+static int
+plan_file_objects(struct planner *pl)
+{
+	const cJSON *d;
+	int rc;
+
+	cJSON_ArrayForEach(d, pl->s->secrets)
+		if ((rc = plan_file_object(pl, ENGINE_SECRET, d)) < 0)
+			return rc;
+	cJSON_ArrayForEach(d, pl->s->configs)
+		if ((rc = plan_file_object(pl, ENGINE_CONFIG, d)) < 0)
+			return rc;
+	return 0;
+}
+
+/* --- services -------------------------------------------------------- */
+
+/* Point secret/config references at the chosen objects, with their IDs
+ * when they exist already (new ones get theirs at apply time). */
+static void
+rename_refs(struct planner *pl, cJSON *cs)
+{
+	static const struct { const char *list, *name, *id;
+	    enum engine_kind k; } refs[] = {
+		{ "Secrets", "SecretName", "SecretID", ENGINE_SECRET },
+		{ "Configs", "ConfigName", "ConfigID", ENGINE_CONFIG },
+	};
+	cJSON *r;
+
+	for (int i = 0; i < 2; i++)
+		cJSON_ArrayForEach(r, get(cs, refs[i].list)) {
+			const char *base = str(r, refs[i].name);
+			const char *to = str(pl->renames, base);
+			const cJSON *o;
+
+			if (to != NULL)
+				cJSON_ReplaceItemInObjectCaseSensitive(r,
+				    refs[i].name, cJSON_CreateString(to));
+			o = find(pl, refs[i].k, str(r, refs[i].name));
+			if (o != NULL)
+				cJSON_AddStringToObject(r, refs[i].id,
+				    obj_id(refs[i].k, o));
+		}
+}
+
+/* The actual spec as stackd would have sent it: network IDs back to
+ * names, reference IDs dropped (names are compared). */
+static cJSON *
+comparable_actual(const struct planner *pl, const cJSON *svc)
+{
+	cJSON *spec = cJSON_Duplicate(get(svc, "Spec"), true), *it;
+	cJSON *tt = (cJSON *)get(spec, "TaskTemplate");
+	cJSON *cs = (cJSON *)get(tt, "ContainerSpec");
+
+	cJSON_ArrayForEach(it, get(tt, "Networks")) {
+		const cJSON *n;
+		const char *target = str(it, "Target");
+		cJSON_ArrayForEach(n, pl->obs->networks)
+			if (target && str(n, "Id") && strcmp(str(n, "Id"),
+			    target) == 0) {
+				cJSON_ReplaceItemInObjectCaseSensitive(it,
+				    "Target", cJSON_CreateString(str(n,
+				    "Name")));
+				break;
+			}
+	}
+	cJSON_ArrayForEach(it, get(cs, "Secrets"))
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "SecretID");
+	cJSON_ArrayForEach(it, get(cs, "Configs"))
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "ConfigID");
+	return spec;
+}
+
+static cJSON *
+without_ids(const cJSON *spec)
+{
+	cJSON *c = cJSON_Duplicate(spec, true), *it;
+	cJSON *cs = (cJSON *)get(get(c, "TaskTemplate"), "ContainerSpec");
+
+	cJSON_ArrayForEach(it, get(cs, "Secrets"))
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "SecretID");
+	cJSON_ArrayForEach(it, get(cs, "Configs"))
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "ConfigID");
+	return c;
+}
+
+/* Follow the docker CLI where the engine's copy legitimately differs. */
+static void
+carry_over(const struct planner *pl, cJSON *spec, const cJSON *actual)
+{
+	const cJSON *aspec = get(actual, "Spec");
+	cJSON *cs = (cJSON *)get(get(spec, "TaskTemplate"), "ContainerSpec");
+	cJSON *rep = (cJSON *)get(get(spec, "Mode"), "Replicated");
+	const char *want = str(get(spec, "Labels"), "com.docker.stack.image");
+	const char *had = str(get(aspec, "Labels"), "com.docker.stack.image");
+	const char *img = str(get(get(aspec, "TaskTemplate"), "ContainerSpec"),
+	    "Image");
+
+	/* Same image as written in the file: keep a pinned digest. */
+	if (want && had && img && strcmp(want, had) == 0)
+		cJSON_ReplaceItemInObjectCaseSensitive(cs, "Image",
+		    cJSON_CreateString(img));
+	if (pl->keep_replicas && rep != NULL && get(rep, "Replicas") == NULL) {
+		const cJSON *n = get(get(get(aspec, "Mode"), "Replicated"),
+		    "Replicas");
+		if (cJSON_IsNumber(n))
+			cJSON_AddNumberToObject(rep, "Replicas", n->valuedouble);
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)get(spec,
+	    "TaskTemplate"), "ForceUpdate", cJSON_Duplicate(get(get(aspec,
+	    "TaskTemplate"), "ForceUpdate"), true));
+}
+
+static int
+published_ports(const cJSON *spec)
+{
+	const cJSON *p;
+	int n = 0;
+
+	cJSON_ArrayForEach(p, get(get(spec, "EndpointSpec"), "Ports"))
+		n += get(p, "PublishedPort") != NULL;
+	return n;
+}
+
+static int
+plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
+{
+	const char *name = str(d, "Name");
+	const cJSON *actual = find(pl, ENGINE_SERVICE, name);
+	cJSON *spec = cJSON_Duplicate(d, true), *cmp, *acmp, *diffs;
+	cJSON *labels = (cJSON *)get(spec, "Labels");
+	char hash[13];
+	int n;
+
+	keep(pl, name);
+	rename_refs(pl, (cJSON *)get(get(spec, "TaskTemplate"),
+	    "ContainerSpec"));
+	if (actual != NULL)
+		carry_over(pl, spec, actual);
+	cmp = without_ids(spec);
+	hash_of(cmp, hash);
+	cJSON_Delete(cmp);
+	set_labels(pl, labels, hash);
+	if (actual == NULL)
+		return add_change(pl, RECON_CREATE, ENGINE_SERVICE, name, NULL,
+		    spec, NULL);
+	cmp = without_ids(spec);
+	acmp = comparable_actual(pl, actual);
+	diffs = cJSON_CreateArray();
+	n = recon_diff(cmp, acmp, "", diffs);
+	cJSON_Delete(cmp);
+	cJSON_Delete(acmp);
+	if (n == 0) {
+		cJSON_Delete(spec);
+		cJSON_Delete(diffs);
+		return 0;
+	}
+	/* Collected apart, so port-releasing updates can go first. */
+	struct recon_plan *saved = pl->p;
+	pl->p = updates;
+	int rc = add_change(pl, RECON_UPDATE, ENGINE_SERVICE, name, actual, spec,
+	    diffs);
+	pl->p = saved;
+	return rc;
+}
+
+static int
+move_changes(struct planner *pl, struct recon_plan *from, bool releasing)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		struct recon_change *c = &from->changes[i];
+		const cJSON *actual;
+		bool rel;
+
+		if (c->name == NULL)
+			continue;
+		actual = find(pl, ENGINE_SERVICE, c->name);
+		rel = actual && published_ports(c->spec) <
+		    published_ports(get(actual, "Spec"));
+		if (rel != releasing)
+			continue;
+		struct recon_change *n = realloc(pl->p->changes,
+		    (pl->p->n + 1) * sizeof(*n));
+		if (n == NULL)
+			return err_set(pl->err, ERR_NOMEM, "out of memory");
+		pl->p->changes = n;
+		n[pl->p->n++] = *c;
+		memset(c, 0, sizeof(*c));
+	}
+	return 0;
+}
+
+static int
+plan_removals(struct planner *pl, enum engine_kind k)
+{
+	const cJSON *o;
+	int rc;
+
+	cJSON_ArrayForEach(o, observed_list(pl, k)) {
+		const char *name = obj_name(k, o);
+		if (name == NULL || !ours(pl, k, o) || kept(pl, name))
+			continue;
+		if ((rc = add_change(pl, RECON_REMOVE, k, name, o, NULL,
+		    NULL)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+plan_services(struct planner *pl)
+{
+	struct recon_plan updates = { 0 };
+	const cJSON *d;
+	int rc = 0;
+
+	cJSON_ArrayForEach(d, pl->s->services)
+		if (find(pl, ENGINE_SERVICE, str(d, "Name")) != NULL &&
+		    (rc = plan_service(pl, d, &updates)) < 0)
+			goto out;
+	if ((rc = plan_removals(pl, ENGINE_SERVICE)) < 0 ||
+	    (rc = move_changes(pl, &updates, true)) < 0 ||
+	    (rc = move_changes(pl, &updates, false)) < 0)
+		goto out;
+	cJSON_ArrayForEach(d, pl->s->services)
+		if (find(pl, ENGINE_SERVICE, str(d, "Name")) == NULL &&
+		    (rc = plan_service(pl, d, &updates)) < 0)
+			goto out;
+out:
+	free_changes(&updates);
+	return rc;
+}
+
+/* --- the plan -------------------------------------------------------- */
+
+int
+recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
+    const struct recon_observed *obs, const struct recon_options *opt,
+    struct err *err)
+{
+	struct planner pl = { .s = s, .obs = obs, .err = err };
+	int rc;
+
+	*out = NULL;
+	pl.owner = opt && opt->owner ? opt->owner : "stackd";
+	pl.keep_replicas = opt && opt->keep_replicas;
+	if ((pl.p = calloc(1, sizeof(*pl.p))) == NULL ||
+	    (pl.p->stack = strdup(s->name)) == NULL ||
+	    (pl.renames = cJSON_CreateObject()) == NULL ||
+	    (pl.kept = cJSON_CreateArray()) == NULL) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = plan_networks(&pl)) < 0 ||
+	    (rc = plan_file_objects(&pl)) < 0 ||
+	    (rc = plan_services(&pl)) < 0 ||
+	    (rc = plan_removals(&pl, ENGINE_NETWORK)) < 0 ||
+	    (rc = plan_removals(&pl, ENGINE_SECRET)) < 0 ||
+	    (rc = plan_removals(&pl, ENGINE_CONFIG)) < 0)
+		goto out;
+	*out = pl.p;
+	pl.p = NULL;
+out:
+	recon_plan_free(pl.p);
+	cJSON_Delete(pl.renames);
+	cJSON_Delete(pl.kept);
+	return rc;
+}
+
+void
+recon_plan_free(struct recon_plan *p)
+{
+	if (p == NULL)
+		return;
+	free_changes(p);
+	free(p->stack);
+	free(p);
+}
+
+static const char *const action_names[] = { "create", "update", "remove" };
+
+void
+recon_plan_print(const struct recon_plan *p, FILE *f)
+{
+	const cJSON *d;
+
+	if (p->n == 0) {
+		fprintf(f, "stack %s: in sync\n", p->stack);
+		return;
+	}
+	fprintf(f, "stack %s: %zu change%s\n", p->stack, p->n,
+	    p->n == 1 ? "" : "s");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct recon_change *c = &p->changes[i];
+		fprintf(f, "  %c %s %s %s\n", "+~-"[c->action],
+		    action_names[c->action], engine_kind_name(c->kind),
+		    c->name);
+		cJSON_ArrayForEach(d, c->diffs)
+			fprintf(f, "      %s\n", d->valuestring);
+	}
+}
+
+cJSON *
+recon_plan_json(const struct recon_plan *p)
+{
+	cJSON *j = cJSON_CreateObject(), *list, *c;
+
+	cJSON_AddStringToObject(j, "stack", p->stack);
+	cJSON_AddBoolToObject(j, "in_sync", p->n == 0);
+	list = cJSON_AddArrayToObject(j, "changes");
+	for (size_t i = 0; i < p->n; i++) {
+		c = cJSON_CreateObject();
+		cJSON_AddItemToArray(list, c);
+		cJSON_AddStringToObject(c, "action",
+		    action_names[p->changes[i].action]);
+		cJSON_AddStringToObject(c, "kind",
+		    engine_kind_name(p->changes[i].kind));
+		cJSON_AddStringToObject(c, "name", p->changes[i].name);
+		if (p->changes[i].diffs != NULL)
+			cJSON_AddItemToObject(c, "diffs",
+			    cJSON_Duplicate(p->changes[i].diffs, true));
+	}
+	return j;
+}

@@ -1,0 +1,142 @@
+/*
+ * Unit tests: the diff rule (engine defaults are not changes, hand-made
+ * changes are) and apply's retry after "update out of sequence", with
+ * recorded engine replies.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "helper_fake_engine.h"
+#include "reconciler.h"
+
+static int
+diff(const char *desired, const char *actual, cJSON **diffs)
+{
+	cJSON *d = cJSON_Parse(desired), *a = cJSON_Parse(actual);
+	int n;
+
+	assert_non_null(d);
+	assert_non_null(a);
+	*diffs = cJSON_CreateArray();
+	n = recon_diff(d, a, "", *diffs);
+	cJSON_Delete(d);
+	cJSON_Delete(a);
+	return n;
+}
+
+static void
+test_engine_defaults_are_not_changes(void **state)
+{
+	cJSON *d;
+
+	(void)state;
+	/* What stack deploy sends vs what 20.10 returns for it (§3.1). */
+	assert_int_equal(diff(
+	    "{\"Name\":\"s_a\",\"Labels\":{\"x\":\"1\"},"
+	    "\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"i:1\","
+	    "\"Privileges\":{\"CredentialSpec\":null,\"SELinuxContext\":null}},"
+	    "\"Resources\":{},\"Placement\":{},\"ForceUpdate\":0},"
+	    "\"Mode\":{\"Replicated\":{}},\"EndpointSpec\":{"
+	    "\"Ports\":[{\"TargetPort\":80,\"PublishedPort\":8080}]},"
+	    "\"UpdateConfig\":{\"Parallelism\":1}}",
+	    "{\"Name\":\"s_a\",\"Labels\":{\"x\":\"1\"},"
+	    "\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"i:1\","
+	    "\"Privileges\":{\"CredentialSpec\":null,\"SELinuxContext\":null,"
+	    "\"NoNewPrivileges\":false},\"Isolation\":\"default\"},"
+	    "\"Resources\":{\"Limits\":{},\"Reservations\":{}},"
+	    "\"Placement\":{},\"ForceUpdate\":3,\"Runtime\":\"container\"},"
+	    "\"Mode\":{\"Replicated\":{\"Replicas\":1}},\"EndpointSpec\":{"
+	    "\"Mode\":\"vip\",\"Ports\":[{\"Protocol\":\"tcp\","
+	    "\"TargetPort\":80,\"PublishedPort\":8080,"
+	    "\"PublishMode\":\"ingress\"}]},\"UpdateConfig\":{"
+	    "\"Parallelism\":1,\"FailureAction\":\"pause\","
+	    "\"MaxFailureRatio\":0,\"Order\":\"stop-first\"}}", &d), 0);
+	cJSON_Delete(d);
+}
+
+static void
+test_hand_made_changes_are_seen(void **state)
+{
+	cJSON *d;
+
+	(void)state;
+	/* docker service update --replicas 5 --env-add X=1 --label-add l=v */
+	assert_int_equal(diff(
+	    "{\"Mode\":{\"Replicated\":{}},\"TaskTemplate\":{\"ContainerSpec\":"
+	    "{\"Env\":[\"A=1\"]}},\"Labels\":{}}",
+	    "{\"Mode\":{\"Replicated\":{\"Replicas\":5}},\"TaskTemplate\":"
+	    "{\"ContainerSpec\":{\"Env\":[\"A=1\",\"X=1\"]}},"
+	    "\"Labels\":{\"l\":\"v\"}}", &d), 3);
+	assert_string_equal(cJSON_GetArrayItem(d, 0)->valuestring,
+	    "Mode.Replicated.Replicas: 5 -> (none)");
+	assert_string_equal(cJSON_GetArrayItem(d, 1)->valuestring,
+	    "TaskTemplate.ContainerSpec.Env: [\"A=1\",\"X=1\"] -> [\"A=1\"]");
+	assert_string_equal(cJSON_GetArrayItem(d, 2)->valuestring,
+	    "Labels.l: \"v\" -> (none)");
+	cJSON_Delete(d);
+	/* a default value set explicitly by hand still differs from what
+	 * the file asks for */
+	assert_int_equal(diff("{\"EndpointSpec\":{\"Mode\":\"dnsrr\"}}",
+	    "{\"EndpointSpec\":{\"Mode\":\"vip\"}}", &d), 1);
+	cJSON_Delete(d);
+}
+
+#define PING "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 0\r\n" \
+	"Connection: close\r\n\r\n"
+#define STALE "{\"message\":\"rpc error: code = Unknown desc = update out " \
+	"of sequence\"}"
+
+static void
+test_out_of_sequence_is_retried_with_a_fresh_version(void **state)
+{
+	const char *replies[5] = { PING };
+	char *owned[4];
+	struct fake_engine *fake;
+	struct engine_config cfg = { 0 };
+	struct engine *e = NULL;
+	struct recon_change c = { .action = RECON_UPDATE,
+	    .kind = ENGINE_SERVICE, .name = "s_a", .id = "svc1", .version = 7 };
+	struct recon_plan p = { .stack = "s", .changes = &c, .n = 1 };
+	struct recon_stats st;
+	struct err err;
+
+	(void)state;
+	replies[1] = owned[0] = fake_reply(500, "1.41", STALE);
+	replies[2] = owned[1] = fake_reply(200, "1.41", "{\"ID\":\"svc1\","
+	    "\"Version\":{\"Index\":9}}");
+	replies[3] = owned[2] = fake_reply(200, "1.41", "{}");
+	fake = fake_engine_start(replies, 4);
+	cfg.host = (char *)fake_engine_host(fake);
+	setenv("DOCKER_CONFIG", "/nonexistent", 1);
+	assert_int_equal(engine_open(&e, &cfg, &err), 0);
+	c.spec = cJSON_Parse("{\"Name\":\"s_a\"}");
+	if (recon_apply(e, &p, &st, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(st.updates, 1);
+	assert_int_equal(st.retries, 1);
+	assert_non_null(strstr(fake_engine_request(fake, 1),
+	    "/services/svc1/update?version=7 "));
+	assert_non_null(strstr(fake_engine_request(fake, 3),
+	    "/services/svc1/update?version=9 "));
+	cJSON_Delete(c.spec);
+	engine_free(e);
+	fake_engine_stop(fake);
+	for (int i = 0; i < 3; i++)
+		free(owned[i]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_engine_defaults_are_not_changes),
+		cmocka_unit_test(test_hand_made_changes_are_seen),
+		cmocka_unit_test(test_out_of_sequence_is_retried_with_a_fresh_version),
+	};
+	return cmocka_run_group_tests_name("reconciler", tests, NULL, NULL);
+}
