@@ -35,7 +35,8 @@ static int
 prepare(struct controller_stack_opts *so, struct engine **e,
     struct recon_plan **plan, struct err *err)
 {
-	struct recon_options ro = { so->owner, so->keep_replicas };
+	struct recon_options ro = { .owner = so->owner,
+	    .keep_replicas = so->keep_replicas };
 	struct compose_stack *stack = NULL;
 	struct recon_observed obs = { 0 };
 	struct engine_config cfg;
@@ -87,7 +88,7 @@ controller_cmd_plan(int argc, char **argv)
 		cJSON_Delete(j);
 	} else
 		recon_plan_print(plan, stdout);
-	rc = plan->n == 0 ? 0 : 2;
+	rc = recon_plan_in_sync(plan) ? 0 : 2;
 out:
 	recon_plan_free(plan);
 	engine_free(e);

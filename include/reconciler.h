@@ -29,6 +29,11 @@ struct recon_options {
 	const char *owner;	/* owner label value; NULL = "stackd" */
 	bool keep_replicas;	/* deploy.replicas omitted: leave the
 				 * engine's count alone (default: manage) */
+	/* {"service": "spec hash"} this process last sent, or NULL.  The
+	 * engine forgets a rolled-back spec (it clears PreviousSpec), so
+	 * only the caller can tell that a rollback was of the spec it would
+	 * send again; then the service is held instead of re-updated. */
+	const cJSON *attempted;
 };
 
 /* What one engine holds: four list calls. */
@@ -63,6 +68,8 @@ struct recon_plan {
 	char *stack;
 	struct recon_change *changes;
 	size_t n;
+	cJSON *held;	/* ["service: why it is left alone", ...] */
+	cJSON *notes;	/* rollout states worth a look, not changes */
 };
 
 /*
@@ -74,6 +81,13 @@ int recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
     const struct recon_observed *obs, const struct recon_options *opt,
     struct err *err);
 void recon_plan_free(struct recon_plan *p);
+
+/* Add {"service": "spec hash"} for every service the plan writes, for
+ * recon_options.attempted of later cycles. */
+void recon_plan_attempted(const struct recon_plan *p, cJSON *attempted);
+
+/* Nothing to change and nothing held back. */
+bool recon_plan_in_sync(const struct recon_plan *p);
 
 /* Human text (one line per change, indented field differences). */
 void recon_plan_print(const struct recon_plan *p, FILE *f);

@@ -23,6 +23,7 @@ struct planner {
 	const struct recon_observed *obs;
 	const char *owner;
 	bool keep_replicas;
+	const cJSON *attempted;
 	struct recon_plan *p;
 	cJSON *renames;		/* secret/config base name -> chosen name */
 	cJSON *kept;		/* names of observed objects still wanted */
@@ -430,6 +431,51 @@ published_ports(const cJSON *spec)
 	return n;
 }
 
+/*
+ * Rollouts the engine gave up on.  A paused update of this very spec is
+ * reported (sending it again would only restart it).  A rollback of the
+ * spec this process last sent is held: sending it again would loop
+ * deploy, fail, roll back until the file changes.  A rollback stackd did
+ * not see itself (a one-shot apply, or a restart) is reported and the
+ * update is sent again.
+ */
+static bool
+held(struct planner *pl, const char *name, const cJSON *actual,
+    const char *hash)
+{
+	const cJSON *us = get(actual, "UpdateStatus");
+	const char *state = str(us, "State"), *msg = str(us, "Message");
+	const char *cur = str(get(get(actual, "Spec"), "Labels"),
+	    RECON_LABEL_HASH);
+	const char *tried = str(pl->attempted, name);
+	char line[768];
+
+	if (state == NULL)
+		return false;
+	if (strcmp(state, "paused") == 0 && cur && strcmp(cur, hash) == 0) {
+		snprintf(line, sizeof(line), "service %s: the update is paused "
+		    "(%s); resume it with 'docker service update' or change "
+		    "the stack file", name, msg ? msg : "");
+		cJSON_AddItemToArray(pl->p->notes, cJSON_CreateString(line));
+		return false;
+	}
+	if (strncmp(state, "rollback_", 9) != 0 || (cur && strcmp(cur,
+	    hash) == 0))
+		return false;
+	if (tried != NULL && strcmp(tried, hash) == 0) {
+		snprintf(line, sizeof(line), "service %s: the engine rolled "
+		    "back this spec (%s); not retrying until the stack file "
+		    "changes", name, msg ? msg : state);
+		cJSON_AddItemToArray(pl->p->held, cJSON_CreateString(line));
+		return true;
+	}
+	snprintf(line, sizeof(line), "service %s: the engine rolled back its "
+	    "last update (%s); sending the spec again", name,
+	    msg ? msg : state);
+	cJSON_AddItemToArray(pl->p->notes, cJSON_CreateString(line));
+	return false;
+}
+
 static int
 plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 {
@@ -452,6 +498,10 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 	if (actual == NULL)
 		return add_change(pl, RECON_CREATE, ENGINE_SERVICE, name, NULL,
 		    spec, NULL);
+	if (held(pl, name, actual, hash)) {
+		cJSON_Delete(spec);
+		return 0;
+	}
 	cmp = without_ids(spec);
 	acmp = comparable_actual(pl, actual);
 	diffs = cJSON_CreateArray();
@@ -552,8 +602,11 @@ recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
 	*out = NULL;
 	pl.owner = opt && opt->owner ? opt->owner : "stackd";
 	pl.keep_replicas = opt && opt->keep_replicas;
+	pl.attempted = opt ? opt->attempted : NULL;
 	if ((pl.p = calloc(1, sizeof(*pl.p))) == NULL ||
 	    (pl.p->stack = strdup(s->name)) == NULL ||
+	    (pl.p->held = cJSON_CreateArray()) == NULL ||
+	    (pl.p->notes = cJSON_CreateArray()) == NULL ||
 	    (pl.renames = cJSON_CreateObject()) == NULL ||
 	    (pl.kept = cJSON_CreateArray()) == NULL) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
@@ -581,8 +634,32 @@ recon_plan_free(struct recon_plan *p)
 	if (p == NULL)
 		return;
 	free_changes(p);
+	cJSON_Delete(p->held);
+	cJSON_Delete(p->notes);
 	free(p->stack);
 	free(p);
+}
+
+void
+recon_plan_attempted(const struct recon_plan *p, cJSON *attempted)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct recon_change *c = &p->changes[i];
+		const char *h;
+
+		if (c->kind != ENGINE_SERVICE || c->action == RECON_REMOVE)
+			continue;
+		h = str(get(c->spec, "Labels"), RECON_LABEL_HASH);
+		cJSON_DeleteItemFromObjectCaseSensitive(attempted, c->name);
+		if (h != NULL)
+			cJSON_AddStringToObject(attempted, c->name, h);
+	}
+}
+
+bool
+recon_plan_in_sync(const struct recon_plan *p)
+{
+	return p->n == 0 && cJSON_GetArraySize(p->held) == 0;
 }
 
 static const char *const action_names[] = { "create", "update", "remove" };
@@ -592,8 +669,13 @@ recon_plan_print(const struct recon_plan *p, FILE *f)
 {
 	const cJSON *d;
 
+	cJSON_ArrayForEach(d, p->notes)
+		fprintf(f, "stack %s: note: %s\n", p->stack, d->valuestring);
+	cJSON_ArrayForEach(d, p->held)
+		fprintf(f, "stack %s: held: %s\n", p->stack, d->valuestring);
 	if (p->n == 0) {
-		fprintf(f, "stack %s: in sync\n", p->stack);
+		if (cJSON_GetArraySize(p->held) == 0)
+			fprintf(f, "stack %s: in sync\n", p->stack);
 		return;
 	}
 	fprintf(f, "stack %s: %zu change%s\n", p->stack, p->n,
@@ -614,7 +696,9 @@ recon_plan_json(const struct recon_plan *p)
 	cJSON *j = cJSON_CreateObject(), *list, *c;
 
 	cJSON_AddStringToObject(j, "stack", p->stack);
-	cJSON_AddBoolToObject(j, "in_sync", p->n == 0);
+	cJSON_AddBoolToObject(j, "in_sync", recon_plan_in_sync(p));
+	cJSON_AddItemToObject(j, "held", cJSON_Duplicate(p->held, true));
+	cJSON_AddItemToObject(j, "notes", cJSON_Duplicate(p->notes, true));
 	list = cJSON_AddArrayToObject(j, "changes");
 	for (size_t i = 0; i < p->n; i++) {
 		c = cJSON_CreateObject();

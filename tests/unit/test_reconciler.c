@@ -130,6 +130,63 @@ test_out_of_sequence_is_retried_with_a_fresh_version(void **state)
 		free(owned[i]);
 }
 
+static void
+test_rolled_back_spec_is_held_not_looped(void **state)
+{
+	struct compose_stack s = { .name = "st" };
+	struct recon_observed obs;
+	struct recon_options opt = { 0 };
+	struct recon_plan *p = NULL;
+	cJSON *attempted = cJSON_CreateObject();
+	struct err err;
+
+	(void)state;
+	s.services = cJSON_Parse("[{\"Name\":\"st_app\",\"Labels\":{"
+	    "\"com.docker.stack.namespace\":\"st\"},\"TaskTemplate\":{"
+	    "\"ContainerSpec\":{\"Image\":\"i:2\"}}}]");
+	s.networks = cJSON_CreateArray();
+	s.external_networks = cJSON_CreateArray();
+	s.secrets = cJSON_CreateArray();
+	s.configs = cJSON_CreateArray();
+	/* The engine rolled back to i:1 and forgot the failed spec. */
+	obs.services = cJSON_Parse("[{\"ID\":\"x\",\"Version\":{\"Index\":5},"
+	    "\"Spec\":{\"Name\":\"st_app\",\"Labels\":{"
+	    "\"com.docker.stack.namespace\":\"st\",\"com.stackd.owner\":"
+	    "\"stackd\",\"com.stackd.spec-hash\":\"old\"},\"TaskTemplate\":"
+	    "{\"ContainerSpec\":{\"Image\":\"i:1\"}}},\"UpdateStatus\":{"
+	    "\"State\":\"rollback_completed\",\"Message\":\"rollback "
+	    "completed\"}}]");
+	obs.networks = cJSON_CreateArray();
+	obs.secrets = cJSON_CreateArray();
+	obs.configs = cJSON_CreateArray();
+
+	/* Not sent by this process: say so, and send it. */
+	assert_int_equal(recon_plan_stack(&p, &s, &obs, &opt, &err), 0);
+	assert_int_equal(p->n, 1);
+	assert_int_equal(p->changes[0].action, RECON_UPDATE);
+	assert_non_null(strstr(cJSON_GetArrayItem(p->notes, 0)->valuestring,
+	    "rolled back its last update"));
+	recon_plan_attempted(p, attempted);
+	recon_plan_free(p);
+
+	/* Sent by this process and rolled back: held. */
+	opt.attempted = attempted;
+	assert_int_equal(recon_plan_stack(&p, &s, &obs, &opt, &err), 0);
+	assert_int_equal(p->n, 0);
+	assert_false(recon_plan_in_sync(p));
+	assert_non_null(strstr(cJSON_GetArrayItem(p->held, 0)->valuestring,
+	    "not retrying until the stack file changes"));
+	recon_plan_free(p);
+
+	cJSON_Delete(attempted);
+	cJSON_Delete(s.services);
+	cJSON_Delete(s.networks);
+	cJSON_Delete(s.external_networks);
+	cJSON_Delete(s.secrets);
+	cJSON_Delete(s.configs);
+	recon_observed_release(&obs);
+}
+
 int
 main(void)
 {
@@ -137,6 +194,7 @@ main(void)
 		cmocka_unit_test(test_engine_defaults_are_not_changes),
 		cmocka_unit_test(test_hand_made_changes_are_seen),
 		cmocka_unit_test(test_out_of_sequence_is_retried_with_a_fresh_version),
+		cmocka_unit_test(test_rolled_back_spec_is_held_not_looped),
 	};
 	return cmocka_run_group_tests_name("reconciler", tests, NULL, NULL);
 }
