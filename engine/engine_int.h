@@ -4,6 +4,8 @@
 #ifndef STACKD_ENGINE_INT_H
 #define STACKD_ENGINE_INT_H
 
+#include <stdatomic.h>
+
 #include <curl/curl.h>
 
 #include "buf.h"
@@ -28,6 +30,8 @@ struct engine {
 	CURL *curl;		/* request handle; reused for keep-alive */
 	char api_version[16];	/* "" until negotiated */
 	struct engine_auth *auth;
+	/* Atomic: the event watch counts from its own thread. */
+	atomic_ulong n_get, n_head, n_post, n_del, n_failed;
 };
 
 struct engine_req {

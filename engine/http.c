@@ -245,6 +245,29 @@ setup(struct engine *e, CURL *h, const struct engine_req *req,
 	return 0;
 }
 
+static void
+count(struct engine *e, const char *method)
+{
+	if (strcmp(method, "GET") == 0)
+		atomic_fetch_add(&e->n_get, 1);
+	else if (strcmp(method, "HEAD") == 0)
+		atomic_fetch_add(&e->n_head, 1);
+	else if (strcmp(method, "POST") == 0)
+		atomic_fetch_add(&e->n_post, 1);
+	else
+		atomic_fetch_add(&e->n_del, 1);
+}
+
+void
+engine_counters_get(const struct engine *e, struct engine_counters *out)
+{
+	out->get = atomic_load(&e->n_get);
+	out->head = atomic_load(&e->n_head);
+	out->post = atomic_load(&e->n_post);
+	out->del = atomic_load(&e->n_del);
+	out->failed = atomic_load(&e->n_failed);
+}
+
 int
 engine_http_do(struct engine *e, CURL *h, const struct engine_req *req,
     struct engine_resp *resp, struct err *err)
@@ -271,10 +294,13 @@ engine_http_do(struct engine *e, CURL *h, const struct engine_req *req,
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	}
+	count(e, req->method);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (rc != CURLE_OK && !x.stopped)
 		ret = map_curl_error(e, h, rc, what, detail, err);
+	if (ret < 0 || resp->status >= 400)
+		atomic_fetch_add(&e->n_failed, 1);
 out:
 	/* The header list may hold registry credentials. */
 	for (struct curl_slist *s = hdrs; s != NULL; s = s->next)

@@ -57,6 +57,17 @@ int engine_open(struct engine **out, const struct engine_config *cfg,
     struct err *err);
 void engine_free(struct engine *e);
 
+/* Requests sent so far, by method (for metrics and benchmarks). */
+struct engine_counters {
+	unsigned long get;
+	unsigned long head;
+	unsigned long post;
+	unsigned long del;
+	unsigned long failed;	/* transport failures and HTTP >= 400 */
+};
+
+void engine_counters_get(const struct engine *e, struct engine_counters *out);
+
 /* Display name, as given in the config or the host. Borrowed. */
 const char *engine_name(const struct engine *e);
 

@@ -36,16 +36,24 @@ struct recon_options {
 	const cJSON *attempted;
 };
 
-/* What one engine holds: four list calls. */
+/* What one engine holds: four list calls, and an index by name. */
+struct recon_index;
+
 struct recon_observed {
 	cJSON *services;
 	cJSON *networks;
 	cJSON *secrets;
 	cJSON *configs;
+	struct recon_index *index;
 };
 
 int recon_observe(struct recon_observed *out, struct engine *e,
     struct err *err);
+/* (Re)build the index, for observed state made some other way (tests). */
+int recon_observed_index(struct recon_observed *o, struct err *err);
+/* The observed object of kind named name, or NULL.  Borrowed. */
+const cJSON *recon_observed_find(const struct recon_observed *o,
+    enum engine_kind kind, const char *name);
 void recon_observed_release(struct recon_observed *o);
 
 enum recon_action {

@@ -1,11 +1,114 @@
 /*
  * observe.c - one engine's objects in four list calls: services (of any
  * stack), networks, secrets and configs (all: external ones are referred
- * to by name and need their IDs).
+ * to by name and need their IDs); then an index by name, built once per
+ * cycle, since every plan looks up every object it wants.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "reconciler.h"
+
+#define NKINDS (ENGINE_CONFIG + 1)
+
+struct recon_index {
+	const cJSON **objs[NKINDS];	/* sorted by name */
+	size_t n[NKINDS];
+};
+
+/* Networks keep Name at the top, the others under Spec. */
+static const char *
+name_of(enum engine_kind k, const cJSON *o)
+{
+	const cJSON *n = k == ENGINE_NETWORK ?
+	    cJSON_GetObjectItemCaseSensitive(o, "Name") :
+	    cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(o, "Spec"), "Name");
+
+	return cJSON_IsString(n) ? n->valuestring : "";
+}
+
+static int by_network_name(const void *a, const void *b)
+{
+	return strcmp(name_of(ENGINE_NETWORK, *(const cJSON *const *)a),
+	    name_of(ENGINE_NETWORK, *(const cJSON *const *)b));
+}
+
+static int by_spec_name(const void *a, const void *b)
+{
+	return strcmp(name_of(ENGINE_SERVICE, *(const cJSON *const *)a),
+	    name_of(ENGINE_SERVICE, *(const cJSON *const *)b));
+}
+
+static const cJSON *
+list_of(const struct recon_observed *o, enum engine_kind k)
+{
+	const cJSON *lists[NKINDS] = { o->services, o->networks, o->secrets,
+	    o->configs };
+
+	return lists[k];
+}
+
+static void
+index_free(struct recon_index *ix)
+{
+	if (ix == NULL)
+		return;
+	for (int k = 0; k < NKINDS; k++)
+		free(ix->objs[k]);
+	free(ix);
+}
+
+int
+recon_observed_index(struct recon_observed *o, struct err *err)
+{
+	struct recon_index *ix = calloc(1, sizeof(*ix));
+	const cJSON *it;
+
+	if (ix == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	for (int k = 0; k < NKINDS; k++) {
+		const cJSON *list = list_of(o, k);
+
+		ix->objs[k] = calloc((size_t)cJSON_GetArraySize(list) + 1,
+		    sizeof(*ix->objs[k]));
+		if (ix->objs[k] == NULL) {
+			index_free(ix);
+			return err_set(err, ERR_NOMEM, "out of memory");
+		}
+		cJSON_ArrayForEach(it, list)
+			ix->objs[k][ix->n[k]++] = it;
+		qsort(ix->objs[k], ix->n[k], sizeof(*ix->objs[k]),
+		    k == ENGINE_NETWORK ? by_network_name : by_spec_name);
+	}
+	index_free(o->index);
+	o->index = ix;
+	return 0;
+}
+
+const cJSON *
+recon_observed_find(const struct recon_observed *o, enum engine_kind k,
+    const char *name)
+{
+	const struct recon_index *ix = o->index;
+	size_t lo = 0, hi;
+
+	if (ix == NULL || k >= NKINDS)
+		return NULL;
+	hi = ix->n[k];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name_of(k, ix->objs[k][mid]), name);
+
+		if (c == 0)
+			return ix->objs[k][mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
 
 int
 recon_observe(struct recon_observed *out, struct engine *e, struct err *err)
@@ -23,7 +126,8 @@ recon_observe(struct recon_observed *out, struct engine *e, struct err *err)
 	    (rc = engine_object_list(e, ENGINE_SECRET, NULL, &out->secrets,
 	    err)) < 0 ||
 	    (rc = engine_object_list(e, ENGINE_CONFIG, NULL, &out->configs,
-	    err)) < 0)
+	    err)) < 0 ||
+	    (rc = recon_observed_index(out, err)) < 0)
 		recon_observed_release(out);
 	cJSON_Delete(f);
 	return rc;
@@ -38,5 +142,6 @@ recon_observed_release(struct recon_observed *o)
 	cJSON_Delete(o->networks);
 	cJSON_Delete(o->secrets);
 	cJSON_Delete(o->configs);
+	index_free(o->index);
 	memset(o, 0, sizeof(*o));
 }

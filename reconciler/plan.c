@@ -91,14 +91,7 @@ observed_list(const struct planner *pl, enum engine_kind k)
 static const cJSON *
 find(const struct planner *pl, enum engine_kind k, const char *name)
 {
-	const cJSON *o;
-
-	cJSON_ArrayForEach(o, observed_list(pl, k)) {
-		const char *n = obj_name(k, o);
-		if (n != NULL && strcmp(n, name) == 0)
-			return o;
-	}
-	return NULL;
+	return recon_observed_find(pl->obs, k, name);
 }
 
 static bool
@@ -610,6 +603,11 @@ recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
 	    (pl.renames = cJSON_CreateObject()) == NULL ||
 	    (pl.kept = cJSON_CreateArray()) == NULL) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (obs->index == NULL) {
+		rc = err_set(err, ERR_INVALID, "observed state has no index "
+		    "(use recon_observe or recon_observed_index)");
 		goto out;
 	}
 	if ((rc = plan_networks(&pl)) < 0 ||

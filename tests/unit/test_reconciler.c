@@ -159,6 +159,8 @@ test_rolled_back_spec_is_held_not_looped(void **state)
 	obs.networks = cJSON_CreateArray();
 	obs.secrets = cJSON_CreateArray();
 	obs.configs = cJSON_CreateArray();
+	obs.index = NULL;
+	assert_int_equal(recon_observed_index(&obs, &err), 0);
 
 	/* Not sent by this process: say so, and send it. */
 	assert_int_equal(recon_plan_stack(&p, &s, &obs, &opt, &err), 0);
