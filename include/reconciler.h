@@ -54,6 +54,9 @@ int recon_observed_index(struct recon_observed *o, struct err *err);
 /* The observed object of kind named name, or NULL.  Borrowed. */
 const cJSON *recon_observed_find(const struct recon_observed *o,
     enum engine_kind kind, const char *name);
+/* The observed objects of kind labelled with stack: *out[0..n-1]. */
+size_t recon_observed_stack(const struct recon_observed *o,
+    enum engine_kind kind, const char *stack, const cJSON *const **out);
 void recon_observed_release(struct recon_observed *o);
 
 enum recon_action {

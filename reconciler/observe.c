@@ -14,6 +14,8 @@
 struct recon_index {
 	const cJSON **objs[NKINDS];	/* sorted by name */
 	size_t n[NKINDS];
+	const cJSON **stacked[NKINDS];	/* labelled ones, by stack */
+	size_t nstacked[NKINDS];
 };
 
 /* Networks keep Name at the top, the others under Spec. */
@@ -40,6 +42,28 @@ static int by_spec_name(const void *a, const void *b)
 	    name_of(ENGINE_SERVICE, *(const cJSON *const *)b));
 }
 
+/* The stack label, or NULL. */
+static const char *
+stack_of(enum engine_kind k, const cJSON *o)
+{
+	const cJSON *l = k == ENGINE_NETWORK ?
+	    cJSON_GetObjectItemCaseSensitive(o, "Labels") :
+	    cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(o, "Spec"), "Labels");
+	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(l, RECON_LABEL_NS);
+
+	return cJSON_IsString(ns) ? ns->valuestring : NULL;
+}
+
+static enum engine_kind stack_kind;	/* qsort has no context argument */
+
+static int
+by_stack(const void *a, const void *b)
+{
+	return strcmp(stack_of(stack_kind, *(const cJSON *const *)a),
+	    stack_of(stack_kind, *(const cJSON *const *)b));
+}
+
 static const cJSON *
 list_of(const struct recon_observed *o, enum engine_kind k)
 {
@@ -54,8 +78,10 @@ index_free(struct recon_index *ix)
 {
 	if (ix == NULL)
 		return;
-	for (int k = 0; k < NKINDS; k++)
+	for (int k = 0; k < NKINDS; k++) {
 		free(ix->objs[k]);
+		free(ix->stacked[k]);
+	}
 	free(ix);
 }
 
@@ -70,16 +96,24 @@ recon_observed_index(struct recon_observed *o, struct err *err)
 	for (int k = 0; k < NKINDS; k++) {
 		const cJSON *list = list_of(o, k);
 
-		ix->objs[k] = calloc((size_t)cJSON_GetArraySize(list) + 1,
-		    sizeof(*ix->objs[k]));
-		if (ix->objs[k] == NULL) {
+		size_t len = (size_t)cJSON_GetArraySize(list) + 1;
+
+		ix->objs[k] = calloc(len, sizeof(*ix->objs[k]));
+		ix->stacked[k] = calloc(len, sizeof(*ix->stacked[k]));
+		if (ix->objs[k] == NULL || ix->stacked[k] == NULL) {
 			index_free(ix);
 			return err_set(err, ERR_NOMEM, "out of memory");
 		}
-		cJSON_ArrayForEach(it, list)
+		cJSON_ArrayForEach(it, list) {
 			ix->objs[k][ix->n[k]++] = it;
+			if (stack_of(k, it) != NULL)
+				ix->stacked[k][ix->nstacked[k]++] = it;
+		}
 		qsort(ix->objs[k], ix->n[k], sizeof(*ix->objs[k]),
 		    k == ENGINE_NETWORK ? by_network_name : by_spec_name);
+		stack_kind = k;
+		qsort(ix->stacked[k], ix->nstacked[k], sizeof(*ix->stacked[k]),
+		    by_stack);
 	}
 	index_free(o->index);
 	o->index = ix;
@@ -108,6 +142,32 @@ recon_observed_find(const struct recon_observed *o, enum engine_kind k,
 			hi = mid;
 	}
 	return NULL;
+}
+
+size_t
+recon_observed_stack(const struct recon_observed *o, enum engine_kind k,
+    const char *stack, const cJSON *const **out)
+{
+	const struct recon_index *ix = o->index;
+	size_t lo = 0, hi, end;
+
+	*out = NULL;
+	if (ix == NULL || k >= NKINDS)
+		return 0;
+	/* the first object of the stack, then the end of its run */
+	hi = ix->nstacked[k];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(stack_of(k, ix->stacked[k][mid]), stack) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < ix->nstacked[k] &&
+	    strcmp(stack_of(k, ix->stacked[k][end]), stack) == 0; end++)
+		;
+	*out = ix->stacked[k] + lo;
+	return end - lo;
 }
 
 int

@@ -544,11 +544,12 @@ move_changes(struct planner *pl, struct recon_plan *from, bool releasing)
 static int
 plan_removals(struct planner *pl, enum engine_kind k)
 {
-	const cJSON *o;
+	const cJSON *const *objs, *o;
+	size_t n = recon_observed_stack(pl->obs, k, pl->s->name, &objs);
 	int rc;
 
-	cJSON_ArrayForEach(o, observed_list(pl, k)) {
-		const char *name = obj_name(k, o);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = obj_name(k, o = objs[i]);
 		if (name == NULL || !ours(pl, k, o) || kept(pl, name))
 			continue;
 		if ((rc = add_change(pl, RECON_REMOVE, k, name, o, NULL,
