@@ -75,12 +75,6 @@ $(BUILD)/tests/e2e/%: $(BUILD)/tests/e2e/%.o $(BUILD)/libstackd.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lpthread
 
-# The conformance deployer links the command line's option parsing.
-$(BUILD)/tests/conformance/deploy_stack: $(BUILD)/tests/conformance/deploy_stack.o \
-	    $(BUILD)/controller/stack_opts.o $(BUILD)/libstackd.a
-	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
-
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libstackd.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
@@ -103,7 +97,7 @@ bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile
 
 # Build everything and run the whole suite (unit, then end-to-end against
 # throwaway swarm engines the harness starts and stops itself).
-check: all $(UNIT_BINS) $(E2E_BINS) $(BUILD)/tests/conformance/deploy_stack
+check: all $(UNIT_BINS) $(E2E_BINS)
 	tests/run.sh $(BUILD)
 
 test: deps

@@ -38,6 +38,15 @@ def network_names():
     return {n["Id"]: n["Name"] for n in json.loads(docker("network", "inspect", *ids))}
 
 
+def without_stackd_labels(obj):
+    """stackd's own labels (owner, spec hash) are its bookkeeping."""
+    for labels in (obj.get("Labels"), (obj.get("Spec") or {}).get("Labels")):
+        if isinstance(labels, dict):
+            for k in [k for k in labels if k.startswith("com.stackd.")]:
+                del labels[k]
+    return obj
+
+
 def descope(value, stack):
     """Replace the stack name wherever it appears as a name or label."""
     if isinstance(value, dict):
@@ -101,12 +110,15 @@ def diff(path, a, b, out):
 def collect(stack, nets):
     objs = {}
     for s in listing("service", stack):
-        objs["service " + descope(s["Spec"]["Name"], stack)] = descope(service_spec(s, nets), stack)
+        spec = without_stackd_labels(service_spec(s, nets))
+        objs["service " + descope(s["Spec"]["Name"], stack)] = descope(spec, stack)
     for n in listing("network", stack):
-        objs["network " + descope(n["Name"], stack)] = descope(network_spec(n), stack)
+        spec = without_stackd_labels(network_spec(n))
+        objs["network " + descope(n["Name"], stack)] = descope(spec, stack)
     for kind in ("secret", "config"):
         for o in listing(kind, stack):
-            objs[f"{kind} " + descope(o["Spec"]["Name"], stack)] = descope(o["Spec"], stack)
+            spec = without_stackd_labels(o["Spec"])
+            objs[f"{kind} " + descope(o["Spec"]["Name"], stack)] = descope(spec, stack)
     return objs
 
 

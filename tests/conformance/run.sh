@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Conformance: stackd's conversion against `docker stack deploy` on a real
-# engine (DOCKER_HOST).  Prints TAP, one line per case, with every
+# Conformance: `stackd apply` against `docker stack deploy` on a real
+# engine (DOCKER_HOST): conversion and creation of every object.  Prints TAP, one line per case, with every
 # differing field under a failing case.
 #
 #   tests/conformance/run.sh BUILD_DIR
 set -uo pipefail
 build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-deploy=$build/tests/conformance/deploy_stack
+stackd=$build/stackd
 n=0
 work=$(mktemp -d /tmp/stackd-conf.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -66,7 +66,7 @@ run_case() { # file expect vars files externals
 	out=$( (cd "$dir" && env "${envs[@]}" docker stack deploy --resolve-image never -c stack.yml "$a") 2>&1 ); rca=$?
 	[ $rca = 0 ] && python3 "$here/compare.py" snapshot "$a" "$work/$a.json"
 	remove "$a"
-	out+=$'\n'$( (cd "$dir" && "$deploy" -f stack.yml -s "$b" --root "$work/c$n" "${varargs[@]}") 2>&1 ); rcb=$?
+	out+=$'\n'$( (cd "$dir" && "$stackd" apply -f stack.yml -s "$b" --root "$work/c$n" "${varargs[@]}") 2>&1 ); rcb=$?
 	[ $rcb = 0 ] && python3 "$here/compare.py" snapshot "$b" "$work/$b.json"
 	remove "$b"
 

@@ -3,23 +3,7 @@
 # Prints TAP ("ok N - name" / "not ok N - name"); run by tests/run.sh.
 set -uo pipefail
 stackd=$1
-n=0
-out=
-rc=0
-
-run() { out=$("$stackd" "$@" 2>&1); rc=$?; }
-check() { # name condition...
-	local name=$1; shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $name"
-	else
-		echo "not ok $n - $name"
-		printf '# exit %s, output:\n' "$rc"
-		printf '%s\n' "$out" | sed 's/^/#   /'
-	fi
-}
-has() { grep -qF -- "$1" <<<"$out"; }
+. "$(dirname "$0")/tap.sh"
 c=$STACKD_TEST_CERTS
 tls=(--tlscacert "$c/ca.pem" --tlscert "$c/cert.pem" --tlskey "$c/key.pem")
 

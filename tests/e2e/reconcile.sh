@@ -3,25 +3,10 @@
 # Prints TAP; run by tests/run.sh.
 set -uo pipefail
 stackd=$1
-n=0
-out=
-rc=0
+. "$(dirname "$0")/tap.sh"
 d=$(mktemp -d /tmp/stackd-rec.XXXXXX)
 trap 'docker stack rm rec adopt >/dev/null 2>&1; rm -rf "$d"' EXIT
 
-check() { # name condition...
-	local name=$1; shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $name"
-	else
-		echo "not ok $n - $name"
-		printf '# exit %s, output:\n' "$rc"
-		printf '%s\n' "$out" | sed 's/^/#   /'
-	fi
-}
-has() { grep -qF -- "$1" <<<"$out"; }
-run() { out=$("$stackd" "$@" 2>&1); rc=$?; }
 # "name version" of every object of a stack, sorted: a write changes it.
 versions() {
 	{
