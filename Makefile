@@ -35,7 +35,7 @@ ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose \
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # Library code, in data-flow order; controller/ holds the command line.
-LIB_SRCS  := $(wildcard util/*.c compose/*.c reconciler/*.c engine/*.c)
+LIB_SRCS  := $(wildcard util/*.c sources/*.c compose/*.c reconciler/*.c engine/*.c)
 CLI_SRCS  := $(wildcard controller/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 E2E_SRCS  := $(wildcard tests/e2e/test_*.c)

@@ -64,7 +64,8 @@ controller_cmd_render(int argc, char **argv)
 	char *text;
 	int rc = 1;
 
-	if (controller_stack_options(&so, argc, argv, render_usage) != 0)
+	if (controller_stack_options(&so, argc, argv, render_usage,
+	    false) != 0)
 		return so.help ? 0 : 1;
 	if (compose_stack_load(&stack, &so.compose, &err) < 0) {
 		fprintf(stderr, "stackd: %s\n", err.msg);

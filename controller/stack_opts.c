@@ -11,7 +11,8 @@
 #include "controller.h"
 
 enum { OPT_VARS = 300, OPT_VAR, OPT_INHERIT, OPT_STRICT, OPT_ROOT, OPT_JSON,
-    OPT_ENGINE, OPT_OWNER, OPT_KEEP_REPLICAS };
+    OPT_ENGINE, OPT_OWNER, OPT_KEEP_REPLICAS, OPT_DIR, OPT_PRUNE_SECRETS,
+    OPT_ALLOW_EMPTY };
 
 static const struct option longopts[] = {
 	{ "file", required_argument, NULL, 'f' },
@@ -25,6 +26,9 @@ static const struct option longopts[] = {
 	{ "engine", required_argument, NULL, OPT_ENGINE },
 	{ "owner", required_argument, NULL, OPT_OWNER },
 	{ "keep-replicas", no_argument, NULL, OPT_KEEP_REPLICAS },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "prune-secrets", no_argument, NULL, OPT_PRUNE_SECRETS },
+	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -43,12 +47,13 @@ push(const char ***list, size_t *n, const char *v)
 
 int
 controller_stack_options(struct controller_stack_opts *so, int argc,
-    char **argv, const char *usage)
+    char **argv, const char *usage, bool dir_ok)
 {
 	struct compose_options *o = &so->compose;
 	int c, rc = 0;
 
 	memset(so, 0, sizeof(*so));
+	so->dir_ok = dir_ok;
 	optind = 1;
 	while (rc == 0 &&
 	    (c = getopt_long(argc, argv, "f:s:h", longopts, NULL)) != -1) {
@@ -88,6 +93,15 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 		case OPT_KEEP_REPLICAS:
 			so->keep_replicas = true;
 			break;
+		case OPT_DIR:
+			so->dir = optarg;
+			break;
+		case OPT_PRUNE_SECRETS:
+			so->prune_secrets = true;
+			break;
+		case OPT_ALLOW_EMPTY:
+			so->allow_empty = true;
+			break;
 		case 'h':
 			printf("%s", usage);
 			so->help = true;
@@ -97,8 +111,11 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 			rc = 1;
 		}
 	}
-	if (rc == 0 && (o->nfiles == 0 || o->stack == NULL ||
-	    optind != argc)) {
+	/* Either one stack (-f, -s) or a directory of them (--dir). */
+	if (rc == 0 && (optind != argc || (so->dir == NULL &&
+	    (o->nfiles == 0 || o->stack == NULL)) || (so->dir != NULL &&
+	    (o->nfiles > 0 || o->stack != NULL)) || (so->dir != NULL &&
+	    !so->dir_ok))) {
 		fprintf(stderr, "%s", usage);
 		rc = 1;
 	}

@@ -28,11 +28,16 @@ struct controller_stack_opts {
 	const char *engine;	/* --engine URL, else DOCKER_HOST */
 	const char *owner;	/* --owner NAME, else "stackd" */
 	bool keep_replicas;	/* --keep-replicas */
+	const char *dir;	/* --dir DIR: every stack in it */
+	bool dir_ok;		/* the command takes --dir */
+	bool prune_secrets;	/* --prune-secrets */
+	bool allow_empty;	/* --allow-empty */
 };
 
-/* Returns 0, or 1 after printing usage (so->help tells whether asked). */
+/* Returns 0, or 1 after printing usage (so->help tells whether asked).
+ * dir_ok: --dir DIR may replace -f/-s. */
 int controller_stack_options(struct controller_stack_opts *so, int argc,
-    char **argv, const char *usage);
+    char **argv, const char *usage, bool dir_ok);
 void controller_stack_options_release(struct controller_stack_opts *so);
 
 /*

@@ -34,6 +34,9 @@ struct recon_options {
 	 * only the caller can tell that a rollback was of the spec it would
 	 * send again; then the service is held instead of re-updated. */
 	const cJSON *attempted;
+	/* A stack that left the source: also remove its secrets and configs
+	 * (default: keep them, they may hold what cannot be recreated). */
+	bool prune_secrets;
 };
 
 /* What one engine holds: four list calls, and an index by name. */
@@ -92,6 +95,16 @@ int recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
     const struct recon_observed *obs, const struct recon_options *opt,
     struct err *err);
 void recon_plan_free(struct recon_plan *p);
+
+/* Remove what this owner has of stack (it left the source): services and
+ * networks, and secrets and configs only with opt->prune_secrets. */
+int recon_plan_removal(struct recon_plan **out, const char *stack,
+    const struct recon_observed *obs, const struct recon_options *opt,
+    struct err *err);
+
+/* Names of the stacks with objects labelled as this owner's (array). */
+cJSON *recon_observed_stacks(const struct recon_observed *obs,
+    const char *owner);
 
 /* Add {"service": "spec hash"} for every service the plan writes, for
  * recon_options.attempted of later cycles. */

@@ -114,8 +114,12 @@ apply_one(struct engine *e, const struct recon_change *c, cJSON *created,
 
 	if (c->action == RECON_REMOVE) {
 		rc = engine_object_remove(e, c->kind, c->id, err);
-		if (rc == ERR_NOTFOUND)
-			rc = 0;	/* already gone: the goal is met */
+		/* Already gone: the goal is met.  A swarm network the cluster
+		 * has deleted can stay listed for a few seconds, and deleting
+		 * it again answers 500 "not found", not 404. */
+		if (rc == ERR_NOTFOUND || (rc == ERR_ENGINE && err != NULL &&
+		    err->http_status == 500 && strstr(err->msg, "not found")))
+			rc = 0;
 		st->removes += rc == 0;
 		return rc;
 	}

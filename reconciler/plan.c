@@ -24,6 +24,7 @@ struct planner {
 	const char *owner;
 	bool keep_replicas;
 	const cJSON *attempted;
+	bool keep_file_objects;	/* removal: leave secrets and configs */
 	struct recon_plan *p;
 	cJSON *renames;		/* secret/config base name -> chosen name */
 	cJSON *kept;		/* names of observed objects still wanted */
@@ -585,12 +586,13 @@ out:
 
 /* --- the plan -------------------------------------------------------- */
 
-int
-recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
+static int
+plan_all(struct recon_plan **out, const struct compose_stack *s,
     const struct recon_observed *obs, const struct recon_options *opt,
-    struct err *err)
+    bool keep_file_objects, struct err *err)
 {
-	struct planner pl = { .s = s, .obs = obs, .err = err };
+	struct planner pl = { .s = s, .obs = obs, .err = err,
+	    .keep_file_objects = keep_file_objects };
 	int rc;
 
 	*out = NULL;
@@ -615,8 +617,9 @@ recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
 	    (rc = plan_file_objects(&pl)) < 0 ||
 	    (rc = plan_services(&pl)) < 0 ||
 	    (rc = plan_removals(&pl, ENGINE_NETWORK)) < 0 ||
-	    (rc = plan_removals(&pl, ENGINE_SECRET)) < 0 ||
-	    (rc = plan_removals(&pl, ENGINE_CONFIG)) < 0)
+	    (!pl.keep_file_objects &&
+	    ((rc = plan_removals(&pl, ENGINE_SECRET)) < 0 ||
+	    (rc = plan_removals(&pl, ENGINE_CONFIG)) < 0)))
 		goto out;
 	*out = pl.p;
 	pl.p = NULL;
@@ -625,6 +628,66 @@ out:
 	cJSON_Delete(pl.renames);
 	cJSON_Delete(pl.kept);
 	return rc;
+}
+
+int
+recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
+    const struct recon_observed *obs, const struct recon_options *opt,
+    struct err *err)
+{
+	return plan_all(out, s, obs, opt, false, err);
+}
+
+int
+recon_plan_removal(struct recon_plan **out, const char *stack,
+    const struct recon_observed *obs, const struct recon_options *opt,
+    struct err *err)
+{
+	struct compose_stack none = { .name = (char *)stack };
+	int rc;
+
+	*out = NULL;
+	/* An empty desired stack: everything owned goes. */
+	if ((none.networks = cJSON_CreateArray()) == NULL ||
+	    (none.external_networks = cJSON_CreateArray()) == NULL ||
+	    (none.secrets = cJSON_CreateArray()) == NULL ||
+	    (none.configs = cJSON_CreateArray()) == NULL ||
+	    (none.services = cJSON_CreateArray()) == NULL)
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+	else
+		rc = plan_all(out, &none, obs, opt, !(opt &&
+		    opt->prune_secrets), err);
+	cJSON_Delete(none.networks);
+	cJSON_Delete(none.external_networks);
+	cJSON_Delete(none.secrets);
+	cJSON_Delete(none.configs);
+	cJSON_Delete(none.services);
+	return rc;
+}
+
+cJSON *
+recon_observed_stacks(const struct recon_observed *obs, const char *owner)
+{
+	const cJSON *lists[] = { obs->services, obs->networks, obs->secrets,
+	    obs->configs }, *o, *it;
+	cJSON *names = cJSON_CreateArray();
+
+	for (int k = ENGINE_SERVICE; names && k <= ENGINE_CONFIG; k++)
+		cJSON_ArrayForEach(o, lists[k]) {
+			const char *ns = label(k, o, RECON_LABEL_NS);
+			const char *who = label(k, o, RECON_LABEL_OWNER);
+			bool seen = false;
+
+			if (ns == NULL || who == NULL || strcmp(who, owner ?
+			    owner : "stackd") != 0)
+				continue;
+			cJSON_ArrayForEach(it, names)
+				seen |= strcmp(it->valuestring, ns) == 0;
+			if (!seen)
+				cJSON_AddItemToArray(names,
+				    cJSON_CreateString(ns));
+		}
+	return names;
 }
 
 void

@@ -5,7 +5,7 @@ set -uo pipefail
 stackd=$1
 . "$(dirname "$0")/tap.sh"
 d=$(mktemp -d /tmp/stackd-rec.XXXXXX)
-trap 'docker stack rm rec adopt >/dev/null 2>&1; rm -rf "$d"' EXIT
+trap 'docker stack rm rec adopt app other >/dev/null 2>&1; rm -rf "$d"' EXIT
 
 # "name version" of every object of a stack, sorted: a write changes it.
 versions() {
@@ -123,5 +123,49 @@ check "adopting a CLI-deployed stack restarts no task" \
 	eval '[ $rc = 0 ] && [ "$(docker service ps -q adopt_web | sort)" = "$tasks" ]'
 run plan -f "$d/adopt.yml" -s adopt
 check "an adopted stack is in sync" eval '[ $rc = 0 ]'
+
+# A directory of stacks: app/ (a stack directory) and other.yml (a file),
+# under an owner of their own: the stacks above belong to another owner
+# and must not be touched by --dir.
+o=(--owner dirtest)
+src=$d/src
+mkdir -p "$src/app"
+printf 'pw' >"$src/app/pw.txt"
+printf 'services:\n  api:\n    image: local/busybox:1\n    secrets: [pw]\n    deploy:\n      replicas: ${N:-0}\nsecrets:\n  pw: {file: ./pw.txt}\n' >"$src/app/compose.yaml"
+printf 'N: 0\n' >"$src/app/vars.yaml"
+printf 'services:\n  web:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n' >"$src/other.yml"
+printf 'junk' >"$src/other.yml~"
+run apply --dir "$src" "${o[@]}"
+check "apply --dir deploys every stack it finds (editor backups skipped)" \
+	eval '[ $rc = 0 ] && has "stack app: 3 created" && has "stack other: 2 created" && [ "$(docker stack ls --format "{{.Name}}" | grep -c -e "^app$" -e "^other$")" = 2 ]'
+before=$(versions other)
+printf 'services:\n  web:\n    image: [broken\n' >"$src/other.yml"
+printf 'N: 1\n' >"$src/app/vars.yaml"
+run apply --dir "$src" "${o[@]}"
+check "one broken stack fails alone: the other converges, nothing of it is pruned" \
+	eval '[ $rc = 1 ] && has "invalid YAML" && has "stack app: 0 created, 1 updated, 0 removed" && [ "$(versions other)" = "$before" ]'
+printf 'services:\n  web:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n' >"$src/other.yml"
+rm -r "$src/app"
+run apply --dir "$src" "${o[@]}"
+check "a stack that left the source is removed; its secret is kept" \
+	eval '[ $rc = 0 ] && has "- remove service app_api" && has "- remove network app_default" && [ -z "$(docker service ls -q --filter label=com.docker.stack.namespace=app)" ] && [ -n "$(docker secret ls -q --filter label=com.docker.stack.namespace=app)" ]'
+# a removed swarm network stays listed for a few seconds
+for _ in $(seq 1 40); do
+	[ -z "$(docker network ls -q --filter label=com.docker.stack.namespace=app)" ] && break
+	sleep 0.5
+done
+run plan --dir "$src" "${o[@]}"
+check "after the removal plan --dir is in sync" eval '[ $rc = 0 ]'
+run apply --dir "$src" --prune-secrets "${o[@]}"
+check "--prune-secrets removes the departed stack's secret too" \
+	eval '[ $rc = 0 ] && has "- remove secret app_pw" && [ -z "$(docker secret ls -q --filter label=com.docker.stack.namespace=app)" ]'
+rm "$src/other.yml" "$src/other.yml~"
+run apply --dir "$src" "${o[@]}"
+check "an empty source removes nothing without --allow-empty" \
+	eval '[ $rc = 1 ] && has "the source holds no stack; refusing to remove the 1 stack" && [ -n "$(docker service ls -q --filter label=com.docker.stack.namespace=other)" ]'
+run apply --dir "$src" --allow-empty "${o[@]}"
+check "--allow-empty removes them" eval '[ $rc = 0 ] && has "- remove service other_web"'
+check "stacks of another owner are never touched by --dir" \
+	eval '! has "stack rec" && [ -n "$(docker service ls -q --filter label=com.docker.stack.namespace=rec)" ]'
 
 echo "1..$n"

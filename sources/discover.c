@@ -1,0 +1,236 @@
+/*
+ * discover.c - the stacks a directory tree holds (see sources.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compose.h"
+#include "sources.h"
+
+static const char *const compose_names[] = { "compose.yaml", "compose.yml",
+    "docker-compose.yaml", "docker-compose.yml", "stack.yml", NULL };
+
+/* Hidden files, editor backups and swap files, ..data symlink farms. */
+static bool
+skipped(const char *name)
+{
+	size_t len = strlen(name);
+
+	return name[0] == '.' || name[0] == '#' ||
+	    (len > 0 && name[len - 1] == '~') ||
+	    (len > 4 && strcmp(name + len - 4, ".swp") == 0);
+}
+
+static bool
+has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a > b && strcmp(s + a - b, suffix) == 0;
+}
+
+static char *
+join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static bool
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static struct sources_stack *
+add(struct sources_list *l, const char *name, size_t len)
+{
+	struct sources_stack *s = realloc(l->stacks, (l->n + 1) * sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	l->stacks = s;
+	s = &l->stacks[l->n];
+	memset(s, 0, sizeof(*s));
+	if ((s->name = strndup(name, len)) == NULL)
+		return NULL;
+	l->n++;
+	return s;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int set_error(struct sources_stack *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+set_error(struct sources_stack *s, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	free(s->error);
+	return (s->error = strdup(msg)) ? 0 : ERR_NOMEM;
+}
+
+/* NAME/: the first compose file found, and the vars files beside it. */
+static int
+from_dir(struct sources_list *l, const char *root, const char *name)
+{
+	char *dir = join(root, name), *p;
+	struct sources_stack *s;
+	struct dirent *de;
+	DIR *d;
+
+	if (dir == NULL)
+		return ERR_NOMEM;
+	for (int i = 0; compose_names[i] != NULL; i++) {
+		if ((p = join(dir, compose_names[i])) == NULL)
+			goto nomem;
+		if (is_file(p))
+			break;
+		free(p);
+		p = NULL;
+	}
+	if (p == NULL) {	/* not a stack directory */
+		free(dir);
+		return 0;
+	}
+	if ((s = add(l, name, strlen(name))) == NULL) {
+		free(p);
+		goto nomem;
+	}
+	s->file = p;
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return set_error(s, "cannot read %s", name);
+	}
+	while ((de = readdir(d)) != NULL) {
+		char **v;
+		if (skipped(de->d_name) || (strcmp(de->d_name, "vars.yaml") &&
+		    strcmp(de->d_name, "vars.yml") &&
+		    !has_suffix(de->d_name, ".vars.yaml")))
+			continue;
+		v = realloc(s->var_files, (s->nvar_files + 1) * sizeof(*v));
+		if (v == NULL || (v[s->nvar_files] = join(dir,
+		    de->d_name)) == NULL) {
+			if (v != NULL)
+				s->var_files = v;
+			closedir(d);
+			goto nomem;
+		}
+		s->var_files = v;
+		s->nvar_files++;
+	}
+	closedir(d);
+	qsort(s->var_files, s->nvar_files, sizeof(char *), cmp_str);
+	free(dir);
+	return 0;
+nomem:
+	free(dir);
+	return ERR_NOMEM;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct sources_stack *)a)->name,
+	    ((const struct sources_stack *)b)->name);
+}
+
+int
+sources_discover(struct sources_list *out, const char *root,
+    struct err *err)
+{
+	struct dirent *de;
+	struct stat st;
+	char *path;
+	DIR *d;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((d = opendir(root)) == NULL)
+		return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL,
+		    "source %s: %s", root, strerror(errno));
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+		struct sources_stack *s;
+
+		if (skipped(n) || (path = join(root, n)) == NULL) {
+			rc = skipped(n) ? 0 : ERR_NOMEM;
+			continue;
+		}
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = from_dir(out, root, n);
+		else if (S_ISREG(st.st_mode) && (has_suffix(n, ".yml") ||
+		    has_suffix(n, ".yaml"))) {
+			size_t len = strlen(n) - (has_suffix(n, ".yml") ? 4 : 5);
+			if ((s = add(out, n, len)) == NULL)
+				rc = ERR_NOMEM;
+			else
+				s->file = path, path = NULL;
+		}
+		free(path);
+	}
+	closedir(d);
+	if (rc < 0) {
+		sources_list_release(out);
+		return err_set(err, ERR_NOMEM, "out of memory");
+	}
+	qsort(out->stacks, out->n, sizeof(*out->stacks), by_name);
+	for (size_t i = 0; i < out->n; i++) {
+		struct err nerr;
+		/* Two sources of one name (web/ and web.yml): both refused. */
+		if ((i > 0 && strcmp(out->stacks[i].name,
+		    out->stacks[i - 1].name) == 0) || (i + 1 < out->n &&
+		    strcmp(out->stacks[i].name, out->stacks[i + 1].name) == 0))
+			rc = set_error(&out->stacks[i], "stack %s is defined "
+			    "twice (a directory and a file)",
+			    out->stacks[i].name);
+		else if (compose_stack_name_check(out->stacks[i].name,
+		    &nerr) < 0)
+			rc = set_error(&out->stacks[i], "%s", nerr.msg);
+		if (rc < 0) {
+			sources_list_release(out);
+			return err_set(err, ERR_NOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+void
+sources_list_release(struct sources_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		struct sources_stack *s = &l->stacks[i];
+		free(s->name);
+		free(s->file);
+		free(s->error);
+		for (size_t j = 0; j < s->nvar_files; j++)
+			free(s->var_files[j]);
+		free(s->var_files);
+	}
+	free(l->stacks);
+	memset(l, 0, sizeof(*l));
+}
