@@ -5,7 +5,21 @@ set -uo pipefail
 stackd=$1
 . "$(dirname "$0")/tap.sh"
 d=$(mktemp -d /tmp/stackd-rec.XXXXXX)
-trap 'docker stack rm rec adopt app other >/dev/null 2>&1; rm -rf "$d"' EXIT
+# Stack removal is asynchronous: wait for it, so a next run starts clean.
+cleanup() {
+	local s
+	docker stack rm rec adopt app other >/dev/null 2>&1
+	for _ in $(seq 1 60); do
+		s=$(for ns in rec adopt app other; do
+			docker service ls -q --filter "label=com.docker.stack.namespace=$ns"
+			docker network ls -q --filter "label=com.docker.stack.namespace=$ns"
+		done)
+		[ -z "$s" ] && break
+		sleep 0.5
+	done
+	rm -rf "$d"
+}
+trap cleanup EXIT
 
 # "name version" of every object of a stack, sorted: a write changes it.
 versions() {
@@ -108,7 +122,8 @@ services:
 configs:
   app: {file: ./app.conf}
 EOF2
-(cd "$d" && docker stack deploy --resolve-image never -c adopt.yml adopt >/dev/null 2>&1)
+(cd "$d" && docker stack deploy --resolve-image never -c adopt.yml adopt >/dev/null 2>"$d/deploy.err") ||
+	sed 's/^/# docker stack deploy: /' "$d/deploy.err"
 for i in $(seq 1 60); do
 	[ "$(docker service ps -q --filter desired-state=running adopt_web | wc -l)" = 1 ] && break
 	sleep 0.5
