@@ -142,7 +142,8 @@ from_dir(struct sources_list *l, const char *root, const char *name)
 		s->nvar_files++;
 	}
 	closedir(d);
-	qsort(s->var_files, s->nvar_files, sizeof(char *), cmp_str);
+	if (s->nvar_files > 1)
+		qsort(s->var_files, s->nvar_files, sizeof(char *), cmp_str);
 	free(dir);
 	return 0;
 nomem:
@@ -196,7 +197,8 @@ sources_discover(struct sources_list *out, const char *root,
 		sources_list_release(out);
 		return err_set(err, ERR_NOMEM, "out of memory");
 	}
-	qsort(out->stacks, out->n, sizeof(*out->stacks), by_name);
+	if (out->n > 1)
+		qsort(out->stacks, out->n, sizeof(*out->stacks), by_name);
 	for (size_t i = 0; i < out->n; i++) {
 		struct err nerr;
 		/* Two sources of one name (web/ and web.yml): both refused. */
