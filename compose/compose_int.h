@@ -71,6 +71,22 @@ int compose_shlex(const char *s, cJSON **out);
 int compose_convert_service(struct conv *c, const char *name,
     const struct ynode *svc, cJSON **out);
 
+/* Add obj.field from parent.key when present (and not null), typed;
+ * add_bool with only_true adds nothing for false. */
+int conv_add_duration(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path);
+int conv_add_int(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path);
+int conv_add_str(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path);
+int conv_add_bool(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path,
+    bool only_true);
+
+/* The deploy: block of service svc at path (deploy.c). */
+int conv_deploy(struct conv *c, const struct ynode *svc, const char *path,
+    cJSON *spec, cJSON *tt);
+
 /* Parts of a service spec (refs.c). */
 int conv_ports(struct conv *c, const struct ynode *ports, const char *path,
     cJSON **out);

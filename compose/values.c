@@ -414,3 +414,77 @@ conv_sort(cJSON *a, int (*cmp)(const cJSON *, const cJSON *))
 	free(items);
 	return 0;
 }
+
+/* --- optional fields: add obj.field when parent has key ---------------- */
+
+/* Add a duration field (ns) when key is present. */
+int
+conv_add_duration(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path)
+{
+	const struct ynode *v = ynode_get(parent, key);
+	char p[CONV_PATH_MAX];
+	int64_t ns;
+	int rc;
+
+	if (v == NULL || ynode_is_null(v))
+		return 0;
+	if ((rc = conv_duration(c, v, conv_path(p, "%s.%s", path, key),
+	    &ns)) < 0)
+		return rc;
+	cJSON_AddNumberToObject(obj, field, (double)ns);
+	return 0;
+}
+
+int
+conv_add_int(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path)
+{
+	const struct ynode *v = ynode_get(parent, key);
+	char p[CONV_PATH_MAX];
+	int64_t n;
+	int rc;
+
+	if (v == NULL || ynode_is_null(v))
+		return 0;
+	if ((rc = conv_int(c, v, conv_path(p, "%s.%s", path, key), &n)) < 0)
+		return rc;
+	cJSON_AddNumberToObject(obj, field, (double)n);
+	return 0;
+}
+
+int
+conv_add_str(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path)
+{
+	const struct ynode *v = ynode_get(parent, key);
+	char p[CONV_PATH_MAX];
+	const char *s = NULL;
+	int rc;
+
+	if (v == NULL || ynode_is_null(v))
+		return 0;
+	if ((rc = conv_str(c, v, conv_path(p, "%s.%s", path, key), &s)) < 0)
+		return rc;
+	cJSON_AddStringToObject(obj, field, s);
+	return 0;
+}
+
+int
+conv_add_bool(struct conv *c, cJSON *obj, const char *field,
+    const struct ynode *parent, const char *key, const char *path,
+    bool only_true)
+{
+	const struct ynode *v = ynode_get(parent, key);
+	char p[CONV_PATH_MAX];
+	bool b;
+	int rc;
+
+	if (v == NULL || ynode_is_null(v))
+		return 0;
+	if ((rc = conv_bool(c, v, conv_path(p, "%s.%s", path, key), &b)) < 0)
+		return rc;
+	if (b || !only_true)
+		cJSON_AddBoolToObject(obj, field, b);
+	return 0;
+}
