@@ -53,7 +53,7 @@ E2E_BINS  := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 
 all: $(BUILD)/stackd
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h engine/*.h tests/unit/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/*.h */*_int.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<

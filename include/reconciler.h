@@ -76,6 +76,8 @@ struct recon_change {
 	uint64_t version;	/* update: the version observed */
 	cJSON *spec;		/* create/update: the request body */
 	cJSON *diffs;		/* update: ["path: old -> new", ...] */
+	bool drift;		/* update of a spec stackd wrote and someone
+				 * changed since (not a source change) */
 };
 
 struct recon_plan {

@@ -11,6 +11,7 @@
 #ifndef STACKD_SOURCES_H
 #define STACKD_SOURCES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -33,5 +34,62 @@ struct sources_list {
 int sources_discover(struct sources_list *out, const char *root,
     struct err *err);
 void sources_list_release(struct sources_list *l);
+
+/*
+ * A snapshot: the stacks a source held at one revision.  Immutable once
+ * taken; shared between threads by reference count.
+ *
+ * For a directory the revision is a SHA-256 over the path and content of
+ * every file under the root that discovery does not skip (compose and
+ * vars files, and the files secrets and configs read), so an unchanged
+ * rescan yields the same revision and triggers nothing.
+ */
+struct sources_snapshot {
+	char revision[65];	/* hex */
+	char *root;		/* where the stack files are */
+	struct sources_list list;
+	long long taken;	/* unix time */
+	/* git sources: the commit */
+	char *author;
+	char *subject;
+	long long commit_time;
+};
+
+int sources_dir_snapshot(struct sources_snapshot **out, const char *root,
+    struct err *err);
+/* The revision alone (what sources_dir_snapshot would record). */
+int sources_dir_revision(char out[65], const char *root, struct err *err);
+struct sources_snapshot *sources_snapshot_ref(struct sources_snapshot *s);
+void sources_snapshot_unref(struct sources_snapshot *s);
+
+/*
+ * A watched directory.  Changes are debounced: a burst of events (an
+ * editor's write-and-rename, a `cp -r` of many files) gives one new
+ * snapshot once debounce_ms pass without another.  An inotify queue
+ * overflow, or a directory that cannot get a watch, falls back to a
+ * rescan; a periodic rescan catches anything missed.  Only a snapshot
+ * whose revision differs from the last one delivered is delivered.
+ */
+struct sources_dir_opts {
+	const char *root;
+	int debounce_ms;	/* 0 = 200 */
+	int rescan_ms;		/* 0 = 300000 (5 min) */
+};
+
+struct sources_dir;
+
+int sources_dir_open(struct sources_dir **out,
+    const struct sources_dir_opts *opts, struct err *err);
+/*
+ * Wait up to timeout_ms for a change.  Returns 1 and a new snapshot in
+ * *out, 0 when nothing changed (*out NULL), or an error: then the last
+ * good snapshot stays in force and the caller retries later.  The first
+ * call delivers the initial snapshot at once.
+ */
+int sources_dir_next(struct sources_dir *d, struct sources_snapshot **out,
+    int timeout_ms, struct err *err);
+/* inotify watches held, and whether the source fell back to rescans. */
+size_t sources_dir_watches(const struct sources_dir *d, bool *degraded);
+void sources_dir_free(struct sources_dir *d);
 
 #endif

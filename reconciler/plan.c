@@ -470,6 +470,15 @@ held(struct planner *pl, const char *name, const cJSON *actual,
 	return false;
 }
 
+static bool
+match_hash(const cJSON *actual, const char *hash)
+{
+	const char *cur = str(get(get(actual, "Spec"), "Labels"),
+	    RECON_LABEL_HASH);
+
+	return cur != NULL && strcmp(cur, hash) == 0;
+}
+
 static int
 plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 {
@@ -513,6 +522,10 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 	int rc = add_change(pl, RECON_UPDATE, ENGINE_SERVICE, name, actual, spec,
 	    diffs);
 	pl->p = saved;
+	/* The engine holds the spec stackd last wrote, changed since. */
+	if (rc == 0 && updates->n > 0)
+		updates->changes[updates->n - 1].drift = match_hash(actual,
+		    hash);
 	return rc;
 }
 

@@ -12,13 +12,13 @@
 
 #include "compose.h"
 #include "sources.h"
+#include "sources_int.h"
 
 static const char *const compose_names[] = { "compose.yaml", "compose.yml",
     "docker-compose.yaml", "docker-compose.yml", "stack.yml", NULL };
 
-/* Hidden files, editor backups and swap files, ..data symlink farms. */
-static bool
-skipped(const char *name)
+bool
+sources_name_skipped(const char *name)
 {
 	size_t len = strlen(name);
 
@@ -35,8 +35,8 @@ has_suffix(const char *s, const char *suffix)
 	return a > b && strcmp(s + a - b, suffix) == 0;
 }
 
-static char *
-join(const char *dir, const char *name)
+char *
+sources_path_join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
 	char *p = malloc(n);
@@ -44,6 +44,13 @@ join(const char *dir, const char *name)
 	if (p != NULL)
 		snprintf(p, n, "%s/%s", dir, name);
 	return p;
+}
+
+static bool
+is_vars_file(const char *name)
+{
+	return !sources_name_skipped(name) && (strcmp(name, "vars.yaml") == 0 ||
+	    strcmp(name, "vars.yml") == 0 || has_suffix(name, ".vars.yaml"));
 }
 
 static bool
@@ -96,7 +103,7 @@ set_error(struct sources_stack *s, const char *fmt, ...)
 static int
 from_dir(struct sources_list *l, const char *root, const char *name)
 {
-	char *dir = join(root, name), *p;
+	char *dir = sources_path_join(root, name), *p;
 	struct sources_stack *s;
 	struct dirent *de;
 	DIR *d;
@@ -104,7 +111,7 @@ from_dir(struct sources_list *l, const char *root, const char *name)
 	if (dir == NULL)
 		return ERR_NOMEM;
 	for (int i = 0; compose_names[i] != NULL; i++) {
-		if ((p = join(dir, compose_names[i])) == NULL)
+		if ((p = sources_path_join(dir, compose_names[i])) == NULL)
 			goto nomem;
 		if (is_file(p))
 			break;
@@ -126,12 +133,10 @@ from_dir(struct sources_list *l, const char *root, const char *name)
 	}
 	while ((de = readdir(d)) != NULL) {
 		char **v;
-		if (skipped(de->d_name) || (strcmp(de->d_name, "vars.yaml") &&
-		    strcmp(de->d_name, "vars.yml") &&
-		    !has_suffix(de->d_name, ".vars.yaml")))
+		if (!is_vars_file(de->d_name))
 			continue;
 		v = realloc(s->var_files, (s->nvar_files + 1) * sizeof(*v));
-		if (v == NULL || (v[s->nvar_files] = join(dir,
+		if (v == NULL || (v[s->nvar_files] = sources_path_join(dir,
 		    de->d_name)) == NULL) {
 			if (v != NULL)
 				s->var_files = v;
@@ -176,8 +181,10 @@ sources_discover(struct sources_list *out, const char *root,
 		const char *n = de->d_name;
 		struct sources_stack *s;
 
-		if (skipped(n) || (path = join(root, n)) == NULL) {
-			rc = skipped(n) ? 0 : ERR_NOMEM;
+		if (sources_name_skipped(n))
+			continue;
+		if ((path = sources_path_join(root, n)) == NULL) {
+			rc = ERR_NOMEM;
 			continue;
 		}
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
