@@ -28,7 +28,7 @@ SAN    ?=
 # Recursive (=) on purpose: pkg-config runs when a recipe needs the flags,
 # after `deps` has had the chance to install the packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(TEST_PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm -pthread
 TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS))
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose \
 	$(PKG_CFLAGS) $(CFLAGS) $(SAN) -DSTACKD_COMMIT='"$(COMMIT)"' -DSRCDIR='"$(CURDIR)"'

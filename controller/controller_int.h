@@ -32,9 +32,10 @@ struct ctl_pass {
 	bool allow_empty;	/* an empty source may remove everything */
 	/* Called once per stack (and once for a source-level error). */
 	void (*report)(const struct ctl_result *r, void *payload);
-	/* May a stack's plan be applied now (NULL: yes)?  A stack backing
-	 * off after failures is still loaded and planned, never written. */
-	bool (*may_apply)(const char *stack, void *payload);
+	/* May this plan be applied now (NULL: yes)?  Called right before
+	 * the writes.  A stack backing off after failures is still loaded
+	 * and planned, never written. */
+	bool (*may_apply)(const struct recon_plan *plan, void *payload);
 	void *payload;
 	int failed;		/* stacks that failed, this pass */
 };
@@ -49,5 +50,124 @@ void ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o);
  */
 void ctl_pass_list(struct ctl_pass *p, const struct sources_list *l,
     const struct compose_options *base, const char *root);
+
+/*
+ * The daemon (`stackd run`).
+ */
+#include <pthread.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "log.h"
+
+/* What `stackd run` was told, by flags or by stackd.yaml (config.c). */
+struct ctl_config {
+	char *path;		/* the config file, or NULL */
+	struct engine_config *engines;
+	size_t nengines;
+	char *source_name;	/* "dir" unless named */
+	char *dir;		/* the watched directory */
+	int debounce_ms;	/* 0 = default */
+	int rescan_ms;
+	int interval_ms;	/* periodic reconcile; 0 = 60 s */
+	char *owner;
+	bool keep_replicas;
+	bool prune_secrets;
+	bool allow_empty;
+	bool env_inherit;
+	bool strict_vars;
+	char *listen;		/* "127.0.0.1:9090"; "" = no status server */
+	char *token_file;	/* bearer token for the status server */
+	enum log_format log_format;
+	enum log_level log_level;
+};
+
+void ctl_config_release(struct ctl_config *c);
+/* "500ms", "30s", "5m", "1h", or plain seconds; at most 24 h. */
+int ctl_duration_parse(const char *s, int *ms);
+/* Defaults, then the config file (when path is not NULL). */
+int ctl_config_load(struct ctl_config *c, const char *path, struct err *err);
+
+/* Reconcile durations, seconds: Prometheus histogram buckets. */
+#define CTL_BUCKETS 10
+extern const double ctl_buckets[CTL_BUCKETS];
+
+/* What one engine worker reports; guarded by ctl_state.mu. */
+struct ctl_engine_state {
+	const char *name;	/* borrowed from the config */
+	const char *host;
+	bool reachable;
+	bool reached;		/* at least once */
+	char api_version[16];
+	char *error;		/* last cycle's engine error, or NULL */
+	long long last_cycle;	/* unix time */
+	double last_duration;
+	unsigned long cycles;
+	unsigned long failed_cycles;
+	unsigned long hist[CTL_BUCKETS + 1];
+	double hist_sum;
+	struct engine_counters calls;
+	unsigned long writes[3][4];	/* recon_action x engine_kind */
+	unsigned long drift;		/* drift corrections */
+	unsigned long events;		/* engine events that woke it */
+	cJSON *stacks;	/* {"name": {state, revision, ...}} */
+};
+
+struct ctl_source_state {
+	char *name;
+	const char *kind;	/* "dir" */
+	char *location;
+	struct sources_snapshot *snap;	/* in force; NULL before the first */
+	char *error;		/* last read failed: why */
+	long long last_read;	/* unix time */
+	unsigned long snapshots;
+	unsigned long errors;
+};
+
+struct ctl_state {
+	pthread_mutex_t mu;
+	long long started;
+	char *token;		/* status bearer token, or NULL */
+	struct ctl_engine_state *engines;
+	size_t nengines;
+	struct ctl_source_state source;
+	unsigned long generation;	/* bumped with each new snapshot */
+};
+
+/* JSON documents of the status API (caller holds st->mu, frees). */
+cJSON *ctl_status_json(const struct ctl_state *st);
+cJSON *ctl_stacks_json(const struct ctl_state *st, const char *only);
+/* Prometheus text exposition (caller holds st->mu, frees). */
+char *ctl_metrics_text(const struct ctl_state *st);
+/* The HTML page (caller holds st->mu, frees). */
+char *ctl_page_html(const struct ctl_state *st);
+/* "2026-11-23T10:00:00Z" (out holds 32). */
+const char *ctl_iso_time(long long t, char *out);
+/* Is the controller ready: a snapshot, and every engine reached once. */
+bool ctl_ready(const struct ctl_state *st);
+/* The state of a stack over all engines: the worst one. */
+const char *ctl_stack_state(const cJSON *per_engine);
+
+struct ctl_status_server;
+int ctl_status_start(struct ctl_status_server **out, const char *listen,
+    struct ctl_state *st, struct err *err);
+void ctl_status_stop(struct ctl_status_server *s);
+
+/* One engine: its worker thread and its events thread. */
+struct ctl_worker;
+
+struct ctl_daemon {
+	struct ctl_config *cfg;
+	struct ctl_state st;
+	struct ctl_worker **workers;
+	size_t nworkers;
+};
+
+int ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d,
+    size_t index, struct err *err);
+/* Wake the worker for a cycle now (new snapshot, reload, signal). */
+void ctl_worker_kick(struct ctl_worker *w);
+/* Ends both threads (after the cycle in flight) and frees the worker. */
+void ctl_worker_join(struct ctl_worker *w);
 
 #endif

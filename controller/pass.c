@@ -23,7 +23,7 @@ static void
 carry_out(struct ctl_pass *p, struct ctl_result *r, struct err *err)
 {
 	if (p->apply && !recon_plan_in_sync(r->plan) && (p->may_apply == NULL ||
-	    p->may_apply(r->stack, p->payload))) {
+	    p->may_apply(r->plan, p->payload))) {
 		if (recon_apply(p->e, r->plan, &r->stats, err) < 0)
 			r->err = err;
 		r->applied = true;

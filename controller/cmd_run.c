@@ -1,0 +1,475 @@
+/*
+ * cmd_run.c - `stackd run`: the controller daemon.
+ *
+ * The main thread watches the source and hands each new snapshot to the
+ * engine workers (one thread each, plus one for each engine's event
+ * stream); the status server answers from its own thread.  SIGHUP reloads
+ * the config file (a bad one is refused and the running one stays);
+ * SIGTERM and SIGINT let every worker finish the cycle in flight, then
+ * exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "controller.h"
+#include "controller_int.h"
+#include "version.h"
+
+static const char run_usage[] =
+    "usage: stackd run [-c FILE] [--dir DIR] [-H URL] [--listen ADDR:PORT]\n"
+    "                  [--interval DURATION] [--debounce DURATION]\n"
+    "                  [--owner NAME] [--token-file FILE] [--keep-replicas]\n"
+    "                  [--prune-secrets] [--allow-empty] [--env-inherit]\n"
+    "                  [--strict-vars] [--log-format text|json]\n"
+    "                  [--log-level debug|info|warn|error]\n"
+    "\n"
+    "Keep every stack of a source in sync on every engine, until stopped.\n"
+    "Without -c, watches --dir DIR against DOCKER_HOST (or -H).  Options\n"
+    "given on the command line override the config file.  The status page\n"
+    "listens on 127.0.0.1:9090 unless --listen says otherwise (\"\" = off).\n";
+
+enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
+    OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT,
+    OPT_LOGFMT, OPT_LOGLVL };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "host", required_argument, NULL, 'H' },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "debounce", required_argument, NULL, OPT_DEBOUNCE },
+	{ "owner", required_argument, NULL, OPT_OWNER },
+	{ "token-file", required_argument, NULL, OPT_TOKEN },
+	{ "keep-replicas", no_argument, NULL, OPT_KEEP },
+	{ "prune-secrets", no_argument, NULL, OPT_PRUNE },
+	{ "allow-empty", no_argument, NULL, OPT_EMPTY },
+	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
+	{ "strict-vars", no_argument, NULL, OPT_STRICT },
+	{ "log-format", required_argument, NULL, OPT_LOGFMT },
+	{ "log-level", required_argument, NULL, OPT_LOGLVL },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static volatile sig_atomic_t got_stop, got_hup;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_stop = 1;
+}
+
+/* Command-line settings, applied over the config file's (and again after
+ * each reload). */
+struct flags {
+	const char *config, *host, *dir, *listen, *owner, *token_file;
+	int interval_ms, debounce_ms;
+	bool keep, prune, empty, inherit, strict;
+	bool has_format, has_level;
+	enum log_format format;
+	enum log_level level;
+};
+
+static int
+parse_flags(struct flags *f, int argc, char **argv)
+{
+	int c;
+
+	memset(f, 0, sizeof(*f));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:H:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': f->config = optarg; break;
+		case 'H': f->host = optarg; break;
+		case OPT_DIR: f->dir = optarg; break;
+		case OPT_LISTEN: f->listen = optarg; break;
+		case OPT_OWNER: f->owner = optarg; break;
+		case OPT_TOKEN: f->token_file = optarg; break;
+		case OPT_KEEP: f->keep = true; break;
+		case OPT_PRUNE: f->prune = true; break;
+		case OPT_EMPTY: f->empty = true; break;
+		case OPT_INHERIT: f->inherit = true; break;
+		case OPT_STRICT: f->strict = true; break;
+		case OPT_INTERVAL:
+		case OPT_DEBOUNCE:
+			if (ctl_duration_parse(optarg, c == OPT_INTERVAL ?
+			    &f->interval_ms : &f->debounce_ms) < 0) {
+				fprintf(stderr, "stackd: --%s takes a duration "
+				    "(500ms, 30s, 5m), got \"%s\"\n",
+				    c == OPT_INTERVAL ? "interval" : "debounce",
+				    optarg);
+				return 1;
+			}
+			break;
+		case OPT_LOGFMT:
+			f->has_format = true;
+			if (log_format_parse(optarg, &f->format) < 0) {
+				fprintf(stderr, "stackd: --log-format is text "
+				    "or json\n");
+				return 1;
+			}
+			break;
+		case OPT_LOGLVL:
+			f->has_level = true;
+			if (log_level_parse(optarg, &f->level) < 0) {
+				fprintf(stderr, "stackd: --log-level is debug, "
+				    "info, warn or error\n");
+				return 1;
+			}
+			break;
+		case 'h':
+			printf("%s", run_usage);
+			return -1;
+		default:
+			fprintf(stderr, "%s", run_usage);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "stackd: unexpected argument \"%s\"\n%s",
+		    argv[optind], run_usage);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+set(char **dst, const char *v)
+{
+	if (v == NULL)
+		return 0;
+	free(*dst);
+	return (*dst = strdup(v)) ? 0 : ERR_NOMEM;
+}
+
+/* The config file (if any), then the flags over it, then defaults. */
+static int
+configure(struct ctl_config *c, const struct flags *f, struct err *err)
+{
+	int rc;
+
+	if ((rc = ctl_config_load(c, f->config, err)) < 0)
+		return rc;
+	if (set(&c->dir, f->dir) < 0 || set(&c->listen, f->listen) < 0 ||
+	    set(&c->owner, f->owner) < 0 ||
+	    set(&c->token_file, f->token_file) < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	c->interval_ms = f->interval_ms ? f->interval_ms : c->interval_ms;
+	c->debounce_ms = f->debounce_ms ? f->debounce_ms : c->debounce_ms;
+	c->keep_replicas |= f->keep;
+	c->prune_secrets |= f->prune;
+	c->allow_empty |= f->empty;
+	c->env_inherit |= f->inherit;
+	c->strict_vars |= f->strict;
+	if (f->has_format)
+		c->log_format = f->format;
+	if (f->has_level)
+		c->log_level = f->level;
+	if (c->dir == NULL)
+		return err_set(err, ERR_INVALID, "no source: give --dir DIR, "
+		    "or a config file (-c) with sources:");
+	if (c->listen == NULL && set(&c->listen, "127.0.0.1:9090") < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	if (c->source_name == NULL && set(&c->source_name, "dir") < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	if (c->nengines == 0 || f->host != NULL) {
+		/* Zero-config: the engine DOCKER_HOST names (or -H). */
+		for (size_t i = 0; i < c->nengines; i++)
+			engine_config_release(&c->engines[i]);
+		free(c->engines);
+		c->nengines = 0;
+		if ((c->engines = calloc(1, sizeof(*c->engines))) == NULL)
+			return err_set(err, ERR_NOMEM, "out of memory");
+		c->nengines = 1;
+		if ((rc = engine_config_from_env(&c->engines[0], err)) < 0)
+			return rc;
+		if (set(&c->engines[0].host, f->host) < 0 ||
+		    set(&c->engines[0].name, "default") < 0)
+			return err_set(err, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* The first line of the token file, which must not be empty. */
+static int
+read_token(char **out, const char *path, struct err *err)
+{
+	char line[512];
+	FILE *f;
+
+	*out = NULL;
+	if (path == NULL)
+		return 0;
+	if ((f = fopen(path, "r")) == NULL)
+		return err_set(err, ERR_INVALID, "status token file %s: %s",
+		    path, strerror(errno));
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (line[0] == '\0')
+		return err_set(err, ERR_INVALID, "status token file %s is "
+		    "empty", path);
+	return (*out = strdup(line)) ? 0 : err_set(err, ERR_NOMEM,
+	    "out of memory");
+}
+
+static void
+stop_workers(struct ctl_daemon *d)
+{
+	for (size_t i = 0; i < d->nworkers; i++)
+		ctl_worker_join(d->workers[i]);
+	free(d->workers);
+	d->workers = NULL;
+	d->nworkers = 0;
+}
+
+static void
+release_engines(struct ctl_state *st)
+{
+	for (size_t i = 0; i < st->nengines; i++) {
+		free(st->engines[i].error);
+		cJSON_Delete(st->engines[i].stacks);
+	}
+	free(st->engines);
+	st->engines = NULL;
+	st->nengines = 0;
+}
+
+/* Engine states for d->cfg's engines, then their workers.  Signals are
+ * blocked in every thread but the main one. */
+static int
+start_workers(struct ctl_daemon *d, struct err *err)
+{
+	struct ctl_state *st = &d->st;
+	sigset_t all, old;
+	int rc = 0;
+
+	pthread_mutex_lock(&st->mu);
+	release_engines(st);
+	st->engines = calloc(d->cfg->nengines, sizeof(*st->engines));
+	st->nengines = st->engines ? d->cfg->nengines : 0;
+	for (size_t i = 0; i < st->nengines; i++) {
+		st->engines[i].name = d->cfg->engines[i].name;
+		st->engines[i].host = d->cfg->engines[i].host;
+		st->engines[i].stacks = cJSON_CreateObject();
+	}
+	pthread_mutex_unlock(&st->mu);
+	if ((d->workers = calloc(d->cfg->nengines, sizeof(*d->workers))) ==
+	    NULL || st->engines == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (size_t i = 0; i < d->cfg->nengines && rc == 0; i++) {
+		rc = ctl_worker_start(&d->workers[i], d, i, err);
+		d->nworkers += rc == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static void
+kick_all(struct ctl_daemon *d)
+{
+	for (size_t i = 0; i < d->nworkers; i++)
+		ctl_worker_kick(d->workers[i]);
+}
+
+/* A new snapshot, or a failed read (the last good one stays). */
+static void
+publish_source(struct ctl_daemon *d, struct sources_snapshot *snap, int rc,
+    const struct err *err)
+{
+	struct ctl_source_state *s = &d->st.source;
+
+	pthread_mutex_lock(&d->st.mu);
+	s->last_read = (long long)time(NULL);
+	if (rc < 0) {
+		if (s->error == NULL || strcmp(s->error, err->msg) != 0)
+			log_event(LOG_ERROR, NULL, NULL, NULL, "source %s: %s; "
+			    "the last good revision stays in force", s->name,
+			    err->msg);
+		s->errors++;
+		free(s->error);
+		s->error = strdup(err->msg);
+	} else {
+		log_event(LOG_INFO, NULL, NULL, NULL, "source %s: revision "
+		    "%.12s, %zu stack%s", s->name, snap->revision,
+		    snap->list.n, snap->list.n == 1 ? "" : "s");
+		sources_snapshot_unref(s->snap);
+		s->snap = snap;
+		s->snapshots++;
+		free(s->error);
+		s->error = NULL;
+		d->st.generation++;
+	}
+	pthread_mutex_unlock(&d->st.mu);
+	if (rc > 0)
+		kick_all(d);
+}
+
+/* SIGHUP: a new config, all or nothing.  The source directory and the
+ * status listener stay as they were started. */
+static void
+reload(struct ctl_daemon *d, const struct flags *f)
+{
+	struct ctl_config *next = calloc(1, sizeof(*next));
+	struct err err;
+
+	if (next == NULL)
+		return;
+	if (f->config == NULL || configure(next, f, &err) < 0) {
+		if (f->config != NULL)
+			log_event(LOG_ERROR, NULL, NULL, NULL, "reload "
+			    "refused, the running config stays: %s", err.msg);
+		else
+			log_event(LOG_INFO, NULL, NULL, NULL, "SIGHUP: "
+			    "reconciling every stack now");
+		ctl_config_release(next);
+		free(next);
+		kick_all(d);
+		return;
+	}
+	stop_workers(d);
+	/* The state borrows the engine names of the config going away. */
+	pthread_mutex_lock(&d->st.mu);
+	release_engines(&d->st);
+	pthread_mutex_unlock(&d->st.mu);
+	ctl_config_release(d->cfg);
+	free(d->cfg);
+	d->cfg = next;
+	log_setup(stderr, next->log_format, next->log_level);
+	if (start_workers(d, &err) < 0)
+		log_event(LOG_ERROR, NULL, NULL, NULL, "reload: %s", err.msg);
+	else
+		log_event(LOG_INFO, NULL, NULL, NULL, "config %s reloaded: "
+		    "%zu engine%s", next->path, next->nengines,
+		    next->nengines == 1 ? "" : "s");
+}
+
+static void
+watch_loop(struct ctl_daemon *d, struct sources_dir *src,
+    const struct flags *f)
+{
+	struct sources_snapshot *snap;
+	struct err err;
+	int rc;
+
+	while (!got_stop) {
+		rc = sources_dir_next(src, &snap, 500, &err);
+		if (rc != 0)
+			publish_source(d, snap, rc, &err);
+		if (got_hup) {
+			got_hup = 0;
+			reload(d, f);
+		}
+	}
+}
+
+static void
+signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int
+daemon_run(struct ctl_daemon *d, const struct flags *f)
+{
+	struct ctl_status_server *srv = NULL;
+	struct sources_dir_opts so = { .root = d->cfg->dir,
+	    .debounce_ms = d->cfg->debounce_ms,
+	    .rescan_ms = d->cfg->rescan_ms };
+	struct sources_dir *src = NULL;
+	struct err err;
+	sigset_t all, old;
+	int rc;
+
+	d->st.source.kind = "dir";
+	if ((d->st.source.name = strdup(d->cfg->source_name)) == NULL ||
+	    (d->st.source.location = strdup(d->cfg->dir)) == NULL) {
+		rc = err_set(&err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = read_token(&d->st.token, d->cfg->token_file, &err)) < 0 ||
+	    (rc = sources_dir_open(&src, &so, &err)) < 0)
+		goto out;
+	if (*d->cfg->listen != '\0') {
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		rc = ctl_status_start(&srv, d->cfg->listen, &d->st, &err);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc < 0)
+			goto out;
+		log_event(LOG_INFO, NULL, NULL, NULL, "status page on "
+		    "http://%s/", d->cfg->listen);
+	}
+	if ((rc = start_workers(d, &err)) < 0)
+		goto out;
+	log_event(LOG_INFO, NULL, NULL, NULL, "stackd %s watching %s, %zu "
+	    "engine%s, owner %s", STACKD_VERSION, d->cfg->dir, d->nworkers,
+	    d->nworkers == 1 ? "" : "s", d->cfg->owner ? d->cfg->owner :
+	    "stackd");
+	watch_loop(d, src, f);
+	log_event(LOG_INFO, NULL, NULL, NULL, "stopping: finishing the "
+	    "cycles in flight");
+out:
+	if (rc < 0)
+		log_event(LOG_ERROR, NULL, NULL, NULL, "%s", err.msg);
+	stop_workers(d);
+	ctl_status_stop(srv);
+	sources_dir_free(src);
+	return rc < 0 ? 1 : 0;
+}
+
+int
+controller_cmd_run(int argc, char **argv)
+{
+	struct ctl_daemon d = { 0 };
+	struct flags f;
+	struct err err;
+	int rc;
+
+	if ((rc = parse_flags(&f, argc, argv)) != 0)
+		return rc < 0 ? 0 : 1;
+	if ((d.cfg = calloc(1, sizeof(*d.cfg))) == NULL)
+		return 1;
+	if (configure(d.cfg, &f, &err) < 0) {
+		fprintf(stderr, "stackd: %s\n", err.msg);
+		ctl_config_release(d.cfg);
+		free(d.cfg);
+		return 1;
+	}
+	log_setup(stderr, d.cfg->log_format, d.cfg->log_level);
+	pthread_mutex_init(&d.st.mu, NULL);
+	d.st.started = (long long)time(NULL);
+	signals();
+	rc = daemon_run(&d, &f);
+	release_engines(&d.st);
+	sources_snapshot_unref(d.st.source.snap);
+	free(d.st.source.error);
+	free(d.st.source.name);
+	free(d.st.source.location);
+	free(d.st.token);
+	pthread_mutex_destroy(&d.st.mu);
+	ctl_config_release(d.cfg);
+	free(d.cfg);
+	return rc;
+}

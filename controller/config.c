@@ -1,0 +1,398 @@
+/*
+ * config.c - stackd.yaml, the daemon's configuration (see stackd.yaml(5)).
+ *
+ * Read with the same YAML loader as stack files (anchors and merge keys
+ * work, duplicate keys are errors).  Unknown keys and bad values are
+ * errors naming the key path, file, line and column; relative paths are
+ * taken from the config file's directory.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller_int.h"
+
+struct reader {
+	const char *file;
+	char *dir;		/* the config file's directory */
+	struct err *err;
+};
+
+static int bad(struct reader *r, const struct ynode *n, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+bad(struct reader *r, const struct ynode *n, const char *path,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_set(r->err, ERR_INVALID, "%s: %s (%s:%d:%d)", path, msg,
+	    r->file, n ? n->line : 0, n ? n->col : 0);
+}
+
+/* Every key of map n must be one of keys[]. */
+static int
+known_keys(struct reader *r, const struct ynode *n, const char *path,
+    const char *const *keys)
+{
+	if (n->kind != YNODE_MAP)
+		return bad(r, n, path, "must be a mapping");
+	for (size_t i = 0; i < n->n; i++) {
+		int k = 0;
+		while (keys[k] != NULL && strcmp(keys[k], n->keys[i]->str) != 0)
+			k++;
+		if (keys[k] == NULL)
+			return bad(r, n->keys[i], path, "unknown key \"%s\"",
+			    n->keys[i]->str);
+	}
+	return 0;
+}
+
+static int
+get_str(struct reader *r, const struct ynode *map, const char *key,
+    const char *path, char **out)
+{
+	const struct ynode *v = ynode_get(map, key);
+
+	if (v == NULL)
+		return 0;
+	if (v->kind != YNODE_SCALAR || v->null)
+		return bad(r, v, path, "%s must be a string", key);
+	free(*out);
+	return (*out = strdup(v->str)) ? 0 : err_set(r->err, ERR_NOMEM,
+	    "out of memory");
+}
+
+/* A path: relative ones are taken from the config file's directory. */
+static int
+get_path(struct reader *r, const struct ynode *map, const char *key,
+    const char *path, char **out)
+{
+	char *p = NULL, *full;
+	int rc;
+
+	if ((rc = get_str(r, map, key, path, &p)) < 0 || p == NULL)
+		return rc;
+	if (p[0] != '/' && r->dir != NULL) {
+		size_t n = strlen(r->dir) + strlen(p) + 2;
+		if ((full = malloc(n)) == NULL) {
+			free(p);
+			return err_set(r->err, ERR_NOMEM, "out of memory");
+		}
+		snprintf(full, n, "%s/%s", r->dir, p);
+		free(p);
+		p = full;
+	}
+	free(*out);
+	*out = p;
+	return 0;
+}
+
+static int
+get_bool(struct reader *r, const struct ynode *map, const char *key,
+    const char *path, bool *out)
+{
+	const struct ynode *v = ynode_get(map, key);
+
+	if (v == NULL)
+		return 0;
+	if (v->kind == YNODE_SCALAR && !v->quoted &&
+	    strcmp(v->str, "true") == 0)
+		*out = true;
+	else if (v->kind == YNODE_SCALAR && !v->quoted &&
+	    strcmp(v->str, "false") == 0)
+		*out = false;
+	else
+		return bad(r, v, path, "%s must be true or false", key);
+	return 0;
+}
+
+int
+ctl_duration_parse(const char *s, int *ms)
+{
+	char *end;
+	double v = strtod(s, &end), unit;
+
+	if (end == s || v < 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		unit = 1;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		unit = 1000;
+	else if (strcmp(end, "m") == 0)
+		unit = 60000;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600000;
+	else
+		return -1;
+	if (v * unit > 24.0 * 3600000)
+		return -1;
+	*ms = (int)(v * unit);
+	return 0;
+}
+
+static int
+get_duration(struct reader *r, const struct ynode *map, const char *key,
+    const char *path, int *out)
+{
+	const struct ynode *v = ynode_get(map, key);
+
+	if (v == NULL)
+		return 0;
+	if (v->kind != YNODE_SCALAR || ctl_duration_parse(v->str, out) < 0 ||
+	    *out <= 0)
+		return bad(r, v, path, "%s must be a duration such as 500ms, "
+		    "30s, 5m (at most 24h)", key);
+	return 0;
+}
+
+static const char *const engine_keys[] = { "name", "host", "tls",
+    "registry_auth", "timeout", NULL };
+static const char *const tls_keys[] = { "ca", "cert", "key", "cert_dir",
+    "verify", NULL };
+
+static int
+tls_files(struct reader *r, struct engine_config *e, const struct ynode *t,
+    const char *path)
+{
+	char *dir = NULL;
+	static const char *const names[] = { "ca.pem", "cert.pem", "key.pem" };
+	char **slots[] = { &e->ca_file, &e->cert_file, &e->key_file };
+	int rc;
+
+	if ((rc = known_keys(r, t, path, tls_keys)) < 0 ||
+	    (rc = get_path(r, t, "cert_dir", path, &dir)) < 0)
+		return rc;
+	/* A cert dir, as DOCKER_CERT_PATH: ca.pem, cert.pem, key.pem. */
+	for (int i = 0; dir != NULL && i < 3; i++) {
+		size_t n = strlen(dir) + 10;
+		free(*slots[i]);
+		if ((*slots[i] = malloc(n)) != NULL)
+			snprintf(*slots[i], n, "%s/%s", dir, names[i]);
+	}
+	free(dir);
+	e->tls = e->tls_verify = true;
+	if ((rc = get_path(r, t, "ca", path, &e->ca_file)) < 0 ||
+	    (rc = get_path(r, t, "cert", path, &e->cert_file)) < 0 ||
+	    (rc = get_path(r, t, "key", path, &e->key_file)) < 0 ||
+	    (rc = get_bool(r, t, "verify", path, &e->tls_verify)) < 0)
+		return rc;
+	if (!e->tls_verify)
+		log_event(LOG_WARN, e->name, NULL, NULL, "TLS verification "
+		    "is off for this engine: anyone on the path can pose as it");
+	return 0;
+}
+
+static int
+engine_entry(struct reader *r, struct engine_config *e, const struct ynode *n,
+    const char *path)
+{
+	const struct ynode *t;
+	int rc, ms = 0;
+
+	memset(e, 0, sizeof(*e));
+	if ((rc = known_keys(r, n, path, engine_keys)) < 0 ||
+	    (rc = get_str(r, n, "name", path, &e->name)) < 0 ||
+	    (rc = get_str(r, n, "host", path, &e->host)) < 0 ||
+	    (rc = get_path(r, n, "registry_auth", path, &e->auth_file)) < 0 ||
+	    (rc = get_duration(r, n, "timeout", path, &ms)) < 0)
+		return rc;
+	if (e->host == NULL)
+		return bad(r, n, path, "host is required (unix:///path or "
+		    "tcp://host:port)");
+	if (e->name == NULL && (e->name = strdup(e->host)) == NULL)
+		return err_set(r->err, ERR_NOMEM, "out of memory");
+	e->timeout_ms = e->connect_timeout_ms = ms;
+	if ((t = ynode_get(n, "tls")) != NULL)
+		return tls_files(r, e, t, path);
+	return 0;
+}
+
+static int
+engines(struct reader *r, struct ctl_config *c, const struct ynode *n)
+{
+	char path[64];
+	int rc;
+
+	if (n->kind != YNODE_SEQ || n->n == 0)
+		return bad(r, n, "engines", "must be a list of engines");
+	for (size_t i = 0; i < c->nengines; i++)
+		engine_config_release(&c->engines[i]);
+	free(c->engines);
+	c->nengines = 0;
+	if ((c->engines = calloc(n->n, sizeof(*c->engines))) == NULL)
+		return err_set(r->err, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n->n; i++) {
+		snprintf(path, sizeof(path), "engines[%zu]", i);
+		c->nengines++;
+		if ((rc = engine_entry(r, &c->engines[i], n->vals[i],
+		    path)) < 0)
+			return rc;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c->engines[j].name, c->engines[i].name) == 0)
+				return bad(r, n->vals[i], path, "engine name "
+				    "\"%s\" is used twice", c->engines[i].name);
+	}
+	return 0;
+}
+
+static const char *const source_keys[] = { "name", "dir", NULL };
+static const char *const dir_keys[] = { "path", "debounce", "rescan", NULL };
+
+static int
+sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
+{
+	const struct ynode *s, *d;
+	int rc;
+
+	if (n->kind != YNODE_SEQ || n->n == 0)
+		return bad(r, n, "sources", "must be a list of sources");
+	if (n->n > 1)
+		return bad(r, n->vals[1], "sources[1]", "one source per "
+		    "stackd instance in this version; run one stackd per "
+		    "source (with its own owner)");
+	s = n->vals[0];
+	if ((rc = known_keys(r, s, "sources[0]", source_keys)) < 0 ||
+	    (rc = get_str(r, s, "name", "sources[0]", &c->source_name)) < 0)
+		return rc;
+	if ((d = ynode_get(s, "dir")) == NULL)
+		return bad(r, s, "sources[0]", "dir: is required (git sources "
+		    "are not supported yet)");
+	if ((rc = known_keys(r, d, "sources[0].dir", dir_keys)) < 0 ||
+	    (rc = get_path(r, d, "path", "sources[0].dir", &c->dir)) < 0 ||
+	    (rc = get_duration(r, d, "debounce", "sources[0].dir",
+	    &c->debounce_ms)) < 0 ||
+	    (rc = get_duration(r, d, "rescan", "sources[0].dir",
+	    &c->rescan_ms)) < 0)
+		return rc;
+	if (c->dir == NULL)
+		return bad(r, d, "sources[0].dir", "path is required");
+	return 0;
+}
+
+static const char *const policy_keys[] = { "prune_secrets",
+    "keep_replicas", "allow_empty", "env_inherit", "strict_vars", NULL };
+
+static int
+policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
+{
+	int rc;
+
+	if ((rc = known_keys(r, n, "stacks", policy_keys)) < 0 ||
+	    (rc = get_bool(r, n, "prune_secrets", "stacks",
+	    &c->prune_secrets)) < 0 ||
+	    (rc = get_bool(r, n, "keep_replicas", "stacks",
+	    &c->keep_replicas)) < 0 ||
+	    (rc = get_bool(r, n, "allow_empty", "stacks",
+	    &c->allow_empty)) < 0 ||
+	    (rc = get_bool(r, n, "env_inherit", "stacks",
+	    &c->env_inherit)) < 0)
+		return rc;
+	return get_bool(r, n, "strict_vars", "stacks", &c->strict_vars);
+}
+
+static const char *const status_keys[] = { "listen", "token_file", NULL };
+static const char *const log_keys[] = { "format", "level", NULL };
+
+static int
+status_and_log(struct reader *r, struct ctl_config *c, const struct ynode *root)
+{
+	const struct ynode *s = ynode_get(root, "status");
+	const struct ynode *l = ynode_get(root, "log"), *v;
+	int rc;
+
+	if (s != NULL && ((rc = known_keys(r, s, "status", status_keys)) < 0 ||
+	    (rc = get_str(r, s, "listen", "status", &c->listen)) < 0 ||
+	    (rc = get_path(r, s, "token_file", "status",
+	    &c->token_file)) < 0))
+		return rc;
+	if (l == NULL)
+		return 0;
+	if ((rc = known_keys(r, l, "log", log_keys)) < 0)
+		return rc;
+	if ((v = ynode_get(l, "format")) != NULL && (v->kind != YNODE_SCALAR ||
+	    log_format_parse(v->str, &c->log_format) < 0))
+		return bad(r, v, "log", "format must be text or json");
+	if ((v = ynode_get(l, "level")) != NULL && (v->kind != YNODE_SCALAR ||
+	    log_level_parse(v->str, &c->log_level) < 0))
+		return bad(r, v, "log", "level must be debug, info, warn or "
+		    "error");
+	return 0;
+}
+
+static const char *const top_keys[] = { "engines", "sources", "stacks",
+    "owner", "interval", "status", "log", NULL };
+
+static int
+read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
+{
+	const struct ynode *n;
+	int rc;
+
+	if ((rc = known_keys(r, root, "(top level)", top_keys)) < 0)
+		return rc;
+	if ((n = ynode_get(root, "engines")) != NULL &&
+	    (rc = engines(r, c, n)) < 0)
+		return rc;
+	if ((n = ynode_get(root, "sources")) != NULL &&
+	    (rc = sources(r, c, n)) < 0)
+		return rc;
+	if ((n = ynode_get(root, "stacks")) != NULL &&
+	    (rc = policies(r, c, n)) < 0)
+		return rc;
+	if ((rc = get_str(r, root, "owner", "owner", &c->owner)) < 0 ||
+	    (rc = get_duration(r, root, "interval", "interval",
+	    &c->interval_ms)) < 0)
+		return rc;
+	return status_and_log(r, c, root);
+}
+
+int
+ctl_config_load(struct ctl_config *c, const char *path, struct err *err)
+{
+	struct reader r = { .file = path, .err = err };
+	struct ynode *root = NULL;
+	char *copy;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->log_format = LOG_TEXT;
+	c->log_level = LOG_INFO;
+	if (path == NULL)
+		return 0;
+	if ((c->path = strdup(path)) == NULL || (copy = strdup(path)) == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	r.dir = strdup(dirname(copy));
+	free(copy);
+	rc = compose_yaml_load(&root, path, err);
+	if (rc == 0)
+		rc = read_config(&r, c, root);
+	ynode_free(root);
+	free(r.dir);
+	return rc;
+}
+
+void
+ctl_config_release(struct ctl_config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nengines; i++)
+		engine_config_release(&c->engines[i]);
+	free(c->engines);
+	free(c->path);
+	free(c->source_name);
+	free(c->dir);
+	free(c->owner);
+	free(c->listen);
+	free(c->token_file);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,124 @@
+/*
+ * events.c - an engine's event stream wakes its worker: a service,
+ * network, secret or config of a managed stack changed or removed by
+ * someone else is reconciled within a second instead of at the next
+ * interval.  Events about what the worker itself just wrote are ignored.
+ *
+ * The stream has its own connection.  When it drops, it is reopened with
+ * backoff; once the engine answers again the worker is woken at once,
+ * since anything may have happened while nobody listened.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "worker_int.h"
+
+#define DEBOUNCE_MS 250
+#define RECONNECT_MAX_MS 10000
+
+static const cJSON *
+get(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+/* Did the worker write this object a moment ago? */
+static bool
+own_write(struct ctl_worker *w, const char *name)
+{
+	const cJSON *at;
+	bool own;
+
+	pthread_mutex_lock(&w->mu);
+	at = get(w->own, name);
+	own = cJSON_IsNumber(at) &&
+	    ctl_now_ms() - (long long)at->valuedouble < OWN_WRITE_MS;
+	pthread_mutex_unlock(&w->mu);
+	return own;
+}
+
+/* Is name an object of a stack in the current snapshot ("web_db")? */
+static bool
+managed(struct ctl_worker *w, const char *name)
+{
+	struct ctl_state *st = &w->d->st;
+	bool found = false;
+
+	pthread_mutex_lock(&st->mu);
+	for (size_t i = 0; st->source.snap != NULL &&
+	    i < st->source.snap->list.n && !found; i++) {
+		const char *s = st->source.snap->list.stacks[i].name;
+		size_t n = strlen(s);
+		found = strncmp(name, s, n) == 0 && name[n] == '_';
+	}
+	pthread_mutex_unlock(&st->mu);
+	return found;
+}
+
+static int
+on_event(const cJSON *ev, void *payload)
+{
+	struct ctl_worker *w = payload;
+	const cJSON *name = get(get(get(ev, "Actor"), "Attributes"), "name");
+	const cJSON *type = get(ev, "Type"), *action = get(ev, "Action");
+
+	if (!cJSON_IsString(name) || !cJSON_IsString(type) ||
+	    !managed(w, name->valuestring) || own_write(w, name->valuestring))
+		return 0;
+	/* Tasks joining and leaving a network change nothing of its spec. */
+	if (cJSON_IsString(action) && (strcmp(action->valuestring,
+	    "connect") == 0 || strcmp(action->valuestring, "disconnect") == 0))
+		return 0;
+	log_event(LOG_INFO, w->cfg->name, NULL, name->valuestring,
+	    "engine event: %s %s", type->valuestring,
+	    cJSON_IsString(action) ? action->valuestring : "?");
+	pthread_mutex_lock(&w->d->st.mu);
+	w->d->st.engines[w->idx].events++;
+	pthread_mutex_unlock(&w->d->st.mu);
+	ctl_worker_wake(w, DEBOUNCE_MS);
+	return 0;
+}
+
+static void
+pause_ms(struct ctl_worker *w, long long ms)
+{
+	for (long long t = 0; t < ms && !w->stop; t += 100)
+		usleep(100 * 1000);
+}
+
+void *
+ctl_events_main(void *arg)
+{
+	struct ctl_worker *w = arg;
+	cJSON *filters = NULL;
+	long long backoff = 1000;
+	bool lost = false;
+	struct err err;
+
+	engine_filter_add(&filters, "type", "service");
+	engine_filter_add(&filters, "type", "network");
+	engine_filter_add(&filters, "type", "secret");
+	engine_filter_add(&filters, "type", "config");
+	while (!w->stop) {
+		if (engine_ping(w->ev, NULL, &err) < 0) {
+			lost = true;
+			pause_ms(w, backoff);
+			backoff = backoff * 2 > RECONNECT_MAX_MS ?
+			    RECONNECT_MAX_MS : backoff * 2;
+			continue;
+		}
+		backoff = 1000;
+		if (lost)
+			ctl_worker_kick(w);
+		lost = false;
+		if (engine_events_watch(w->ev, NULL, filters, on_event, w,
+		    &w->stop, &err) < 0 && !w->stop) {
+			log_event(LOG_WARN, w->cfg->name, NULL, NULL,
+			    "event stream: %s; reconnecting", err.msg);
+			lost = true;
+			pause_ms(w, backoff);
+		}
+	}
+	cJSON_Delete(filters);
+	return NULL;
+}

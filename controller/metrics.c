@@ -1,0 +1,205 @@
+/*
+ * metrics.c - GET /metrics: the Prometheus text exposition format, every
+ * name prefixed stackd_.  Label values are names from the configuration
+ * (engine, source, stack), escaped as the format asks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "controller_int.h"
+#include "version.h"
+
+#define METRICS_MAX (8u * 1024 * 1024)
+
+/* A label value: \, " and newline escaped. */
+static void
+label(struct buf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_append(b, "\\", 1);
+		if (*v == '\n')
+			buf_append(b, "\\n", 2);
+		else
+			buf_append(b, v, 1);
+	}
+}
+
+static void
+head(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_appendf(b, "# HELP stackd_%s %s\n# TYPE stackd_%s %s\n", name,
+	    help, name, type);
+}
+
+/* name{engine="e"[,extra]} value */
+static void
+engine_sample(struct buf *b, const char *name, const char *engine,
+    const char *extra, double v)
+{
+	buf_appendf(b, "stackd_%s{engine=\"", name);
+	label(b, engine);
+	buf_appendf(b, "\"%s} %.17g\n", extra ? extra : "", v);
+}
+
+static void
+histogram(struct buf *b, const struct ctl_state *st)
+{
+	char le[64];
+
+	head(b, "reconcile_duration_seconds", "histogram",
+	    "Time one reconcile cycle of an engine took.");
+	for (size_t i = 0; i < st->nengines; i++) {
+		const struct ctl_engine_state *es = &st->engines[i];
+		unsigned long cum = 0;
+		for (size_t k = 0; k <= CTL_BUCKETS; k++) {
+			cum += es->hist[k];
+			if (k < CTL_BUCKETS)
+				snprintf(le, sizeof(le), ",le=\"%g\"",
+				    ctl_buckets[k]);
+			else
+				snprintf(le, sizeof(le), ",le=\"+Inf\"");
+			engine_sample(b, "reconcile_duration_seconds_bucket",
+			    es->name, le, (double)cum);
+		}
+		engine_sample(b, "reconcile_duration_seconds_sum", es->name,
+		    NULL, es->hist_sum);
+		engine_sample(b, "reconcile_duration_seconds_count", es->name,
+		    NULL, (double)cum);
+	}
+}
+
+static void
+engine_calls(struct buf *b, const struct ctl_state *st)
+{
+	static const char *const kinds[] = { "service", "network", "secret",
+	    "config" };
+	static const char *const actions[] = { "create", "update", "remove" };
+	char extra[96];
+
+	head(b, "engine_requests_total", "counter",
+	    "Engine API requests sent, by HTTP method.");
+	for (size_t i = 0; i < st->nengines; i++) {
+		const struct engine_counters *c = &st->engines[i].calls;
+		const char *n = st->engines[i].name;
+		engine_sample(b, "engine_requests_total", n, ",method=\"GET\"",
+		    (double)c->get);
+		engine_sample(b, "engine_requests_total", n,
+		    ",method=\"HEAD\"", (double)c->head);
+		engine_sample(b, "engine_requests_total", n,
+		    ",method=\"POST\"", (double)c->post);
+		engine_sample(b, "engine_requests_total", n,
+		    ",method=\"DELETE\"", (double)c->del);
+	}
+	head(b, "engine_request_failures_total", "counter",
+	    "Engine API requests that failed (transport error or HTTP >= "
+	    "400).");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_sample(b, "engine_request_failures_total",
+		    st->engines[i].name, NULL,
+		    (double)st->engines[i].calls.failed);
+	head(b, "writes_total", "counter",
+	    "Objects created, updated or removed on an engine.");
+	for (size_t i = 0; i < st->nengines; i++)
+		for (int a = 0; a < 3; a++)
+			for (int k = 0; k < 4; k++) {
+				snprintf(extra, sizeof(extra),
+				    ",action=\"%s\",kind=\"%s\"", actions[a],
+				    kinds[k]);
+				engine_sample(b, "writes_total",
+				    st->engines[i].name, extra,
+				    (double)st->engines[i].writes[a][k]);
+			}
+}
+
+static void
+engine_gauges(struct buf *b, const struct ctl_state *st)
+{
+	head(b, "engine_up", "gauge",
+	    "Whether the last cycle reached the engine.");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_sample(b, "engine_up", st->engines[i].name, NULL,
+		    st->engines[i].reachable);
+	head(b, "reconcile_cycles_total", "counter",
+	    "Reconcile cycles run, by engine.");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_sample(b, "reconcile_cycles_total", st->engines[i].name,
+		    NULL, (double)st->engines[i].cycles);
+	head(b, "reconcile_failures_total", "counter",
+	    "Cycles in which the engine or a stack failed.");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_sample(b, "reconcile_failures_total",
+		    st->engines[i].name, NULL,
+		    (double)st->engines[i].failed_cycles);
+	head(b, "drift_corrections_total", "counter",
+	    "Services changed by hand on the engine and put back.");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_sample(b, "drift_corrections_total",
+		    st->engines[i].name, NULL, (double)st->engines[i].drift);
+	head(b, "engine_events_total", "counter",
+	    "Engine events about managed objects that woke the worker.");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_sample(b, "engine_events_total", st->engines[i].name,
+		    NULL, (double)st->engines[i].events);
+}
+
+static void
+stacks_by_state(struct buf *b, const struct ctl_state *st)
+{
+	static const char *const states[] = { "synced", "progressing",
+	    "out-of-sync", "failed" };
+	cJSON *all = ctl_stacks_json(st, NULL);
+	const cJSON *s;
+
+	head(b, "stacks", "gauge", "Stacks by sync state (worst over "
+	    "engines).");
+	for (int i = 0; i < 4; i++) {
+		int n = 0;
+		cJSON_ArrayForEach(s, all)
+			n += strcmp(cJSON_GetObjectItemCaseSensitive(s,
+			    "state")->valuestring, states[i]) == 0;
+		buf_appendf(b, "stackd_stacks{state=\"%s\"} %d\n", states[i],
+		    n);
+	}
+	cJSON_Delete(all);
+}
+
+static void
+source_metrics(struct buf *b, const struct ctl_state *st)
+{
+	const struct ctl_source_state *s = &st->source;
+
+	head(b, "source_snapshots_total", "counter",
+	    "New revisions read from a source.");
+	buf_appendf(b, "stackd_source_snapshots_total{source=\"");
+	label(b, s->name);
+	buf_appendf(b, "\"} %lu\n", s->snapshots);
+	head(b, "source_fetch_errors_total", "counter",
+	    "Failed reads or fetches of a source.");
+	buf_appendf(b, "stackd_source_fetch_errors_total{source=\"");
+	label(b, s->name);
+	buf_appendf(b, "\"} %lu\n", s->errors);
+}
+
+char *
+ctl_metrics_text(const struct ctl_state *st)
+{
+	struct buf b;
+
+	buf_init(&b, METRICS_MAX);
+	head(&b, "build_info", "gauge", "stackd's version and commit.");
+	buf_appendf(&b, "stackd_build_info{version=\"%s\",commit=\"",
+	    STACKD_VERSION);
+	label(&b, STACKD_COMMIT);
+	buf_appendf(&b, "\"} 1\n");
+	head(&b, "ready", "gauge", "1 once a snapshot is read and every "
+	    "engine was reached.");
+	buf_appendf(&b, "stackd_ready %d\n", ctl_ready(st));
+	histogram(&b, st);
+	engine_calls(&b, st);
+	engine_gauges(&b, st);
+	stacks_by_state(&b, st);
+	source_metrics(&b, st);
+	return buf_steal(&b);
+}

@@ -1,0 +1,174 @@
+/*
+ * page.c - GET /: one plain HTML page, no scripts, no external assets,
+ * refreshing itself every five seconds: engines, the source, and every
+ * stack with its services.  Everything shown is escaped.
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "controller_int.h"
+#include "version.h"
+
+#define PAGE_MAX (8u * 1024 * 1024)
+
+static void
+esc(struct buf *b, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		switch (*s) {
+		case '<': buf_appendf(b, "&lt;"); break;
+		case '>': buf_appendf(b, "&gt;"); break;
+		case '&': buf_appendf(b, "&amp;"); break;
+		case '"': buf_appendf(b, "&quot;"); break;
+		case '\'': buf_appendf(b, "&#39;"); break;
+		default: buf_append(b, s, 1);
+		}
+	}
+}
+
+static const char *
+sget(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double
+nget(const cJSON *o, const char *key)
+{
+	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static const char style[] =
+    "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"
+    "table{border-collapse:collapse;margin:.5em 0 1.5em}"
+    "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;"
+    "vertical-align:top}th{background:#f3f3f3}"
+    ".synced{color:#176f2c}.progressing{color:#8a6d00}"
+    ".out-of-sync{color:#9a4b00}.failed{color:#b00020}"
+    ".state{font-weight:bold}small{color:#666}";
+
+static void
+engines(struct buf *b, const struct ctl_state *st)
+{
+	buf_appendf(b, "<h2>Engines</h2><table><tr><th>engine</th>"
+	    "<th>host</th><th>reachable</th><th>API</th><th>cycles</th>"
+	    "<th>last cycle</th><th>error</th></tr>\n");
+	for (size_t i = 0; i < st->nengines; i++) {
+		const struct ctl_engine_state *e = &st->engines[i];
+		char ts[32];
+		buf_appendf(b, "<tr><td>");
+		esc(b, e->name);
+		buf_appendf(b, "</td><td>");
+		esc(b, e->host);
+		buf_appendf(b, "</td><td class=\"state %s\">%s</td><td>%s</td>"
+		    "<td>%lu</td><td>%s (%.3f s)</td><td>",
+		    e->reachable ? "synced" : "failed",
+		    e->reachable ? "yes" : "no", e->api_version, e->cycles,
+		    e->last_cycle ? ctl_iso_time(e->last_cycle, ts) : "-",
+		    e->last_duration);
+		esc(b, e->error);
+		buf_appendf(b, "</td></tr>\n");
+	}
+	buf_appendf(b, "</table>\n");
+}
+
+static void
+source(struct buf *b, const struct ctl_state *st)
+{
+	const struct ctl_source_state *s = &st->source;
+
+	buf_appendf(b, "<h2>Source</h2><p>");
+	esc(b, s->name);
+	buf_appendf(b, " (%s) ", s->kind);
+	esc(b, s->location);
+	buf_appendf(b, "<br>revision <code>%.12s</code>, %zu stacks",
+	    s->snap ? s->snap->revision : "-", s->snap ? s->snap->list.n : 0);
+	if (s->error != NULL) {
+		buf_appendf(b, "<br><span class=\"failed\">");
+		esc(b, s->error);
+		buf_appendf(b, "</span>");
+	}
+	buf_appendf(b, "</p>\n");
+}
+
+static void
+services(struct buf *b, const cJSON *svcs)
+{
+	const cJSON *s, *p;
+
+	cJSON_ArrayForEach(s, svcs) {
+		buf_appendf(b, "<div>");
+		esc(b, sget(s, "name"));
+		buf_appendf(b, " <small>");
+		esc(b, sget(s, "image"));
+		buf_appendf(b, "</small> %g/%g", nget(s, "running"),
+		    nget(s, "desired"));
+		if (sget(s, "update_status") != NULL) {
+			buf_appendf(b, " <small>update ");
+			esc(b, sget(s, "update_status"));
+			buf_appendf(b, "</small>");
+		}
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s,
+		    "pending")) {
+			buf_appendf(b, "<br><small>");
+			esc(b, p->valuestring);
+			buf_appendf(b, "</small>");
+		}
+		buf_appendf(b, "</div>");
+	}
+}
+
+static void
+stacks(struct buf *b, const struct ctl_state *st)
+{
+	cJSON *all = ctl_stacks_json(st, NULL);
+	const cJSON *s, *e;
+
+	buf_appendf(b, "<h2>Stacks (%d)</h2><table id=\"stacks\"><tr>"
+	    "<th>stack</th><th>engine</th><th>state</th><th>revision</th>"
+	    "<th>services (running/desired)</th><th>error</th></tr>\n",
+	    cJSON_GetArraySize(all));
+	cJSON_ArrayForEach(s, all) {
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(s,
+		    "engines")) {
+			const char *state = sget(e, "state");
+			buf_appendf(b, "<tr class=\"stack\"><td>");
+			esc(b, sget(s, "name"));
+			buf_appendf(b, "</td><td>");
+			esc(b, e->string);
+			buf_appendf(b, "</td><td class=\"state %s\">%s</td>"
+			    "<td><code>%.12s</code></td><td>", state, state,
+			    sget(e, "revision"));
+			services(b, cJSON_GetObjectItemCaseSensitive(e,
+			    "services"));
+			buf_appendf(b, "</td><td>");
+			esc(b, sget(e, "error"));
+			buf_appendf(b, "</td></tr>\n");
+		}
+	}
+	buf_appendf(b, "</table>\n");
+	cJSON_Delete(all);
+}
+
+char *
+ctl_page_html(const struct ctl_state *st)
+{
+	struct buf b;
+
+	buf_init(&b, PAGE_MAX);
+	buf_appendf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><meta http-equiv=\"refresh\" "
+	    "content=\"5\"><title>stackd</title><style>%s</style></head>"
+	    "<body><h1>stackd</h1><p><small>version %s (%s) &middot; "
+	    "<a href=\"/api/v1/status\">status</a> &middot; "
+	    "<a href=\"/api/v1/stacks\">stacks</a> &middot; "
+	    "<a href=\"/metrics\">metrics</a></small></p>\n", style,
+	    STACKD_VERSION, STACKD_COMMIT);
+	engines(&b, st);
+	source(&b, st);
+	stacks(&b, st);
+	buf_appendf(&b, "</body></html>\n");
+	return buf_steal(&b);
+}

@@ -1,0 +1,178 @@
+/*
+ * stack_status.c - what a cycle reports of one stack on one engine: its
+ * sync state, the revision deployed, and per service the replicas running
+ * against those desired, the rollout state and why tasks are pending.
+ *
+ * The services are those observed at the start of the cycle; a cycle that
+ * wrote something reports "progressing" and looks again shortly.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "worker_int.h"
+
+static const cJSON *
+get(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static const char *
+str(const cJSON *o, const char *key)
+{
+	const cJSON *v = get(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void
+add_unique(cJSON *arr, const char *s)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr)
+		if (strcmp(it->valuestring, s) == 0)
+			return;
+	cJSON_AddItemToArray(arr, cJSON_CreateString(s));
+}
+
+/* Running and wanted tasks of service id, and why others are not up. */
+static void
+count_tasks(const struct cycle *c, const char *id, int *running,
+    int *wanted, cJSON *pending)
+{
+	const cJSON *t;
+	char why[512];
+
+	cJSON_ArrayForEach(t, c->tasks) {
+		const cJSON *ts = get(t, "Status");
+		const char *state = str(ts, "State"), *e = str(ts, "Err");
+
+		if (id == NULL || !cJSON_IsString(get(t, "ServiceID")) ||
+		    strcmp(get(t, "ServiceID")->valuestring, id) != 0)
+			continue;
+		(*wanted)++;
+		if (state != NULL && strcmp(state, "running") == 0) {
+			(*running)++;
+			continue;
+		}
+		if (e == NULL || *e == '\0')
+			e = str(ts, "Message");
+		snprintf(why, sizeof(why), "%s: %s", state ? state : "?",
+		    e ? e : "");
+		add_unique(pending, why);
+	}
+}
+
+/* One service's status; *moving when it is not where it should be. */
+static cJSON *
+service_status(const struct cycle *c, const cJSON *desired, bool *moving)
+{
+	const char *name = str(desired, "Name");
+	const cJSON *actual = recon_observed_find(&c->obs, ENGINE_SERVICE,
+	    name);
+	const cJSON *spec = actual ? get(actual, "Spec") : desired;
+	const cJSON *rep = get(get(spec, "Mode"), "Replicated");
+	const cJSON *us = actual ? get(actual, "UpdateStatus") : NULL;
+	const char *ust = str(us, "State");
+	const char *image = str(get(get(spec, "TaskTemplate"),
+	    "ContainerSpec"), "Image");
+	cJSON *o = cJSON_CreateObject(), *pending = cJSON_CreateArray();
+	int running = 0, wanted = 0, want;
+
+	count_tasks(c, actual ? str(actual, "ID") : NULL, &running, &wanted,
+	    pending);
+	want = rep ? cJSON_GetNumberValue(get(rep, "Replicas")) : wanted;
+	if (rep != NULL && get(rep, "Replicas") == NULL)
+		want = 1;
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddStringToObject(o, "image", image ? image : "");
+	cJSON_AddStringToObject(o, "mode", rep ? "replicated" : "global");
+	cJSON_AddNumberToObject(o, "running", running);
+	cJSON_AddNumberToObject(o, "desired", want);
+	if (ust != NULL) {
+		cJSON_AddStringToObject(o, "update_status", ust);
+		if (str(us, "Message") != NULL)
+			cJSON_AddStringToObject(o, "update_message",
+			    str(us, "Message"));
+	}
+	cJSON_AddItemToObject(o, "pending", pending);
+	if (actual == NULL || running < want || (ust != NULL &&
+	    (strcmp(ust, "updating") == 0 ||
+	    strcmp(ust, "rollback_started") == 0)))
+		*moving = true;
+	return o;
+}
+
+static cJSON *
+changes_of(const struct recon_plan *p)
+{
+	static const char *const verbs[] = { "create", "update", "remove" };
+	cJSON *arr = cJSON_CreateArray();
+	char line[384];
+
+	for (size_t i = 0; i < p->n; i++) {
+		snprintf(line, sizeof(line), "%s %s %s",
+		    verbs[p->changes[i].action],
+		    engine_kind_name(p->changes[i].kind), p->changes[i].name);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+	}
+	return arr;
+}
+
+static const char *
+state_of(const struct ctl_result *r, const struct stack_mem *m,
+    bool moving)
+{
+	if (r->err != NULL)
+		return "failed";
+	if (r->applied)
+		return "progressing";
+	if (!recon_plan_in_sync(r->plan))
+		/* Backing off after a failure, or held after a rollback. */
+		return m->error != NULL ? "failed" : "out-of-sync";
+	return moving ? "progressing" : "synced";
+}
+
+void
+ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
+    struct stack_mem *m)
+{
+	cJSON *o = cJSON_CreateObject(), *svcs = cJSON_CreateArray();
+	const char *state;
+	bool moving = false;
+	char ts[32];
+	const cJSON *d;
+
+	if (r->loaded != NULL)
+		cJSON_ArrayForEach(d, r->loaded->services)
+			cJSON_AddItemToArray(svcs, service_status(c, d,
+			    &moving));
+	state = state_of(r, m, moving);
+	if (strcmp(state, "synced") == 0 || (r->applied && r->err == NULL))
+		memcpy(m->revision, c->snap->revision, sizeof(m->revision));
+	if (strcmp(state, "progressing") == 0)
+		c->progressing = true;
+	cJSON_AddStringToObject(o, "state", state);
+	cJSON_AddStringToObject(o, "revision", m->revision);
+	cJSON_AddStringToObject(o, "source_revision", c->snap->revision);
+	if (m->error != NULL)
+		cJSON_AddStringToObject(o, "error", m->error);
+	if (m->retry_at > ctl_now_ms())
+		cJSON_AddNumberToObject(o, "retry_in_seconds",
+		    (double)(m->retry_at - ctl_now_ms()) / 1000.0);
+	if (m->last_change > 0)
+		cJSON_AddStringToObject(o, "last_change",
+		    ctl_iso_time(m->last_change, ts));
+	if (r->plan != NULL && !r->applied && !recon_plan_in_sync(r->plan))
+		cJSON_AddItemToObject(o, "pending_changes",
+		    changes_of(r->plan));
+	if (r->plan != NULL && cJSON_GetArraySize(r->plan->held) > 0)
+		cJSON_AddItemToObject(o, "held",
+		    cJSON_Duplicate(r->plan->held, true));
+	if (r->plan != NULL && cJSON_GetArraySize(r->plan->notes) > 0)
+		cJSON_AddItemToObject(o, "notes",
+		    cJSON_Duplicate(r->plan->notes, true));
+	cJSON_AddItemToObject(o, "services", svcs);
+	cJSON_AddItemToObject(c->stacks, r->stack, o);
+}

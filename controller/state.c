@@ -1,0 +1,193 @@
+/*
+ * state.c - the status API's JSON documents, built from what the workers
+ * and the source loop published in struct ctl_state (the caller holds its
+ * lock).  Schemas: docs/status-api.md.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "controller_int.h"
+#include "version.h"
+
+const double ctl_buckets[CTL_BUCKETS] = { 0.01, 0.025, 0.05, 0.1, 0.25,
+    0.5, 1, 2.5, 5, 10 };
+
+/* Worst first: a stack's state over several engines is the worst one. */
+static const char *const states[] = { "failed", "out-of-sync",
+    "progressing", "synced" };
+
+const char *
+ctl_iso_time(long long t, char *out)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return out;
+}
+
+static void
+add_time(cJSON *o, const char *key, long long t)
+{
+	char ts[32];
+
+	if (t > 0)
+		cJSON_AddStringToObject(o, key, ctl_iso_time(t, ts));
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static int
+rank(const char *state)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(states[i], state) == 0)
+			return i;
+	return 0;
+}
+
+const char *
+ctl_stack_state(const cJSON *per_engine)
+{
+	const cJSON *e;
+	int worst = 3;
+
+	cJSON_ArrayForEach(e, per_engine) {
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "state");
+		if (cJSON_IsString(s) && rank(s->valuestring) < worst)
+			worst = rank(s->valuestring);
+	}
+	return states[worst];
+}
+
+bool
+ctl_ready(const struct ctl_state *st)
+{
+	if (st->source.snap == NULL)
+		return false;
+	for (size_t i = 0; i < st->nengines; i++)
+		if (!st->engines[i].reached)
+			return false;
+	return true;
+}
+
+static cJSON *
+engine_json(const struct ctl_engine_state *es)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", es->name);
+	cJSON_AddStringToObject(o, "host", es->host);
+	cJSON_AddBoolToObject(o, "reachable", es->reachable);
+	cJSON_AddStringToObject(o, "api_version", es->api_version);
+	add_time(o, "last_cycle", es->last_cycle);
+	cJSON_AddNumberToObject(o, "last_cycle_seconds", es->last_duration);
+	cJSON_AddNumberToObject(o, "cycles", (double)es->cycles);
+	if (es->error != NULL)
+		cJSON_AddStringToObject(o, "error", es->error);
+	else
+		cJSON_AddNullToObject(o, "error");
+	return o;
+}
+
+static cJSON *
+source_json(const struct ctl_source_state *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", s->name);
+	cJSON_AddStringToObject(o, "kind", s->kind);
+	cJSON_AddStringToObject(o, "location", s->location);
+	if (s->snap != NULL) {
+		cJSON_AddStringToObject(o, "revision", s->snap->revision);
+		cJSON_AddNumberToObject(o, "stacks", (double)s->snap->list.n);
+	} else {
+		cJSON_AddNullToObject(o, "revision");
+		cJSON_AddNumberToObject(o, "stacks", 0);
+	}
+	add_time(o, "last_read", s->last_read);
+	cJSON_AddNumberToObject(o, "snapshots", (double)s->snapshots);
+	cJSON_AddNumberToObject(o, "errors", (double)s->errors);
+	if (s->error != NULL)
+		cJSON_AddStringToObject(o, "error", s->error);
+	else
+		cJSON_AddNullToObject(o, "error");
+	return o;
+}
+
+cJSON *
+ctl_status_json(const struct ctl_state *st)
+{
+	cJSON *o = cJSON_CreateObject(), *engines = cJSON_CreateArray();
+	cJSON *sources = cJSON_CreateArray();
+
+	cJSON_AddStringToObject(o, "version", STACKD_VERSION);
+	cJSON_AddStringToObject(o, "commit", STACKD_COMMIT);
+	cJSON_AddNumberToObject(o, "uptime_seconds",
+	    (double)((long long)time(NULL) - st->started));
+	cJSON_AddBoolToObject(o, "ready", ctl_ready(st));
+	for (size_t i = 0; i < st->nengines; i++)
+		cJSON_AddItemToArray(engines, engine_json(&st->engines[i]));
+	cJSON_AddItemToObject(o, "engines", engines);
+	cJSON_AddItemToArray(sources, source_json(&st->source));
+	cJSON_AddItemToObject(o, "sources", sources);
+	return o;
+}
+
+/* {"name", "state", "engines": {"e1": {...}}} for one stack. */
+static cJSON *
+stack_json(const struct ctl_state *st, const char *name)
+{
+	cJSON *o = cJSON_CreateObject(), *per = cJSON_CreateObject();
+
+	for (size_t i = 0; i < st->nengines; i++) {
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(
+		    st->engines[i].stacks, name);
+		if (s != NULL)
+			cJSON_AddItemToObject(per, st->engines[i].name,
+			    cJSON_Duplicate(s, true));
+	}
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddStringToObject(o, "state", ctl_stack_state(per));
+	cJSON_AddItemToObject(o, "engines", per);
+	return o;
+}
+
+static bool
+seen(const cJSON *arr, const char *name)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr)
+		if (strcmp(cJSON_GetObjectItemCaseSensitive(it,
+		    "name")->valuestring, name) == 0)
+			return true;
+	return false;
+}
+
+/* Every stack any engine reports (sorted as the source lists them), or
+ * only the one named (NULL when no engine has it). */
+cJSON *
+ctl_stacks_json(const struct ctl_state *st, const char *only)
+{
+	cJSON *arr = cJSON_CreateArray();
+	const cJSON *s;
+
+	if (only != NULL) {
+		for (size_t i = 0; i < st->nengines; i++)
+			if (cJSON_GetObjectItemCaseSensitive(
+			    st->engines[i].stacks, only) != NULL) {
+				cJSON_Delete(arr);
+				return stack_json(st, only);
+			}
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	for (size_t i = 0; i < st->nengines; i++)
+		cJSON_ArrayForEach(s, st->engines[i].stacks)
+			if (!seen(arr, s->string))
+				cJSON_AddItemToArray(arr, stack_json(st,
+				    s->string));
+	return arr;
+}

@@ -1,0 +1,235 @@
+/*
+ * status_http.c - the read-only status server (libmicrohttpd).
+ *
+ * GET and HEAD only; every other method is 405.  Connections, their
+ * memory (so header sizes) and their idle time are bounded, and a handler
+ * only holds the state lock while it renders a document, so a slow client
+ * costs the server one connection slot and never stalls a worker.
+ * /healthz and /readyz stay open for probes when a bearer token is set.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+
+#include "controller_int.h"
+
+#define CONN_LIMIT 64
+#define CONN_PER_IP 16
+#define CONN_TIMEOUT_S 10
+#define CONN_MEMORY (32u * 1024)
+
+struct ctl_status_server {
+	struct MHD_Daemon *mhd;
+	struct ctl_state *st;
+};
+
+static enum MHD_Result
+send_text(struct MHD_Connection *conn, unsigned code, const char *type,
+    char *body)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (body == NULL)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(body), body,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'");
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, "Allow", "GET, HEAD");
+	if (code == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+send_json(struct MHD_Connection *conn, unsigned code, cJSON *doc)
+{
+	char *text = cJSON_Print(doc);
+	char *body = NULL;
+
+	cJSON_Delete(doc);
+	if (text != NULL && (body = malloc(strlen(text) + 2)) != NULL)
+		sprintf(body, "%s\n", text);
+	free(text);
+	return send_text(conn, code, "application/json", body);
+}
+
+static enum MHD_Result
+send_error(struct MHD_Connection *conn, unsigned code, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "error", msg);
+	return send_json(conn, code, o);
+}
+
+static bool
+authorized(struct ctl_status_server *s, struct MHD_Connection *conn)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	size_t n;
+
+	if (s->st->token == NULL)
+		return true;
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	n = strlen(s->st->token);
+	/* Constant time in the token's content; only its length shows. */
+	return strlen(h) == n && CRYPTO_memcmp(h, s->st->token, n) == 0;
+}
+
+static enum MHD_Result
+route(struct ctl_status_server *s, struct MHD_Connection *conn,
+    const char *url)
+{
+	struct ctl_state *st = s->st;
+	enum MHD_Result ret;
+	cJSON *doc;
+
+	if (strcmp(url, "/healthz") == 0)
+		return send_text(conn, MHD_HTTP_OK, "text/plain",
+		    strdup("ok\n"));
+	pthread_mutex_lock(&st->mu);
+	if (strcmp(url, "/readyz") == 0) {
+		bool ready = ctl_ready(st);
+		pthread_mutex_unlock(&st->mu);
+		return send_text(conn, ready ? MHD_HTTP_OK :
+		    MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
+		    strdup(ready ? "ready\n" : "not ready\n"));
+	}
+	if (!authorized(s, conn)) {
+		pthread_mutex_unlock(&st->mu);
+		return send_error(conn, MHD_HTTP_UNAUTHORIZED,
+		    "a bearer token is required");
+	}
+	if (strcmp(url, "/") == 0) {
+		char *page = ctl_page_html(st);
+		pthread_mutex_unlock(&st->mu);
+		return send_text(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
+		    page);
+	}
+	if (strcmp(url, "/metrics") == 0) {
+		char *text = ctl_metrics_text(st);
+		pthread_mutex_unlock(&st->mu);
+		return send_text(conn, MHD_HTTP_OK,
+		    "text/plain; version=0.0.4; charset=utf-8", text);
+	}
+	if (strcmp(url, "/api/v1/status") == 0)
+		doc = ctl_status_json(st);
+	else if (strcmp(url, "/api/v1/stacks") == 0)
+		doc = ctl_stacks_json(st, NULL);
+	else if (strncmp(url, "/api/v1/stacks/", 15) == 0 && url[15] != '\0')
+		doc = ctl_stacks_json(st, url + 15);
+	else
+		doc = NULL;
+	pthread_mutex_unlock(&st->mu);
+	if (doc == NULL)
+		ret = send_error(conn, MHD_HTTP_NOT_FOUND, strncmp(url,
+		    "/api/v1/stacks/", 15) == 0 ? "no such stack" :
+		    "no such page");
+	else
+		ret = send_json(conn, MHD_HTTP_OK, doc);
+	return ret;
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)con_cls;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "the status server is read-only: GET and HEAD only");
+	return route(cls, conn, url);
+}
+
+/* "ADDR:PORT" (IPv4) into sa. */
+static int
+parse_listen(const char *listen, struct sockaddr_in *sa, struct err *err)
+{
+	const char *colon = strrchr(listen, ':');
+	char host[64];
+	char *end;
+	long port;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (colon == NULL || (size_t)(colon - listen) >= sizeof(host))
+		goto bad;
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535)
+		goto bad;
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (inet_pton(AF_INET, *host ? host : "0.0.0.0", &sa->sin_addr) != 1)
+		goto bad;
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+bad:
+	return err_set(err, ERR_INVALID, "status listen address \"%s\": "
+	    "want IPV4ADDR:PORT, e.g. 127.0.0.1:9090", listen);
+}
+
+int
+ctl_status_start(struct ctl_status_server **out, const char *listen,
+    struct ctl_state *st, struct err *err)
+{
+	struct ctl_status_server *s;
+	struct sockaddr_in sa;
+	int rc;
+
+	*out = NULL;
+	if ((rc = parse_listen(listen, &sa, err)) < 0)
+		return rc;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	s->st = st;
+	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_POLL, 0, NULL, NULL, handler, s,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+	    MHD_OPTION_END);
+	if (s->mhd == NULL) {
+		free(s);
+		return err_set(err, ERR_FAIL, "status server: cannot listen "
+		    "on %s (address in use?)", listen);
+	}
+	*out = s;
+	return 0;
+}
+
+void
+ctl_status_stop(struct ctl_status_server *s)
+{
+	if (s == NULL)
+		return;
+	MHD_stop_daemon(s->mhd);
+	free(s);
+}

@@ -1,0 +1,452 @@
+/*
+ * worker.c - one engine's worker: a thread that reconciles the current
+ * snapshot against the engine whenever it is woken (new snapshot, engine
+ * event, interval, retry), and publishes what it saw into ctl_state.
+ *
+ * A slow or unreachable engine blocks only its own worker.  Every cycle
+ * observes the engine afresh (four list calls and one for tasks), so
+ * nothing but the rollback memory (`attempted`) and the per-stack backoff
+ * is carried from one cycle to the next.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "controller_int.h"
+#include "worker_int.h"
+
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 300000
+#define ENGINE_RETRY_MAX_MS 10000
+#define PROGRESS_MS 2000
+
+long long
+ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+ctl_worker_wake(struct ctl_worker *w, long long delay_ms)
+{
+	long long at = ctl_now_ms() + delay_ms;
+
+	pthread_mutex_lock(&w->mu);
+	if (at < w->due)
+		w->due = at;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+ctl_worker_kick(struct ctl_worker *w)
+{
+	ctl_worker_wake(w, 0);
+}
+
+static struct stack_mem *
+mem_of(struct ctl_worker *w, const char *stack)
+{
+	struct stack_mem *m;
+
+	for (size_t i = 0; i < w->nmem; i++)
+		if (strcmp(w->mem[i].name, stack) == 0)
+			return &w->mem[i];
+	if ((m = realloc(w->mem, (w->nmem + 1) * sizeof(*m))) == NULL)
+		return NULL;
+	w->mem = m;
+	m = &w->mem[w->nmem];
+	memset(m, 0, sizeof(*m));
+	if ((m->name = strdup(stack)) == NULL)
+		return NULL;
+	w->nmem++;
+	return m;
+}
+
+static void
+mem_fail(struct stack_mem *m, const char *msg)
+{
+	long long delay = RETRY_MIN_MS;
+
+	for (unsigned i = 0; i < m->failures && delay < RETRY_MAX_MS; i++)
+		delay *= 2;
+	m->failures++;
+	m->retry_at = ctl_now_ms() + (delay < RETRY_MAX_MS ? delay :
+	    RETRY_MAX_MS);
+	free(m->error);
+	m->error = strdup(msg);
+}
+
+static void
+mem_ok(struct stack_mem *m)
+{
+	m->failures = 0;
+	m->retry_at = 0;
+	free(m->error);
+	m->error = NULL;
+}
+
+/* Remember what this cycle writes, so that the engine's events about it
+ * do not wake the worker again. */
+static void
+note_own_writes(struct ctl_worker *w, const struct recon_plan *p)
+{
+	long long now = ctl_now_ms();
+	cJSON *it, *next;
+
+	pthread_mutex_lock(&w->mu);
+	for (it = w->own ? w->own->child : NULL; it != NULL; it = next) {
+		next = it->next;
+		if (now - (long long)it->valuedouble > OWN_WRITE_MS)
+			cJSON_Delete(cJSON_DetachItemViaPointer(w->own, it));
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		cJSON_DeleteItemFromObjectCaseSensitive(w->own,
+		    p->changes[i].name);
+		cJSON_AddNumberToObject(w->own, p->changes[i].name,
+		    (double)now);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+static bool
+may_apply(const struct recon_plan *p, void *payload)
+{
+	struct cycle *c = payload;
+	struct stack_mem *m = mem_of(c->w, p->stack);
+
+	if (m != NULL && m->retry_at > ctl_now_ms())
+		return false;
+	note_own_writes(c->w, p);
+	return true;
+}
+
+static void
+count_writes(struct cycle *c, const struct recon_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct recon_change *ch = &p->changes[i];
+		if (ch->kind <= ENGINE_CONFIG)
+			c->writes[ch->action][ch->kind]++;
+		c->drift += ch->drift;
+	}
+}
+
+/* One line per change: field paths only, never values (an environment
+ * variable may hold a password). */
+static void
+log_changes(struct cycle *c, const struct ctl_result *r)
+{
+	static const char *const verbs[] = { "created", "updated", "removed" };
+
+	for (size_t i = 0; i < r->plan->n; i++) {
+		const struct recon_change *ch = &r->plan->changes[i];
+		char object[320], fields[512] = "";
+		const cJSON *d;
+		size_t len = 0;
+
+		snprintf(object, sizeof(object), "%s/%s",
+		    engine_kind_name(ch->kind), ch->name);
+		cJSON_ArrayForEach(d, ch->diffs) {
+			const char *colon = strstr(d->valuestring, ": ");
+			int n = colon ? (int)(colon - d->valuestring) :
+			    (int)strlen(d->valuestring);
+			if (len + (size_t)n + 3 >= sizeof(fields))
+				break;
+			len += (size_t)snprintf(fields + len,
+			    sizeof(fields) - len, "%s%.*s", len ? ", " : "",
+			    n, d->valuestring);
+		}
+		log_event(LOG_INFO, c->engine, r->stack, object, "%s%s%s%s",
+		    verbs[ch->action], ch->drift ? " (drift repaired)" : "",
+		    *fields ? ": " : "", fields);
+	}
+}
+
+static void
+on_result(const struct ctl_result *r, void *payload)
+{
+	struct cycle *c = payload;
+	struct stack_mem *m;
+
+	if (r->stack == NULL) {
+		log_event(LOG_ERROR, c->engine, NULL, NULL, "%s", r->err->msg);
+		c->source_error = true;
+		return;
+	}
+	if ((m = mem_of(c->w, r->stack)) == NULL)
+		return;
+	if (r->loaded != NULL)
+		for (size_t i = 0; i < r->loaded->nwarnings; i++)
+			log_event(LOG_WARN, c->engine, r->stack, NULL, "%s",
+			    r->loaded->warnings[i]);
+	if (r->applied) {
+		log_changes(c, r);
+		recon_plan_attempted(r->plan, c->w->attempted);
+		c->progressing = true;
+	}
+	if (r->err != NULL) {
+		/* A new error is logged once, not every cycle. */
+		if (m->error == NULL || strcmp(m->error, r->err->msg) != 0)
+			log_event(LOG_ERROR, c->engine, r->stack, NULL, "%s",
+			    r->err->msg);
+		mem_fail(m, r->err->msg);
+		c->failed = true;
+	} else if (r->applied) {
+		count_writes(c, r->plan);
+		mem_ok(m);
+		m->last_change = (long long)time(NULL);
+	} else if (recon_plan_in_sync(r->plan)) {
+		if (m->error != NULL)
+			log_event(LOG_INFO, c->engine, r->stack, NULL,
+			    "in sync again");
+		mem_ok(m);
+	}
+	if (!r->removal || r->err != NULL)
+		ctl_stack_status_add(c, r, m);
+}
+
+/* Five GETs: the four object lists, and the tasks meant to run. */
+static int
+observe(struct ctl_worker *w, struct cycle *c, struct err *err)
+{
+	cJSON *filters = NULL;
+	int rc;
+
+	if ((rc = recon_observe(&c->obs, w->e, err)) < 0)
+		return rc;
+	if (engine_filter_add(&filters, "desired-state", "running") < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	rc = engine_object_list(w->e, ENGINE_TASK, filters, &c->tasks, err);
+	cJSON_Delete(filters);
+	return rc;
+}
+
+static void
+publish_unreachable(struct ctl_worker *w, const struct err *err)
+{
+	struct ctl_engine_state *es = &w->d->st.engines[w->idx];
+	const cJSON *s;
+
+	pthread_mutex_lock(&w->d->st.mu);
+	if (es->reachable || es->error == NULL ||
+	    strcmp(es->error, err->msg) != 0)
+		log_event(LOG_ERROR, es->name, NULL, NULL, "%s", err->msg);
+	es->reachable = false;
+	free(es->error);
+	es->error = strdup(err->msg);
+	es->failed_cycles++;
+	es->last_cycle = (long long)time(NULL);
+	cJSON_ArrayForEach(s, es->stacks) {
+		cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)s, "state",
+		    cJSON_CreateString("failed"));
+		cJSON_DeleteItemFromObjectCaseSensitive((cJSON *)s, "error");
+		cJSON_AddStringToObject((cJSON *)s, "error",
+		    "engine unreachable");
+	}
+	pthread_mutex_unlock(&w->d->st.mu);
+}
+
+static void
+publish(struct ctl_worker *w, struct cycle *c, double secs)
+{
+	struct ctl_engine_state *es = &w->d->st.engines[w->idx];
+	size_t b = 0;
+
+	while (b < CTL_BUCKETS && secs > ctl_buckets[b])
+		b++;
+	pthread_mutex_lock(&w->d->st.mu);
+	if (!es->reachable)
+		log_event(LOG_INFO, es->name, NULL, NULL, "engine reachable "
+		    "(API %s)", engine_api_version(w->e));
+	es->reachable = es->reached = true;
+	snprintf(es->api_version, sizeof(es->api_version), "%s",
+	    engine_api_version(w->e));
+	free(es->error);
+	es->error = NULL;
+	es->last_cycle = (long long)time(NULL);
+	es->last_duration = secs;
+	es->cycles++;
+	es->failed_cycles += c->failed;
+	es->hist[b]++;
+	es->hist_sum += secs;
+	engine_counters_get(w->e, &es->calls);
+	for (int a = 0; a < 3; a++)
+		for (int k = 0; k < 4; k++)
+			es->writes[a][k] += c->writes[a][k];
+	es->drift += c->drift;
+	cJSON_Delete(es->stacks);
+	es->stacks = c->stacks;
+	c->stacks = NULL;
+	pthread_mutex_unlock(&w->d->st.mu);
+}
+
+/* When the next cycle is due, in ms from now. */
+static long long
+next_delay(struct ctl_worker *w, const struct cycle *c)
+{
+	long long interval = w->d->cfg->interval_ms > 0 ?
+	    w->d->cfg->interval_ms : 60000, now = ctl_now_ms(), d;
+
+	/* Up to 10 % jitter, so engines and replicas do not beat in step. */
+	d = interval - (long long)(rand_r(&w->seed) % (unsigned)(interval / 10 + 1));
+	if (c->progressing && d > PROGRESS_MS)
+		d = PROGRESS_MS;
+	for (size_t i = 0; i < w->nmem; i++)
+		if (w->mem[i].retry_at > 0 && w->mem[i].retry_at - now < d)
+			d = w->mem[i].retry_at - now;
+	return d > 0 ? d : 0;
+}
+
+static struct sources_snapshot *
+current_snapshot(struct ctl_worker *w)
+{
+	struct ctl_state *st = &w->d->st;
+	struct sources_snapshot *s;
+
+	pthread_mutex_lock(&st->mu);
+	s = sources_snapshot_ref(st->source.snap);
+	if (st->generation != w->generation) {
+		/* A new revision is tried at once, whatever failed before. */
+		w->generation = st->generation;
+		for (size_t i = 0; i < w->nmem; i++)
+			w->mem[i].retry_at = 0;
+	}
+	pthread_mutex_unlock(&st->mu);
+	return s;
+}
+
+/* One cycle; returns the delay until the next one. */
+static long long
+cycle(struct ctl_worker *w)
+{
+	const struct ctl_config *cfg = w->d->cfg;
+	struct cycle c = { .w = w, .engine = w->cfg->name };
+	struct compose_options base = { .env_inherit = cfg->env_inherit,
+	    .strict_vars = cfg->strict_vars };
+	struct ctl_pass p = { .e = w->e, .obs = &c.obs, .apply = true,
+	    .allow_empty = cfg->allow_empty, .report = on_result,
+	    .may_apply = may_apply, .payload = &c };
+	long long t0 = ctl_now_ms(), delay;
+	struct err err;
+
+	if ((c.snap = current_snapshot(w)) == NULL)
+		return 1000;
+	if (observe(w, &c, &err) < 0) {
+		publish_unreachable(w, &err);
+		delay = w->retry_ms;
+		w->retry_ms = w->retry_ms * 2 > ENGINE_RETRY_MAX_MS ?
+		    ENGINE_RETRY_MAX_MS : w->retry_ms * 2;
+		goto out;
+	}
+	w->retry_ms = RETRY_MIN_MS;
+	p.ro.owner = cfg->owner;
+	p.ro.keep_replicas = cfg->keep_replicas;
+	p.ro.prune_secrets = cfg->prune_secrets;
+	p.ro.attempted = w->attempted;
+	c.stacks = cJSON_CreateObject();
+	ctl_pass_list(&p, &c.snap->list, &base, c.snap->root);
+	publish(w, &c, (double)(ctl_now_ms() - t0) / 1000.0);
+	delay = next_delay(w, &c);
+out:
+	cJSON_Delete(c.stacks);
+	cJSON_Delete(c.tasks);
+	recon_observed_release(&c.obs);
+	sources_snapshot_unref(c.snap);
+	return delay;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct ctl_worker *w = arg;
+	struct timespec ts;
+	long long now;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		now = ctl_now_ms();
+		if (now < w->due) {
+			ts.tv_sec = (time_t)(w->due / 1000);
+			ts.tv_nsec = (long)(w->due % 1000) * 1000000;
+			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+			continue;
+		}
+		w->due = now + 3600 * 1000LL;
+		pthread_mutex_unlock(&w->mu);
+		long long delay = cycle(w);
+		pthread_mutex_lock(&w->mu);
+		if (ctl_now_ms() + delay < w->due)
+			w->due = ctl_now_ms() + delay;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int
+ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
+    struct err *err)
+{
+	struct ctl_worker *w = calloc(1, sizeof(*w));
+	pthread_condattr_t ca;
+
+	*out = NULL;
+	if (w == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	w->d = d;
+	w->idx = index;
+	w->cfg = &d->cfg->engines[index];
+	w->retry_ms = RETRY_MIN_MS;
+	w->seed = (unsigned)time(NULL) ^ (unsigned)index;
+	w->attempted = cJSON_CreateObject();
+	w->own = cJSON_CreateObject();
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (engine_open(&w->e, w->cfg, err) < 0 ||
+	    engine_open(&w->ev, w->cfg, err) < 0) {
+		ctl_worker_join(w);
+		return err->code;
+	}
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		ctl_worker_join(w);
+		return err_set(err, ERR_FAIL, "cannot start a thread");
+	}
+	w->running = true;
+	if (pthread_create(&w->ev_thread, NULL, ctl_events_main, w) == 0)
+		w->ev_running = true;
+	*out = w;
+	return 0;
+}
+
+void
+ctl_worker_join(struct ctl_worker *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (w->running)
+		pthread_join(w->thread, NULL);
+	if (w->ev_running)
+		pthread_join(w->ev_thread, NULL);
+	for (size_t i = 0; i < w->nmem; i++) {
+		free(w->mem[i].name);
+		free(w->mem[i].error);
+	}
+	free(w->mem);
+	cJSON_Delete(w->attempted);
+	cJSON_Delete(w->own);
+	engine_free(w->e);
+	engine_free(w->ev);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}

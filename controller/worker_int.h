@@ -1,0 +1,71 @@
+/*
+ * worker_int.h - an engine worker's insides, shared by worker.c (the
+ * cycle), events.c (the event stream that wakes it) and stack_status.c
+ * (what a cycle reports per stack).
+ */
+#ifndef STACKD_WORKER_INT_H
+#define STACKD_WORKER_INT_H
+
+#include "controller_int.h"
+
+/* What a worker remembers of a stack between cycles. */
+struct stack_mem {
+	char *name;
+	unsigned failures;	/* in a row */
+	long long retry_at;	/* ms (monotonic): no apply before */
+	char *error;		/* the last failure, or NULL */
+	long long last_change;	/* unix time of the last write */
+	char revision[65];	/* the revision deployed ("" = unknown) */
+};
+
+struct ctl_worker {
+	struct ctl_daemon *d;
+	size_t idx;
+	const struct engine_config *cfg;
+	struct engine *e;	/* the worker's connection */
+	struct engine *ev;	/* the events thread's */
+	pthread_t thread, ev_thread;
+	bool running, ev_running;
+	volatile int stop;	/* both threads end */
+	pthread_mutex_t mu;	/* guards due and own */
+	pthread_cond_t cv;
+	long long due;		/* ms (monotonic): the next cycle */
+	cJSON *own;		/* {"object name": ms written} */
+	/* The worker thread's alone: */
+	cJSON *attempted;	/* recon_options.attempted */
+	struct stack_mem *mem;
+	size_t nmem;
+	unsigned long generation;	/* of the snapshot last seen */
+	long long retry_ms;	/* engine unreachable: next try */
+	unsigned seed;
+};
+
+/* One cycle's working set. */
+struct cycle {
+	struct ctl_worker *w;
+	const char *engine;
+	struct sources_snapshot *snap;
+	struct recon_observed obs;
+	cJSON *tasks;		/* tasks meant to run */
+	cJSON *stacks;		/* the status being built */
+	unsigned long writes[3][4];
+	unsigned long drift;
+	bool progressing;	/* look again soon */
+	bool failed;
+	bool source_error;
+};
+
+/* Engine events about an object written this recently are the worker's
+ * own doing. */
+#define OWN_WRITE_MS 3000
+
+long long ctl_now_ms(void);
+/* Wake the worker within delay_ms (sooner if already due sooner). */
+void ctl_worker_wake(struct ctl_worker *w, long long delay_ms);
+/* The events thread. */
+void *ctl_events_main(void *arg);
+/* Add r's stack to c->stacks: state, services, errors. */
+void ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
+    struct stack_mem *m);
+
+#endif
