@@ -279,7 +279,65 @@ sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 }
 
 static const char *const policy_keys[] = { "prune_secrets",
-    "keep_replicas", "allow_empty", "env_inherit", "strict_vars", NULL };
+    "keep_replicas", "allow_empty", "env_inherit", "strict_vars", "engines",
+    NULL };
+
+static bool
+engine_known(const struct ctl_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nengines; i++)
+		if (strcmp(c->engines[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* stacks.engines: {stack: [engine, ...]}, every engine named above. */
+static int
+targets(struct reader *r, struct ctl_config *c, const struct ynode *n)
+{
+	char path[128];
+
+	if (n->kind != YNODE_MAP)
+		return bad(r, n, "stacks.engines", "must map stack names to "
+		    "lists of engine names");
+	c->targets = cJSON_CreateObject();
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *l = n->vals[i];
+		cJSON *arr = cJSON_CreateArray();
+		snprintf(path, sizeof(path), "stacks.engines.%.80s",
+		    n->keys[i]->str);
+		cJSON_AddItemToObject(c->targets, n->keys[i]->str, arr);
+		if (l->kind != YNODE_SEQ)
+			return bad(r, l, path, "must be a list of engine "
+			    "names");
+		for (size_t j = 0; j < l->n; j++) {
+			if (l->vals[j]->kind != YNODE_SCALAR ||
+			    !engine_known(c, l->vals[j]->str))
+				return bad(r, l->vals[j], path, "\"%s\" is not "
+				    "an engine named under engines:",
+				    l->vals[j]->kind == YNODE_SCALAR ?
+				    l->vals[j]->str : "?");
+			cJSON_AddItemToArray(arr,
+			    cJSON_CreateString(l->vals[j]->str));
+		}
+	}
+	return 0;
+}
+
+bool
+ctl_config_targets(const struct ctl_config *c, const char *stack,
+    const char *engine)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(c->targets, stack);
+	const cJSON *it;
+
+	if (l == NULL)
+		return true;
+	cJSON_ArrayForEach(it, l)
+		if (strcmp(it->valuestring, engine) == 0)
+			return true;
+	return false;
+}
 
 static int
 policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
@@ -294,9 +352,12 @@ policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	    (rc = get_bool(r, n, "allow_empty", "stacks",
 	    &c->allow_empty)) < 0 ||
 	    (rc = get_bool(r, n, "env_inherit", "stacks",
-	    &c->env_inherit)) < 0)
+	    &c->env_inherit)) < 0 ||
+	    (rc = get_bool(r, n, "strict_vars", "stacks",
+	    &c->strict_vars)) < 0)
 		return rc;
-	return get_bool(r, n, "strict_vars", "stacks", &c->strict_vars);
+	return ynode_get(n, "engines") ? targets(r, c, ynode_get(n,
+	    "engines")) : 0;
 }
 
 static const char *const status_keys[] = { "listen", "token_file", NULL };
@@ -394,5 +455,6 @@ ctl_config_release(struct ctl_config *c)
 	free(c->owner);
 	free(c->listen);
 	free(c->token_file);
+	cJSON_Delete(c->targets);
 	memset(c, 0, sizeof(*c));
 }

@@ -76,6 +76,9 @@ struct ctl_config {
 	bool allow_empty;
 	bool env_inherit;
 	bool strict_vars;
+	/* {"stack": ["engine", ...]}: where a stack goes (default: every
+	 * engine).  Owned. */
+	cJSON *targets;
 	char *listen;		/* "127.0.0.1:9090"; "" = no status server */
 	char *token_file;	/* bearer token for the status server */
 	enum log_format log_format;
@@ -83,6 +86,9 @@ struct ctl_config {
 };
 
 void ctl_config_release(struct ctl_config *c);
+/* Does stack go to engine (stacks.engines in the config)? */
+bool ctl_config_targets(const struct ctl_config *c, const char *stack,
+    const char *engine);
 /* "500ms", "30s", "5m", "1h", or plain seconds; at most 24 h. */
 int ctl_duration_parse(const char *s, int *ms);
 /* Defaults, then the config file (when path is not NULL). */

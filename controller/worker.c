@@ -319,6 +319,24 @@ current_snapshot(struct ctl_worker *w)
 	return s;
 }
 
+/* The stacks of the list meant for this engine: a shallow copy (the
+ * snapshot owns the strings). */
+static int
+targeted(struct ctl_worker *w, const struct sources_list *all,
+    struct sources_list *mine)
+{
+	mine->n = 0;
+	if (all->n == 0)
+		return 0;
+	if ((mine->stacks = calloc(all->n, sizeof(*mine->stacks))) == NULL)
+		return -1;
+	for (size_t i = 0; i < all->n; i++)
+		if (ctl_config_targets(w->d->cfg, all->stacks[i].name,
+		    w->cfg->name))
+			mine->stacks[mine->n++] = all->stacks[i];
+	return 0;
+}
+
 /* One cycle; returns the delay until the next one. */
 static long long
 cycle(struct ctl_worker *w)
@@ -330,7 +348,8 @@ cycle(struct ctl_worker *w)
 	struct ctl_pass p = { .e = w->e, .obs = &c.obs, .apply = true,
 	    .allow_empty = cfg->allow_empty, .report = on_result,
 	    .may_apply = may_apply, .payload = &c };
-	long long t0 = ctl_now_ms(), delay;
+	long long t0 = ctl_now_ms(), delay = 1000;
+	struct sources_list mine = { 0 };
 	struct err err;
 
 	if ((c.snap = current_snapshot(w)) == NULL)
@@ -348,7 +367,13 @@ cycle(struct ctl_worker *w)
 	p.ro.prune_secrets = cfg->prune_secrets;
 	p.ro.attempted = w->attempted;
 	c.stacks = cJSON_CreateObject();
-	ctl_pass_list(&p, &c.snap->list, &base, c.snap->root);
+	if (targeted(w, &c.snap->list, &mine) < 0) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		publish_unreachable(w, &err);
+		goto out;
+	}
+	ctl_pass_list(&p, &mine, &base, c.snap->root);
+	free(mine.stacks);
 	publish(w, &c, (double)(ctl_now_ms() - t0) / 1000.0);
 	delay = next_delay(w, &c);
 out:
