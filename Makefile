@@ -30,13 +30,15 @@ SAN    ?=
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(TEST_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm -pthread
 TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS))
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose \
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose -Icontroller \
 	$(PKG_CFLAGS) $(CFLAGS) $(SAN) -DSTACKD_COMMIT='"$(COMMIT)"' -DSRCDIR='"$(CURDIR)"'
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
-# Library code, in data-flow order; controller/ holds the command line.
-LIB_SRCS  := $(wildcard util/*.c sources/*.c compose/*.c reconciler/*.c engine/*.c)
-CLI_SRCS  := $(wildcard controller/*.c)
+# Library code, in data-flow order; controller/ holds the commands and the
+# daemon (all but main.c in the library too, for the unit tests).
+LIB_SRCS  := $(wildcard util/*.c sources/*.c compose/*.c reconciler/*.c engine/*.c) \
+	$(filter-out controller/main.c,$(wildcard controller/*.c))
+CLI_SRCS  := controller/main.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 E2E_SRCS  := $(wildcard tests/e2e/test_*.c)
 HELPER_SRCS := $(wildcard tests/unit/helper_*.c)

@@ -1,0 +1,205 @@
+/*
+ * Unit tests: stackd.yaml (good, and every kind of bad with its
+ * position), durations, and the status documents rendered from a made-up
+ * state (worst state over engines, escaping in the page and in metrics).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "controller_int.h"
+
+static char path[64];
+
+static int
+load(struct ctl_config *c, const char *text, struct err *err)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/stackd-cfg.XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs(text, f);
+	fclose(f);
+	int rc = ctl_config_load(c, path, err);
+	unlink(path);
+	return rc;
+}
+
+static void
+test_config_good(void **state)
+{
+	struct ctl_config c;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "engines:\n"
+	    "  - name: a\n    host: unix:///run/a.sock\n"
+	    "  - name: b\n    host: tcp://127.0.0.2:2376\n"
+	    "    tls: {cert_dir: certs}\n    timeout: 30s\n"
+	    "sources:\n  - name: main\n    dir: {path: stacks, debounce: 50ms}\n"
+	    "stacks:\n  prune_secrets: true\n  engines: {web: [b]}\n"
+	    "owner: prod\ninterval: 2m\n"
+	    "status: {listen: '127.0.0.1:9999', token_file: /etc/tok}\n"
+	    "log: {format: json, level: warn}\n", &err), 0);
+	assert_int_equal(c.nengines, 2);
+	assert_string_equal(c.engines[1].name, "b");
+	assert_true(c.engines[1].tls && c.engines[1].tls_verify);
+	/* Relative paths are the config file's directory's. */
+	assert_string_equal(c.engines[1].ca_file, "/tmp/certs/ca.pem");
+	assert_string_equal(c.dir, "/tmp/stacks");
+	assert_int_equal(c.engines[1].timeout_ms, 30000);
+	assert_int_equal(c.debounce_ms, 50);
+	assert_int_equal(c.interval_ms, 120000);
+	assert_true(c.prune_secrets);
+	assert_false(c.keep_replicas);
+	assert_string_equal(c.owner, "prod");
+	assert_string_equal(c.token_file, "/etc/tok");
+	assert_int_equal(c.log_format, LOG_JSON);
+	assert_int_equal(c.log_level, LOG_WARN);
+	assert_true(ctl_config_targets(&c, "web", "b"));
+	assert_false(ctl_config_targets(&c, "web", "a"));
+	assert_true(ctl_config_targets(&c, "other", "a"));
+	ctl_config_release(&c);
+	ctl_config_release(NULL);
+}
+
+static void
+bad(const char *text, const char *want)
+{
+	struct ctl_config c;
+	struct err err;
+
+	assert_int_equal(load(&c, text, &err), ERR_INVALID);
+	if (strstr(err.msg, want) == NULL)
+		fail_msg("\"%s\" lacks \"%s\"", err.msg, want);
+	assert_non_null(strstr(err.msg, path));
+	ctl_config_release(&c);
+}
+
+static void
+test_config_errors_say_where(void **state)
+{
+	(void)state;
+	bad("engines:\n  - host: unix:///a\n    hots: x\n",
+	    "engines[0]: unknown key \"hots\"");
+	bad("bogus: 1\n", ":1:1)");
+	bad("engines:\n  - name: a\n", "host is required");
+	bad("engines:\n  - {name: a, host: unix:///a}\n  - {name: a, host: "
+	    "unix:///b}\n", "engine name \"a\" is used twice");
+	bad("interval: soon\n", "interval must be a duration");
+	bad("stacks:\n  prune_secrets: yes please\n", "true or false");
+	bad("engines:\n  - {name: a, host: unix:///a}\nstacks:\n  engines: "
+	    "{web: [z]}\n", "\"z\" is not an engine");
+	bad("sources:\n  - name: g\n", "dir: is required");
+	bad("log: {format: xml}\n", "text or json");
+	bad("engines: [1, 2\n", "");
+}
+
+static void
+test_durations(void **state)
+{
+	int ms;
+
+	(void)state;
+	assert_int_equal(ctl_duration_parse("250ms", &ms), 0);
+	assert_int_equal(ms, 250);
+	assert_int_equal(ctl_duration_parse("1.5s", &ms), 0);
+	assert_int_equal(ms, 1500);
+	assert_int_equal(ctl_duration_parse("90", &ms), 0);
+	assert_int_equal(ms, 90000);
+	assert_int_equal(ctl_duration_parse("5m", &ms), 0);
+	assert_int_equal(ms, 300000);
+	assert_int_equal(ctl_duration_parse("2d", &ms), -1);
+	assert_int_equal(ctl_duration_parse("25h", &ms), -1);
+	assert_int_equal(ctl_duration_parse("-1s", &ms), -1);
+	assert_int_equal(ctl_duration_parse("", &ms), -1);
+}
+
+/* Two engines; the stack "web" synced on one and failed on the other. */
+static void
+make_state(struct ctl_state *st, struct ctl_engine_state es[2])
+{
+	memset(st, 0, sizeof(*st));
+	memset(es, 0, 2 * sizeof(*es));
+	es[0].name = "a";
+	es[0].host = "unix:///a";
+	es[0].reachable = es[0].reached = true;
+	es[0].stacks = cJSON_Parse("{\"web\":{\"state\":\"synced\","
+	    "\"services\":[{\"name\":\"web_<x>\",\"image\":\"i\","
+	    "\"running\":1,\"desired\":1,\"pending\":[]}]}}");
+	es[0].hist[3] = 2;
+	es[0].hist_sum = 0.1;
+	es[1].name = "b\"q";
+	es[1].host = "tcp://127.0.0.2:2376";
+	es[1].stacks = cJSON_Parse("{\"web\":{\"state\":\"failed\","
+	    "\"error\":\"<script>\",\"services\":[]},"
+	    "\"db\":{\"state\":\"progressing\",\"services\":[]}}");
+	st->engines = es;
+	st->nengines = 2;
+	st->source.name = "src";
+	st->source.kind = "dir";
+	st->source.location = "/srv";
+}
+
+static void
+test_status_documents(void **state)
+{
+	struct ctl_engine_state es[2];
+	struct ctl_state st;
+	cJSON *all, *one;
+	char *text;
+
+	(void)state;
+	make_state(&st, es);
+	assert_false(ctl_ready(&st));	/* no snapshot, engine b unseen */
+	all = ctl_stacks_json(&st, NULL);
+	assert_int_equal(cJSON_GetArraySize(all), 2);
+	one = ctl_stacks_json(&st, "web");
+	assert_string_equal(cJSON_GetObjectItem(one, "state")->valuestring,
+	    "failed");
+	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(one,
+	    "engines"), "a"));
+	assert_null(ctl_stacks_json(&st, "nope"));
+	cJSON_Delete(all);
+	cJSON_Delete(one);
+
+	text = ctl_page_html(&st);
+	assert_non_null(strstr(text, "web_&lt;x&gt;"));
+	assert_non_null(strstr(text, "&lt;script&gt;"));
+	assert_null(strstr(text, "<script>"));
+	free(text);
+
+	text = ctl_metrics_text(&st);
+	assert_non_null(strstr(text, "stackd_engine_up{engine=\"b\\\"q\"} 0"));
+	assert_non_null(strstr(text, "stackd_reconcile_duration_seconds_bucket"
+	    "{engine=\"a\",le=\"0.05\"} 0"));
+	assert_non_null(strstr(text, "stackd_reconcile_duration_seconds_bucket"
+	    "{engine=\"a\",le=\"+Inf\"} 2"));
+	assert_non_null(strstr(text, "stackd_stacks{state=\"failed\"} 1"));
+	assert_non_null(strstr(text, "stackd_stacks{state=\"progressing\"} 1"));
+	free(text);
+	cJSON_Delete(es[0].stacks);
+	cJSON_Delete(es[1].stacks);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_good),
+		cmocka_unit_test(test_config_errors_say_where),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_status_documents),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
