@@ -259,9 +259,6 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 	while (b < CTL_BUCKETS && secs > ctl_buckets[b])
 		b++;
 	pthread_mutex_lock(&w->d->st.mu);
-	if (!es->reachable)
-		log_event(LOG_INFO, es->name, NULL, NULL, "engine reachable "
-		    "(API %s)", engine_api_version(w->e));
 	es->reachable = es->reached = true;
 	snprintf(es->api_version, sizeof(es->api_version), "%s",
 	    engine_api_version(w->e));
@@ -355,6 +352,7 @@ cycle(struct ctl_worker *w)
 	if ((c.snap = current_snapshot(w)) == NULL)
 		return 1000;
 	if (observe(w, &c, &err) < 0) {
+		w->up = false;
 		publish_unreachable(w, &err);
 		delay = w->retry_ms;
 		w->retry_ms = w->retry_ms * 2 > ENGINE_RETRY_MAX_MS ?
@@ -362,6 +360,10 @@ cycle(struct ctl_worker *w)
 		goto out;
 	}
 	w->retry_ms = RETRY_MIN_MS;
+	if (!w->up)
+		log_event(LOG_INFO, w->cfg->name, NULL, NULL, "engine "
+		    "reachable (API %s)", engine_api_version(w->e));
+	w->up = true;
 	p.ro.owner = cfg->owner;
 	p.ro.keep_replicas = cfg->keep_replicas;
 	p.ro.prune_secrets = cfg->prune_secrets;

@@ -37,6 +37,7 @@ struct ctl_worker {
 	size_t nmem;
 	unsigned long generation;	/* of the snapshot last seen */
 	long long retry_ms;	/* engine unreachable: next try */
+	bool up;		/* the last cycle reached the engine */
 	unsigned seed;
 };
 

@@ -20,15 +20,20 @@ else
 	[ "$(id -u)" = 0 ] || { echo "run: no engine answers and starting one needs root" >&2; exit 1; }
 	dir=$(mktemp -d /tmp/stackd-run.XXXXXX)
 	echo "run: no engine reachable; starting a throwaway swarm engine in $dir"
-	"$here/swarm.sh" start "$dir" 1 >/dev/null || exit 1
+	STACKD_E1_ADDR=127.0.0.3 STACKD_E1_DATA_PORT=4791 \
+		"$here/swarm.sh" start "$dir" 1 >/dev/null || exit 1
 	export DOCKER_HOST="unix://$dir/e1/sock"
 	unset DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 fi
 
 "$stackd" ping || exit 1
-# The controller (`stackd run`) watches the examples with the status page up.
-if "$stackd" --help | grep -q '^  run '; then
-	"$stackd" run --dir "$examples" --listen 127.0.0.1:9090
-else
-	echo "run: this build has no 'stackd run' yet; the engine check above is what it can do"
-fi
+echo "run: status page on http://127.0.0.1:9090/ (Ctrl-C stops stackd${dir:+ and the throwaway engine})"
+[ -z "$dir" ] || echo "run: the engine is DOCKER_HOST=$DOCKER_HOST"
+# Not exec: the trap must stop the throwaway engine once stackd exits.
+"$stackd" run --dir "$examples" --listen 127.0.0.1:9090 &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null' INT TERM
+wait $pid
+wait $pid
+rc=$?
+exit $rc

@@ -13,6 +13,10 @@ set -euo pipefail
 
 IMAGE=local/busybox:1
 E2_ADDR=127.0.0.2
+# Engine 1's swarm address: `make run` picks another one so that a demo
+# engine and a test run can coexist on one machine.
+E1_ADDR=${STACKD_E1_ADDR:-127.0.0.1}
+E1_DATA_PORT=${STACKD_E1_DATA_PORT:-4789}
 E2_PORT=2376
 
 log() { printf 'swarm.sh: %s\n' "$*" >&2; }
@@ -88,7 +92,7 @@ start() {
 		h2=tcp://$E2_ADDR:$E2_PORT
 	fi
 
-	init_engine 1 "$h1" "" 127.0.0.1 "--listen-addr 127.0.0.1:2377"
+	init_engine 1 "$h1" "" "$E1_ADDR" "--listen-addr $E1_ADDR:2377 --data-path-port $E1_DATA_PORT"
 	[ -z "$h2" ] || init_engine 2 "$h2" "$certs" "$E2_ADDR:2378" "--listen-addr $E2_ADDR:2378 --data-path-port 4790"
 
 	{
