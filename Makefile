@@ -117,7 +117,9 @@ run: deps
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/stackd $(DESTDIR)$(BINDIR)/stackd
+	install -d $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 docs/stackd.8 $(DESTDIR)$(MANDIR)/man8/stackd.8
+	install -m 0644 docs/stackd.yaml.5 $(DESTDIR)$(MANDIR)/man5/stackd.yaml.5
 
 clean:
 	rm -rf $(BUILD)
