@@ -1,5 +1,6 @@
 /*
- * cmd_run.c - `stackd run`: the controller daemon.
+ * cmd_run.c - `stackd run`: the controller daemon; and `stackd validate`,
+ * which reads the same configuration and stacks without running.
  *
  * The main thread watches the source and hands each new snapshot to the
  * engine workers (one thread each, plus one for each engine's event
@@ -80,7 +81,7 @@ struct flags {
 };
 
 static int
-parse_flags(struct flags *f, int argc, char **argv)
+parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 {
 	int c;
 
@@ -127,16 +128,16 @@ parse_flags(struct flags *f, int argc, char **argv)
 			}
 			break;
 		case 'h':
-			printf("%s", run_usage);
+			printf("%s", usage);
 			return -1;
 		default:
-			fprintf(stderr, "%s", run_usage);
+			fprintf(stderr, "%s", usage);
 			return 1;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "stackd: unexpected argument \"%s\"\n%s",
-		    argv[optind], run_usage);
+		    argv[optind], usage);
 		return 1;
 	}
 	return 0;
@@ -439,6 +440,80 @@ out:
 	return rc < 0 ? 1 : 0;
 }
 
+static const char validate_usage[] =
+    "usage: stackd validate [-c FILE] [--dir DIR] [--env-inherit] "
+    "[--strict-vars]\n"
+    "\n"
+    "Check a config file and load every stack of its source, without\n"
+    "touching an engine.  Exit status: 0 all good, 1 any error.\n";
+
+/* Load every stack of the source, as the workers would. */
+static int
+validate_stacks(const struct ctl_config *c)
+{
+	struct compose_options base = { .env_inherit = c->env_inherit,
+	    .strict_vars = c->strict_vars };
+	struct sources_list l;
+	struct err err;
+	int failed = 0;
+
+	if (sources_discover(&l, c->dir, &err) < 0) {
+		fprintf(stderr, "stackd: %s\n", err.msg);
+		return 1;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const struct sources_stack *s = &l.stacks[i];
+		struct compose_options o = base;
+		struct compose_stack *st = NULL;
+		const char *files[] = { s->file };
+
+		o.stack = s->name;
+		o.files = files;
+		o.nfiles = 1;
+		o.var_files = (const char *const *)s->var_files;
+		o.nvar_files = s->nvar_files;
+		o.root = c->dir;
+		if (s->error != NULL || compose_stack_load(&st, &o, &err) < 0) {
+			fprintf(stderr, "stackd: stack %s: %s\n", s->name,
+			    s->error ? s->error : err.msg);
+			failed++;
+			continue;
+		}
+		printf("stack %s: ok, %d service%s\n", s->name,
+		    cJSON_GetArraySize(st->services),
+		    cJSON_GetArraySize(st->services) == 1 ? "" : "s");
+		for (size_t w = 0; w < st->nwarnings; w++)
+			fprintf(stderr, "stackd: warning: stack %s: %s\n",
+			    s->name, st->warnings[w]);
+		compose_stack_free(st);
+	}
+	sources_list_release(&l);
+	return failed ? 1 : 0;
+}
+
+int
+controller_cmd_validate(int argc, char **argv)
+{
+	struct ctl_config c;
+	struct flags f;
+	struct err err;
+	int rc;
+
+	if ((rc = parse_flags(&f, argc, argv, validate_usage)) != 0)
+		return rc < 0 ? 0 : 1;
+	if (configure(&c, &f, &err) < 0) {
+		fprintf(stderr, "stackd: %s\n", err.msg);
+		ctl_config_release(&c);
+		return 1;
+	}
+	if (f.config != NULL)
+		printf("config %s: ok, %zu engine%s\n", f.config, c.nengines,
+		    c.nengines == 1 ? "" : "s");
+	rc = validate_stacks(&c);
+	ctl_config_release(&c);
+	return rc;
+}
+
 int
 controller_cmd_run(int argc, char **argv)
 {
@@ -447,7 +522,7 @@ controller_cmd_run(int argc, char **argv)
 	struct err err;
 	int rc;
 
-	if ((rc = parse_flags(&f, argc, argv)) != 0)
+	if ((rc = parse_flags(&f, argc, argv, run_usage)) != 0)
 		return rc < 0 ? 0 : 1;
 	if ((d.cfg = calloc(1, sizeof(*d.cfg))) == NULL)
 		return 1;

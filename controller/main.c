@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	    "the controller: keep a source's stacks in sync, serve status" },
 	{ "render", controller_cmd_render,
 	    "print the Engine API objects a stack file becomes" },
+	{ "validate", controller_cmd_validate,
+	    "check a config file and its stacks, touching no engine" },
 	{ "version", controller_cmd_version,
 	    "print stackd's version and the libraries it uses" },
 };

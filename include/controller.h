@@ -20,6 +20,7 @@ int controller_cmd_render(int argc, char **argv);
 int controller_cmd_plan(int argc, char **argv);
 int controller_cmd_apply(int argc, char **argv);
 int controller_cmd_run(int argc, char **argv);
+int controller_cmd_validate(int argc, char **argv);
 
 /* -f/-s/--vars/--var/--env-inherit/--strict-vars/--root (and --json). */
 struct controller_stack_opts {

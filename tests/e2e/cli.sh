@@ -71,6 +71,21 @@ check "render warns about ignored keys and unset variables" \
 	eval '[ $rc = 0 ] && has "warning: services.web: ignoring unsupported option build" && has "The \"TAG\" variable is not set"'
 run render -f "$r/warn.yml" -s demo --strict-vars
 check "--strict-vars fails on an unset variable" eval '[ $rc = 1 ] && has "variables not set (strict variables): TAG"'
+mkdir -p "$r/src/web"
+cp "$r/stack.yml" "$r/src/web/compose.yaml"
+cp "$r"/*.txt "$r/src/web/" 2>/dev/null
+printf 'services:\n  a: [x\n' >"$r/src/broken.yml"
+printf 'sources:\n  - dir: {path: src}\nstacks: {env_inherit: maybe}\n' >"$r/stackd.yaml"
+run validate -c "$r/stackd.yaml"
+check "validate: a bad config value names key, file, line and column" \
+	eval '[ $rc = 1 ] && has "stacks: env_inherit must be true or false ($r/stackd.yaml:3:"'
+sed -i 's/maybe/false/' "$r/stackd.yaml"
+run validate -c "$r/stackd.yaml"
+check "validate: loads every stack, names the broken one and fails" \
+	eval '[ $rc = 1 ] && has "stack web: ok" && has "stack broken: invalid YAML" && has "broken.yml:3:1"'
+rm "$r/src/broken.yml"
+run validate -c "$r/stackd.yaml"
+check "validate: exit 0 when all is well" eval '[ $rc = 0 ] && has "config $r/stackd.yaml: ok"'
 rm -rf "$r"
 
 echo "1..$n"
