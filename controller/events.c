@@ -12,15 +12,10 @@
 #include <unistd.h>
 
 #include "worker_int.h"
+#include "json.h"
 
 #define DEBOUNCE_MS 250
 #define RECONNECT_MAX_MS 10000
-
-static const cJSON *
-get(const cJSON *o, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, key);
-}
 
 /* Did the worker write this object a moment ago? */
 static bool
@@ -30,7 +25,7 @@ own_write(struct ctl_worker *w, const char *name)
 	bool own;
 
 	pthread_mutex_lock(&w->mu);
-	at = get(w->own, name);
+	at = json_get(w->own, name);
 	own = cJSON_IsNumber(at) &&
 	    ctl_now_ms() - (long long)at->valuedouble < OWN_WRITE_MS;
 	pthread_mutex_unlock(&w->mu);
@@ -59,8 +54,8 @@ static int
 on_event(const cJSON *ev, void *payload)
 {
 	struct ctl_worker *w = payload;
-	const cJSON *name = get(get(get(ev, "Actor"), "Attributes"), "name");
-	const cJSON *type = get(ev, "Type"), *action = get(ev, "Action");
+	const cJSON *name = json_get(json_get(json_get(ev, "Actor"), "Attributes"), "name");
+	const cJSON *type = json_get(ev, "Type"), *action = json_get(ev, "Action");
 
 	if (!cJSON_IsString(name) || !cJSON_IsString(type) ||
 	    !managed(w, name->valuestring) || own_write(w, name->valuestring))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "json.h"
 #include "controller_int.h"
 #include "version.h"
 
@@ -24,20 +25,6 @@ esc(struct buf *b, const char *s)
 		default: buf_append(b, s, 1);
 		}
 	}
-}
-
-static const char *
-sget(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double
-nget(const cJSON *o, const char *key)
-{
-	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
 static const char style[] =
@@ -100,14 +87,14 @@ services(struct buf *b, const cJSON *svcs)
 
 	cJSON_ArrayForEach(s, svcs) {
 		buf_appendf(b, "<div>");
-		esc(b, sget(s, "name"));
+		esc(b, json_str(s, "name"));
 		buf_appendf(b, " <small>");
-		esc(b, sget(s, "image"));
-		buf_appendf(b, "</small> %g/%g", nget(s, "running"),
-		    nget(s, "desired"));
-		if (sget(s, "update_status") != NULL) {
+		esc(b, json_str(s, "image"));
+		buf_appendf(b, "</small> %g/%g", json_num(s, "running"),
+		    json_num(s, "desired"));
+		if (json_str(s, "update_status") != NULL) {
 			buf_appendf(b, " <small>update ");
-			esc(b, sget(s, "update_status"));
+			esc(b, json_str(s, "update_status"));
 			buf_appendf(b, "</small>");
 		}
 		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s,
@@ -133,18 +120,18 @@ stacks(struct buf *b, const struct ctl_state *st)
 	cJSON_ArrayForEach(s, all) {
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(s,
 		    "engines")) {
-			const char *state = sget(e, "state");
+			const char *state = json_str(e, "state");
 			buf_appendf(b, "<tr class=\"stack\"><td>");
-			esc(b, sget(s, "name"));
+			esc(b, json_str(s, "name"));
 			buf_appendf(b, "</td><td>");
 			esc(b, e->string);
 			buf_appendf(b, "</td><td class=\"state %s\">%s</td>"
 			    "<td><code>%.12s</code></td><td>", state, state,
-			    sget(e, "revision"));
+			    json_str(e, "revision"));
 			services(b, cJSON_GetObjectItemCaseSensitive(e,
 			    "services"));
 			buf_appendf(b, "</td><td>");
-			esc(b, sget(e, "error"));
+			esc(b, json_str(e, "error"));
 			buf_appendf(b, "</td></tr>\n");
 		}
 	}

@@ -10,20 +10,7 @@
 #include <time.h>
 
 #include "worker_int.h"
-
-static const cJSON *
-get(const cJSON *o, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static const char *
-str(const cJSON *o, const char *key)
-{
-	const cJSON *v = get(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
+#include "json.h"
 
 static void
 add_unique(cJSON *arr, const char *s)
@@ -45,11 +32,11 @@ count_tasks(const struct cycle *c, const char *id, int *running,
 	char why[512];
 
 	cJSON_ArrayForEach(t, c->tasks) {
-		const cJSON *ts = get(t, "Status");
-		const char *state = str(ts, "State"), *e = str(ts, "Err");
+		const cJSON *ts = json_get(t, "Status");
+		const char *state = json_str(ts, "State"), *e = json_str(ts, "Err");
 
-		if (id == NULL || !cJSON_IsString(get(t, "ServiceID")) ||
-		    strcmp(get(t, "ServiceID")->valuestring, id) != 0)
+		if (id == NULL || !cJSON_IsString(json_get(t, "ServiceID")) ||
+		    strcmp(json_get(t, "ServiceID")->valuestring, id) != 0)
 			continue;
 		(*wanted)++;
 		if (state != NULL && strcmp(state, "running") == 0) {
@@ -57,7 +44,7 @@ count_tasks(const struct cycle *c, const char *id, int *running,
 			continue;
 		}
 		if (e == NULL || *e == '\0')
-			e = str(ts, "Message");
+			e = json_str(ts, "Message");
 		snprintf(why, sizeof(why), "%s: %s", state ? state : "?",
 		    e ? e : "");
 		add_unique(pending, why);
@@ -68,22 +55,22 @@ count_tasks(const struct cycle *c, const char *id, int *running,
 static cJSON *
 service_status(const struct cycle *c, const cJSON *desired, bool *moving)
 {
-	const char *name = str(desired, "Name");
+	const char *name = json_str(desired, "Name");
 	const cJSON *actual = recon_observed_find(&c->obs, ENGINE_SERVICE,
 	    name);
-	const cJSON *spec = actual ? get(actual, "Spec") : desired;
-	const cJSON *rep = get(get(spec, "Mode"), "Replicated");
-	const cJSON *us = actual ? get(actual, "UpdateStatus") : NULL;
-	const char *ust = str(us, "State");
-	const char *image = str(get(get(spec, "TaskTemplate"),
+	const cJSON *spec = actual ? json_get(actual, "Spec") : desired;
+	const cJSON *rep = json_get(json_get(spec, "Mode"), "Replicated");
+	const cJSON *us = actual ? json_get(actual, "UpdateStatus") : NULL;
+	const char *ust = json_str(us, "State");
+	const char *image = json_str(json_get(json_get(spec, "TaskTemplate"),
 	    "ContainerSpec"), "Image");
 	cJSON *o = cJSON_CreateObject(), *pending = cJSON_CreateArray();
 	int running = 0, wanted = 0, want;
 
-	count_tasks(c, actual ? str(actual, "ID") : NULL, &running, &wanted,
+	count_tasks(c, actual ? json_str(actual, "ID") : NULL, &running, &wanted,
 	    pending);
-	want = rep ? cJSON_GetNumberValue(get(rep, "Replicas")) : wanted;
-	if (rep != NULL && get(rep, "Replicas") == NULL)
+	want = rep ? cJSON_GetNumberValue(json_get(rep, "Replicas")) : wanted;
+	if (rep != NULL && json_get(rep, "Replicas") == NULL)
 		want = 1;
 	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddStringToObject(o, "image", image ? image : "");
@@ -92,9 +79,9 @@ service_status(const struct cycle *c, const cJSON *desired, bool *moving)
 	cJSON_AddNumberToObject(o, "desired", want);
 	if (ust != NULL) {
 		cJSON_AddStringToObject(o, "update_status", ust);
-		if (str(us, "Message") != NULL)
+		if (json_str(us, "Message") != NULL)
 			cJSON_AddStringToObject(o, "update_message",
-			    str(us, "Message"));
+			    json_str(us, "Message"));
 	}
 	cJSON_AddItemToObject(o, "pending", pending);
 	if (actual == NULL || running < want || (ust != NULL &&

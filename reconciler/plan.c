@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "reconciler.h"
+#include "json.h"
 
 #define NAME_MAX_SWARM 64
 
@@ -33,45 +34,31 @@ struct planner {
 
 /* --- observed objects ------------------------------------------------ */
 
-static const cJSON *
-get(const cJSON *o, const char *k)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static const char *
-str(const cJSON *o, const char *k)
-{
-	const cJSON *v = get(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Networks keep Name/Id/Labels at the top, the others under Spec. */
 static const char *
 obj_name(enum engine_kind k, const cJSON *o)
 {
-	return k == ENGINE_NETWORK ? str(o, "Name") : str(get(o, "Spec"),
+	return k == ENGINE_NETWORK ? json_str(o, "Name") : json_str(json_get(o, "Spec"),
 	    "Name");
 }
 
 static const char *
 obj_id(enum engine_kind k, const cJSON *o)
 {
-	return str(o, k == ENGINE_NETWORK ? "Id" : "ID");
+	return json_str(o, k == ENGINE_NETWORK ? "Id" : "ID");
 }
 
 static const cJSON *
 obj_labels(enum engine_kind k, const cJSON *o)
 {
-	return k == ENGINE_NETWORK ? get(o, "Labels") : get(get(o, "Spec"),
+	return k == ENGINE_NETWORK ? json_get(o, "Labels") : json_get(json_get(o, "Spec"),
 	    "Labels");
 }
 
 static const char *
 label(enum engine_kind k, const cJSON *o, const char *key)
 {
-	return str(obj_labels(k, o), key);
+	return json_str(obj_labels(k, o), key);
 }
 
 static const cJSON *
@@ -108,7 +95,7 @@ ours(const struct planner *pl, enum engine_kind k, const cJSON *o)
 static uint64_t
 version_of(const cJSON *o)
 {
-	const cJSON *v = get(get(o, "Version"), "Index");
+	const cJSON *v = json_get(json_get(o, "Version"), "Index");
 
 	return cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
 }
@@ -221,7 +208,7 @@ plan_networks(struct planner *pl)
 			    "\"%s\" is declared as external, but could not be "
 			    "found", pl->s->name, d->valuestring);
 	cJSON_ArrayForEach(d, pl->s->networks) {
-		const char *name = str(d, "Name");
+		const char *name = json_str(d, "Name");
 
 		keep(pl, name);
 		/* Networks cannot be updated; an existing one is used as
@@ -229,7 +216,7 @@ plan_networks(struct planner *pl)
 		if (find(pl, ENGINE_NETWORK, name) != NULL)
 			continue;
 		spec = cJSON_Duplicate(d, true);
-		set_labels(pl, get(spec, "Labels") ? (cJSON *)get(spec,
+		set_labels(pl, json_get(spec, "Labels") ? (cJSON *)json_get(spec,
 		    "Labels") : cJSON_AddObjectToObject(spec, "Labels"), NULL);
 		if ((rc = add_change(pl, RECON_CREATE, ENGINE_NETWORK, name,
 		    NULL, spec, NULL)) < 0)
@@ -249,7 +236,7 @@ plan_networks(struct planner *pl)
 static int
 plan_file_object(struct planner *pl, enum engine_kind k, const cJSON *d)
 {
-	const char *base = str(d, "Name"), *h;
+	const char *base = json_str(d, "Name"), *h;
 	char hash[13], name[NAME_MAX_SWARM + 1];
 	const cJSON *o, *found = NULL;
 	cJSON *content, *spec, *labels;
@@ -274,8 +261,8 @@ plan_file_object(struct planner *pl, enum engine_kind k, const cJSON *d)
 	 * is taken to match its file (see docs). */
 	if (found == NULL && (o = find(pl, k, base)) != NULL &&
 	    label(k, o, RECON_LABEL_HASH) == NULL && (k == ENGINE_SECRET ||
-	    (str(get(o, "Spec"), "Data") && str(d, "Data") &&
-	    strcmp(str(get(o, "Spec"), "Data"), str(d, "Data")) == 0)))
+	    (json_str(json_get(o, "Spec"), "Data") && json_str(d, "Data") &&
+	    strcmp(json_str(json_get(o, "Spec"), "Data"), json_str(d, "Data")) == 0)))
 		found = o;
 	if (found == NULL && find(pl, k, base) == NULL)
 		snprintf(name, sizeof(name), "%s", base);
@@ -286,7 +273,7 @@ plan_file_object(struct planner *pl, enum engine_kind k, const cJSON *d)
 	spec = cJSON_Duplicate(d, true);
 	cJSON_ReplaceItemInObjectCaseSensitive(spec, "Name",
 	    cJSON_CreateString(name));
-	labels = (cJSON *)get(spec, "Labels");
+	labels = (cJSON *)json_get(spec, "Labels");
 	set_labels(pl, labels, hash);
 	if (found == NULL)
 		return add_change(pl, RECON_CREATE, k, name, NULL, spec, NULL);
@@ -331,15 +318,15 @@ rename_refs(struct planner *pl, cJSON *cs)
 	cJSON *r;
 
 	for (int i = 0; i < 2; i++)
-		cJSON_ArrayForEach(r, get(cs, refs[i].list)) {
-			const char *base = str(r, refs[i].name);
-			const char *to = str(pl->renames, base);
+		cJSON_ArrayForEach(r, json_get(cs, refs[i].list)) {
+			const char *base = json_str(r, refs[i].name);
+			const char *to = json_str(pl->renames, base);
 			const cJSON *o;
 
 			if (to != NULL)
 				cJSON_ReplaceItemInObjectCaseSensitive(r,
 				    refs[i].name, cJSON_CreateString(to));
-			o = find(pl, refs[i].k, str(r, refs[i].name));
+			o = find(pl, refs[i].k, json_str(r, refs[i].name));
 			if (o != NULL)
 				cJSON_AddStringToObject(r, refs[i].id,
 				    obj_id(refs[i].k, o));
@@ -351,25 +338,25 @@ rename_refs(struct planner *pl, cJSON *cs)
 static cJSON *
 comparable_actual(const struct planner *pl, const cJSON *svc)
 {
-	cJSON *spec = cJSON_Duplicate(get(svc, "Spec"), true), *it;
-	cJSON *tt = (cJSON *)get(spec, "TaskTemplate");
-	cJSON *cs = (cJSON *)get(tt, "ContainerSpec");
+	cJSON *spec = cJSON_Duplicate(json_get(svc, "Spec"), true), *it;
+	cJSON *tt = (cJSON *)json_get(spec, "TaskTemplate");
+	cJSON *cs = (cJSON *)json_get(tt, "ContainerSpec");
 
-	cJSON_ArrayForEach(it, get(tt, "Networks")) {
+	cJSON_ArrayForEach(it, json_get(tt, "Networks")) {
 		const cJSON *n;
-		const char *target = str(it, "Target");
+		const char *target = json_str(it, "Target");
 		cJSON_ArrayForEach(n, pl->obs->networks)
-			if (target && str(n, "Id") && strcmp(str(n, "Id"),
+			if (target && json_str(n, "Id") && strcmp(json_str(n, "Id"),
 			    target) == 0) {
 				cJSON_ReplaceItemInObjectCaseSensitive(it,
-				    "Target", cJSON_CreateString(str(n,
+				    "Target", cJSON_CreateString(json_str(n,
 				    "Name")));
 				break;
 			}
 	}
-	cJSON_ArrayForEach(it, get(cs, "Secrets"))
+	cJSON_ArrayForEach(it, json_get(cs, "Secrets"))
 		cJSON_DeleteItemFromObjectCaseSensitive(it, "SecretID");
-	cJSON_ArrayForEach(it, get(cs, "Configs"))
+	cJSON_ArrayForEach(it, json_get(cs, "Configs"))
 		cJSON_DeleteItemFromObjectCaseSensitive(it, "ConfigID");
 	return spec;
 }
@@ -378,11 +365,11 @@ static cJSON *
 without_ids(const cJSON *spec)
 {
 	cJSON *c = cJSON_Duplicate(spec, true), *it;
-	cJSON *cs = (cJSON *)get(get(c, "TaskTemplate"), "ContainerSpec");
+	cJSON *cs = (cJSON *)json_get(json_get(c, "TaskTemplate"), "ContainerSpec");
 
-	cJSON_ArrayForEach(it, get(cs, "Secrets"))
+	cJSON_ArrayForEach(it, json_get(cs, "Secrets"))
 		cJSON_DeleteItemFromObjectCaseSensitive(it, "SecretID");
-	cJSON_ArrayForEach(it, get(cs, "Configs"))
+	cJSON_ArrayForEach(it, json_get(cs, "Configs"))
 		cJSON_DeleteItemFromObjectCaseSensitive(it, "ConfigID");
 	return c;
 }
@@ -391,26 +378,26 @@ without_ids(const cJSON *spec)
 static void
 carry_over(const struct planner *pl, cJSON *spec, const cJSON *actual)
 {
-	const cJSON *aspec = get(actual, "Spec");
-	cJSON *cs = (cJSON *)get(get(spec, "TaskTemplate"), "ContainerSpec");
-	cJSON *rep = (cJSON *)get(get(spec, "Mode"), "Replicated");
-	const char *want = str(get(spec, "Labels"), "com.docker.stack.image");
-	const char *had = str(get(aspec, "Labels"), "com.docker.stack.image");
-	const char *img = str(get(get(aspec, "TaskTemplate"), "ContainerSpec"),
+	const cJSON *aspec = json_get(actual, "Spec");
+	cJSON *cs = (cJSON *)json_get(json_get(spec, "TaskTemplate"), "ContainerSpec");
+	cJSON *rep = (cJSON *)json_get(json_get(spec, "Mode"), "Replicated");
+	const char *want = json_str(json_get(spec, "Labels"), "com.docker.stack.image");
+	const char *had = json_str(json_get(aspec, "Labels"), "com.docker.stack.image");
+	const char *img = json_str(json_get(json_get(aspec, "TaskTemplate"), "ContainerSpec"),
 	    "Image");
 
 	/* Same image as written in the file: keep a pinned digest. */
 	if (want && had && img && strcmp(want, had) == 0)
 		cJSON_ReplaceItemInObjectCaseSensitive(cs, "Image",
 		    cJSON_CreateString(img));
-	if (pl->keep_replicas && rep != NULL && get(rep, "Replicas") == NULL) {
-		const cJSON *n = get(get(get(aspec, "Mode"), "Replicated"),
+	if (pl->keep_replicas && rep != NULL && json_get(rep, "Replicas") == NULL) {
+		const cJSON *n = json_get(json_get(json_get(aspec, "Mode"), "Replicated"),
 		    "Replicas");
 		if (cJSON_IsNumber(n))
 			cJSON_AddNumberToObject(rep, "Replicas", n->valuedouble);
 	}
-	cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)get(spec,
-	    "TaskTemplate"), "ForceUpdate", cJSON_Duplicate(get(get(aspec,
+	cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)json_get(spec,
+	    "TaskTemplate"), "ForceUpdate", cJSON_Duplicate(json_get(json_get(aspec,
 	    "TaskTemplate"), "ForceUpdate"), true));
 }
 
@@ -420,8 +407,8 @@ published_ports(const cJSON *spec)
 	const cJSON *p;
 	int n = 0;
 
-	cJSON_ArrayForEach(p, get(get(spec, "EndpointSpec"), "Ports"))
-		n += get(p, "PublishedPort") != NULL;
+	cJSON_ArrayForEach(p, json_get(json_get(spec, "EndpointSpec"), "Ports"))
+		n += json_get(p, "PublishedPort") != NULL;
 	return n;
 }
 
@@ -437,11 +424,11 @@ static bool
 held(struct planner *pl, const char *name, const cJSON *actual,
     const char *hash)
 {
-	const cJSON *us = get(actual, "UpdateStatus");
-	const char *state = str(us, "State"), *msg = str(us, "Message");
-	const char *cur = str(get(get(actual, "Spec"), "Labels"),
+	const cJSON *us = json_get(actual, "UpdateStatus");
+	const char *state = json_str(us, "State"), *msg = json_str(us, "Message");
+	const char *cur = json_str(json_get(json_get(actual, "Spec"), "Labels"),
 	    RECON_LABEL_HASH);
-	const char *tried = str(pl->attempted, name);
+	const char *tried = json_str(pl->attempted, name);
 	char line[768];
 
 	if (state == NULL)
@@ -473,7 +460,7 @@ held(struct planner *pl, const char *name, const cJSON *actual,
 static bool
 match_hash(const cJSON *actual, const char *hash)
 {
-	const char *cur = str(get(get(actual, "Spec"), "Labels"),
+	const char *cur = json_str(json_get(json_get(actual, "Spec"), "Labels"),
 	    RECON_LABEL_HASH);
 
 	return cur != NULL && strcmp(cur, hash) == 0;
@@ -482,15 +469,15 @@ match_hash(const cJSON *actual, const char *hash)
 static int
 plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 {
-	const char *name = str(d, "Name");
+	const char *name = json_str(d, "Name");
 	const cJSON *actual = find(pl, ENGINE_SERVICE, name);
 	cJSON *spec = cJSON_Duplicate(d, true), *cmp, *acmp, *diffs;
-	cJSON *labels = (cJSON *)get(spec, "Labels");
+	cJSON *labels = (cJSON *)json_get(spec, "Labels");
 	char hash[13];
 	int n;
 
 	keep(pl, name);
-	rename_refs(pl, (cJSON *)get(get(spec, "TaskTemplate"),
+	rename_refs(pl, (cJSON *)json_get(json_get(spec, "TaskTemplate"),
 	    "ContainerSpec"));
 	if (actual != NULL)
 		carry_over(pl, spec, actual);
@@ -541,7 +528,7 @@ move_changes(struct planner *pl, struct recon_plan *from, bool releasing)
 			continue;
 		actual = find(pl, ENGINE_SERVICE, c->name);
 		rel = actual && published_ports(c->spec) <
-		    published_ports(get(actual, "Spec"));
+		    published_ports(json_get(actual, "Spec"));
 		if (rel != releasing)
 			continue;
 		struct recon_change *n = realloc(pl->p->changes,
@@ -581,7 +568,7 @@ plan_services(struct planner *pl)
 	int rc = 0;
 
 	cJSON_ArrayForEach(d, pl->s->services)
-		if (find(pl, ENGINE_SERVICE, str(d, "Name")) != NULL &&
+		if (find(pl, ENGINE_SERVICE, json_str(d, "Name")) != NULL &&
 		    (rc = plan_service(pl, d, &updates)) < 0)
 			goto out;
 	if ((rc = plan_removals(pl, ENGINE_SERVICE)) < 0 ||
@@ -589,7 +576,7 @@ plan_services(struct planner *pl)
 	    (rc = move_changes(pl, &updates, false)) < 0)
 		goto out;
 	cJSON_ArrayForEach(d, pl->s->services)
-		if (find(pl, ENGINE_SERVICE, str(d, "Name")) == NULL &&
+		if (find(pl, ENGINE_SERVICE, json_str(d, "Name")) == NULL &&
 		    (rc = plan_service(pl, d, &updates)) < 0)
 			goto out;
 out:
@@ -724,7 +711,7 @@ recon_plan_attempted(const struct recon_plan *p, cJSON *attempted)
 
 		if (c->kind != ENGINE_SERVICE || c->action == RECON_REMOVE)
 			continue;
-		h = str(get(c->spec, "Labels"), RECON_LABEL_HASH);
+		h = json_str(json_get(c->spec, "Labels"), RECON_LABEL_HASH);
 		cJSON_DeleteItemFromObjectCaseSensitive(attempted, c->name);
 		if (h != NULL)
 			cJSON_AddStringToObject(attempted, c->name, h);

@@ -1,0 +1,17 @@
+/*
+ * json.h - null-tolerant readers for the engine's JSON: each returns
+ * NULL (or 0) when o is NULL, not an object, or lacks the key, so deep
+ * lookups chain without a check at every level.
+ */
+#ifndef STACKD_JSON_H
+#define STACKD_JSON_H
+
+#include <cjson/cJSON.h>
+
+const cJSON *json_get(const cJSON *o, const char *key);
+/* The string value of key, or NULL when it is missing or not a string. */
+const char *json_str(const cJSON *o, const char *key);
+/* The number value of key, or 0. */
+double json_num(const cJSON *o, const char *key);
+
+#endif

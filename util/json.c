@@ -1,0 +1,24 @@
+/*
+ * json.c - null-tolerant cJSON readers (see json.h).
+ */
+#include "json.h"
+
+const cJSON *
+json_get(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+const char *
+json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = json_get(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double
+json_num(const cJSON *o, const char *key)
+{
+	return cJSON_GetNumberValue(json_get(o, key));
+}
