@@ -195,10 +195,39 @@ hash_of(const cJSON *obj, char out[13])
 
 /* --- networks -------------------------------------------------------- */
 
+/* A network whose driver or flags changed in the file stays as it is:
+ * say so, since the change will never be applied. */
+static void
+network_changed(struct planner *pl, const cJSON *desired,
+    const cJSON *actual)
+{
+	static const char *const keys[] = { "Driver", "Attachable",
+	    "Internal" };
+	cJSON *want = cJSON_CreateObject(), *diffs = cJSON_CreateArray();
+	const cJSON *v;
+	char line[768];
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((v = json_get(desired, keys[i])) != NULL)
+			cJSON_AddItemToObject(want, keys[i],
+			    cJSON_Duplicate(v, true));
+	if (recon_diff(want, actual, "", diffs) > 0) {
+		char *what = cJSON_PrintUnformatted(diffs);
+		snprintf(line, sizeof(line), "network %s: changed in the file "
+		    "%s, but a network cannot be updated in place; it stays "
+		    "as it is until the stack is removed and deployed again",
+		    json_str(desired, "Name"), what ? what : "");
+		cJSON_AddItemToArray(pl->p->notes, cJSON_CreateString(line));
+		free(what);
+	}
+	cJSON_Delete(want);
+	cJSON_Delete(diffs);
+}
+
 static int
 plan_networks(struct planner *pl)
 {
-	const cJSON *d;
+	const cJSON *d, *actual;
 	cJSON *spec;
 	int rc;
 
@@ -212,9 +241,11 @@ plan_networks(struct planner *pl)
 
 		keep(pl, name);
 		/* Networks cannot be updated; an existing one is used as
-		 * it is, as docker stack deploy does. */
-		if (find(pl, ENGINE_NETWORK, name) != NULL)
+		 * it is, as docker stack deploy does, but not silently. */
+		if ((actual = find(pl, ENGINE_NETWORK, name)) != NULL) {
+			network_changed(pl, d, actual);
 			continue;
+		}
 		spec = cJSON_Duplicate(d, true);
 		set_labels(pl, json_get(spec, "Labels") ? (cJSON *)json_get(spec,
 		    "Labels") : cJSON_AddObjectToObject(spec, "Labels"), NULL);
