@@ -463,16 +463,11 @@ validate_stacks(const struct ctl_config *c)
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct sources_stack *s = &l.stacks[i];
-		struct compose_options o = base;
+		struct compose_options o;
 		struct compose_stack *st = NULL;
-		const char *files[] = { s->file };
+		const char *files[1];
 
-		o.stack = s->name;
-		o.files = files;
-		o.nfiles = 1;
-		o.var_files = (const char *const *)s->var_files;
-		o.nvar_files = s->nvar_files;
-		o.root = c->dir;
+		ctl_stack_compose_options(&o, &base, s, c->dir, files);
 		if (s->error != NULL || compose_stack_load(&st, &o, &err) < 0) {
 			fprintf(stderr, "stackd: stack %s: %s\n", s->name,
 			    s->error ? s->error : err.msg);

@@ -40,6 +40,13 @@ struct ctl_pass {
 	int failed;		/* stacks that failed, this pass */
 };
 
+/* The compose options of a discovered stack: base's variable settings,
+ * s's compose and vars files, and root unless base sets one.  files is
+ * the caller's one-element array that o->files points at. */
+void ctl_stack_compose_options(struct compose_options *o,
+    const struct compose_options *base, const struct sources_stack *s,
+    const char *root, const char *files[1]);
+
 /* Load, plan and (with p->apply) apply one stack. */
 void ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o);
 /*

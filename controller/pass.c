@@ -106,6 +106,21 @@ departed(struct ctl_pass *p, const struct sources_list *l)
 }
 
 void
+ctl_stack_compose_options(struct compose_options *o,
+    const struct compose_options *base, const struct sources_stack *s,
+    const char *root, const char *files[1])
+{
+	*o = *base;
+	files[0] = s->file;
+	o->stack = s->name;
+	o->files = files;
+	o->nfiles = 1;
+	o->var_files = (const char *const *)s->var_files;
+	o->nvar_files = s->nvar_files;
+	o->root = base->root ? base->root : root;
+}
+
+void
 ctl_pass_list(struct ctl_pass *p, const struct sources_list *l,
     const struct compose_options *base, const char *root)
 {
@@ -113,8 +128,8 @@ ctl_pass_list(struct ctl_pass *p, const struct sources_list *l,
 
 	for (size_t i = 0; i < l->n; i++) {
 		const struct sources_stack *s = &l->stacks[i];
-		struct compose_options o = *base;
-		const char *files[] = { s->file };
+		struct compose_options o;
+		const char *files[1];
 
 		if (s->error != NULL) {
 			struct ctl_result r = { .stack = s->name };
@@ -124,12 +139,7 @@ ctl_pass_list(struct ctl_pass *p, const struct sources_list *l,
 			finish(p, &r);
 			continue;
 		}
-		o.stack = s->name;
-		o.files = files;
-		o.nfiles = 1;
-		o.var_files = (const char *const *)s->var_files;
-		o.nvar_files = s->nvar_files;
-		o.root = base->root ? base->root : root;
+		ctl_stack_compose_options(&o, base, s, root, files);
 		ctl_pass_stack(p, &o);
 	}
 	/* Only when every stack was read: a stack that failed to load must

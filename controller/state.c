@@ -27,15 +27,23 @@ ctl_iso_time(long long t, char *out)
 	return out;
 }
 
+
+/* A string, or null when there is none (the key is always present). */
+static void
+add_str(cJSON *o, const char *key, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
 static void
 add_time(cJSON *o, const char *key, long long t)
 {
 	char ts[32];
 
-	if (t > 0)
-		cJSON_AddStringToObject(o, key, ctl_iso_time(t, ts));
-	else
-		cJSON_AddNullToObject(o, key);
+	add_str(o, key, t > 0 ? ctl_iso_time(t, ts) : NULL);
 }
 
 static int
@@ -84,10 +92,7 @@ engine_json(const struct ctl_engine_state *es)
 	add_time(o, "last_cycle", es->last_cycle);
 	cJSON_AddNumberToObject(o, "last_cycle_seconds", es->last_duration);
 	cJSON_AddNumberToObject(o, "cycles", (double)es->cycles);
-	if (es->error != NULL)
-		cJSON_AddStringToObject(o, "error", es->error);
-	else
-		cJSON_AddNullToObject(o, "error");
+	add_str(o, "error", es->error);
 	return o;
 }
 
@@ -99,20 +104,13 @@ source_json(const struct ctl_source_state *s)
 	cJSON_AddStringToObject(o, "name", s->name);
 	cJSON_AddStringToObject(o, "kind", s->kind);
 	cJSON_AddStringToObject(o, "location", s->location);
-	if (s->snap != NULL) {
-		cJSON_AddStringToObject(o, "revision", s->snap->revision);
-		cJSON_AddNumberToObject(o, "stacks", (double)s->snap->list.n);
-	} else {
-		cJSON_AddNullToObject(o, "revision");
-		cJSON_AddNumberToObject(o, "stacks", 0);
-	}
+	add_str(o, "revision", s->snap ? s->snap->revision : NULL);
+	cJSON_AddNumberToObject(o, "stacks", s->snap ?
+	    (double)s->snap->list.n : 0);
 	add_time(o, "last_read", s->last_read);
 	cJSON_AddNumberToObject(o, "snapshots", (double)s->snapshots);
 	cJSON_AddNumberToObject(o, "errors", (double)s->errors);
-	if (s->error != NULL)
-		cJSON_AddStringToObject(o, "error", s->error);
-	else
-		cJSON_AddNullToObject(o, "error");
+	add_str(o, "error", s->error);
 	return o;
 }
 
