@@ -18,7 +18,8 @@ TEST_PKGS := cmocka
 # Debian packages: build and test dependencies, the engine for the tests.
 DEBS := gcc make pkg-config libgit2-dev libyaml-dev libcjson-dev \
 	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev \
-	docker.io busybox-static openssl iproute2 ca-certificates python3
+	docker.io busybox-static openssl iproute2 ca-certificates python3 \
+	git openssh-client
 
 COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Werror \

@@ -12,6 +12,7 @@
 #define STACKD_SOURCES_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -91,5 +92,61 @@ int sources_dir_next(struct sources_dir *d, struct sources_snapshot **out,
 /* inotify watches held, and whether the source fell back to rescans. */
 size_t sources_dir_watches(const struct sources_dir *d, bool *degraded);
 void sources_dir_free(struct sources_dir *d);
+
+/*
+ * A git repository.  Fetched into a bare cache repository under cache_dir
+ * (one per source); the tree of the commit is read from the object
+ * database into a directory the snapshot owns.  The snapshot's revision
+ * is the commit id; author, subject and commit time are recorded.
+ *
+ * ref: a branch (followed), a tag, a full ref name, or a full commit id
+ * (pinned: fetched once).  NULL or "" follows the remote's HEAD.
+ * Credentials are read from files (or an environment variable) at each
+ * fetch, never from the URL, and never appear in a message.
+ */
+struct sources_git_opts {
+	const char *url;	/* https://, http://, ssh://, user@host:path,
+				 * file:// or a local path */
+	const char *ref;
+	const char *subpath;	/* stacks live under this directory */
+	const char *cache_dir;	/* created if missing; locked */
+	int poll_ms;		/* 0 = 60 s; jittered by up to 10 % */
+	int timeout_ms;		/* one fetch; 0 = 120 s */
+	/* https: a token (or password) for username */
+	const char *username;	/* default: the URL's, else "git" */
+	const char *token_file;
+	const char *token_env;
+	/* ssh */
+	const char *ssh_key;	/* private key file; NULL = ssh-agent */
+	const char *ssh_passphrase_file;
+	const char *known_hosts;	/* NULL = ~/.ssh/known_hosts */
+	/* A fetch in flight gives up once *cancel is set. */
+	const volatile sig_atomic_t *cancel;
+};
+
+struct sources_git;
+
+/* What the last fetch did, for status and benchmarks. */
+struct sources_git_stats {
+	unsigned long fetches;
+	unsigned long fetch_errors;
+	unsigned long long last_bytes;	/* received by the last fetch */
+	double last_seconds;		/* its wall time */
+	long long last_fetch;		/* unix time */
+};
+
+int sources_git_open(struct sources_git **out,
+    const struct sources_git_opts *opts, struct err *err);
+/* As sources_dir_next: fetches when the poll interval is up or a trigger
+ * came, delivers a snapshot for a new commit only. */
+int sources_git_next(struct sources_git *g, struct sources_snapshot **out,
+    int timeout_ms, struct err *err);
+/* Fetch at the next chance (a webhook).  Any thread; async-signal-safe. */
+void sources_git_trigger(struct sources_git *g);
+void sources_git_stats(const struct sources_git *g,
+    struct sources_git_stats *out);
+/* The URL without any user:password part, for messages. */
+void sources_git_url_redact(char *out, size_t size, const char *url);
+void sources_git_free(struct sources_git *g);
 
 #endif

@@ -38,6 +38,7 @@ struct hasher {
 struct snapshot_ref {
 	struct sources_snapshot s;
 	atomic_int refs;
+	char *owned_dir;	/* removed with the last reference */
 };
 
 static int
@@ -176,20 +177,30 @@ sources_dir_revision(char out[65], const char *root, struct err *err)
 	return 0;
 }
 
+static struct snapshot_ref *
+snapshot_alloc(const char *root)
+{
+	struct snapshot_ref *r = calloc(1, sizeof(*r));
+
+	if (r == NULL || (r->s.root = strdup(root)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	atomic_init(&r->refs, 1);
+	return r;
+}
+
 int
 sources_dir_snapshot(struct sources_snapshot **out, const char *root,
     struct err *err)
 {
-	struct snapshot_ref *r = calloc(1, sizeof(*r));
+	struct snapshot_ref *r = snapshot_alloc(root);
 	char again[65];
-	int rc;
+	int rc = 0;
 
 	*out = NULL;
-	if (r == NULL || (r->s.root = strdup(root)) == NULL) {
-		free(r);
+	if (r == NULL)
 		return err_set(err, ERR_NOMEM, "out of memory");
-	}
-	atomic_init(&r->refs, 1);
 	/* Hash, discover, hash again: a tree that changed in between is
 	 * read again rather than delivered half old, half new. */
 	for (int tries = 0; tries < 3; tries++) {
@@ -202,6 +213,29 @@ sources_dir_snapshot(struct sources_snapshot **out, const char *root,
 			break;
 	}
 	if (rc < 0) {
+		sources_snapshot_unref(&r->s);
+		return rc;
+	}
+	r->s.taken = (long long)time(NULL);
+	*out = &r->s;
+	return 0;
+}
+
+int
+sources_snapshot_new(struct sources_snapshot **out, const char *root,
+    const char *revision, const char *owned_dir, struct err *err)
+{
+	struct snapshot_ref *r = snapshot_alloc(root);
+	int rc;
+
+	*out = NULL;
+	if (r == NULL || (owned_dir != NULL &&
+	    (r->owned_dir = strdup(owned_dir)) == NULL)) {
+		sources_snapshot_unref(r ? &r->s : NULL);
+		return err_set(err, ERR_NOMEM, "out of memory");
+	}
+	snprintf(r->s.revision, sizeof(r->s.revision), "%s", revision);
+	if ((rc = sources_discover(&r->s.list, root, err)) < 0) {
 		sources_snapshot_unref(&r->s);
 		return rc;
 	}
@@ -226,6 +260,9 @@ sources_snapshot_unref(struct sources_snapshot *s)
 	if (s == NULL || atomic_fetch_sub(&r->refs, 1) != 1)
 		return;
 	sources_list_release(&s->list);
+	if (r->owned_dir != NULL)
+		sources_remove_tree(r->owned_dir);
+	free(r->owned_dir);
 	free(s->root);
 	free(s->author);
 	free(s->subject);

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include "sources.h"
+
 /* Hidden files, editor backups and swap files, ..data symlink farms. */
 bool sources_name_skipped(const char *name);
 /* "dir/name", malloc'd, or NULL. */
@@ -14,5 +16,13 @@ char *sources_path_join(const char *dir, const char *name);
 /* Directories deeper than this under a root are not read (a symlink loop
  * ends here too). */
 #define SOURCES_DEPTH_MAX 16
+
+/* A snapshot of the stacks under root, at a revision the caller names
+ * (a git commit).  owned_dir, when not NULL, is removed with the last
+ * reference: the export the snapshot was read from. */
+int sources_snapshot_new(struct sources_snapshot **out, const char *root,
+    const char *revision, const char *owned_dir, struct err *err);
+/* rm -rf, without following symlinks; errors are ignored. */
+void sources_remove_tree(const char *path);
 
 #endif
