@@ -22,7 +22,10 @@
 #include "version.h"
 
 static const char run_usage[] =
-    "usage: stackd run [-c FILE] [--dir DIR] [-H URL] [--listen ADDR:PORT]\n"
+    "usage: stackd run [-c FILE] [--dir DIR | --git URL [--ref REF]\n"
+    "                  [--path SUBDIR] [--poll DURATION] [--git-token-file FILE]\n"
+    "                  [--git-ssh-key FILE] [--webhook-secret-file FILE]]\n"
+    "                  [--state-dir DIR] [-H URL] [--listen ADDR:PORT]\n"
     "                  [--interval DURATION] [--debounce DURATION]\n"
     "                  [--owner NAME] [--token-file FILE] [--keep-replicas]\n"
     "                  [--prune-secrets] [--allow-empty] [--env-inherit]\n"
@@ -30,18 +33,28 @@ static const char run_usage[] =
     "                  [--log-level debug|info|warn|error]\n"
     "\n"
     "Keep every stack of a source in sync on every engine, until stopped.\n"
-    "Without -c, watches --dir DIR against DOCKER_HOST (or -H).  Options\n"
+    "Without -c, watches --dir DIR or polls --git URL against DOCKER_HOST\n"
+    "(or -H).  Options\n"
     "given on the command line override the config file.  The status page\n"
     "listens on 127.0.0.1:9090 unless --listen says otherwise (\"\" = off).\n";
 
 enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
     OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT,
-    OPT_LOGFMT, OPT_LOGLVL };
+    OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
+    OPT_STATE, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_HOOK_SECRET };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "host", required_argument, NULL, 'H' },
 	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "git", required_argument, NULL, OPT_GIT },
+	{ "ref", required_argument, NULL, OPT_REF },
+	{ "path", required_argument, NULL, OPT_PATH },
+	{ "poll", required_argument, NULL, OPT_POLL },
+	{ "state-dir", required_argument, NULL, OPT_STATE },
+	{ "git-token-file", required_argument, NULL, OPT_GIT_TOKEN },
+	{ "git-ssh-key", required_argument, NULL, OPT_GIT_KEY },
+	{ "webhook-secret-file", required_argument, NULL, OPT_HOOK_SECRET },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "debounce", required_argument, NULL, OPT_DEBOUNCE },
@@ -73,7 +86,9 @@ on_signal(int sig)
  * each reload). */
 struct flags {
 	const char *config, *host, *dir, *listen, *owner, *token_file;
-	int interval_ms, debounce_ms;
+	const char *git, *ref, *path, *state_dir, *git_token, *git_key;
+	const char *hook_secret;
+	int interval_ms, debounce_ms, poll_ms;
 	bool keep, prune, empty, inherit, strict;
 	bool has_format, has_level;
 	enum log_format format;
@@ -92,6 +107,13 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 		case 'c': f->config = optarg; break;
 		case 'H': f->host = optarg; break;
 		case OPT_DIR: f->dir = optarg; break;
+		case OPT_GIT: f->git = optarg; break;
+		case OPT_REF: f->ref = optarg; break;
+		case OPT_PATH: f->path = optarg; break;
+		case OPT_STATE: f->state_dir = optarg; break;
+		case OPT_GIT_TOKEN: f->git_token = optarg; break;
+		case OPT_GIT_KEY: f->git_key = optarg; break;
+		case OPT_HOOK_SECRET: f->hook_secret = optarg; break;
 		case OPT_LISTEN: f->listen = optarg; break;
 		case OPT_OWNER: f->owner = optarg; break;
 		case OPT_TOKEN: f->token_file = optarg; break;
@@ -102,11 +124,14 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 		case OPT_STRICT: f->strict = true; break;
 		case OPT_INTERVAL:
 		case OPT_DEBOUNCE:
+		case OPT_POLL:
 			if (ctl_duration_parse(optarg, c == OPT_INTERVAL ?
-			    &f->interval_ms : &f->debounce_ms) < 0) {
+			    &f->interval_ms : c == OPT_POLL ? &f->poll_ms :
+			    &f->debounce_ms) < 0) {
 				fprintf(stderr, "stackd: --%s takes a duration "
 				    "(500ms, 30s, 5m), got \"%s\"\n",
-				    c == OPT_INTERVAL ? "interval" : "debounce",
+				    c == OPT_INTERVAL ? "interval" :
+				    c == OPT_POLL ? "poll" : "debounce",
 				    optarg);
 				return 1;
 			}
@@ -152,6 +177,30 @@ set(char **dst, const char *v)
 	return (*dst = strdup(v)) ? 0 : ERR_NOMEM;
 }
 
+/* --git or --dir replace the config file's source. */
+static int
+source_flags(struct ctl_config *c, const struct flags *f)
+{
+	struct ctl_git_config *g = &c->git;
+
+	if (f->dir != NULL) {
+		free(g->url);
+		g->url = NULL;
+	} else if (f->git != NULL) {
+		free(c->dir);
+		c->dir = NULL;
+	}
+	if (set(&c->dir, f->dir) < 0 || set(&g->url, f->git) < 0 ||
+	    set(&g->ref, f->ref) < 0 || set(&g->path, f->path) < 0 ||
+	    set(&g->token_file, f->git_token) < 0 ||
+	    set(&g->ssh_key, f->git_key) < 0 ||
+	    set(&g->webhook_secret_file, f->hook_secret) < 0 ||
+	    set(&c->state_dir, f->state_dir) < 0)
+		return ERR_NOMEM;
+	g->poll_ms = f->poll_ms ? f->poll_ms : g->poll_ms;
+	return 0;
+}
+
 /* The config file (if any), then the flags over it, then defaults. */
 static int
 configure(struct ctl_config *c, const struct flags *f, struct err *err)
@@ -160,7 +209,10 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 
 	if ((rc = ctl_config_load(c, f->config, err)) < 0)
 		return rc;
-	if (set(&c->dir, f->dir) < 0 || set(&c->listen, f->listen) < 0 ||
+	if (f->dir != NULL && f->git != NULL)
+		return err_set(err, ERR_INVALID, "give --dir or --git, not "
+		    "both");
+	if (source_flags(c, f) < 0 || set(&c->listen, f->listen) < 0 ||
 	    set(&c->owner, f->owner) < 0 ||
 	    set(&c->token_file, f->token_file) < 0)
 		return err_set(err, ERR_NOMEM, "out of memory");
@@ -175,12 +227,13 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 		c->log_format = f->format;
 	if (f->has_level)
 		c->log_level = f->level;
-	if (c->dir == NULL)
+	if (c->dir == NULL && c->git.url == NULL)
 		return err_set(err, ERR_INVALID, "no source: give --dir DIR, "
-		    "or a config file (-c) with sources:");
+		    "--git URL, or a config file (-c) with sources:");
 	if (c->listen == NULL && set(&c->listen, "127.0.0.1:9090") < 0)
 		return err_set(err, ERR_NOMEM, "out of memory");
-	if (c->source_name == NULL && set(&c->source_name, "dir") < 0)
+	if (c->source_name == NULL && set(&c->source_name, c->git.url ?
+	    "git" : "dir") < 0)
 		return err_set(err, ERR_NOMEM, "out of memory");
 	if (c->nengines == 0 || f->host != NULL) {
 		/* Zero-config: the engine DOCKER_HOST names (or -H). */
@@ -200,9 +253,11 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 	return 0;
 }
 
-/* The first line of the token file, which must not be empty. */
+/* The first line of a secret file (what: "status token"), which must
+ * not be empty. */
 static int
-read_token(char **out, const char *path, struct err *err)
+read_secret_file(char **out, const char *path, const char *what,
+    struct err *err)
 {
 	char line[512];
 	FILE *f;
@@ -211,15 +266,15 @@ read_token(char **out, const char *path, struct err *err)
 	if (path == NULL)
 		return 0;
 	if ((f = fopen(path, "r")) == NULL)
-		return err_set(err, ERR_INVALID, "status token file %s: %s",
+		return err_set(err, ERR_INVALID, "%s file %s: %s", what,
 		    path, strerror(errno));
 	if (fgets(line, sizeof(line), f) == NULL)
 		line[0] = '\0';
 	fclose(f);
 	line[strcspn(line, "\r\n")] = '\0';
 	if (line[0] == '\0')
-		return err_set(err, ERR_INVALID, "status token file %s is "
-		    "empty", path);
+		return err_set(err, ERR_INVALID, "%s file %s is empty", what,
+		    path);
 	return (*out = strdup(line)) ? 0 : err_set(err, ERR_NOMEM,
 	    "out of memory");
 }
@@ -285,39 +340,6 @@ kick_all(struct ctl_daemon *d)
 		ctl_worker_kick(d->workers[i]);
 }
 
-/* A new snapshot, or a failed read (the last good one stays). */
-static void
-publish_source(struct ctl_daemon *d, struct sources_snapshot *snap, int rc,
-    const struct err *err)
-{
-	struct ctl_source_state *s = &d->st.source;
-
-	pthread_mutex_lock(&d->st.mu);
-	s->last_read = (long long)time(NULL);
-	if (rc < 0) {
-		if (s->error == NULL || strcmp(s->error, err->msg) != 0)
-			log_event(LOG_ERROR, NULL, NULL, NULL, "source %s: %s; "
-			    "the last good revision stays in force", s->name,
-			    err->msg);
-		s->errors++;
-		free(s->error);
-		s->error = strdup(err->msg);
-	} else {
-		log_event(LOG_INFO, NULL, NULL, NULL, "source %s: revision "
-		    "%.12s, %zu stack%s", s->name, snap->revision,
-		    snap->list.n, snap->list.n == 1 ? "" : "s");
-		sources_snapshot_unref(s->snap);
-		s->snap = snap;
-		s->snapshots++;
-		free(s->error);
-		s->error = NULL;
-		d->st.generation++;
-	}
-	pthread_mutex_unlock(&d->st.mu);
-	if (rc > 0)
-		kick_all(d);
-}
-
 /* SIGHUP: a new config, all or nothing.  The source directory and the
  * status listener stay as they were started. */
 static void
@@ -358,7 +380,7 @@ reload(struct ctl_daemon *d, const struct flags *f)
 }
 
 static void
-watch_loop(struct ctl_daemon *d, struct sources_dir *src,
+watch_loop(struct ctl_daemon *d, struct sources_source *src,
     const struct flags *f)
 {
 	struct sources_snapshot *snap;
@@ -366,9 +388,9 @@ watch_loop(struct ctl_daemon *d, struct sources_dir *src,
 	int rc;
 
 	while (!got_stop) {
-		rc = sources_dir_next(src, &snap, 500, &err);
-		if (rc != 0)
-			publish_source(d, snap, rc, &err);
+		rc = sources_next(src, &snap, 500, &err);
+		if (ctl_source_publish(d, src, snap, rc, &err))
+			kick_all(d);
 		if (got_hup) {
 			got_hup = 0;
 			reload(d, f);
@@ -395,23 +417,18 @@ static int
 daemon_run(struct ctl_daemon *d, const struct flags *f)
 {
 	struct ctl_status_server *srv = NULL;
-	struct sources_dir_opts so = { .root = d->cfg->dir,
-	    .debounce_ms = d->cfg->debounce_ms,
-	    .rescan_ms = d->cfg->rescan_ms };
-	struct sources_dir *src = NULL;
+	struct sources_source *src = NULL;
 	struct err err;
 	sigset_t all, old;
 	int rc;
 
-	d->st.source.kind = "dir";
-	if ((d->st.source.name = strdup(d->cfg->source_name)) == NULL ||
-	    (d->st.source.location = strdup(d->cfg->dir)) == NULL) {
-		rc = err_set(&err, ERR_NOMEM, "out of memory");
+	if ((rc = read_secret_file(&d->st.token, d->cfg->token_file,
+	    "status token", &err)) < 0 ||
+	    (rc = read_secret_file(&d->st.webhook_secret,
+	    d->cfg->git.webhook_secret_file, "webhook secret", &err)) < 0 ||
+	    (rc = ctl_source_start(d, &src, &got_stop, &err)) < 0)
 		goto out;
-	}
-	if ((rc = read_token(&d->st.token, d->cfg->token_file, &err)) < 0 ||
-	    (rc = sources_dir_open(&src, &so, &err)) < 0)
-		goto out;
+	d->st.src = src;
 	if (*d->cfg->listen != '\0') {
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -425,7 +442,8 @@ daemon_run(struct ctl_daemon *d, const struct flags *f)
 	if ((rc = start_workers(d, &err)) < 0)
 		goto out;
 	log_event(LOG_INFO, NULL, NULL, NULL, "stackd %s watching %s, %zu "
-	    "engine%s, owner %s", STACKD_VERSION, d->cfg->dir, d->nworkers,
+	    "engine%s, owner %s", STACKD_VERSION, d->st.source.location,
+	    d->nworkers,
 	    d->nworkers == 1 ? "" : "s", d->cfg->owner ? d->cfg->owner :
 	    "stackd");
 	watch_loop(d, src, f);
@@ -436,38 +454,77 @@ out:
 		log_event(LOG_ERROR, NULL, NULL, NULL, "%s", err.msg);
 	stop_workers(d);
 	ctl_status_stop(srv);
-	sources_dir_free(src);
+	d->st.src = NULL;
+	sources_free(src);
 	return rc < 0 ? 1 : 0;
 }
 
 static const char validate_usage[] =
-    "usage: stackd validate [-c FILE] [--dir DIR] [--env-inherit] "
+    "usage: stackd validate [-c FILE] [--dir DIR | --git URL [--ref REF]\n"
+    "                       [--path SUBDIR] [--git-token-file FILE]\n"
+    "                       [--git-ssh-key FILE]] [--env-inherit] "
     "[--strict-vars]\n"
     "\n"
-    "Check a config file and load every stack of its source, without\n"
-    "touching an engine.  Exit status: 0 all good, 1 any error.\n";
+    "Check a config file and load every stack of its source (a git source\n"
+    "is fetched into a temporary cache), without touching an engine.\n"
+    "Exit status: 0 all good, 1 any error.\n";
+
+/* The source's current snapshot: a directory read, or a git fetch into
+ * a throwaway cache (a running daemon holds the lock on its own). */
+static int
+read_source(struct ctl_config *c, struct sources_snapshot **out,
+    char tmp[4096], struct err *err)
+{
+	char cache[4096];
+	const char *t = getenv("TMPDIR");
+	struct sources_source *src = NULL;
+	struct sources_opts o;
+	int rc;
+
+	*out = NULL;
+	if (c->git.url == NULL)
+		return sources_dir_snapshot(out, c->dir, err);
+	snprintf(tmp, 4096, "%s/stackd-validate.XXXXXX", t && *t ?
+	    t : "/tmp");
+	if (mkdtemp(tmp) == NULL)
+		return err_set(err, ERR_FAIL, "cannot create %s: %s", tmp,
+		    strerror(errno));
+	free(c->state_dir);
+	if ((c->state_dir = strdup(tmp)) == NULL)
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+	else if ((rc = ctl_source_options(c, &o, cache, sizeof(cache),
+	    err)) == 0 && (rc = sources_open(&src, &o, err)) == 0)
+		rc = sources_next(src, out, 0, err);
+	sources_free(src);
+	if (rc == 1 && *out != NULL)
+		printf("source %s: commit %.12s \"%s\" by %s\n",
+		    c->source_name, (*out)->revision, (*out)->subject ?
+		    (*out)->subject : "", (*out)->author ? (*out)->author : "?");
+	return rc < 0 ? rc : 0;
+}
 
 /* Load every stack of the source, as the workers would. */
 static int
-validate_stacks(const struct ctl_config *c)
+validate_stacks(struct ctl_config *c)
 {
 	struct compose_options base = { .env_inherit = c->env_inherit,
 	    .strict_vars = c->strict_vars };
-	struct sources_list l;
+	struct sources_snapshot *snap = NULL;
+	char tmp[4096] = "";
 	struct err err;
 	int failed = 0;
 
-	if (sources_discover(&l, c->dir, &err) < 0) {
+	if (read_source(c, &snap, tmp, &err) < 0) {
 		fprintf(stderr, "stackd: %s\n", err.msg);
-		return 1;
+		failed = 1;
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		const struct sources_stack *s = &l.stacks[i];
+	for (size_t i = 0; snap != NULL && i < snap->list.n; i++) {
+		const struct sources_stack *s = &snap->list.stacks[i];
 		struct compose_options o;
 		struct compose_stack *st = NULL;
 		const char *files[1];
 
-		ctl_stack_compose_options(&o, &base, s, c->dir, files);
+		ctl_stack_compose_options(&o, &base, s, snap->root, files);
 		if (s->error != NULL || compose_stack_load(&st, &o, &err) < 0) {
 			fprintf(stderr, "stackd: stack %s: %s\n", s->name,
 			    s->error ? s->error : err.msg);
@@ -482,7 +539,9 @@ validate_stacks(const struct ctl_config *c)
 			    s->name, st->warnings[w]);
 		compose_stack_free(st);
 	}
-	sources_list_release(&l);
+	sources_snapshot_unref(snap);
+	if (*tmp != '\0')
+		sources_remove_tree(tmp);
 	return failed ? 1 : 0;
 }
 
@@ -538,6 +597,7 @@ controller_cmd_run(int argc, char **argv)
 	free(d.st.source.name);
 	free(d.st.source.location);
 	free(d.st.token);
+	free(d.st.webhook_secret);
 	pthread_mutex_destroy(&d.st.mu);
 	ctl_config_release(d.cfg);
 	free(d.cfg);

@@ -244,13 +244,72 @@ engines(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	return 0;
 }
 
-static const char *const source_keys[] = { "name", "dir", NULL };
+static const char *const source_keys[] = { "name", "dir", "git", NULL };
 static const char *const dir_keys[] = { "path", "debounce", "rescan", NULL };
+static const char *const git_keys[] = { "url", "ref", "path", "poll",
+    "timeout", "username", "token_file", "token_env", "ssh_key",
+    "ssh_passphrase_file", "known_hosts", "webhook_secret_file", NULL };
+
+static int
+dir_source(struct reader *r, struct ctl_config *c, const struct ynode *d)
+{
+	const char *at = "sources[0].dir";
+	int rc;
+
+	if ((rc = known_keys(r, d, at, dir_keys)) < 0 ||
+	    (rc = get_path(r, d, "path", at, &c->dir)) < 0 ||
+	    (rc = get_duration(r, d, "debounce", at, &c->debounce_ms)) < 0 ||
+	    (rc = get_duration(r, d, "rescan", at, &c->rescan_ms)) < 0)
+		return rc;
+	if (c->dir == NULL)
+		return bad(r, d, at, "path is required");
+	return 0;
+}
+
+static int
+git_source(struct reader *r, struct ctl_git_config *g, const struct ynode *n)
+{
+	const char *at = "sources[0].git";
+	int rc;
+
+	if ((rc = known_keys(r, n, at, git_keys)) < 0 ||
+	    (rc = get_str(r, n, "url", at, &g->url)) < 0 ||
+	    (rc = get_str(r, n, "ref", at, &g->ref)) < 0 ||
+	    (rc = get_str(r, n, "path", at, &g->path)) < 0 ||
+	    (rc = get_duration(r, n, "poll", at, &g->poll_ms)) < 0 ||
+	    (rc = get_duration(r, n, "timeout", at, &g->timeout_ms)) < 0 ||
+	    (rc = get_str(r, n, "username", at, &g->username)) < 0 ||
+	    (rc = get_path(r, n, "token_file", at, &g->token_file)) < 0 ||
+	    (rc = get_str(r, n, "token_env", at, &g->token_env)) < 0 ||
+	    (rc = get_path(r, n, "ssh_key", at, &g->ssh_key)) < 0 ||
+	    (rc = get_path(r, n, "ssh_passphrase_file", at,
+	    &g->ssh_passphrase_file)) < 0 ||
+	    (rc = get_path(r, n, "known_hosts", at, &g->known_hosts)) < 0 ||
+	    (rc = get_path(r, n, "webhook_secret_file", at,
+	    &g->webhook_secret_file)) < 0)
+		return rc;
+	if (g->url == NULL)
+		return bad(r, n, at, "url is required");
+	/* A local path is taken from the config file's directory too. */
+	if (strstr(g->url, "://") == NULL && strchr(g->url, ':') == NULL &&
+	    (rc = get_path(r, n, "url", at, &g->url)) < 0)
+		return rc;
+	return 0;
+}
+
+/* Source names go into URLs (the webhook) and directory names. */
+static bool
+name_ok(const char *s)
+{
+	return *s != '\0' && strlen(s) <= 64 && *s != '.' &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") == strlen(s);
+}
 
 static int
 sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 {
-	const struct ynode *s, *d;
+	const struct ynode *s, *d, *g;
 	int rc;
 
 	if (n->kind != YNODE_SEQ || n->n == 0)
@@ -263,19 +322,14 @@ sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	if ((rc = known_keys(r, s, "sources[0]", source_keys)) < 0 ||
 	    (rc = get_str(r, s, "name", "sources[0]", &c->source_name)) < 0)
 		return rc;
-	if ((d = ynode_get(s, "dir")) == NULL)
-		return bad(r, s, "sources[0]", "dir: is required (git sources "
-		    "are not supported yet)");
-	if ((rc = known_keys(r, d, "sources[0].dir", dir_keys)) < 0 ||
-	    (rc = get_path(r, d, "path", "sources[0].dir", &c->dir)) < 0 ||
-	    (rc = get_duration(r, d, "debounce", "sources[0].dir",
-	    &c->debounce_ms)) < 0 ||
-	    (rc = get_duration(r, d, "rescan", "sources[0].dir",
-	    &c->rescan_ms)) < 0)
-		return rc;
-	if (c->dir == NULL)
-		return bad(r, d, "sources[0].dir", "path is required");
-	return 0;
+	if (c->source_name != NULL && !name_ok(c->source_name))
+		return bad(r, ynode_get(s, "name"), "sources[0]", "name may "
+		    "hold letters, digits, '_', '.' and '-' (64 at most)");
+	d = ynode_get(s, "dir");
+	g = ynode_get(s, "git");
+	if ((d == NULL) == (g == NULL))
+		return bad(r, s, "sources[0]", "needs either dir: or git:");
+	return d != NULL ? dir_source(r, c, d) : git_source(r, &c->git, g);
 }
 
 static const char *const policy_keys[] = { "prune_secrets",
@@ -390,7 +444,7 @@ status_and_log(struct reader *r, struct ctl_config *c, const struct ynode *root)
 }
 
 static const char *const top_keys[] = { "engines", "sources", "stacks",
-    "owner", "interval", "status", "log", NULL };
+    "state_dir", "owner", "interval", "status", "log", NULL };
 
 static int
 read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
@@ -410,6 +464,8 @@ read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
 	    (rc = policies(r, c, n)) < 0)
 		return rc;
 	if ((rc = get_str(r, root, "owner", "owner", &c->owner)) < 0 ||
+	    (rc = get_path(r, root, "state_dir", "state_dir",
+	    &c->state_dir)) < 0 ||
 	    (rc = get_duration(r, root, "interval", "interval",
 	    &c->interval_ms)) < 0)
 		return rc;
@@ -455,6 +511,17 @@ ctl_config_release(struct ctl_config *c)
 	free(c->owner);
 	free(c->listen);
 	free(c->token_file);
+	free(c->state_dir);
+	free(c->git.url);
+	free(c->git.ref);
+	free(c->git.path);
+	free(c->git.username);
+	free(c->git.token_file);
+	free(c->git.token_env);
+	free(c->git.ssh_key);
+	free(c->git.ssh_passphrase_file);
+	free(c->git.known_hosts);
+	free(c->git.webhook_secret_file);
 	cJSON_Delete(c->targets);
 	memset(c, 0, sizeof(*c));
 }

@@ -62,10 +62,20 @@ void ctl_pass_list(struct ctl_pass *p, const struct sources_list *l,
  * The daemon (`stackd run`).
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "engine.h"
 #include "log.h"
+
+/* A git source: sources[0].git, or --git. */
+struct ctl_git_config {
+	char *url, *ref, *path;
+	char *username, *token_file, *token_env;
+	char *ssh_key, *ssh_passphrase_file, *known_hosts;
+	char *webhook_secret_file;
+	int poll_ms, timeout_ms;
+};
 
 /* What `stackd run` was told, by flags or by stackd.yaml (config.c). */
 struct ctl_config {
@@ -73,7 +83,9 @@ struct ctl_config {
 	struct engine_config *engines;
 	size_t nengines;
 	char *source_name;	/* "dir" unless named */
-	char *dir;		/* the watched directory */
+	char *dir;		/* the watched directory, or */
+	struct ctl_git_config git;	/* a git source (git.url set) */
+	char *state_dir;	/* git caches live here */
 	int debounce_ms;	/* 0 = default */
 	int rescan_ms;
 	int interval_ms;	/* periodic reconcile; 0 = 60 s */
@@ -128,13 +140,18 @@ struct ctl_engine_state {
 
 struct ctl_source_state {
 	char *name;
-	const char *kind;	/* "dir" */
-	char *location;
+	const char *kind;	/* "dir" or "git" */
+	char *location;		/* never with credentials */
 	struct sources_snapshot *snap;	/* in force; NULL before the first */
 	char *error;		/* last read failed: why */
 	long long last_read;	/* unix time */
 	unsigned long snapshots;
 	unsigned long errors;
+	struct sources_git_stats git;	/* git sources */
+	/* Webhook deliveries: accepted (a fetch was triggered), ignored
+	 * (signed, but not a push), refused (bad or no signature, bad
+	 * request). */
+	unsigned long hooks_accepted, hooks_ignored, hooks_refused;
 };
 
 struct ctl_state {
@@ -145,6 +162,10 @@ struct ctl_state {
 	size_t nengines;
 	struct ctl_source_state source;
 	unsigned long generation;	/* bumped with each new snapshot */
+	/* The webhook: set before the status server starts, then only
+	 * read.  sources_trigger is thread-safe. */
+	char *webhook_secret;		/* NULL: no webhook route */
+	struct sources_source *src;
 };
 
 /* JSON documents of the status API (caller holds st->mu, frees). */
@@ -161,6 +182,31 @@ bool ctl_ready(const struct ctl_state *st);
 /* The state of a stack over all engines: the worst one. */
 const char *ctl_stack_state(const cJSON *per_engine);
 
+/* The state directory: the config's, $STATE_DIRECTORY, /var/lib/stackd
+ * for root, else $XDG_STATE_HOME/stackd or ~/.local/state/stackd. */
+int ctl_state_dir(const struct ctl_config *c, char *out, size_t size);
+/* The source options of c; a git cache directory goes in cache (made). */
+int ctl_source_options(const struct ctl_config *c, struct sources_opts *o,
+    char *cache, size_t size, struct err *err);
+
+/*
+ * Webhooks (webhook.c): a push delivery from GitHub (X-Hub-Signature-256),
+ * Gitea/Forgejo (X-Gitea-Signature, X-Forgejo-Signature: HMAC-SHA256 of
+ * the body) or GitLab (X-Gitlab-Token: the secret itself).  get(name,
+ * payload) returns a request header or NULL.
+ */
+enum ctl_hook_verdict {
+	CTL_HOOK_PUSH,		/* verified push: fetch now (202) */
+	CTL_HOOK_IGNORED,	/* verified, another event (200) */
+	CTL_HOOK_UNSIGNED,	/* no signature or token header (401) */
+	CTL_HOOK_BAD_SIGNATURE,	/* wrong signature or token (401) */
+	CTL_HOOK_BAD_REQUEST,	/* no event header (400) */
+};
+enum ctl_hook_verdict ctl_webhook_check(const char *secret,
+    const char *body, size_t len,
+    const char *(*get)(const char *name, void *payload), void *payload,
+    const char **event);
+
 struct ctl_status_server;
 int ctl_status_start(struct ctl_status_server **out, const char *listen,
     struct ctl_state *st, struct err *err);
@@ -175,6 +221,15 @@ struct ctl_daemon {
 	struct ctl_worker **workers;
 	size_t nworkers;
 };
+
+/* Open the configured source, filling d->st.source's name, kind and
+ * location.  A git fetch gives up when *cancel is set. */
+int ctl_source_start(struct ctl_daemon *d, struct sources_source **out,
+    const volatile sig_atomic_t *cancel, struct err *err);
+/* Publish what sources_next returned: a new snapshot (true: wake the
+ * workers), an error (the last good snapshot stays), or nothing. */
+bool ctl_source_publish(struct ctl_daemon *d, struct sources_source *src,
+    struct sources_snapshot *snap, int rc, const struct err *err);
 
 int ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d,
     size_t index, struct err *err);

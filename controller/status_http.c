@@ -1,7 +1,10 @@
 /*
  * status_http.c - the read-only status server (libmicrohttpd).
  *
- * GET and HEAD only; every other method is 405.  Connections, their
+ * GET and HEAD only; every other method is 405, except the webhook: a
+ * POST to /api/v1/webhook/<source>, with its body capped and checked
+ * against the source's secret (it is exempt from the bearer token: the
+ * forge that calls it signs instead).  Connections, their
  * memory (so header sizes) and their idle time are bounded, and a handler
  * only holds the state lock while it renders a document, so a slow client
  * costs the server one connection slot and never stalls a worker.
@@ -22,6 +25,16 @@
 #define CONN_PER_IP 16
 #define CONN_TIMEOUT_S 10
 #define CONN_MEMORY (32u * 1024)
+/* Push deliveries are a few KiB; GitHub lists at most 20 commits. */
+#define HOOK_BODY_MAX (1024u * 1024)
+#define HOOK_PREFIX "/api/v1/webhook/"
+
+/* A webhook request's body, as it arrives. */
+struct upload {
+	char *data;
+	size_t len;
+	bool too_big;
+};
 
 struct ctl_status_server {
 	struct MHD_Daemon *mhd;
@@ -150,15 +163,132 @@ route(struct ctl_status_server *s, struct MHD_Connection *conn,
 	return ret;
 }
 
+static const char *
+header(const char *name, void *payload)
+{
+	return MHD_lookup_connection_value(payload, MHD_HEADER_KIND, name);
+}
+
+static void
+count_hook(struct ctl_state *st, enum ctl_hook_verdict v)
+{
+	pthread_mutex_lock(&st->mu);
+	if (v == CTL_HOOK_PUSH)
+		st->source.hooks_accepted++;
+	else if (v == CTL_HOOK_IGNORED)
+		st->source.hooks_ignored++;
+	else
+		st->source.hooks_refused++;
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* The whole body is here: check it, and trigger a fetch on a push. */
+static enum MHD_Result
+webhook(struct ctl_status_server *s, struct MHD_Connection *conn,
+    const struct upload *up)
+{
+	static const char *const why[] = {
+		[CTL_HOOK_UNSIGNED] = "no X-Hub-Signature-256, "
+		    "X-Gitea-Signature or X-Gitlab-Token header",
+		[CTL_HOOK_BAD_SIGNATURE] = "the signature does not match",
+		[CTL_HOOK_BAD_REQUEST] = "no event header",
+	};
+	const char *event = NULL;
+	enum ctl_hook_verdict v;
+	cJSON *o;
+
+	v = ctl_webhook_check(s->st->webhook_secret, up->data ? up->data :
+	    "", up->len, header, conn, &event);
+	count_hook(s->st, v);
+	if (v == CTL_HOOK_PUSH) {
+		sources_trigger(s->st->src);
+		log_event(LOG_INFO, NULL, NULL, NULL, "webhook: %s event, "
+		    "fetching source %s now", event, s->st->source.name);
+	} else {
+		log_event(v == CTL_HOOK_IGNORED ? LOG_DEBUG : LOG_WARN, NULL,
+		    NULL, NULL, "webhook for source %s: %s", s->st->source.name,
+		    v == CTL_HOOK_IGNORED ? "not a push, ignored" : why[v]);
+	}
+	if (v != CTL_HOOK_PUSH && v != CTL_HOOK_IGNORED)
+		return send_error(conn, v == CTL_HOOK_BAD_REQUEST ?
+		    MHD_HTTP_BAD_REQUEST : MHD_HTTP_UNAUTHORIZED, why[v]);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", event);
+	cJSON_AddBoolToObject(o, "fetch", v == CTL_HOOK_PUSH);
+	return send_json(conn, v == CTL_HOOK_PUSH ? MHD_HTTP_ACCEPTED :
+	    MHD_HTTP_OK, o);
+}
+
+/* POST: only the webhook of the running source, if it has a secret. */
+static enum MHD_Result
+post(struct ctl_status_server *s, struct MHD_Connection *conn,
+    const char *url, const char *data, size_t *size, void **con_cls)
+{
+	struct upload *up = *con_cls;
+
+	if (up == NULL) {
+		if (strncmp(url, HOOK_PREFIX, strlen(HOOK_PREFIX)) != 0)
+			return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "the status server is read-only: GET and HEAD "
+			    "only (POST: " HOOK_PREFIX "<source>)");
+		if (s->st->webhook_secret == NULL || s->st->src == NULL ||
+		    strcmp(url + strlen(HOOK_PREFIX), s->st->source.name) != 0)
+			return send_error(conn, MHD_HTTP_NOT_FOUND, "no "
+			    "webhook for this source (is a webhook secret "
+			    "set?)");
+		if ((up = calloc(1, sizeof(*up))) == NULL)
+			return MHD_NO;
+		*con_cls = up;
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		if (!up->too_big && up->len + *size <= HOOK_BODY_MAX) {
+			char *n = realloc(up->data, up->len + *size + 1);
+			if (n == NULL)
+				return MHD_NO;
+			memcpy(n + up->len, data, *size);
+			up->len += *size;
+			n[up->len] = '\0';
+			up->data = n;
+		} else {
+			up->too_big = true;
+		}
+		*size = 0;
+		return MHD_YES;
+	}
+	if (up->too_big) {
+		count_hook(s->st, CTL_HOOK_BAD_REQUEST);
+		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body "
+		    "is larger than 1 MiB");
+	}
+	return webhook(s, conn, up);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct upload *up = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (up != NULL) {
+		free(up->data);
+		free(up);
+		*con_cls = NULL;
+	}
+}
+
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
 	(void)version;
-	(void)upload_data;
-	(void)upload_data_size;
-	(void)con_cls;
+	if (strcmp(method, "POST") == 0)
+		return post(cls, conn, url, upload_data, upload_data_size,
+		    con_cls);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "the status server is read-only: GET and HEAD only");
@@ -215,6 +345,7 @@ ctl_status_start(struct ctl_status_server **out, const char *listen,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		free(s);

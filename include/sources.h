@@ -60,6 +60,8 @@ int sources_dir_snapshot(struct sources_snapshot **out, const char *root,
     struct err *err);
 /* The revision alone (what sources_dir_snapshot would record). */
 int sources_dir_revision(char out[65], const char *root, struct err *err);
+/* rm -rf, without following symlinks; errors are ignored. */
+void sources_remove_tree(const char *path);
 struct sources_snapshot *sources_snapshot_ref(struct sources_snapshot *s);
 void sources_snapshot_unref(struct sources_snapshot *s);
 
@@ -89,6 +91,9 @@ int sources_dir_open(struct sources_dir **out,
  */
 int sources_dir_next(struct sources_dir *d, struct sources_snapshot **out,
     int timeout_ms, struct err *err);
+/* Rescan at the next call (a waiting call sees it within its timeout).
+ * Any thread. */
+void sources_dir_trigger(struct sources_dir *d);
 /* inotify watches held, and whether the source fell back to rescans. */
 size_t sources_dir_watches(const struct sources_dir *d, bool *degraded);
 void sources_dir_free(struct sources_dir *d);
@@ -133,6 +138,7 @@ struct sources_git_stats {
 	unsigned long long last_bytes;	/* received by the last fetch */
 	double last_seconds;		/* its wall time */
 	long long last_fetch;		/* unix time */
+	bool last_failed;
 };
 
 int sources_git_open(struct sources_git **out,
@@ -148,5 +154,29 @@ void sources_git_stats(const struct sources_git *g,
 /* The URL without any user:password part, for messages. */
 void sources_git_url_redact(char *out, size_t size, const char *url);
 void sources_git_free(struct sources_git *g);
+
+/*
+ * Either kind of source behind one interface, for the daemon.
+ */
+enum sources_kind { SOURCES_DIR, SOURCES_GIT };
+
+struct sources_opts {
+	enum sources_kind kind;
+	struct sources_dir_opts dir;
+	struct sources_git_opts git;
+};
+
+struct sources_source;
+
+int sources_open(struct sources_source **out, const struct sources_opts *o,
+    struct err *err);
+int sources_next(struct sources_source *s, struct sources_snapshot **out,
+    int timeout_ms, struct err *err);
+/* Read again at the next chance: a git source fetches, a directory is
+ * rescanned.  Any thread. */
+void sources_trigger(struct sources_source *s);
+/* The git source behind s, or NULL. */
+struct sources_git *sources_git_of(struct sources_source *s);
+void sources_free(struct sources_source *s);
 
 #endif

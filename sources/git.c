@@ -330,10 +330,13 @@ pick_ref(const struct sources_git *g, git_remote *r, char *local,
 	case REF_COMMIT:
 		return 0;
 	}
+	if (!advertised(heads, n, name) && g->kind == REF_HEAD)
+		return err_set(err, ERR_NOTFOUND, "git %s has no HEAD (its "
+		    "default branch has no commit): give a ref", g->safe_url);
 	if (!advertised(heads, n, name))
 		return err_set(err, ERR_NOTFOUND, "git %s has no %s \"%s\"",
 		    g->safe_url, g->kind == REF_SHORT ? "branch or tag" :
-		    "ref", g->kind == REF_HEAD ? "HEAD" : g->ref);
+		    "ref", g->ref);
 	return 0;
 }
 
@@ -393,6 +396,7 @@ fetch(struct sources_git *g, char *local, size_t size, struct err *err)
 		g->stats.last_bytes = git_remote_stats(r)->received_bytes;
 	g->stats.last_seconds = (double)(mono_ms() - t0) / 1000.0;
 	git_remote_free(r);
+	g->stats.last_failed = rc < 0;
 	if (rc < 0)
 		g->stats.fetch_errors++;
 	return rc;

@@ -22,7 +22,5 @@ char *sources_path_join(const char *dir, const char *name);
  * reference: the export the snapshot was read from. */
 int sources_snapshot_new(struct sources_snapshot **out, const char *root,
     const char *revision, const char *owned_dir, struct err *err);
-/* rm -rf, without following symlinks; errors are ignored. */
-void sources_remove_tree(const char *path);
 
 #endif

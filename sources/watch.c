@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct sources_dir {
 	long long quiet_at;	/* ms: when the burst is over */
 	long long rescan_at;	/* ms: the next periodic rescan */
 	char last[65];		/* revision last delivered ("" = none) */
+	atomic_bool kicked;	/* sources_dir_trigger: rescan now */
 };
 
 static long long
@@ -181,6 +183,8 @@ sources_dir_next(struct sources_dir *d, struct sources_snapshot **out,
 	*out = NULL;
 	for (;;) {
 		t = now_ms();
+		if (atomic_exchange(&d->kicked, false))
+			return deliver(d, out, err);
 		if (d->dirty && t >= d->quiet_at)
 			return deliver(d, out, err);
 		if (t >= d->rescan_at) {
@@ -211,6 +215,13 @@ sources_dir_next(struct sources_dir *d, struct sources_snapshot **out,
 			d->quiet_at = now_ms() + d->debounce_ms;
 		}
 	}
+}
+
+void
+sources_dir_trigger(struct sources_dir *d)
+{
+	if (d != NULL)
+		atomic_store(&d->kicked, true);
 }
 
 size_t
