@@ -166,6 +166,41 @@ stacks_by_state(struct buf *b, const struct ctl_state *st)
 }
 
 static void
+source_sample(struct buf *b, const char *name, const char *source,
+    const char *extra, double v)
+{
+	buf_appendf(b, "stackd_%s{source=\"", name);
+	label(b, source);
+	buf_appendf(b, "\"%s} %g\n", extra, v);
+}
+
+static void
+git_metrics(struct buf *b, const struct ctl_source_state *s)
+{
+	head(b, "source_fetches_total", "counter", "Git fetches, whether "
+	    "they found a new commit or not.");
+	source_sample(b, "source_fetches_total", s->name, "",
+	    (double)s->git.fetches);
+	head(b, "source_last_fetch_seconds", "gauge", "Wall time of the last "
+	    "git fetch.");
+	source_sample(b, "source_last_fetch_seconds", s->name, "",
+	    s->git.last_seconds);
+	head(b, "source_last_fetch_bytes", "gauge", "Bytes received by the "
+	    "last git fetch.");
+	source_sample(b, "source_last_fetch_bytes", s->name, "",
+	    (double)s->git.last_bytes);
+	head(b, "webhook_deliveries_total", "counter", "Webhook POSTs by "
+	    "result: accepted (a push, fetch triggered), ignored (signed, "
+	    "another event), refused (unsigned, bad signature, bad request).");
+	source_sample(b, "webhook_deliveries_total", s->name,
+	    ",result=\"accepted\"", (double)s->hooks_accepted);
+	source_sample(b, "webhook_deliveries_total", s->name,
+	    ",result=\"ignored\"", (double)s->hooks_ignored);
+	source_sample(b, "webhook_deliveries_total", s->name,
+	    ",result=\"refused\"", (double)s->hooks_refused);
+}
+
+static void
 source_metrics(struct buf *b, const struct ctl_state *st)
 {
 	const struct ctl_source_state *s = &st->source;
@@ -180,6 +215,8 @@ source_metrics(struct buf *b, const struct ctl_state *st)
 	buf_appendf(b, "stackd_source_fetch_errors_total{source=\"");
 	label(b, s->name);
 	buf_appendf(b, "\"} %lu\n", s->errors);
+	if (strcmp(s->kind, "git") == 0)
+		git_metrics(b, s);
 }
 
 char *

@@ -72,6 +72,12 @@ source(struct buf *b, const struct ctl_state *st)
 	esc(b, s->location);
 	buf_appendf(b, "<br>revision <code>%.12s</code>, %zu stacks",
 	    s->snap ? s->snap->revision : "-", s->snap ? s->snap->list.n : 0);
+	if (s->snap != NULL && s->snap->subject != NULL) {
+		buf_appendf(b, "<br>&ldquo;");
+		esc(b, s->snap->subject);
+		buf_appendf(b, "&rdquo; by ");
+		esc(b, s->snap->author ? s->snap->author : "?");
+	}
 	if (s->error != NULL) {
 		buf_appendf(b, "<br><span class=\"failed\">");
 		esc(b, s->error);

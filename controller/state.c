@@ -96,6 +96,38 @@ engine_json(const struct ctl_engine_state *es)
 	return o;
 }
 
+/* The commit in force and the fetches of a git source. */
+static cJSON *
+git_json(const struct ctl_source_state *s)
+{
+	const struct sources_snapshot *snap = s->snap;
+	cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
+
+	if (snap != NULL) {
+		cJSON_AddStringToObject(c, "id", snap->revision);
+		add_str(c, "author", snap->author);
+		add_str(c, "subject", snap->subject);
+		add_time(c, "time", snap->commit_time);
+		cJSON_AddItemToObject(o, "commit", c);
+	} else {
+		cJSON_Delete(c);
+		cJSON_AddNullToObject(o, "commit");
+	}
+	add_time(o, "last_fetch", s->git.last_fetch);
+	cJSON_AddNumberToObject(o, "last_fetch_seconds", s->git.last_seconds);
+	cJSON_AddNumberToObject(o, "last_fetch_bytes",
+	    (double)s->git.last_bytes);
+	cJSON_AddNumberToObject(o, "fetches", (double)s->git.fetches);
+	cJSON_AddNumberToObject(o, "fetch_errors",
+	    (double)s->git.fetch_errors);
+	c = cJSON_CreateObject();
+	cJSON_AddNumberToObject(c, "accepted", (double)s->hooks_accepted);
+	cJSON_AddNumberToObject(c, "ignored", (double)s->hooks_ignored);
+	cJSON_AddNumberToObject(c, "refused", (double)s->hooks_refused);
+	cJSON_AddItemToObject(o, "webhooks", c);
+	return o;
+}
+
 static cJSON *
 source_json(const struct ctl_source_state *s)
 {
@@ -111,6 +143,8 @@ source_json(const struct ctl_source_state *s)
 	cJSON_AddNumberToObject(o, "snapshots", (double)s->snapshots);
 	cJSON_AddNumberToObject(o, "errors", (double)s->errors);
 	add_str(o, "error", s->error);
+	if (strcmp(s->kind, "git") == 0)
+		cJSON_AddItemToObject(o, "git", git_json(s));
 	return o;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -73,6 +74,119 @@ test_config_good(void **state)
 }
 
 static void
+test_config_git_source(void **state)
+{
+	struct ctl_config c;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "state_dir: state\n"
+	    "sources:\n  - name: ops\n    git:\n"
+	    "      url: https://git.example.org/ops/stacks.git\n"
+	    "      ref: v1.2\n      path: swarm\n      poll: 30s\n"
+	    "      timeout: 1m\n      username: deploy\n"
+	    "      token_file: secrets/token\n"
+	    "      webhook_secret_file: /etc/stackd/hook\n", &err), 0);
+	assert_string_equal(c.source_name, "ops");
+	assert_null(c.dir);
+	assert_string_equal(c.git.url, "https://git.example.org/ops/stacks.git");
+	assert_string_equal(c.git.ref, "v1.2");
+	assert_string_equal(c.git.path, "swarm");
+	assert_int_equal(c.git.poll_ms, 30000);
+	assert_int_equal(c.git.timeout_ms, 60000);
+	assert_string_equal(c.git.username, "deploy");
+	assert_string_equal(c.git.token_file, "/tmp/secrets/token");
+	assert_string_equal(c.git.webhook_secret_file, "/etc/stackd/hook");
+	assert_string_equal(c.state_dir, "/tmp/state");
+	ctl_config_release(&c);
+
+	/* A local repository path is the config file's directory's too; a
+	 * URL or an scp-like address is not a path. */
+	assert_int_equal(load(&c, "sources:\n  - git: {url: repos/ops.git}\n",
+	    &err), 0);
+	assert_string_equal(c.git.url, "/tmp/repos/ops.git");
+	ctl_config_release(&c);
+	assert_int_equal(load(&c, "sources:\n  - git: {url: 'git@h:o.git'}\n",
+	    &err), 0);
+	assert_string_equal(c.git.url, "git@h:o.git");
+	ctl_config_release(&c);
+}
+
+struct hdr {
+	const char *name, *value;
+};
+
+static const char *
+hdr_get(const char *name, void *payload)
+{
+	for (const struct hdr *h = payload; h->name != NULL; h++)
+		if (strcasecmp(h->name, name) == 0)
+			return h->value;
+	return NULL;
+}
+
+static enum ctl_hook_verdict
+hook(const char *body, const struct hdr *h)
+{
+	const char *event;
+
+	return ctl_webhook_check("It's a Secret to Everybody", body,
+	    strlen(body), hdr_get, (void *)h, &event);
+}
+
+static void
+test_webhook_signatures(void **state)
+{
+	/* GitHub's documented example: "Hello, World!" under the secret
+	 * "It's a Secret to Everybody". */
+	static const char *sig = "757107ea0eb2509fc211221cce984b8a37570b6d75"
+	    "86c22c46f4379c8b043e17";
+	char gh[80];
+	const struct hdr github[] = { { "X-Hub-Signature-256", gh },
+	    { "X-GitHub-Event", "push" }, { NULL, NULL } };
+	const struct hdr ping[] = { { "X-Hub-Signature-256", gh },
+	    { "X-GitHub-Event", "ping" }, { NULL, NULL } };
+	const struct hdr noevent[] = { { "X-Hub-Signature-256", gh },
+	    { NULL, NULL } };
+	const struct hdr gitea[] = { { "X-Gitea-Signature", sig },
+	    { "X-Gitea-Event", "push" }, { NULL, NULL } };
+	const struct hdr forgejo[] = { { "X-Forgejo-Signature", sig },
+	    { "X-Forgejo-Event", "push" }, { NULL, NULL } };
+	const struct hdr gitlab[] = { { "X-Gitlab-Token",
+	    "It's a Secret to Everybody" }, { "X-Gitlab-Event", "Push Hook" },
+	    { NULL, NULL } };
+	const struct hdr gitlab_bad[] = { { "X-Gitlab-Token", "It's a" },
+	    { "X-Gitlab-Event", "Push Hook" }, { NULL, NULL } };
+	const struct hdr none[] = { { "X-GitHub-Event", "push" },
+	    { NULL, NULL } };
+
+	(void)state;
+	snprintf(gh, sizeof(gh), "sha256=%s", sig);
+	assert_int_equal(hook("Hello, World!", github), CTL_HOOK_PUSH);
+	assert_int_equal(hook("Hello, World!", ping), CTL_HOOK_IGNORED);
+	assert_int_equal(hook("Hello, World!", noevent), CTL_HOOK_BAD_REQUEST);
+	assert_int_equal(hook("Hello, World!", gitea), CTL_HOOK_PUSH);
+	assert_int_equal(hook("Hello, World!", forgejo), CTL_HOOK_PUSH);
+	assert_int_equal(hook("anything", gitlab), CTL_HOOK_PUSH);
+	assert_int_equal(hook("anything", gitlab_bad),
+	    CTL_HOOK_BAD_SIGNATURE);
+	assert_int_equal(hook("Hello, World!", none), CTL_HOOK_UNSIGNED);
+	/* One byte changed, the body or the signature: refused. */
+	assert_int_equal(hook("Hello, World?", github),
+	    CTL_HOOK_BAD_SIGNATURE);
+	gh[10] = gh[10] == '0' ? '1' : '0';
+	assert_int_equal(hook("Hello, World!", github),
+	    CTL_HOOK_BAD_SIGNATURE);
+	snprintf(gh, sizeof(gh), "sha1=%s", sig);
+	assert_int_equal(hook("Hello, World!", github),
+	    CTL_HOOK_BAD_SIGNATURE);
+	snprintf(gh, sizeof(gh), "sha256=%.20s", sig);
+	assert_int_equal(hook("Hello, World!", github),
+	    CTL_HOOK_BAD_SIGNATURE);
+}
+
+static void
 bad(const char *text, const char *want)
 {
 	struct ctl_config c;
@@ -99,7 +213,16 @@ test_config_errors_say_where(void **state)
 	bad("stacks:\n  prune_secrets: yes please\n", "true or false");
 	bad("engines:\n  - {name: a, host: unix:///a}\nstacks:\n  engines: "
 	    "{web: [z]}\n", "\"z\" is not an engine");
-	bad("sources:\n  - name: g\n", "dir: is required");
+	bad("sources:\n  - name: g\n", "needs either dir: or git:");
+	bad("sources:\n  - name: g\n    dir: {path: a}\n    git: {url: b}\n",
+	    "needs either dir: or git:");
+	bad("sources:\n  - git: {ref: main}\n", "sources[0].git: url is "
+	    "required");
+	bad("sources:\n  - git: {url: x, token: abc}\n", "sources[0].git: "
+	    "unknown key \"token\"");
+	bad("sources:\n  - name: a/b\n    git: {url: x}\n", "name may hold");
+	bad("sources:\n  - git: {url: x, poll: often}\n", "poll must be a "
+	    "duration");
 	bad("log: {format: xml}\n", "text or json");
 	bad("engines: [1, 2\n", "");
 }
@@ -197,6 +320,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_good),
 		cmocka_unit_test(test_config_errors_say_where),
+		cmocka_unit_test(test_config_git_source),
+		cmocka_unit_test(test_webhook_signatures),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_status_documents),
 	};
