@@ -23,7 +23,8 @@
 
 static const char run_usage[] =
     "usage: stackd run [-c FILE] [--dir DIR | --git URL [--ref REF]\n"
-    "                  [--path SUBDIR] [--poll DURATION] [--git-token-file FILE]\n"
+    "                  [--path SUBDIR] [--poll DURATION] [--git-username NAME]\n"
+    "                  [--git-token-file FILE]\n"
     "                  [--git-ssh-key FILE] [--webhook-secret-file FILE]]\n"
     "                  [--state-dir DIR] [-H URL] [--listen ADDR:PORT]\n"
     "                  [--interval DURATION] [--debounce DURATION]\n"
@@ -41,7 +42,7 @@ static const char run_usage[] =
 enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
     OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT,
     OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
-    OPT_STATE, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_HOOK_SECRET };
+    OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_HOOK_SECRET };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -52,6 +53,7 @@ static const struct option longopts[] = {
 	{ "path", required_argument, NULL, OPT_PATH },
 	{ "poll", required_argument, NULL, OPT_POLL },
 	{ "state-dir", required_argument, NULL, OPT_STATE },
+	{ "git-username", required_argument, NULL, OPT_GIT_USER },
 	{ "git-token-file", required_argument, NULL, OPT_GIT_TOKEN },
 	{ "git-ssh-key", required_argument, NULL, OPT_GIT_KEY },
 	{ "webhook-secret-file", required_argument, NULL, OPT_HOOK_SECRET },
@@ -86,7 +88,8 @@ on_signal(int sig)
  * each reload). */
 struct flags {
 	const char *config, *host, *dir, *listen, *owner, *token_file;
-	const char *git, *ref, *path, *state_dir, *git_token, *git_key;
+	const char *git, *ref, *path, *state_dir, *git_user, *git_token;
+	const char *git_key;
 	const char *hook_secret;
 	int interval_ms, debounce_ms, poll_ms;
 	bool keep, prune, empty, inherit, strict;
@@ -111,6 +114,7 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 		case OPT_REF: f->ref = optarg; break;
 		case OPT_PATH: f->path = optarg; break;
 		case OPT_STATE: f->state_dir = optarg; break;
+		case OPT_GIT_USER: f->git_user = optarg; break;
 		case OPT_GIT_TOKEN: f->git_token = optarg; break;
 		case OPT_GIT_KEY: f->git_key = optarg; break;
 		case OPT_HOOK_SECRET: f->hook_secret = optarg; break;
@@ -192,6 +196,7 @@ source_flags(struct ctl_config *c, const struct flags *f)
 	}
 	if (set(&c->dir, f->dir) < 0 || set(&g->url, f->git) < 0 ||
 	    set(&g->ref, f->ref) < 0 || set(&g->path, f->path) < 0 ||
+	    set(&g->username, f->git_user) < 0 ||
 	    set(&g->token_file, f->git_token) < 0 ||
 	    set(&g->ssh_key, f->git_key) < 0 ||
 	    set(&g->webhook_secret_file, f->hook_secret) < 0 ||
@@ -461,7 +466,8 @@ out:
 
 static const char validate_usage[] =
     "usage: stackd validate [-c FILE] [--dir DIR | --git URL [--ref REF]\n"
-    "                       [--path SUBDIR] [--git-token-file FILE]\n"
+    "                       [--path SUBDIR] [--git-username NAME]\n"
+    "                       [--git-token-file FILE]\n"
     "                       [--git-ssh-key FILE]] [--env-inherit] "
     "[--strict-vars]\n"
     "\n"

@@ -203,15 +203,21 @@ network_changed(struct planner *pl, const cJSON *desired,
 {
 	static const char *const keys[] = { "Driver", "Attachable",
 	    "Internal" };
-	cJSON *want = cJSON_CreateObject(), *diffs = cJSON_CreateArray();
+	cJSON *want = cJSON_CreateObject(), *have = cJSON_CreateObject();
+	cJSON *diffs = cJSON_CreateArray();
 	const cJSON *v;
 	char line[768];
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	/* Only these keys: everything else of a network is the engine's. */
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if ((v = json_get(desired, keys[i])) != NULL)
 			cJSON_AddItemToObject(want, keys[i],
 			    cJSON_Duplicate(v, true));
-	if (recon_diff(want, actual, "", diffs) > 0) {
+		if ((v = json_get(actual, keys[i])) != NULL)
+			cJSON_AddItemToObject(have, keys[i],
+			    cJSON_Duplicate(v, true));
+	}
+	if (recon_diff(want, have, "", diffs) > 0) {
 		char *what = cJSON_PrintUnformatted(diffs);
 		snprintf(line, sizeof(line), "network %s: changed in the file "
 		    "%s, but a network cannot be updated in place; it stays "
@@ -221,6 +227,7 @@ network_changed(struct planner *pl, const cJSON *desired,
 		free(what);
 	}
 	cJSON_Delete(want);
+	cJSON_Delete(have);
 	cJSON_Delete(diffs);
 }
 

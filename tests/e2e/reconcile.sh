@@ -71,11 +71,12 @@ run apply "${f[@]}"
 check "a second apply makes no write (every Version.Index unchanged)" \
 	eval '[ $rc = 0 ] && has "stack rec: in sync" && ! has "created" && [ "$(versions rec)" = "$before" ]'
 run plan "${f[@]}"
-check "plan of an applied stack exits 0: in sync" eval '[ $rc = 0 ] && has "stack rec: in sync"'
+check "plan of an applied stack exits 0: in sync, with no note" eval \
+	'[ $rc = 0 ] && has "stack rec: in sync" && ! has "note:"'
 gen | sed 's/  back: {}/  back: {attachable: true}/' >"$d/net.yml"
 run plan -f "$d/net.yml" -s rec
 check "a network changed in the file is reported as not updatable, and nothing is planned for it" \
-	eval '[ $rc = 0 ] && has "network rec_back: changed in the file" && has "cannot be updated in place"'
+	eval '[ $rc = 0 ] && has "network rec_back: changed in the file [\"Attachable: false -> true\"]" && has "cannot be updated in place" && [ "$(grep -c "note:" <<<"$out")" = 1 ]'
 run ls >/dev/null
 out=$(docker stack ls 2>&1); rc=$?
 check "docker stack ls shows the stack stackd made" eval '[ $rc = 0 ] && grep -Eq "^rec +10" <<<"$out"'

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# End-to-end: a git source served over the smart HTTP protocol (git
+# http-backend behind tests/harness/git_http.py, basic auth) driving
+# `stackd run` against harness engine 1.  Commits reach the engine through
+# webhooks (the poll interval is 10 minutes, so nothing else can bring
+# them); a broken commit leaves the running stack alone; a force-push is
+# followed; a fetch failure keeps the last good commit.  Prints TAP.
+set -uo pipefail
+stackd=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tap.sh"
+: "${STACKD_TEST_ENGINE1:?}"
+d=$(mktemp -d /tmp/stackd-git.XXXXXX)
+port=19190
+url=http://127.0.0.1:19091
+repo=http://127.0.0.1:$port/ops.git
+token_value=git-e2e-$$-t0ken
+hook_value=git-e2e-$$-h00k
+pid=
+srv=
+
+export DOCKER_HOST=$STACKD_TEST_ENGINE1
+GIT="git -c user.name=Tess -c user.email=tess@example.org -c init.defaultBranch=main"
+
+start_server() {
+	python3 "$here/../harness/git_http.py" "$d/repos" 127.0.0.1 $port deploy \
+	    "$d/token" "$d/http.log" 2>>"$d/http.err" &
+	srv=$!
+	within 10 curl -s -o /dev/null "http://127.0.0.1:$port/"
+}
+stop_server() { [ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null; srv=; }
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	stop_server
+	docker stack rm web >/dev/null 2>&1
+	for _ in $(seq 1 60); do
+		[ -z "$(docker service ls -q --filter label=com.stackd.owner=e2e-git)$(docker network ls -q --filter label=com.stackd.owner=e2e-git)" ] && break
+		sleep 0.5
+	done
+	rm -rf "$d"
+}
+trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
+
+within() {
+	local n=$(($1 * 10)); shift
+	while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
+	return 1
+}
+py() { python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
+api() { curl -s "$url$1"; }
+source_is() { api /api/v1/status | py "$1"; }
+head_of() { git -C "$d/work" rev-parse HEAD; }
+mode() { docker service inspect --format '{{range .Spec.TaskTemplate.ContainerSpec.Env}}{{.}} {{end}}' web_app 2>/dev/null; }
+version() { docker service inspect --format '{{.Version.Index}}' web_app; }
+push() { (cd "$d/work" && $GIT add -A && $GIT commit -qm "$1" && $GIT push -q origin main) >/dev/null 2>&1; }
+# hook KIND [BODY]: POST a push delivery signed as GitHub, Gitea or GitLab.
+hook() {
+	local body=${2:-'{"ref":"refs/heads/main"}'} sig
+	sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$hook_value" | sed 's/.*= //')
+	case $1 in
+	github) curl -s -o "$d/hook.out" -w '%{http_code}' -H "X-GitHub-Event: push" \
+	    -H "X-Hub-Signature-256: sha256=$sig" --data-binary "$body" "$url/api/v1/webhook/git" ;;
+	gitea) curl -s -o "$d/hook.out" -w '%{http_code}' -H "X-Gitea-Event: push" \
+	    -H "X-Gitea-Signature: $sig" --data-binary "$body" "$url/api/v1/webhook/git" ;;
+	gitlab) curl -s -o "$d/hook.out" -w '%{http_code}' -H "X-Gitlab-Event: Push Hook" \
+	    -H "X-Gitlab-Token: $hook_value" --data-binary "$body" "$url/api/v1/webhook/git" ;;
+	forged) curl -s -o "$d/hook.out" -w '%{http_code}' -H "X-GitHub-Event: push" \
+	    -H "X-Hub-Signature-256: sha256=$(printf '%064d' 0)" --data-binary "$body" "$url/api/v1/webhook/git" ;;
+	esac
+}
+fetches() { api /api/v1/status | python3 -c 'import json,sys; print(json.load(sys.stdin)["sources"][0]["git"]["fetches"])'; }
+
+mkdir -p "$d/repos" "$d/work/web"
+printf '%s\n' "$token_value" >"$d/token"
+printf 'wrong\n' >"$d/badtoken"
+printf '%s\n' "$hook_value" >"$d/hook"
+$GIT init -q --bare "$d/repos/ops.git"
+(cd "$d/work" && $GIT init -q && $GIT remote add origin "$d/repos/ops.git")
+cat >"$d/work/web/compose.yaml" <<'EOF'
+services:
+  app:
+    image: local/busybox:1
+    environment:
+      MODE: ${MODE}
+    stop_grace_period: 1s
+    deploy:
+      replicas: 1
+EOF
+printf 'MODE: one\n' >"$d/work/web/vars.yaml"
+printf 'not a stack\n' >"$d/work/README"
+push "web: mode one"
+start_server
+
+run validate --git "$repo" --ref main --git-username deploy --git-token-file "$d/token"
+check "validate --git over smart HTTP with a token: the commit and its stack" eval \
+	'[ $rc = 0 ] && has "commit $(head_of | cut -c1-12) \"web: mode one\" by Tess" && has "stack web: ok, 1 service"'
+run validate --git "$repo" --ref main --git-username deploy --git-token-file "$d/badtoken"
+check "a wrong token: authentication failed, and the token is not printed" eval \
+	'[ $rc = 1 ] && has "authentication failed as \"deploy\"" && ! has wrong'
+run validate --git "$repo" --ref main
+check "no token: the server's demand for credentials is explained" eval \
+	'[ $rc = 1 ] && has "set a token_file"'
+run validate --git "$repo" --ref nosuch --git-username deploy --git-token-file "$d/token"
+check "a ref the remote does not have is named" eval '[ $rc = 1 ] && has "no branch or tag \"nosuch\""'
+
+"$stackd" run --git "$repo" --ref main --poll 10m --git-username deploy --git-token-file "$d/token" \
+	--webhook-secret-file "$d/hook" --state-dir "$d/state" --owner e2e-git \
+	--listen 127.0.0.1:19091 --log-format json >"$d/log" 2>&1 &
+pid=$!
+out=
+check "run --git: the commit's stack is deployed" within 30 eval '[ "$(mode)" = "MODE=one " ]'
+out=$(api /api/v1/status)
+check "status: the commit in force (id, author, subject) and the fetch" eval \
+	'py "j[\"sources\"][0][\"kind\"] == \"git\" and j[\"sources\"][0][\"revision\"] == \"$(head_of)\" and j[\"sources\"][0][\"git\"][\"commit\"][\"subject\"] == \"web: mode one\" and j[\"sources\"][0][\"git\"][\"commit\"][\"author\"] == \"Tess\" and j[\"sources\"][0][\"git\"][\"fetches\"] >= 1" <<<"$out"'
+check "the cache is bare: no working tree, one export per snapshot" eval \
+	'[ -f "$d/state/git/git/repo.git/HEAD" ] && [ "$(ls "$d/state/git/git/exports" | wc -l)" = 1 ]'
+
+printf 'MODE: two\n' >"$d/work/web/vars.yaml"
+push "web: mode two"
+sleep 2
+out=$(mode)
+check "a push alone changes nothing before the poll interval" eval '[ "$out" = "MODE=one " ]'
+before=$(fetches)
+code=$(hook forged)
+out="$code $(cat "$d/hook.out")"
+check "a forged signature: 401, no fetch" eval \
+	'[ "$code" = 401 ] && sleep 1 && [ "$(fetches)" = "$before" ] && [ "$(mode)" = "MODE=one " ]'
+code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary x "$url/api/v1/webhook/other")
+check "a webhook for another source: 404" eval '[ "$code" = 404 ]'
+code=$(hook github)
+out="$code $(cat "$d/hook.out")"
+check "a signed GitHub push: 202, and the commit reaches the engine" eval \
+	'[ "$code" = 202 ] && within 15 eval "[ \"\$(mode)\" = \"MODE=two \" ]"'
+check "status follows the new commit" within 10 source_is "j['sources'][0]['revision'] == '$(head_of)'"
+good=$(head_of)
+# The rolling update writes its progress into the service: wait for it.
+within 30 eval '[ "$(docker service inspect --format "{{.UpdateStatus.State}}" web_app)" = completed ]'
+v=$(version)
+
+printf 'services: [oops\n' >"$d/work/web/compose.yaml"
+push "web: broken"
+code=$(hook gitlab)
+check "a broken commit (GitLab token): the source moves, the stack fails with the file's error" eval \
+	'[ "$code" = 202 ] && within 15 eval "api /api/v1/stacks/web | py \"j[\\\"state\\\"] == \\\"failed\\\" and \\\"compose.yaml\\\" in json.dumps(j)\""'
+out=$(api /api/v1/stacks/web)
+check "... and the running service is untouched" eval \
+	'[ "$(version)" = "$v" ] && [ "$(mode)" = "MODE=two " ] && source_is "j[\"sources\"][0][\"revision\"] == \"$(head_of)\""'
+
+(cd "$d/work" && $GIT reset -q --hard HEAD~1 && $GIT push -qf origin main) >/dev/null 2>&1
+code=$(hook gitea)
+within 15 source_is "j['sources'][0]['revision'] == '$good'"
+within 10 eval "api /api/v1/stacks/web | py \"j['state'] == 'synced'\""
+out="hook $code, version $v -> $(version), $(api /api/v1/stacks/web)"
+check "a force-push back (Gitea signature) is followed, with no write" eval \
+	'[ "$code" = 202 ] && source_is "j[\"sources\"][0][\"revision\"] == \"$good\"" && api /api/v1/stacks/web | py "j[\"state\"] == \"synced\"" && [ "$(version)" = "$v" ]'
+
+stop_server
+hook github >/dev/null
+check "the git server gone: the error is shown, the last good commit stays" eval \
+	'within 10 source_is "j[\"sources\"][0][\"error\"] is not None and \"git fetch\" in j[\"sources\"][0][\"error\"] and j[\"sources\"][0][\"revision\"] == \"$good\"" && api /api/v1/stacks/web | py "j[\"state\"] == \"synced\""'
+start_server
+hook github >/dev/null
+check "the server back: the error clears" within 10 source_is "j['sources'][0]['error'] is None"
+
+out=$(api /metrics)
+check "/metrics: fetches, fetch bytes and webhook results" eval \
+	'python3 "$here/promcheck.py" <<<"$out" && has "stackd_source_fetches_total{source=\"git\"}" && has "stackd_source_last_fetch_bytes{source=\"git\"}" && has "stackd_webhook_deliveries_total{source=\"git\",result=\"refused\"} 1"'
+out=$(cat "$d/log"; api /api/v1/status; api /metrics; api /)
+check "neither the token nor the webhook secret appears in logs or pages" eval \
+	'! has "$token_value" && ! has "$hook_value"'
+
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+out=$(tail -5 "$d/log")
+check "SIGTERM: exit 0" eval '[ $rc = 0 ]'
+echo "1..$n"
