@@ -166,11 +166,37 @@ log_changes(struct cycle *c, const struct ctl_result *r)
 	}
 }
 
+/*
+ * A git snapshot is read from an export directory nobody knows about:
+ * its errors name files relative to the repository instead, and the
+ * commit.  A directory source's paths are the user's own, kept whole.
+ */
+static const char *
+shown_error(const struct cycle *c, const char *msg, char *out, size_t size)
+{
+	const char *root = c->snap->root;
+	size_t rlen = strlen(root), len = 0;
+
+	if (c->snap->subject == NULL)
+		return msg;
+	while (*msg != '\0' && len + 1 < size) {
+		if (strncmp(msg, root, rlen) == 0 && msg[rlen] == '/')
+			msg += rlen + 1;
+		else
+			out[len++] = *msg++;
+	}
+	out[len] = '\0';
+	snprintf(out + len, size - len, " (commit %.12s)", c->snap->revision);
+	return out;
+}
+
 static void
 on_result(const struct ctl_result *r, void *payload)
 {
 	struct cycle *c = payload;
 	struct stack_mem *m;
+	char shown[ERR_MSG_MAX + 64];
+	const char *msg;
 
 	if (r->stack == NULL) {
 		log_event(LOG_ERROR, c->engine, NULL, NULL, "%s", r->err->msg);
@@ -189,11 +215,12 @@ on_result(const struct ctl_result *r, void *payload)
 		c->progressing = true;
 	}
 	if (r->err != NULL) {
+		msg = shown_error(c, r->err->msg, shown, sizeof(shown));
 		/* A new error is logged once, not every cycle. */
-		if (m->error == NULL || strcmp(m->error, r->err->msg) != 0)
+		if (m->error == NULL || strcmp(m->error, msg) != 0)
 			log_event(LOG_ERROR, c->engine, r->stack, NULL, "%s",
-			    r->err->msg);
-		mem_fail(m, r->err->msg);
+			    msg);
+		mem_fail(m, msg);
 		c->failed = true;
 	} else if (r->applied) {
 		count_writes(c, r->plan);

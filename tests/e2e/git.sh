@@ -141,7 +141,7 @@ printf 'services: [oops\n' >"$d/work/web/compose.yaml"
 push "web: broken"
 code=$(hook gitlab)
 check "a broken commit (GitLab token): the source moves, the stack fails with the file's error" eval \
-	'[ "$code" = 202 ] && within 15 eval "api /api/v1/stacks/web | py \"j[\\\"state\\\"] == \\\"failed\\\" and \\\"compose.yaml\\\" in json.dumps(j)\""'
+	'[ "$code" = 202 ] && within 15 eval "api /api/v1/stacks/web | py \"j[\\\"state\\\"] == \\\"failed\\\" and \\\"(web/compose.yaml:2:1) (commit \\\" in json.dumps(j)\""'
 out=$(api /api/v1/stacks/web)
 check "... and the running service is untouched" eval \
 	'[ "$(version)" = "$v" ] && [ "$(mode)" = "MODE=two " ] && source_is "j[\"sources\"][0][\"revision\"] == \"$(head_of)\""'
