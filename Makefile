@@ -85,7 +85,8 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libstackd.a
 # Benchmarks (not tests): load + convert the largest corpus file and a
 # generated 500-service stack; the table goes to bench/RESULTS.md.
 BENCH_CORPUS := tests/conformance/corpus/030__openfaas__faas__docker-compose.yml
-bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile
+bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile \
+	$(BUILD)/bench/bench_sources
 	@bench/gen_stack.sh 500 >$(BUILD)/bench/stack-500.yml
 	@mkdir -p $(BUILD)/bench/openfaas/prometheus
 	@cp $(BENCH_CORPUS) $(BUILD)/bench/openfaas/
@@ -96,7 +97,8 @@ bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile
 	  echo "each file is loaded, interpolated and converted for at least one second."; echo; \
 	  $(BUILD)/bench/bench_compose $(BUILD)/bench/openfaas/$(notdir $(BENCH_CORPUS)) \
 	    $(BUILD)/bench/stack-500.yml; echo; \
-	  bench/reconcile.sh $(BUILD); } | tee bench/RESULTS.md
+	  bench/reconcile.sh $(BUILD); echo; bench/sources.sh $(BUILD); } \
+	  | tee bench/RESULTS.md
 
 # Build everything and run the whole suite (unit, then end-to-end against
 # throwaway swarm engines the harness starts and stops itself).
