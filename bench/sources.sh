@@ -38,8 +38,8 @@ echo
 echo "Git source, 1 000 stacks (2 000 files) in one repository. A poll with no"
 echo "new commit is one ref negotiation: no pack (Received counts pack bytes),"
 echo "no snapshot. The HTTP server is a Python CGI bridge that starts"
-echo "\`git http-backend\` per request (3 per poll: 401, refs, nothing to"
-echo "negotiate), so its poll time is mostly the server's."
+echo "\`git http-backend\` per request (2 per idle poll: the 401 that asks for"
+echo "credentials, then the refs), so its poll time is mostly the server's."
 echo
 echo "| Case | Stacks | Wall time | Received | Peak RSS |"
 echo "|---|---|---|---|---|"
