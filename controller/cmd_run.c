@@ -25,7 +25,8 @@ static const char run_usage[] =
     "usage: stackd run [-c FILE] [--dir DIR | --git URL [--ref REF]\n"
     "                  [--path SUBDIR] [--poll DURATION] [--git-username NAME]\n"
     "                  [--git-token-file FILE]\n"
-    "                  [--git-ssh-key FILE] [--webhook-secret-file FILE]]\n"
+    "                  [--git-ssh-key FILE] [--git-known-hosts FILE]\n"
+    "                  [--webhook-secret-file FILE]]\n"
     "                  [--state-dir DIR] [-H URL] [--listen ADDR:PORT]\n"
     "                  [--interval DURATION] [--debounce DURATION]\n"
     "                  [--owner NAME] [--token-file FILE] [--keep-replicas]\n"
@@ -42,7 +43,8 @@ static const char run_usage[] =
 enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
     OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT,
     OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
-    OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_HOOK_SECRET };
+    OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_GIT_HOSTS,
+    OPT_HOOK_SECRET };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -56,6 +58,7 @@ static const struct option longopts[] = {
 	{ "git-username", required_argument, NULL, OPT_GIT_USER },
 	{ "git-token-file", required_argument, NULL, OPT_GIT_TOKEN },
 	{ "git-ssh-key", required_argument, NULL, OPT_GIT_KEY },
+	{ "git-known-hosts", required_argument, NULL, OPT_GIT_HOSTS },
 	{ "webhook-secret-file", required_argument, NULL, OPT_HOOK_SECRET },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
@@ -89,7 +92,7 @@ on_signal(int sig)
 struct flags {
 	const char *config, *host, *dir, *listen, *owner, *token_file;
 	const char *git, *ref, *path, *state_dir, *git_user, *git_token;
-	const char *git_key;
+	const char *git_key, *git_hosts;
 	const char *hook_secret;
 	int interval_ms, debounce_ms, poll_ms;
 	bool keep, prune, empty, inherit, strict;
@@ -117,6 +120,7 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 		case OPT_GIT_USER: f->git_user = optarg; break;
 		case OPT_GIT_TOKEN: f->git_token = optarg; break;
 		case OPT_GIT_KEY: f->git_key = optarg; break;
+		case OPT_GIT_HOSTS: f->git_hosts = optarg; break;
 		case OPT_HOOK_SECRET: f->hook_secret = optarg; break;
 		case OPT_LISTEN: f->listen = optarg; break;
 		case OPT_OWNER: f->owner = optarg; break;
@@ -199,6 +203,7 @@ source_flags(struct ctl_config *c, const struct flags *f)
 	    set(&g->username, f->git_user) < 0 ||
 	    set(&g->token_file, f->git_token) < 0 ||
 	    set(&g->ssh_key, f->git_key) < 0 ||
+	    set(&g->known_hosts, f->git_hosts) < 0 ||
 	    set(&g->webhook_secret_file, f->hook_secret) < 0 ||
 	    set(&c->state_dir, f->state_dir) < 0)
 		return ERR_NOMEM;
@@ -468,7 +473,8 @@ static const char validate_usage[] =
     "usage: stackd validate [-c FILE] [--dir DIR | --git URL [--ref REF]\n"
     "                       [--path SUBDIR] [--git-username NAME]\n"
     "                       [--git-token-file FILE]\n"
-    "                       [--git-ssh-key FILE]] [--env-inherit] "
+    "                       [--git-ssh-key FILE] [--git-known-hosts FILE]]\n"
+    "                       [--env-inherit] "
     "[--strict-vars]\n"
     "\n"
     "Check a config file and load every stack of its source (a git source\n"

@@ -9,7 +9,6 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +237,21 @@ hashed_match(const char *pattern, const char *name)
 	return CRYPTO_memcmp(md, hash, 20) == 0;
 }
 
+/* known_hosts patterns: '*' and '?' only ("[host]:port" is literal). */
+static bool
+wild_match(const char *p, const char *s)
+{
+	if (*p == '\0')
+		return *s == '\0';
+	if (*p == '*')
+		return wild_match(p + 1, s) || (*s != '\0' && wild_match(p, s + 1));
+	if (*s == '\0')
+		return false;
+	if (*p == '?' || tolower((unsigned char)*p) == *s)
+		return wild_match(p + 1, s + 1);
+	return false;
+}
+
 /* Does the comma-separated host field name this host?  A "!pattern"
  * that matches rules the line out. */
 static bool
@@ -249,7 +263,7 @@ hosts_match(char *field, const char *name)
 	    p = strtok_r(NULL, ",", &save)) {
 		bool neg = *p == '!';
 		bool m = hashed_match(p + neg, name) ||
-		    fnmatch(p + neg, name, 0) == 0;
+		    wild_match(p + neg, name);
 
 		if (m && neg)
 			return false;

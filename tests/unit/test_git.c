@@ -424,6 +424,9 @@ test_known_hosts(void **state)
 	    "printf 'hashed.example.org %%s\\n' \"$(cut -d' ' -f1,2 a.pub)\" "
 	    ">> kh"
 	    " && ssh-keygen -q -H -f kh && "
+	    "printf '[127.0.0.2]:2222 %%s\\n' \"$(cut -d' ' -f1,2 a.pub)\" "
+	    ">> kh && printf '*.wild.example.org %%s\\n' "
+	    "\"$(cut -d' ' -f1,2 a.pub)\" >> kh && "
 	    "printf '@revoked bad.example.org %%s\\n' "
 	    "\"$(cut -d' ' -f1,2 a.pub)\" >> kh && "
 	    "printf 'bad.example.org %%s\\n' \"$(cut -d' ' -f1,2 a.pub)\" "
@@ -442,6 +445,14 @@ test_known_hosts(void **state)
 	    22, a, alen), 1);
 	assert_int_equal(sources_known_hosts_check(kh, "127.0.0.1", 2222, a,
 	    alen), 1);
+	/* Plain entries: "[host]:port" is literal, '*' is a wildcard. */
+	assert_int_equal(sources_known_hosts_check(kh, "127.0.0.2", 2222, a,
+	    alen), 1);
+	assert_int_equal(sources_known_hosts_check(kh, "1", 2222, a, alen), 0);
+	assert_int_equal(sources_known_hosts_check(kh, "git.wild.example.org",
+	    22, a, alen), 1);
+	assert_int_equal(sources_known_hosts_check(kh, "wild.example.org",
+	    22, a, alen), 0);
 	/* The port is part of the name. */
 	assert_int_equal(sources_known_hosts_check(kh, "127.0.0.1", 22, a,
 	    alen), 0);
