@@ -9,6 +9,7 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD   ?= build
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -125,6 +126,9 @@ install: all
 	install -d $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 docs/stackd.8 $(DESTDIR)$(MANDIR)/man8/stackd.8
 	install -m 0644 docs/stackd.yaml.5 $(DESTDIR)$(MANDIR)/man5/stackd.yaml.5
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin/stackd|$(BINDIR)/stackd|' contrib/stackd.service \
+	    >$(DESTDIR)$(UNITDIR)/stackd.service
 
 clean:
 	rm -rf $(BUILD)
