@@ -3,6 +3,7 @@
  * deploy` sends (docker/cli cli/compose/convert/service.go).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +98,8 @@ env_file(struct conv *c, const struct ynode *n, const char *path, cJSON *env)
 	if ((rc = conv_source_path(c, n, path, n->str, file)) < 0)
 		return rc;
 	if ((f = fopen(file, "r")) == NULL)
-		return conv_fail(c, n, path, "cannot read env file %s", file);
+		return conv_fail(c, n, path, "cannot read env file %s: %s",
+		    file, strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';

@@ -6,6 +6,7 @@
  * a deploy is reproducible from the source alone.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,8 @@ read_all(const char *path, struct buf *b, struct err *err)
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL)
-		return err_set(err, ERR_NOTFOUND, "%s: cannot read", path);
+		return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL,
+		    "%s: cannot read: %s", path, strerror(errno));
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (buf_append(b, chunk, n) < 0) {
 			fclose(f);

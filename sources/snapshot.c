@@ -99,9 +99,14 @@ hash_file(struct hasher *h, const char *path, const char *rel,
 		EVP_DigestUpdate(h->md, &mtime, sizeof(mtime));
 		return 0;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return err_set(h->err, ERR_FAIL, "source %s: cannot read %s: "
-		    "%s", h->root, rel, strerror(errno));
+	/* An unreadable file is that stack's problem, reported when the
+	 * stack is loaded: the other stacks go on.  Its errno is hashed, so
+	 * that fixing the permissions is a new revision. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		int e = errno;
+		EVP_DigestUpdate(h->md, &e, sizeof(e));
+		return 0;
+	}
 	while ((got = read(fd, buf, sizeof(buf))) > 0)
 		EVP_DigestUpdate(h->md, buf, (size_t)got);
 	close(fd);

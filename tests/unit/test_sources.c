@@ -11,9 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <linux/capability.h>
+
+#include "compose.h"
 #include "sources.h"
 
 static char root[64];
@@ -122,6 +126,66 @@ test_snapshot_discovers_stacks(void **state)
 	sources_snapshot_unref(s);
 	sources_snapshot_unref(s);
 	sources_snapshot_unref(NULL);
+}
+
+/* Root reads anything: drop (or take back) the effective capabilities
+ * that let it, so that file permissions apply as to a normal user. */
+static void
+dac_override(bool on)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	const uint32_t bits = 1u << CAP_DAC_OVERRIDE | 1u << CAP_DAC_READ_SEARCH;
+
+	assert_int_equal(syscall(SYS_capget, &h, d), 0);
+	if (on)
+		d[0].effective |= bits & d[0].permitted;
+	else
+		d[0].effective &= ~bits;
+	assert_int_equal(syscall(SYS_capset, &h, d), 0);
+}
+
+static void
+test_unreadable_file_fails_its_stack_only(void **state)
+{
+	struct compose_options o = { 0 };
+	struct compose_stack *st = NULL;
+	struct sources_snapshot *s;
+	const char *files[1];
+	char path[256], before[65];
+	struct err err;
+
+	(void)state;
+	sub("web");
+	sub("db");
+	put("web/compose.yaml", "services: {a: {image: x}}\n");
+	put("db/compose.yaml", "services: {d: {image: x}}\n");
+	put("db/vars.yaml", "A: 1\n");
+	revision(before);
+	assert_int_equal(chmod(at("db/vars.yaml", path), 0), 0);
+	dac_override(false);
+	assert_int_equal(sources_dir_snapshot(&s, root, &err), 0);
+	assert_int_equal(s->list.n, 2);
+	assert_string_not_equal(s->revision, before);
+	/* db cannot load; web can. */
+	o.root = root;
+	o.files = files;
+	o.nfiles = 1;
+	o.stack = "db";
+	files[0] = at("db/compose.yaml", path);
+	o.var_files = (const char *const *)s->list.stacks[0].var_files;
+	o.nvar_files = s->list.stacks[0].nvar_files;
+	assert_true(compose_stack_load(&st, &o, &err) < 0);
+	if (strstr(err.msg, "ermission denied") == NULL)
+		fail_msg("%s", err.msg);
+	o.stack = "web";
+	o.var_files = NULL;
+	o.nvar_files = 0;
+	files[0] = at("web/compose.yaml", path);
+	assert_int_equal(compose_stack_load(&st, &o, &err), 0);
+	compose_stack_free(st);
+	dac_override(true);
+	sources_snapshot_unref(s);
 }
 
 static void
@@ -249,6 +313,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_discovers_stacks,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unreadable_file_fails_its_stack_only, setup, teardown),
 		cmocka_unit_test(test_snapshot_of_missing_dir_fails),
 		cmocka_unit_test_setup_teardown(test_watch_debounces_bursts,
 		    setup, teardown),
