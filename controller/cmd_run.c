@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "controller.h"
 #include "controller_int.h"
 #include "version.h"
@@ -174,6 +176,15 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 		return 1;
 	}
 	return 0;
+}
+
+/* The status token and the webhook secret do not outlive their use. */
+static void
+free_secret(char *s)
+{
+	if (s != NULL)
+		OPENSSL_cleanse(s, strlen(s));
+	free(s);
 }
 
 static int
@@ -608,8 +619,8 @@ controller_cmd_run(int argc, char **argv)
 	free(d.st.source.error);
 	free(d.st.source.name);
 	free(d.st.source.location);
-	free(d.st.token);
-	free(d.st.webhook_secret);
+	free_secret(d.st.token);
+	free_secret(d.st.webhook_secret);
 	pthread_mutex_destroy(&d.st.mu);
 	ctl_config_release(d.cfg);
 	free(d.cfg);
