@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "worker_int.h"
 #include "json.h"
 
@@ -27,7 +28,7 @@ own_write(struct ctl_worker *w, const char *name)
 	pthread_mutex_lock(&w->mu);
 	at = json_get(w->own, name);
 	own = cJSON_IsNumber(at) &&
-	    ctl_now_ms() - (long long)at->valuedouble < OWN_WRITE_MS;
+	    clock_mono_ms() - (long long)at->valuedouble < OWN_WRITE_MS;
 	pthread_mutex_unlock(&w->mu);
 	return own;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "worker_int.h"
 #include "json.h"
 
@@ -145,9 +146,9 @@ ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
 	cJSON_AddStringToObject(o, "source_revision", c->snap->revision);
 	if (m->error != NULL)
 		cJSON_AddStringToObject(o, "error", m->error);
-	if (m->retry_at > ctl_now_ms())
+	if (m->retry_at > clock_mono_ms())
 		cJSON_AddNumberToObject(o, "retry_in_seconds",
-		    (double)(m->retry_at - ctl_now_ms()) / 1000.0);
+		    (double)(m->retry_at - clock_mono_ms()) / 1000.0);
 	if (m->last_change > 0)
 		cJSON_AddStringToObject(o, "last_change",
 		    ctl_iso_time(m->last_change, ts));

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "controller_int.h"
 #include "worker_int.h"
 
@@ -20,19 +21,10 @@
 #define ENGINE_RETRY_MAX_MS 10000
 #define PROGRESS_MS 2000
 
-long long
-ctl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 ctl_worker_wake(struct ctl_worker *w, long long delay_ms)
 {
-	long long at = ctl_now_ms() + delay_ms;
+	long long at = clock_mono_ms() + delay_ms;
 
 	pthread_mutex_lock(&w->mu);
 	if (at < w->due)
@@ -74,7 +66,7 @@ mem_fail(struct stack_mem *m, const char *msg)
 	for (unsigned i = 0; i < m->failures && delay < RETRY_MAX_MS; i++)
 		delay *= 2;
 	m->failures++;
-	m->retry_at = ctl_now_ms() + (delay < RETRY_MAX_MS ? delay :
+	m->retry_at = clock_mono_ms() + (delay < RETRY_MAX_MS ? delay :
 	    RETRY_MAX_MS);
 	free(m->error);
 	m->error = strdup(msg);
@@ -94,7 +86,7 @@ mem_ok(struct stack_mem *m)
 static void
 note_own_writes(struct ctl_worker *w, const struct recon_plan *p)
 {
-	long long now = ctl_now_ms();
+	long long now = clock_mono_ms();
 	cJSON *it, *next;
 
 	pthread_mutex_lock(&w->mu);
@@ -118,7 +110,7 @@ may_apply(const struct recon_plan *p, void *payload)
 	struct cycle *c = payload;
 	struct stack_mem *m = mem_of(c->w, p->stack);
 
-	if (m != NULL && m->retry_at > ctl_now_ms())
+	if (m != NULL && m->retry_at > clock_mono_ms())
 		return false;
 	note_own_writes(c->w, p);
 	return true;
@@ -313,7 +305,7 @@ static long long
 next_delay(struct ctl_worker *w, const struct cycle *c)
 {
 	long long interval = w->d->cfg->interval_ms > 0 ?
-	    w->d->cfg->interval_ms : 60000, now = ctl_now_ms(), d;
+	    w->d->cfg->interval_ms : 60000, now = clock_mono_ms(), d;
 
 	/* Up to 10 % jitter, so engines and replicas do not beat in step. */
 	d = interval - (long long)(rand_r(&w->seed) % (unsigned)(interval / 10 + 1));
@@ -372,7 +364,7 @@ cycle(struct ctl_worker *w)
 	struct ctl_pass p = { .e = w->e, .obs = &c.obs, .apply = true,
 	    .allow_empty = cfg->allow_empty, .report = on_result,
 	    .may_apply = may_apply, .payload = &c };
-	long long t0 = ctl_now_ms(), delay = 1000;
+	long long t0 = clock_mono_ms(), delay = 1000;
 	struct sources_list mine = { 0 };
 	struct err err;
 
@@ -403,7 +395,7 @@ cycle(struct ctl_worker *w)
 	}
 	ctl_pass_list(&p, &mine, &base, c.snap->root);
 	free(mine.stacks);
-	publish(w, &c, (double)(ctl_now_ms() - t0) / 1000.0);
+	publish(w, &c, (double)(clock_mono_ms() - t0) / 1000.0);
 	delay = next_delay(w, &c);
 out:
 	cJSON_Delete(c.stacks);
@@ -422,7 +414,7 @@ worker_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
-		now = ctl_now_ms();
+		now = clock_mono_ms();
 		if (now < w->due) {
 			ts.tv_sec = (time_t)(w->due / 1000);
 			ts.tv_nsec = (long)(w->due % 1000) * 1000000;
@@ -433,8 +425,8 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		long long delay = cycle(w);
 		pthread_mutex_lock(&w->mu);
-		if (ctl_now_ms() + delay < w->due)
-			w->due = ctl_now_ms() + delay;
+		if (clock_mono_ms() + delay < w->due)
+			w->due = clock_mono_ms() + delay;
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;

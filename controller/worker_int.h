@@ -60,7 +60,6 @@ struct cycle {
  * own doing. */
 #define OWN_WRITE_MS 3000
 
-long long ctl_now_ms(void);
 /* Wake the worker within delay_ms (sooner if already due sooner). */
 void ctl_worker_wake(struct ctl_worker *w, long long delay_ms);
 /* The events thread. */

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "git_int.h"
 #include "sources.h"
 #include "sources_int.h"
@@ -68,15 +69,6 @@ sources_git_error(void)
 	const git_error *e = git_error_last();
 
 	return e != NULL && e->message != NULL ? e->message : "unknown error";
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
@@ -253,7 +245,7 @@ sources_git_open(struct sources_git **out, const struct sources_git_opts *o,
 		rc = err_set(err, ERR_FAIL, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	g->fetch_at = mono_ms();
+	g->fetch_at = clock_mono_ms();
 	*out = g;
 	return 0;
 fail:
@@ -372,7 +364,7 @@ fetch(struct sources_git *g, char *local, size_t size, struct err *err)
 	char *pspecs[2] = { specs[0], specs[1] };
 	git_strarray arr = { pspecs, refspecs(g, specs) };
 	git_remote *r = NULL;
-	long long t0 = mono_ms();
+	long long t0 = clock_mono_ms();
 	int rc = 0;
 
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
@@ -394,7 +386,7 @@ fetch(struct sources_git *g, char *local, size_t size, struct err *err)
 		rc = pick_ref(g, r, local, size, err);
 	if (r != NULL)
 		g->stats.last_bytes = git_remote_stats(r)->received_bytes;
-	g->stats.last_seconds = (double)(mono_ms() - t0) / 1000.0;
+	g->stats.last_seconds = (double)(clock_mono_ms() - t0) / 1000.0;
 	git_remote_free(r);
 	g->stats.last_failed = rc < 0;
 	if (rc < 0)
@@ -545,13 +537,13 @@ int
 sources_git_next(struct sources_git *g, struct sources_snapshot **out,
     int timeout_ms, struct err *err)
 {
-	long long end = mono_ms() + timeout_ms, t;
+	long long end = clock_mono_ms() + timeout_ms, t;
 	struct pollfd pfd = { .fd = g->wakefd, .events = POLLIN };
 	uint64_t n;
 
 	*out = NULL;
 	for (;;) {
-		t = mono_ms();
+		t = clock_mono_ms();
 		if (t >= g->fetch_at) {
 			/* A pinned commit, once delivered, never changes. */
 			g->fetch_at = g->kind == REF_COMMIT && *g->last ?
@@ -562,7 +554,7 @@ sources_git_next(struct sources_git *g, struct sources_snapshot **out,
 			return 0;
 		if (poll(&pfd, 1, (int)((g->fetch_at < end ? g->fetch_at :
 		    end) - t)) > 0 && read(g->wakefd, &n, sizeof(n)) > 0)
-			g->fetch_at = mono_ms();
+			g->fetch_at = clock_mono_ms();
 	}
 }
 

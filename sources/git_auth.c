@@ -13,24 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "clock.h"
 #include "git_int.h"
 
 #define SECRET_MAX 8192
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The first line of file (or the value of env), trimmed; NULL and why set
  * when it cannot be read.  The caller wipes and frees it. */
@@ -181,7 +172,7 @@ keep_going(struct git_call *c)
 		snprintf(c->why, sizeof(c->why), "fetch cancelled");
 		return -1;
 	}
-	if (c->deadline > 0 && mono_ms() > c->deadline) {
+	if (c->deadline > 0 && clock_mono_ms() > c->deadline) {
 		snprintf(c->why, sizeof(c->why), "fetch timed out");
 		return -1;
 	}

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "sources.h"
 #include "sources_int.h"
 
@@ -39,15 +39,6 @@ struct sources_dir {
 	char last[65];		/* revision last delivered ("" = none) */
 	atomic_bool kicked;	/* sources_dir_trigger: rescan now */
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Watch dir and every directory below it; adding a watch twice is
  * harmless (the kernel returns the same descriptor). */
@@ -119,8 +110,8 @@ sources_dir_open(struct sources_dir **out, const struct sources_dir_opts *o,
 	d->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	rewatch(d);
 	d->dirty = true;	/* the first call delivers at once */
-	d->quiet_at = now_ms();
-	d->rescan_at = now_ms() + d->rescan_ms;
+	d->quiet_at = clock_mono_ms();
+	d->rescan_at = clock_mono_ms() + d->rescan_ms;
 	*out = d;
 	return 0;
 }
@@ -177,12 +168,12 @@ int
 sources_dir_next(struct sources_dir *d, struct sources_snapshot **out,
     int timeout_ms, struct err *err)
 {
-	long long end = now_ms() + timeout_ms, t, wait;
+	long long end = clock_mono_ms() + timeout_ms, t, wait;
 	struct pollfd pfd = { .fd = d->fd, .events = POLLIN };
 
 	*out = NULL;
 	for (;;) {
-		t = now_ms();
+		t = clock_mono_ms();
 		if (atomic_exchange(&d->kicked, false))
 			return deliver(d, out, err);
 		if (d->dirty && t >= d->quiet_at)
@@ -212,7 +203,7 @@ sources_dir_next(struct sources_dir *d, struct sources_snapshot **out,
 		}
 		if (poll(&pfd, 1, (int)wait) > 0 && drain(d)) {
 			d->dirty = true;
-			d->quiet_at = now_ms() + d->debounce_ms;
+			d->quiet_at = clock_mono_ms() + d->debounce_ms;
 		}
 	}
 }
