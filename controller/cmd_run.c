@@ -17,10 +17,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-
 #include "controller.h"
 #include "controller_int.h"
+#include "secret.h"
 #include "version.h"
 
 static const char run_usage[] =
@@ -178,15 +177,6 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 	return 0;
 }
 
-/* The status token and the webhook secret do not outlive their use. */
-static void
-free_secret(char *s)
-{
-	if (s != NULL)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
-
 static int
 set(char **dst, const char *v)
 {
@@ -272,32 +262,6 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 			return err_set(err, ERR_NOMEM, "out of memory");
 	}
 	return 0;
-}
-
-/* The first line of a secret file (what: "status token"), which must
- * not be empty. */
-static int
-read_secret_file(char **out, const char *path, const char *what,
-    struct err *err)
-{
-	char line[512];
-	FILE *f;
-
-	*out = NULL;
-	if (path == NULL)
-		return 0;
-	if ((f = fopen(path, "r")) == NULL)
-		return err_set(err, ERR_INVALID, "%s file %s: %s", what,
-		    path, strerror(errno));
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	line[strcspn(line, "\r\n")] = '\0';
-	if (line[0] == '\0')
-		return err_set(err, ERR_INVALID, "%s file %s is empty", what,
-		    path);
-	return (*out = strdup(line)) ? 0 : err_set(err, ERR_NOMEM,
-	    "out of memory");
 }
 
 static void
@@ -443,9 +407,9 @@ daemon_run(struct ctl_daemon *d, const struct flags *f)
 	sigset_t all, old;
 	int rc;
 
-	if ((rc = read_secret_file(&d->st.token, d->cfg->token_file,
+	if ((rc = secret_read_file(&d->st.token, d->cfg->token_file,
 	    "status token", &err)) < 0 ||
-	    (rc = read_secret_file(&d->st.webhook_secret,
+	    (rc = secret_read_file(&d->st.webhook_secret,
 	    d->cfg->git.webhook_secret_file, "webhook secret", &err)) < 0 ||
 	    (rc = ctl_source_start(d, &src, &got_stop, &err)) < 0)
 		goto out;
@@ -619,8 +583,8 @@ controller_cmd_run(int argc, char **argv)
 	free(d.st.source.error);
 	free(d.st.source.name);
 	free(d.st.source.location);
-	free_secret(d.st.token);
-	free_secret(d.st.webhook_secret);
+	secret_free(d.st.token);
+	secret_free(d.st.webhook_secret);
 	pthread_mutex_destroy(&d.st.mu);
 	ctl_config_release(d.cfg);
 	free(d.cfg);

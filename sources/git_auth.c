@@ -20,56 +20,21 @@
 
 #include "clock.h"
 #include "git_int.h"
+#include "secret.h"
 
-#define SECRET_MAX 8192
-
-/* The first line of file (or the value of env), trimmed; NULL and why set
- * when it cannot be read.  The caller wipes and frees it. */
+/* The secret from file, else from env; NULL and why set when it cannot be
+ * had.  The caller frees it with secret_free. */
 static char *
 read_secret(struct git_call *c, const char *file, const char *env,
     const char *what)
 {
+	struct err err;
 	char *s = NULL;
-	size_t len;
-	FILE *f;
 
-	if (file != NULL) {
-		if ((f = fopen(file, "re")) == NULL) {
-			snprintf(c->why, sizeof(c->why), "cannot read the %s "
-			    "file %s: %s", what, file, strerror(errno));
-			return NULL;
-		}
-		if ((s = calloc(1, SECRET_MAX)) != NULL &&
-		    fgets(s, SECRET_MAX, f) == NULL)
-			*s = '\0';
-		fclose(f);
-	} else if (env != NULL) {
-		const char *v = getenv(env);
-
-		if (v == NULL) {
-			snprintf(c->why, sizeof(c->why), "the %s variable %s "
-			    "is not set", what, env);
-			return NULL;
-		}
-		s = strdup(v);
-	}
-	if (s == NULL) {
-		snprintf(c->why, sizeof(c->why), "out of memory");
-		return NULL;
-	}
-	len = strlen(s);
-	while (len > 0 && isspace((unsigned char)s[len - 1]))
-		s[--len] = '\0';
+	if ((file != NULL ? secret_read_file(&s, file, what, &err) :
+	    secret_read_env(&s, env, what, &err)) < 0)
+		snprintf(c->why, sizeof(c->why), "%s", err.msg);
 	return s;
-}
-
-static void
-wipe(char *s)
-{
-	if (s != NULL) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
 }
 
 static int
@@ -85,7 +50,7 @@ ssh_credential(git_credential **out, struct git_call *c, const char *user)
 	    "passphrase")) == NULL)
 		return GIT_EUSER;
 	rc = git_credential_ssh_key_new(out, user, NULL, c->ssh_key, pass);
-	wipe(pass);
+	secret_free(pass);
 	return rc;
 }
 
@@ -119,7 +84,7 @@ sources_git_credentials(git_credential **out, const char *url,
 		    "token")) == NULL)
 			return GIT_EUSER;
 		rc = git_credential_userpass_plaintext_new(out, user, token);
-		wipe(token);
+		secret_free(token);
 		return rc;
 	}
 	if (allowed & GIT_CREDENTIAL_USERNAME)

@@ -20,7 +20,7 @@ struct git_call {
 	const volatile sig_atomic_t *cancel;
 	long long deadline;		/* ms, monotonic */
 	int attempts;
-	char why[512];	/* set when a callback gave up: the real reason */
+	char why[ERR_MSG_MAX];	/* set when a callback gave up: why */
 };
 
 /* git_credential_acquire_cb: one attempt per fetch, then a clear error. */
