@@ -185,7 +185,8 @@ const char *ctl_stack_state(const cJSON *per_engine);
 /* The state directory: the config's, $STATE_DIRECTORY, /var/lib/stackd
  * for root, else $XDG_STATE_HOME/stackd or ~/.local/state/stackd. */
 int ctl_state_dir(const struct ctl_config *c, char *out, size_t size);
-/* The source options of c; a git cache directory goes in cache (made). */
+/* The source options of c; a git source's cache directory is named in
+ * cache (sources_git_open makes it). */
 int ctl_source_options(const struct ctl_config *c, struct sources_opts *o,
     char *cache, size_t size, struct err *err);
 

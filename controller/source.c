@@ -2,38 +2,13 @@
  * source.c - the daemon's source: opened from the config, each delivery
  * published to the engine workers and the status documents.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "controller_int.h"
-
-/* mkdir -p, private. */
-static int
-make_dirs(const char *path, struct err *err)
-{
-	char tmp[4096];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return err_set(err, ERR_INVALID, "path too long: %s", path);
-	for (char *p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return err_set(err, ERR_FAIL, "cannot create %s: %s",
-			    tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return err_set(err, ERR_FAIL, "cannot create %s: %s", tmp,
-		    strerror(errno));
-	return 0;
-}
 
 int
 ctl_state_dir(const struct ctl_config *c, char *out, size_t size)
@@ -60,7 +35,6 @@ ctl_source_options(const struct ctl_config *c, struct sources_opts *o,
 {
 	const struct ctl_git_config *g = &c->git;
 	char state[4096];
-	int rc;
 
 	memset(o, 0, sizeof(*o));
 	if (g->url == NULL) {
@@ -75,8 +49,6 @@ ctl_source_options(const struct ctl_config *c, struct sources_opts *o,
 	    (int)size)
 		return err_set(err, ERR_INVALID, "state directory path too "
 		    "long: %s", state);
-	if ((rc = make_dirs(cache, err)) < 0)
-		return rc;
 	o->kind = SOURCES_GIT;
 	o->git = (struct sources_git_opts){ .url = g->url, .ref = g->ref,
 	    .subpath = g->path, .cache_dir = cache, .poll_ms = g->poll_ms,

@@ -71,16 +71,33 @@ sources_git_error(void)
 	return e != NULL && e->message != NULL ? e->message : "unknown error";
 }
 
+/*
+ * The authority of a "scheme://" URL: [*userinfo, *host) is "user[:pw]@"
+ * (empty without one), [*host, *end) the host and port.  False for
+ * scp-like addresses and paths, which have no scheme.
+ */
+static bool
+url_authority(const char *url, const char **userinfo, const char **host,
+    const char **end)
+{
+	const char *scheme = strstr(url, "://"), *at;
+
+	if (scheme == NULL)
+		return false;
+	*userinfo = *host = scheme + 3;
+	*end = *host + strcspn(*host, "/");
+	if ((at = memchr(*host, '@', (size_t)(*end - *host))) != NULL)
+		*host = at + 1;
+	return true;
+}
+
 void
 sources_git_url_redact(char *out, size_t size, const char *url)
 {
-	const char *scheme = strstr(url, "://"), *host, *at, *slash;
+	const char *user, *host, *end;
 
-	host = scheme ? scheme + 3 : url;
-	slash = strchr(host, '/');
-	at = strchr(host, '@');
-	if (scheme != NULL && at != NULL && (slash == NULL || at < slash))
-		snprintf(out, size, "%.*s%s", (int)(host - url), url, at + 1);
+	if (url_authority(url, &user, &host, &end))
+		snprintf(out, size, "%.*s%s", (int)(user - url), url, host);
 	else
 		snprintf(out, size, "%s", url);
 }
@@ -90,33 +107,24 @@ sources_git_url_redact(char *out, size_t size, const char *url)
 static bool
 url_has_password(const char *url)
 {
-	const char *scheme = strstr(url, "://"), *host, *at, *colon;
+	const char *user, *host, *end;
 
-	if (scheme == NULL)
-		return false;
-	host = scheme + 3;
-	at = strchr(host, '@');
-	colon = strchr(host, ':');
-	return at != NULL && colon != NULL && colon < at &&
-	    (strchr(host, '/') == NULL || at < strchr(host, '/'));
+	return url_authority(url, &user, &host, &end) &&
+	    memchr(user, ':', (size_t)(host - user)) != NULL;
 }
 
 /* The port of an ssh:// URL (22 for scp-like and anything else). */
 static int
 url_ssh_port(const char *url)
 {
-	const char *host, *at, *colon, *slash;
+	const char *user, *host, *end, *colon;
 
-	if (strncmp(url, "ssh://", 6) != 0)
+	if (strncmp(url, "ssh://", 6) != 0 ||
+	    !url_authority(url, &user, &host, &end) ||
+	    (colon = memchr(host, ':', (size_t)(end - host))) == NULL ||
+	    atoi(colon + 1) <= 0)
 		return 22;
-	host = url + 6;
-	slash = strchr(host, '/');
-	if ((at = strchr(host, '@')) != NULL && (slash == NULL || at < slash))
-		host = at + 1;
-	if ((colon = strchr(host, ':')) != NULL && (slash == NULL ||
-	    colon < slash))
-		return atoi(colon + 1) > 0 ? atoi(colon + 1) : 22;
-	return 22;
+	return atoi(colon + 1);
 }
 
 static bool
@@ -158,16 +166,40 @@ check_ref(struct sources_git *g, struct err *err)
 	return 0;
 }
 
+/* mkdir -p, private: the cache may be the first thing in a new state
+ * directory. */
+static int
+make_dirs(const char *path, struct err *err)
+{
+	char tmp[4096];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return err_set(err, ERR_INVALID, "path too long: %s", path);
+	for (char *p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return err_set(err, ERR_FAIL, "cannot create %s: %s",
+			    tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return err_set(err, ERR_FAIL, "cannot create %s: %s", tmp,
+		    strerror(errno));
+	return 0;
+}
+
 /* The cache: created, locked (two controllers on one cache would
  * remove each other's exports), stale exports removed. */
 static int
 open_cache(struct sources_git *g, struct err *err)
 {
 	char path[4096];
+	int rc;
 
-	if (mkdir(g->cache, 0700) < 0 && errno != EEXIST)
-		return err_set(err, ERR_FAIL, "git cache %s: %s", g->cache,
-		    strerror(errno));
+	if ((rc = make_dirs(g->cache, err)) < 0)
+		return rc;
 	snprintf(path, sizeof(path), "%s/lock", g->cache);
 	if ((g->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return err_set(err, ERR_FAIL, "git cache %s: %s", path,
