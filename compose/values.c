@@ -31,16 +31,13 @@ int
 conv_fail(struct conv *c, const struct ynode *n, const char *path,
     const char *fmt, ...)
 {
-	char msg[768];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = ynode_verror(c->err, n, path, fmt, ap);
 	va_end(ap);
-	if (n != NULL)
-		return err_set(c->err, ERR_INVALID, "%s: %s (%s:%d:%d)", path,
-		    msg, n->file, n->line, n->col);
-	return err_set(c->err, ERR_INVALID, "%s: %s", path, msg);
+	return rc;
 }
 
 static const char *

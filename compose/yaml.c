@@ -456,3 +456,16 @@ compose_yaml_load(struct ynode **out, const char *path, struct err *err)
 	buf_free(&b);
 	return rc;
 }
+
+int
+ynode_verror(struct err *e, const struct ynode *n, const char *path,
+    const char *fmt, va_list ap)
+{
+	char msg[768];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n != NULL)
+		return err_set(e, ERR_INVALID, "%s: %s (%s:%d:%d)", path, msg,
+		    n->file, n->line, n->col);
+	return err_set(e, ERR_INVALID, "%s: %s", path, msg);
+}

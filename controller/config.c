@@ -16,7 +16,6 @@
 #include "controller_int.h"
 
 struct reader {
-	const char *file;
 	char *dir;		/* the config file's directory */
 	struct err *err;
 };
@@ -28,14 +27,13 @@ static int
 bad(struct reader *r, const struct ynode *n, const char *path,
     const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = ynode_verror(r->err, n, path, fmt, ap);
 	va_end(ap);
-	return err_set(r->err, ERR_INVALID, "%s: %s (%s:%d:%d)", path, msg,
-	    r->file, n ? n->line : 0, n ? n->col : 0);
+	return rc;
 }
 
 /* Every key of map n must be one of keys[]. */
@@ -475,7 +473,7 @@ read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
 int
 ctl_config_load(struct ctl_config *c, const char *path, struct err *err)
 {
-	struct reader r = { .file = path, .err = err };
+	struct reader r = { .err = err };
 	struct ynode *root = NULL;
 	char *copy;
 	int rc;

@@ -10,6 +10,7 @@
 #ifndef STACKD_COMPOSE_H
 #define STACKD_COMPOSE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -48,6 +49,11 @@ struct ynode {
 	struct ynode **keys;	/* maps only */
 	struct ynode **vals;	/* map values or sequence items */
 };
+
+/* The error of every module that reads YAML: "path: msg (file:line:col)",
+ * without the position when n is NULL.  Returns ERR_INVALID. */
+int ynode_verror(struct err *e, const struct ynode *n, const char *path,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
 /*
  * Parse text (len bytes) named file into *out; the top level must be a
