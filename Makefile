@@ -4,6 +4,7 @@
 #   make test       install missing packages, build, unit + end-to-end tests
 #   make asan       the same suite under ASan + UBSan (build/asan)
 #   make run        build and run stackd against a reachable or throwaway engine
+#   make fuzz       libFuzzer targets under ASan + UBSan, FUZZ_TIME s each
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -53,7 +54,7 @@ HELPER_OBJS := $(HELPER_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_BINS  := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 
-.PHONY: all check test asan run install clean deps bench
+.PHONY: all check test asan run install clean deps bench fuzz fuzz-bins
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -102,6 +103,28 @@ bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile \
 	    $(BUILD)/bench/stack-500.yml; echo; \
 	  bench/reconcile.sh $(BUILD); echo; bench/sources.sh $(BUILD); } \
 	  | tee bench/RESULTS.md
+
+# Fuzzing (clang's libFuzzer): the library is rebuilt with coverage
+# instrumentation under $(BUILD)/fuzz; fuzz/run.sh runs the regression
+# inputs, then each target for FUZZ_TIME seconds from seeds taken from
+# tests/ and examples/.  FUZZ_TARGETS= picks some.
+FUZZ_TARGETS ?= yaml compose interp vars config engine events webhook status
+FUZZ_TIME    ?= 60
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/fuzz_common.o \
+    $(BUILD)/libstackd.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory deps DEBS=clang
+	$(MAKE) BUILD=$(BUILD)/fuzz CC=clang CFLAGS="-O1 -g" \
+	    SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
+	fuzz/run.sh $(BUILD)/fuzz/fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 # Build everything and run the whole suite (unit, then end-to-end against
 # throwaway swarm engines the harness starts and stops itself).

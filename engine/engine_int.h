@@ -77,6 +77,26 @@ int engine_call(struct engine *e, const struct engine_req *req, cJSON **json,
 /* Make sure the API version is known (one /_ping at most). */
 int engine_negotiate(struct engine *e, struct err *err);
 
+/*
+ * The /events stream decoder: bytes in, in chunks of any size; fn is
+ * called once per complete line holding a JSON object.  feed returns
+ * non-zero when the watch should end (fn asked to stop, a line was not
+ * JSON, or a line outgrew ENGINE_EVENT_LINE_MAX).
+ */
+#define ENGINE_EVENT_LINE_MAX (1024u * 1024)
+struct engine_event_stream {
+	struct buf line;
+	engine_event_fn fn;
+	void *payload;
+	bool bad_json;
+	bool done;		/* fn asked to stop */
+};
+void engine_event_stream_init(struct engine_event_stream *s,
+    engine_event_fn fn, void *payload);
+int engine_event_stream_feed(struct engine_event_stream *s, const char *p,
+    size_t n);
+void engine_event_stream_release(struct engine_event_stream *s);
+
 /* "METHOD /vX.Y/path" for messages. */
 void engine_req_describe(const struct engine *e, const struct engine_req *req,
     char *out, size_t outlen);

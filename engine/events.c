@@ -8,21 +8,33 @@
 
 #include "engine_int.h"
 
-/* A single event is a few hundred bytes; anything near this is garbage. */
-#define EVENT_LINE_MAX (1024u * 1024)
-
 struct watch {
 	CURL *h;
-	struct buf line;
-	engine_event_fn fn;
-	void *payload;
-	bool http_error;	/* collect the error body instead */
-	bool bad_json;
-	bool done;		/* fn asked to stop */
+	struct engine_event_stream stream;
+	bool http_error;	/* the body is an error message, not events */
 };
 
+void
+engine_event_stream_init(struct engine_event_stream *s, engine_event_fn fn,
+    void *payload)
+{
+	/* A single event is a few hundred bytes; anything near the limit is
+	 * garbage. */
+	buf_init(&s->line, ENGINE_EVENT_LINE_MAX);
+	s->fn = fn;
+	s->payload = payload;
+	s->bad_json = false;
+	s->done = false;
+}
+
+void
+engine_event_stream_release(struct engine_event_stream *s)
+{
+	buf_free(&s->line);
+}
+
 static int
-deliver(struct watch *w, const char *p, size_t n)
+deliver(struct engine_event_stream *s, const char *p, size_t n)
 {
 	cJSON *ev;
 	int rc;
@@ -31,15 +43,37 @@ deliver(struct watch *w, const char *p, size_t n)
 		n--;
 	if (n == 0)
 		return 0;
-	if ((ev = cJSON_ParseWithLength(p, n)) == NULL) {
-		w->bad_json = true;
+	if ((ev = cJSON_ParseWithLength(p, n)) == NULL ||
+	    !cJSON_IsObject(ev)) {
+		cJSON_Delete(ev);
+		s->bad_json = true;
 		return 1;
 	}
-	rc = w->fn(ev, w->payload);
+	rc = s->fn(ev, s->payload);
 	cJSON_Delete(ev);
 	if (rc != 0)
-		w->done = true;
+		s->done = true;
 	return rc;
+}
+
+int
+engine_event_stream_feed(struct engine_event_stream *s, const char *p,
+    size_t n)
+{
+	char *nl;
+	size_t len;
+
+	if (buf_append(&s->line, p, n) < 0) {
+		s->bad_json = true;
+		return 1;
+	}
+	while ((nl = memchr(s->line.data, '\n', s->line.len)) != NULL) {
+		len = (size_t)(nl - s->line.data);
+		if (deliver(s, s->line.data, len) != 0)
+			return 1;
+		buf_consume(&s->line, len + 1);
+	}
+	return 0;
 }
 
 static int
@@ -47,24 +81,12 @@ on_chunk(const char *p, size_t n, void *arg)
 {
 	struct watch *w = arg;
 	long status = 0;
-	char *nl;
-	size_t len;
 
 	curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &status);
 	w->http_error = status >= 300;
-	if (buf_append(&w->line, p, n) < 0) {
-		w->bad_json = true;
-		return 1;
-	}
-	if (w->http_error)
-		return 0;
-	while ((nl = memchr(w->line.data, '\n', w->line.len)) != NULL) {
-		len = (size_t)(nl - w->line.data);
-		if (deliver(w, w->line.data, len) != 0)
-			return 1;
-		buf_consume(&w->line, len + 1);
-	}
-	return 0;
+	if (w->http_error)	/* keep the error body for the message */
+		return buf_append(&w->stream.line, p, n) < 0;
+	return engine_event_stream_feed(&w->stream, p, n);
 }
 
 static int
@@ -97,7 +119,7 @@ engine_events_watch(struct engine *e, const char *since,
     const cJSON *filters, engine_event_fn fn, void *payload,
     const volatile int *stop, struct err *err)
 {
-	struct watch w = { .fn = fn, .payload = payload };
+	struct watch w = { 0 };
 	struct engine_req req = { .method = "GET", .path = "/events",
 	    .chunk_fn = on_chunk, .chunk_payload = &w, .stop = stop };
 	struct engine_resp resp;
@@ -107,7 +129,7 @@ engine_events_watch(struct engine *e, const char *since,
 	if ((rc = engine_negotiate(e, err)) < 0)
 		return rc;
 	buf_init(&query, 64 * 1024);
-	buf_init(&w.line, EVENT_LINE_MAX);
+	engine_event_stream_init(&w.stream, fn, payload);
 	engine_resp_init(&resp);
 	if ((w.h = curl_easy_init()) == NULL) {
 		rc = err_set(err, ERR_NOMEM, "out of memory (curl handle)");
@@ -117,15 +139,15 @@ engine_events_watch(struct engine *e, const char *since,
 		goto out;
 	req.query = query.len ? query.data : NULL;
 	rc = engine_http_do(e, w.h, &req, &resp, err);
-	if (rc < 0 || w.done || (stop != NULL && *stop))
+	if (rc < 0 || w.stream.done || (stop != NULL && *stop))
 		goto out;
 	if (w.http_error) {
 		rc = err_set(err, resp.status == 404 ? ERR_NOTFOUND :
 		    ERR_ENGINE, "engine %s: GET /events: %ld %.300s", e->name,
-		    resp.status, w.line.len ? w.line.data : "");
+		    resp.status, w.stream.line.len ? w.stream.line.data : "");
 		if (err != NULL)
 			err->http_status = (int)resp.status;
-	} else if (w.bad_json)
+	} else if (w.stream.bad_json)
 		rc = err_set(err, ERR_PROTOCOL, "engine %s: GET /events: the "
 		    "stream held something other than JSON events", e->name);
 	else
@@ -136,6 +158,6 @@ out:
 		curl_easy_cleanup(w.h);
 	engine_resp_release(&resp);
 	buf_free(&query);
-	buf_free(&w.line);
+	engine_event_stream_release(&w.stream);
 	return rc;
 }

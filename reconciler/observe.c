@@ -55,13 +55,40 @@ stack_of(enum engine_kind k, const cJSON *o)
 	return cJSON_IsString(ns) ? ns->valuestring : NULL;
 }
 
-static enum engine_kind stack_kind;	/* qsort has no context argument */
-
 static int
-by_stack(const void *a, const void *b)
+stack_cmp(enum engine_kind k, const void *a, const void *b)
 {
-	return strcmp(stack_of(stack_kind, *(const cJSON *const *)a),
-	    stack_of(stack_kind, *(const cJSON *const *)b));
+	return strcmp(stack_of(k, *(const cJSON *const *)a),
+	    stack_of(k, *(const cJSON *const *)b));
+}
+
+/* One comparator per layout: qsort has no context argument, and a global
+ * kind would race between the engines' workers. */
+static int by_network_stack(const void *a, const void *b)
+{
+	return stack_cmp(ENGINE_NETWORK, a, b);
+}
+
+static int by_spec_stack(const void *a, const void *b)
+{
+	return stack_cmp(ENGINE_SERVICE, a, b);
+}
+
+/* What the planner relies on: an object with a string ID and a name.  The
+ * engine always sends them; anything else is not planned on at all. */
+static int
+check_object(enum engine_kind k, const cJSON *o, size_t i, struct err *err)
+{
+	static const char *const kinds[] = { "service", "network", "secret",
+	    "config" };
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o,
+	    k == ENGINE_NETWORK ? "Id" : "ID");
+
+	if (cJSON_IsObject(o) && cJSON_IsString(id) && *id->valuestring &&
+	    *name_of(k, o) != '\0')
+		return 0;
+	return err_set(err, ERR_PROTOCOL, "the engine's %s list: item %zu "
+	    "has no ID or no name; nothing planned", kinds[k], i);
 }
 
 static const cJSON *
@@ -104,16 +131,24 @@ recon_observed_index(struct recon_observed *o, struct err *err)
 			index_free(ix);
 			return err_set(err, ERR_NOMEM, "out of memory");
 		}
+		if (list != NULL && !cJSON_IsArray(list)) {
+			index_free(ix);
+			return err_set(err, ERR_PROTOCOL, "an engine list reply "
+			    "is not an array; nothing planned");
+		}
 		cJSON_ArrayForEach(it, list) {
+			if (check_object(k, it, ix->n[k], err) < 0) {
+				index_free(ix);
+				return ERR_PROTOCOL;
+			}
 			ix->objs[k][ix->n[k]++] = it;
 			if (stack_of(k, it) != NULL)
 				ix->stacked[k][ix->nstacked[k]++] = it;
 		}
 		qsort(ix->objs[k], ix->n[k], sizeof(*ix->objs[k]),
 		    k == ENGINE_NETWORK ? by_network_name : by_spec_name);
-		stack_kind = k;
 		qsort(ix->stacked[k], ix->nstacked[k], sizeof(*ix->stacked[k]),
-		    by_stack);
+		    k == ENGINE_NETWORK ? by_network_stack : by_spec_stack);
 	}
 	index_free(o->index);
 	o->index = ix;
