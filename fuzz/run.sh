@@ -3,6 +3,7 @@
 #
 #   fuzz/run.sh BIN_DIR SECONDS [TARGET]...
 #
+# FUZZ_RUNS=N also stops a target after N executions (whichever first).
 # For each target: every input under fuzz/regress/TARGET/ is run once (a
 # fixed finding must stay fixed), then libFuzzer runs for SECONDS from a
 # working corpus under BIN_DIR/corpus/TARGET, seeded from fuzz/seeds/ and
@@ -67,7 +68,7 @@ for t in "${targets[@]}"; do
 	[ "$t" = interp ] && interp_seeds "$corpus"
 	dict=$(dict_of "$t")
 	echo "fuzz: $t for ${secs}s"
-	"$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+	"$exe" -max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 		-print_final_stats=1 -artifact_prefix="$findings/" \
 		${dict:+-dict="$dict"} "$corpus" >"$log" 2>&1
 	rc=$?

@@ -189,6 +189,36 @@ test_rolled_back_spec_is_held_not_looped(void **state)
 	recon_observed_release(&obs);
 }
 
+/* Found by fuzz_engine: a listed object without an ID reached strdup(NULL)
+ * in the planner.  The engine never sends one; such a reply is refused as
+ * a whole, so nothing is planned on a partial picture. */
+static void
+test_objects_without_id_or_name_are_refused(void **state)
+{
+	static const char *const bad[] = {
+		"[{\"Spec\":{\"Name\":\"s_web\"}}]",		/* no ID */
+		"[{\"ID\":7,\"Spec\":{\"Name\":\"s_web\"}}]",	/* not a string */
+		"[{\"ID\":\"x\",\"Spec\":{}}]",			/* no name */
+		"[1]",
+		"{\"ID\":\"x\"}",					/* not a list */
+	};
+	struct recon_observed obs = { 0 };
+	struct err err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		obs.services = cJSON_Parse(bad[i]);
+		assert_int_equal(recon_observed_index(&obs, &err),
+		    ERR_PROTOCOL);
+		assert_non_null(strstr(err.msg, "nothing planned"));
+		recon_observed_release(&obs);
+	}
+	obs.networks = cJSON_Parse("[{\"Id\":\"n1\",\"Name\":\"s_net\"}]");
+	assert_int_equal(recon_observed_index(&obs, &err), 0);
+	assert_non_null(recon_observed_find(&obs, ENGINE_NETWORK, "s_net"));
+	recon_observed_release(&obs);
+}
+
 int
 main(void)
 {
@@ -197,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_hand_made_changes_are_seen),
 		cmocka_unit_test(test_out_of_sequence_is_retried_with_a_fresh_version),
 		cmocka_unit_test(test_rolled_back_spec_is_held_not_looped),
+		cmocka_unit_test(test_objects_without_id_or_name_are_refused),
 	};
 	return cmocka_run_group_tests_name("reconciler", tests, NULL, NULL);
 }
