@@ -152,6 +152,39 @@ bad:
 
 /* --- top-level objects ----------------------------------------------- */
 
+/*
+ * Swarm's name rules (swarmkit controlapi): services and networks are DNS
+ * labels, [a-zA-Z0-9] runs joined by '-' or '_', at most 63 characters;
+ * secrets and configs are [a-zA-Z0-9-_.], starting and ending with a
+ * letter or digit, at most 64.  Checked while converting, so that a stack
+ * with a bad name fails before anything is written, not halfway through.
+ */
+static int
+check_swarm_name(struct conv *c, const struct ynode *n, const char *path,
+    const char *kind, const char *name)
+{
+	bool dns = strcmp(kind, "service") == 0 ||
+	    strcmp(kind, "network") == 0;
+	size_t len = strlen(name), max = dns ? 63 : 64;
+	bool ok = len > 0 && isalnum((unsigned char)name[0]) &&
+	    isalnum((unsigned char)name[len - 1]);
+
+	for (size_t i = 0; ok && i < len; i++)
+		ok = isalnum((unsigned char)name[i]) || name[i] == '-' ||
+		    name[i] == '_' || (!dns && name[i] == '.');
+	if (!ok)
+		return conv_fail(c, n, path, "the %s name \"%s\" is not "
+		    "allowed by swarm: %s", kind, name, dns ? "letters and "
+		    "digits joined by '-' or '_' (a DNS label; no '.')" :
+		    "letters, digits, '-', '_' and '.', starting and ending "
+		    "with a letter or digit");
+	if (len > max)
+		return conv_fail(c, n, path, "the %s name \"%s\" is %zu "
+		    "characters; swarm allows at most %zu", kind, name, len,
+		    max);
+	return 0;
+}
+
 static int
 network_body(struct conv *c, const char *key, cJSON *networks,
     cJSON *externals)
@@ -175,6 +208,8 @@ network_body(struct conv *c, const char *key, cJSON *networks,
 		cJSON_AddItemToArray(externals, cJSON_CreateString(name));
 		return 0;
 	}
+	if ((rc = check_swarm_name(c, def, p, "network", name)) < 0)
+		return rc;
 	body = cJSON_CreateObject();
 	cJSON_AddItemToArray(networks, body);
 	cJSON_AddStringToObject(body, "Name", name);
@@ -292,6 +327,9 @@ file_object(struct conv *c, bool secret, const char *key, cJSON *list)
 		return rc;
 	if (external)
 		return 0;
+	if ((rc = check_swarm_name(c, def, p, secret ? "secret" : "config",
+	    name)) < 0)
+		return rc;
 	body = cJSON_CreateObject();
 	cJSON_AddItemToArray(list, body);
 	cJSON_AddStringToObject(body, "Name", name);
@@ -387,10 +425,18 @@ convert_all(struct conv *c)
 	if ((keys = sorted_keys(ynode_get(top, "services"), &n)) == NULL)
 		return err_set(c->err, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = compose_convert_service(c, keys[i], ynode_get(ynode_get(
-		    top, "services"), keys[i]), &svc);
+		const struct ynode *def = ynode_get(ynode_get(top, "services"),
+		    keys[i]);
+		char p[CONV_PATH_MAX];
+
+		rc = compose_convert_service(c, keys[i], def, &svc);
 		if (rc == 0)
 			cJSON_AddItemToArray(c->out->services, svc);
+		if (rc == 0)
+			rc = check_swarm_name(c, def, conv_path(p,
+			    "services.%s", keys[i]), "service",
+			    cJSON_GetStringValue(cJSON_GetObjectItem(svc,
+			    "Name")));
 	}
 	free(keys);
 	/* Only networks some service uses are created, as by the CLI. */

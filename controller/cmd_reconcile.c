@@ -42,6 +42,16 @@ struct pass {
 	cJSON *json;		/* plan --json: the plans */
 };
 
+/* Does msg already start with "stack NAME:"? */
+static bool
+names_stack(const char *msg, const char *stack)
+{
+	size_t n = strlen(stack);
+
+	return strncmp(msg, "stack ", 6) == 0 &&
+	    strncmp(msg + 6, stack, n) == 0 && msg[6 + n] == ':';
+}
+
 static void
 report(const struct ctl_result *r, void *payload)
 {
@@ -61,7 +71,7 @@ report(const struct ctl_result *r, void *payload)
 	}
 	if (r->err != NULL) {
 		if (r->stack != NULL && r->plan == NULL && r->loaded == NULL &&
-		    strstr(r->err->msg, r->stack) == NULL)
+		    !names_stack(r->err->msg, r->stack))
 			fprintf(stderr, "stackd: stack %s: %s\n", r->stack,
 			    r->err->msg);
 		else
