@@ -98,6 +98,12 @@ int recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
     struct err *err);
 void recon_plan_free(struct recon_plan *p);
 
+/* An ingress port the stack publishes twice, or that a service outside
+ * the stack already publishes: ERR_CONFLICT naming both (ports.c).
+ * recon_plan_stack checks it before planning anything. */
+int recon_ports_check(const struct compose_stack *s,
+    const struct recon_observed *obs, struct err *err);
+
 /* Remove what this owner has of stack (it left the source): services and
  * networks, and secrets and configs only with opt->prune_secrets. */
 int recon_plan_removal(struct recon_plan **out, const char *stack,

@@ -673,6 +673,11 @@ recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
     const struct recon_observed *obs, const struct recon_options *opt,
     struct err *err)
 {
+	int rc;
+
+	*out = NULL;
+	if ((rc = recon_ports_check(s, obs, err)) < 0)
+		return rc;
 	return plan_all(out, s, obs, opt, false, err);
 }
 

@@ -391,6 +391,38 @@ test_stack_names(void **state)
 	    ERR_INVALID);
 }
 
+/* Swarm's name rules, checked before anything reaches the engine. */
+static void
+test_swarm_names(void **state)
+{
+	(void)state;
+	expect_error("services:\n  w234567890123456789012345678901234567890"
+	    "1234567890123456789012:\n    image: x\n",
+	    "the service name \"t_w2345678901234567890123456789012345678901"
+	    "234567890123456789012\" is 64 characters; swarm allows at most "
+	    "63 (");
+	expect_error("services:\n  a.b:\n    image: x\n",
+	    "services.a.b: the service name \"t_a.b\" is not allowed by "
+	    "swarm");
+	expect_error("services:\n  web:\n    image: x\n    networks: [n]\n"
+	    "networks:\n  n: {name: my.net}\n", "networks.n: the network "
+	    "name \"my.net\" is not allowed");
+	put("pw.txt", "x");
+	expect_error("services:\n  web:\n    image: x\n    secrets: [pw]\n"
+	    "secrets:\n  pw: {file: ./pw.txt, name: \"-pw\"}\n",
+	    "secrets.pw: the secret name \"-pw\" is not allowed");
+	/* 63 and 64 are fine; '.' is fine in a secret's name */
+	put("stack.yml", "services:\n  w23456789012345678901234567890123456789"
+	    "0123456789012345678901:\n    image: x\n    secrets: [pw]\n"
+	    "secrets:\n  pw: {file: ./pw.txt, name: a.b}\n");
+	{
+		struct compose_stack *s = NULL;
+		struct err err;
+		assert_int_equal(load(&s, &err, NULL, 0, false), 0);
+		compose_stack_free(s);
+	}
+}
+
 int
 main(void)
 {
@@ -405,6 +437,7 @@ main(void)
 		cmocka_unit_test(test_files_merge_in_order),
 		cmocka_unit_test(test_shlex),
 		cmocka_unit_test(test_stack_names),
+		cmocka_unit_test(test_swarm_names),
 	};
 	return cmocka_run_group_tests_name("compose_convert", tests, setup,
 	    teardown);

@@ -219,6 +219,50 @@ test_objects_without_id_or_name_are_refused(void **state)
 	recon_observed_release(&obs);
 }
 
+/* A published ingress port held by another stack's service, or twice in
+ * one stack, fails the plan before any write; host mode and the stack's
+ * own services do not count. */
+static void
+test_port_conflicts_fail_the_plan(void **state)
+{
+	struct compose_stack s = { .name = "b" };
+	struct recon_observed obs = { 0 };
+	struct err err;
+
+	(void)state;
+	obs.services = cJSON_Parse("[{\"ID\":\"1\",\"Spec\":{\"Name\":"
+	    "\"a_web\",\"Labels\":{\"com.docker.stack.namespace\":\"a\"},"
+	    "\"EndpointSpec\":{\"Ports\":[{\"Protocol\":\"tcp\","
+	    "\"TargetPort\":80,\"PublishedPort\":8080}]}}},"
+	    "{\"ID\":\"2\",\"Spec\":{\"Name\":\"b_old\",\"Labels\":"
+	    "{\"com.docker.stack.namespace\":\"b\"},\"EndpointSpec\":"
+	    "{\"Ports\":[{\"TargetPort\":80,\"PublishedPort\":9000}]}}}]");
+	s.services = cJSON_Parse("[{\"Name\":\"b_api\",\"EndpointSpec\":"
+	    "{\"Ports\":[{\"Protocol\":\"tcp\",\"TargetPort\":80,"
+	    "\"PublishedPort\":8080}]}}]");
+	assert_int_equal(recon_ports_check(&s, &obs, &err), ERR_CONFLICT);
+	assert_string_equal(err.msg, "stack b: service b_api publishes port "
+	    "8080/tcp, which service a_web already publishes; nothing "
+	    "written");
+	cJSON_Delete(s.services);
+	/* udp is another port; 9000 belongs to the stack itself */
+	s.services = cJSON_Parse("[{\"Name\":\"b_api\",\"EndpointSpec\":"
+	    "{\"Ports\":[{\"Protocol\":\"udp\",\"PublishedPort\":8080},"
+	    "{\"PublishedPort\":9000}]}},{\"Name\":\"b_h\",\"EndpointSpec\":"
+	    "{\"Ports\":[{\"PublishedPort\":8080,\"PublishMode\":\"host\"}"
+	    "]}}]");
+	assert_int_equal(recon_ports_check(&s, &obs, &err), 0);
+	cJSON_Delete(s.services);
+	s.services = cJSON_Parse("[{\"Name\":\"b_x\",\"EndpointSpec\":"
+	    "{\"Ports\":[{\"PublishedPort\":7000}]}},{\"Name\":\"b_y\","
+	    "\"EndpointSpec\":{\"Ports\":[{\"PublishedPort\":7000}]}}]");
+	assert_int_equal(recon_ports_check(&s, &obs, &err), ERR_CONFLICT);
+	assert_string_equal(err.msg, "stack b: services b_x and b_y both "
+	    "publish port 7000/tcp");
+	cJSON_Delete(s.services);
+	cJSON_Delete(obs.services);
+}
+
 int
 main(void)
 {
@@ -228,6 +272,7 @@ main(void)
 		cmocka_unit_test(test_out_of_sequence_is_retried_with_a_fresh_version),
 		cmocka_unit_test(test_rolled_back_spec_is_held_not_looped),
 		cmocka_unit_test(test_objects_without_id_or_name_are_refused),
+		cmocka_unit_test(test_port_conflicts_fail_the_plan),
 	};
 	return cmocka_run_group_tests_name("reconciler", tests, NULL, NULL);
 }
