@@ -61,6 +61,8 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 	count "e2e: cli.sh" "$here/e2e/cli.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: reconcile.sh" \
 	    "$here/e2e/reconcile.sh" "$build/stackd"
+	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: badinput.sh (bad-input matrix)" \
+	    "$here/e2e/badinput.sh" "$build/stackd"
 	count "e2e: run.sh (daemon, both engines)" "$here/e2e/run.sh" "$build/stackd"
 	count "e2e: git.sh (git source over smart HTTP, webhooks)" \
 	    "$here/e2e/git.sh" "$build/stackd"
@@ -69,6 +71,9 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 	# Conversion against `docker stack deploy` on engine 1.
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "conformance" \
 	    "$here/conformance/run.sh" "$build"
+	# Last: it kills and restarts the engines.
+	count "e2e: faults.sh (engines killed, concurrent writer, signals)" \
+	    "$here/e2e/faults.sh" "$build/stackd"
 else
 	cat "$harness_dir.log"
 	for l in "$harness_dir"/e*/log; do [ -f "$l" ] && tail -20 "$l"; done

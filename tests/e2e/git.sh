@@ -127,6 +127,15 @@ check "a forged signature: 401, no fetch" eval \
 	'[ "$code" = 401 ] && sleep 1 && [ "$(fetches)" = "$before" ] && [ "$(mode)" = "MODE=one " ]'
 code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary x "$url/api/v1/webhook/other")
 check "a webhook for another source: 404" eval '[ "$code" = 404 ]'
+code=$(head -c 2097152 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -H "X-GitHub-Event: push" \
+    --data-binary @- "$url/api/v1/webhook/git")
+check "a 2 MiB webhook body: 413, no fetch" eval '[ "$code" = 413 ] && [ "$(fetches)" = "$before" ]'
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-GitHub-Event: push" --data-binary x "$url/api/v1/webhook/git")
+check "an unsigned webhook: 401" eval '[ "$code" = 401 ]'
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Gitlab-Token: $hook_value" --data-binary x "$url/api/v1/webhook/git")
+check "a signed webhook without an event header: 400, no fetch" eval '[ "$code" = 400 ] && [ "$(fetches)" = "$before" ]'
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary x "$url/api/v1/webhook/git")
+check "a webhook with PUT: 405" eval '[ "$code" = 405 ]'
 code=$(hook github)
 out="$code $(cat "$d/hook.out")"
 check "a signed GitHub push: 202, and the commit reaches the engine" eval \
@@ -164,7 +173,7 @@ check "the server back: the error clears" within 10 source_is "j['sources'][0]['
 
 out=$(api /metrics)
 check "/metrics: fetches, fetch bytes and webhook results" eval \
-	'python3 "$here/promcheck.py" <<<"$out" && has "stackd_source_fetches_total{source=\"git\"}" && has "stackd_source_last_fetch_bytes{source=\"git\"}" && has "stackd_webhook_deliveries_total{source=\"git\",result=\"refused\"} 1"'
+	'python3 "$here/promcheck.py" <<<"$out" && has "stackd_source_fetches_total{source=\"git\"}" && has "stackd_source_last_fetch_bytes{source=\"git\"}" && has "stackd_webhook_deliveries_total{source=\"git\",result=\"refused\"} 4"'
 out=$(cat "$d/log"; api /api/v1/status; api /metrics; api /)
 check "neither the token nor the webhook secret appears in logs or pages" eval \
 	'! has "$token_value" && ! has "$hook_value"'

@@ -4,6 +4,9 @@
 #   swarm.sh start DIR [N]   start N (1 or 2) engines under the new directory DIR and
 #                            print the endpoints as shell assignments (also in DIR/env)
 #   swarm.sh stop DIR        stop what `start DIR` started, unmount, remove DIR
+#   swarm.sh kill DIR N [SIG]  stop engine N with SIG (default KILL), keeping its state
+#   swarm.sh restart DIR N   start engine N again on its state; waits until it is a
+#                            swarm manager again
 #
 # Engine 1 listens on unix://DIR/e1/sock. Engine 2 listens on tcp://127.0.0.2:2376 with
 # TLS client certificates made here by openssl (DIR/certs). Both are single-node swarm
@@ -66,6 +69,7 @@ make_image_rootfs() {
 start_engine() { # dir n listen-args...
 	local d=$1 n=$2; shift 2
 	mkdir -p "$d/data" "$d/x"
+	printf '%q ' "$@" >"$d/args"	# for restart
 	dockerd --data-root "$d/data" --exec-root "$d/x" --pidfile "$d/pid" \
 		--bridge=none --iptables=false --ip6tables=false "$@" >"$d/log" 2>&1 &
 	echo $! >"$d/launcher.pid"
@@ -147,7 +151,42 @@ stop() {
 	rm -rf "$dir"
 }
 
+# Engine N's dir, host and certs, from what start wrote.
+engine_of() { # dir n
+	[ -f "$1/env" ] || die "$1: not started by swarm.sh"
+	# shellcheck disable=SC1091
+	. "$1/env"
+	ed=$1/e$2
+	[ -d "$ed" ] || die "no engine $2 under $1"
+	if [ "$2" = 1 ]; then eh=$STACKD_TEST_ENGINE1; ec=; else eh=$STACKD_TEST_ENGINE2; ec=$STACKD_TEST_CERTS; fi
+}
+
+kill_engine() { # dir n [signal]
+	local ed eh ec pid
+	engine_of "$1" "$2"
+	pid=$(cat "$ed/pid" 2>/dev/null || cat "$ed/launcher.pid")
+	kill -"${3:-KILL}" "$pid" 2>/dev/null || true
+	wait_for 60 bash -c "! kill -0 $pid" || die "engine $2 (pid $pid) did not exit"
+	log "engine $2: stopped (SIG${3:-KILL})"
+}
+
+restart_engine() { # dir n
+	local ed eh ec args
+	engine_of "$1" "$2"
+	args=$(cat "$ed/args")
+	# shellcheck disable=SC2086
+	eval start_engine "$ed" "$2" $args
+	wait_for 60 docker_at "$eh" "$ec" node ls || die "engine $2 did not come back; see $ed/log"
+	log "engine $2: swarm manager again at $eh"
+}
+
 case "${1:-}" in
+kill)
+	[ $# -ge 3 ] || die "usage: swarm.sh kill DIR N [SIGNAL]"
+	kill_engine "$2" "$3" "${4:-KILL}" ;;
+restart)
+	[ $# -ge 3 ] || die "usage: swarm.sh restart DIR N"
+	restart_engine "$2" "$3" ;;
 start)
 	[ $# -ge 2 ] || die "usage: swarm.sh start DIR [N]"
 	STACKD_ROOTFS=$2/rootfs
@@ -156,5 +195,5 @@ stop)
 	[ $# -ge 2 ] || die "usage: swarm.sh stop DIR"
 	stop "$2" ;;
 *)
-	die "usage: swarm.sh start DIR [N] | stop DIR" ;;
+	die "usage: swarm.sh start DIR [N] | stop DIR | kill DIR N [SIG] | restart DIR N" ;;
 esac

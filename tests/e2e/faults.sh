@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Fault injection against the harness engines: dockerd killed in the
+# middle of an apply, a concurrent writer racing stackd's updates, an
+# engine gone for several cycles under the daemon and back, SIGHUP storms
+# and a config file deleted under a running daemon.  Kills and restarts
+# the harness engines (swarm.sh kill/restart), so tests/run.sh runs it
+# last.  Prints TAP.
+set -uo pipefail
+stackd=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tap.sh"
+: "${STACKD_TEST_DIR:?} ${STACKD_TEST_ENGINE1:?} ${STACKD_TEST_ENGINE2:?} ${STACKD_TEST_CERTS:?}"
+swarm=$here/../harness/swarm.sh
+d=$(mktemp -d /tmp/stackd-faults.XXXXXX)
+url=http://127.0.0.1:19092
+pid=
+bumper=
+
+e1() { DOCKER_HOST=$STACKD_TEST_ENGINE1 docker "$@"; }
+e2() { DOCKER_HOST=$STACKD_TEST_ENGINE2 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$STACKD_TEST_CERTS docker "$@"; }
+within() {
+	local n=$(($1 * 10)); shift
+	while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
+	return 1
+}
+py() { python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
+api() { curl -s "$url$1"; }
+up() { e1 version >/dev/null 2>&1 || "$swarm" restart "$STACKD_TEST_DIR" 1 2>/dev/null
+	e2 version >/dev/null 2>&1 || "$swarm" restart "$STACKD_TEST_DIR" 2 2>/dev/null; }
+
+cleanup() {
+	[ -z "$bumper" ] || kill "$bumper" 2>/dev/null
+	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+	up
+	for h in "$STACKD_TEST_ENGINE1" "$STACKD_TEST_ENGINE2"; do
+		DOCKER_HOST= "$stackd" apply --dir "$d/empty" --allow-empty --prune-secrets \
+			--owner e2e-faults -H "$h" --tlscacert "$STACKD_TEST_CERTS/ca.pem" \
+			--tlscert "$STACKD_TEST_CERTS/cert.pem" --tlskey "$STACKD_TEST_CERTS/key.pem" >/dev/null 2>&1
+	done
+	rm -rf "$d"
+}
+trap cleanup EXIT
+mkdir -p "$d/empty" "$d/big" "$d/race" "$d/src/both"
+o=(--owner e2e-faults)
+
+# --- dockerd SIGKILLed in the middle of an apply of 50 services ---------
+{
+	echo "services:"
+	for i in $(seq -w 1 50); do
+		printf '  s%s:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n' "$i"
+	done
+} >"$d/big/compose.yaml"
+count_big() { e1 service ls -q --filter label=com.docker.stack.namespace=big | wc -l; }
+DOCKER_HOST=$STACKD_TEST_ENGINE1 "$stackd" apply -s big -f "$d/big/compose.yaml" "${o[@]}" >"$d/apply.out" 2>&1 &
+apply_pid=$!
+# Kill as soon as a few services exist: the whole apply takes about a second.
+sock=${STACKD_TEST_ENGINE1#unix://}
+for _ in $(seq 1 3000); do
+	[ "$(curl -s --unix-socket "$sock" 'http://e/services?filters=%7B%22label%22%3A%5B%22com.docker.stack.namespace%3Dbig%22%5D%7D' |
+		grep -o '"ID"' | wc -l)" -ge 3 ] && break
+	sleep 0.02
+done
+"$swarm" kill "$STACKD_TEST_DIR" 1 KILL 2>/dev/null
+wait "$apply_pid"
+rc=$?
+out=$(cat "$d/apply.out")
+check "dockerd killed mid-apply: apply fails with the engine's error" eval \
+	'[ $rc = 1 ] && grep -q "engine" <<<"$out"'
+"$swarm" restart "$STACKD_TEST_DIR" 1 2>/dev/null
+echo "# killed with $(count_big) of 50 services created"
+out=$(DOCKER_HOST=$STACKD_TEST_ENGINE1 "$stackd" apply -s big -f "$d/big/compose.yaml" "${o[@]}" 2>&1); rc=$?
+check "after the restart, apply converges" eval '[ $rc = 0 ]'
+names=$(e1 service ls --format '{{.Name}}' --filter label=com.docker.stack.namespace=big | sort)
+out=$names
+check "... with all 50 services, none twice, none lost" eval \
+	'[ "$(wc -l <<<"$names")" = 50 ] && [ "$(uniq <<<"$names" | wc -l)" = 50 ]'
+out=$(DOCKER_HOST=$STACKD_TEST_ENGINE1 "$stackd" plan -s big -f "$d/big/compose.yaml" "${o[@]}" 2>&1); rc=$?
+check "... and plan finds it in sync" eval '[ $rc = 0 ]'
+
+# --- a concurrent writer bumping a service's version during an update ---
+gen_race() { # value
+	echo "services:"
+	for i in $(seq -w 1 15); do
+		printf '  s%s:\n    image: local/busybox:1\n    environment: {V: "%s"}\n    deploy: {replicas: 0}\n' "$i" "$1"
+	done
+}
+gen_race one >"$d/race/compose.yaml"
+DOCKER_HOST=$STACKD_TEST_ENGINE1 "$stackd" apply -s race -f "$d/race/compose.yaml" "${o[@]}" >/dev/null 2>&1
+gen_race two >"$d/race/compose.yaml"
+# The last service updated is bumped as fast as the engine takes it, from
+# before stackd reads it until after stackd is done.
+# (Python on the socket: the docker CLI is too slow to hit the window.)
+python3 - "${STACKD_TEST_ENGINE1#unix://}" race_s15 <<'PY' &
+import http.client, json, socket, sys, time
+class Conn(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(sys.argv[1])
+i = 0
+while True:
+    c = Conn("engine")
+    c.request("GET", "/services/" + sys.argv[2])
+    svc = json.loads(c.getresponse().read())
+    i += 1
+    svc["Spec"].setdefault("Labels", {})["bump"] = str(i)
+    c.request("POST", "/services/%s/update?version=%d" % (svc["ID"], svc["Version"]["Index"]),
+              json.dumps(svc["Spec"]), {"Content-Type": "application/json"})
+    c.getresponse().read()
+    c.close()
+    time.sleep(0.05)
+PY
+bumper=$!
+sleep 1
+out=$(DOCKER_HOST=$STACKD_TEST_ENGINE1 "$stackd" apply -s race -f "$d/race/compose.yaml" "${o[@]}" 2>&1); rc=$?
+kill "$bumper"; wait "$bumper" 2>/dev/null; bumper=
+check "a concurrent writer bumping versions: apply retries and converges" eval \
+	'[ $rc = 0 ] && grep -Eq "[1-9][0-9]* retried after a concurrent write" <<<"$out" && [ "$(e1 service inspect --format "{{json .Spec.TaskTemplate.ContainerSpec.Env}}" race_s15)" = "[\"V=two\"]" ]'
+
+# --- the daemon: engine 2 gone for several cycles, then back ------------
+printf 'services:\n  app:\n    image: local/busybox:1\n    environment: {MODE: "${MODE}"}\n    deploy: {replicas: 0}\n' \
+	>"$d/src/both/compose.yaml"
+printf 'MODE: one\n' >"$d/src/both/vars.yaml"
+cat >"$d/stackd.yaml" <<EOF
+engines:
+  - name: local
+    host: $STACKD_TEST_ENGINE1
+  - name: remote
+    host: $STACKD_TEST_ENGINE2
+    tls:
+      cert_dir: $STACKD_TEST_CERTS
+sources:
+  - name: stacks
+    dir:
+      path: src
+      debounce: 100ms
+owner: e2e-faults
+interval: 5s
+status:
+  listen: 127.0.0.1:19092
+EOF
+"$stackd" run -c "$d/stackd.yaml" >"$d/log" 2>&1 &
+pid=$!
+mode() { "$1" service inspect --format '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' both_app 2>/dev/null; }
+engine_is() { api /api/v1/status | py "[e['reachable'] for e in j['engines'] if e['name'] == '$1'] == [$2]"; }
+check "the daemon converges on both engines" within 30 eval \
+	'[ "$(mode e1)" = "[\"MODE=one\"]" ] && [ "$(mode e2)" = "[\"MODE=one\"]" ]'
+"$swarm" kill "$STACKD_TEST_DIR" 2 KILL 2>/dev/null
+out=$(api /api/v1/status)
+check "engine 2 killed: status shows it unreachable, with the error" within 20 eval \
+	'engine_is remote False && api /api/v1/status | py "[e for e in j[\"engines\"] if e[\"name\"] == \"remote\"][0][\"error\"]"'
+printf 'MODE: two\n' >"$d/src/both/vars.yaml"
+check "... engine 1 keeps converging meanwhile" within 15 eval '[ "$(mode e1)" = "[\"MODE=two\"]" ]'
+sleep 12	# several cycles (interval 5 s) against the dead engine
+out=$(api /api/v1/stacks/both)
+check "... the stack is failed on engine 2 only, and the daemon lives" eval \
+	'kill -0 $pid && py "j[\"engines\"][\"local\"][\"state\"] == \"synced\" and j[\"engines\"][\"remote\"][\"state\"] == \"failed\"" <<<"$out"'
+"$swarm" restart "$STACKD_TEST_DIR" 2 2>/dev/null
+out=$(api /api/v1/stacks/both)
+check "engine 2 back: reconciled at once, the change made meanwhile arrives" within 20 eval \
+	'[ "$(mode e2)" = "[\"MODE=two\"]" ] && engine_is remote True'
+
+# --- SIGHUP storm; the config file deleted under the daemon -------------
+for _ in $(seq 1 50); do kill -HUP "$pid"; done
+sleep 2
+printf 'MODE: three\n' >"$d/src/both/vars.yaml"
+out=$(tail -5 "$d/log")
+check "50 SIGHUPs at once: the daemon lives and keeps converging" within 20 eval \
+	'kill -0 $pid && [ "$(mode e1)" = "[\"MODE=three\"]" ] && [ "$(mode e2)" = "[\"MODE=three\"]" ]'
+mv "$d/stackd.yaml" "$d/stackd.yaml.gone"
+kill -HUP "$pid"
+printf 'MODE: four\n' >"$d/src/both/vars.yaml"
+out=$(tail -5 "$d/log")
+check "config deleted + SIGHUP: reload refused, the old config keeps running" within 20 eval \
+	'kill -0 $pid && grep -q "reload refused" "$d/log" && [ "$(mode e1)" = "[\"MODE=four\"]" ]'
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+check "SIGTERM after all that: exit 0" eval '[ $rc = 0 ]'
