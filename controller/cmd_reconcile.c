@@ -31,7 +31,7 @@ static const char apply_usage[] =
     "                    [--vars FILE]... [--var KEY=VALUE]... [--env-inherit]\n"
     "                    [--strict-vars] [--root DIR] [--engine URL]\n"
     "                    [--owner NAME] [--keep-replicas] [--prune-secrets]\n"
-    "                    [--allow-empty]\n"
+    "                    [--allow-empty] [--prune-limit PCT]\n"
     "\n"
     "Make the engine (DOCKER_HOST or --engine) match the stacks: create,\n"
     "update and remove only what differs, then exit (0 ok, 1 error).\n";
@@ -119,6 +119,7 @@ reconcile(int argc, char **argv, bool apply)
 	ps.p.payload = &ps;
 	ps.p.obs = &obs;
 	ps.p.allow_empty = so.allow_empty;
+	ps.p.prune_limit = so.prune_limit;
 	ps.p.ro.owner = so.owner;
 	ps.p.ro.keep_replicas = so.keep_replicas;
 	ps.p.ro.prune_secrets = so.prune_secrets;

@@ -31,7 +31,8 @@ static const char run_usage[] =
     "                  [--state-dir DIR] [-H URL] [--listen ADDR:PORT]\n"
     "                  [--interval DURATION] [--debounce DURATION]\n"
     "                  [--owner NAME] [--token-file FILE] [--keep-replicas]\n"
-    "                  [--prune-secrets] [--allow-empty] [--env-inherit]\n"
+    "                  [--prune-secrets] [--allow-empty] [--prune-limit PCT]\n"
+    "                  [--env-inherit]\n"
     "                  [--strict-vars] [--log-format text|json]\n"
     "                  [--log-level debug|info|warn|error]\n"
     "\n"
@@ -45,7 +46,7 @@ enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
     OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT,
     OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
     OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_GIT_HOSTS,
-    OPT_HOOK_SECRET };
+    OPT_HOOK_SECRET, OPT_PRUNE_LIMIT };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -69,6 +70,7 @@ static const struct option longopts[] = {
 	{ "keep-replicas", no_argument, NULL, OPT_KEEP },
 	{ "prune-secrets", no_argument, NULL, OPT_PRUNE },
 	{ "allow-empty", no_argument, NULL, OPT_EMPTY },
+	{ "prune-limit", required_argument, NULL, OPT_PRUNE_LIMIT },
 	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
 	{ "strict-vars", no_argument, NULL, OPT_STRICT },
 	{ "log-format", required_argument, NULL, OPT_LOGFMT },
@@ -95,7 +97,7 @@ struct flags {
 	const char *git, *ref, *path, *state_dir, *git_user, *git_token;
 	const char *git_key, *git_hosts;
 	const char *hook_secret;
-	int interval_ms, debounce_ms, poll_ms;
+	int interval_ms, debounce_ms, poll_ms, prune_limit;
 	bool keep, prune, empty, inherit, strict;
 	bool has_format, has_level;
 	enum log_format format;
@@ -141,6 +143,15 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 				    "(500ms, 30s, 5m), got \"%s\"\n",
 				    c == OPT_INTERVAL ? "interval" :
 				    c == OPT_POLL ? "poll" : "debounce",
+				    optarg);
+				return 1;
+			}
+			break;
+		case OPT_PRUNE_LIMIT:
+			if (controller_percent_parse(optarg,
+			    &f->prune_limit) < 0) {
+				fprintf(stderr, "stackd: --prune-limit: want a "
+				    "percentage, 1 to 100, got \"%s\"\n",
 				    optarg);
 				return 1;
 			}
@@ -232,6 +243,7 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 	c->keep_replicas |= f->keep;
 	c->prune_secrets |= f->prune;
 	c->allow_empty |= f->empty;
+	c->prune_limit = f->prune_limit ? f->prune_limit : c->prune_limit;
 	c->env_inherit |= f->inherit;
 	c->strict_vars |= f->strict;
 	if (f->has_format)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller.h"
 #include "controller_int.h"
 
 struct reader {
@@ -332,7 +333,7 @@ sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 
 static const char *const policy_keys[] = { "prune_secrets",
     "keep_replicas", "allow_empty", "env_inherit", "strict_vars", "engines",
-    NULL };
+    "prune_limit", NULL };
 
 static bool
 engine_known(const struct ctl_config *c, const char *name)
@@ -394,6 +395,7 @@ ctl_config_targets(const struct ctl_config *c, const char *stack,
 static int
 policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 {
+	const struct ynode *v;
 	int rc;
 
 	if ((rc = known_keys(r, n, "stacks", policy_keys)) < 0 ||
@@ -408,6 +410,11 @@ policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	    (rc = get_bool(r, n, "strict_vars", "stacks",
 	    &c->strict_vars)) < 0)
 		return rc;
+	if ((v = ynode_get(n, "prune_limit")) != NULL &&
+	    (v->kind != YNODE_SCALAR ||
+	    controller_percent_parse(v->str, &c->prune_limit) < 0))
+		return bad(r, v, "stacks.prune_limit", "want a percentage, 1 "
+		    "to 100 (100: no limit)");
 	return ynode_get(n, "engines") ? targets(r, c, ynode_get(n,
 	    "engines")) : 0;
 }

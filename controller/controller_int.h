@@ -30,6 +30,11 @@ struct ctl_pass {
 	struct recon_options ro;
 	bool apply;
 	bool allow_empty;	/* an empty source may remove everything */
+	/* The prune guard: a pass removes at most this percentage of the
+	 * services the owner runs on the engine (and never refuses a single
+	 * one); 0 = CTL_PRUNE_LIMIT, 100 = no limit. */
+	int prune_limit;
+	unsigned pruned;	/* services removed so far, this pass */
 	/* Called once per stack (and once for a source-level error). */
 	void (*report)(const struct ctl_result *r, void *payload);
 	/* May this plan be applied now (NULL: yes)?  Called right before
@@ -39,6 +44,8 @@ struct ctl_pass {
 	void *payload;
 	int failed;		/* stacks that failed, this pass */
 };
+
+#define CTL_PRUNE_LIMIT 50
 
 /* The compose options of a discovered stack: base's variable settings,
  * s's compose and vars files, and root unless base sets one.  files is
@@ -93,6 +100,7 @@ struct ctl_config {
 	bool keep_replicas;
 	bool prune_secrets;
 	bool allow_empty;
+	int prune_limit;	/* percent; 0 = CTL_PRUNE_LIMIT */
 	bool env_inherit;
 	bool strict_vars;
 	/* {"stack": ["engine", ...]}: where a stack goes (default: every

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "controller_int.h"
+#include "json.h"
 
 static void
 finish(struct ctl_pass *p, struct ctl_result *r)
@@ -19,11 +20,87 @@ finish(struct ctl_pass *p, struct ctl_result *r)
 		p->report(r, p->payload);
 }
 
+static const char *
+owner_of(const struct ctl_pass *p)
+{
+	return p->ro.owner ? p->ro.owner : "stackd";
+}
+
+static bool
+owned(const struct ctl_pass *p, const cJSON *svc)
+{
+	const char *o = json_str(json_get(json_get(svc, "Spec"), "Labels"),
+	    RECON_LABEL_OWNER);
+
+	return o != NULL && strcmp(o, owner_of(p)) == 0;
+}
+
+static unsigned
+services_owned(const struct ctl_pass *p)
+{
+	const cJSON *svc;
+	unsigned n = 0;
+
+	cJSON_ArrayForEach(svc, p->obs->services)
+		n += owned(p, svc);
+	return n;
+}
+
+/*
+ * The prune guard.  A pass that would remove more than prune_limit % of
+ * the services this owner runs is more likely a broken push (a renamed
+ * directory, a half-deleted tree) than a decision; its removals are
+ * refused until someone says so.  Removing a single service is always
+ * allowed, so small deployments can still drop one.  what names the
+ * removal in the message ("stack web", "stacks a, b").
+ */
+static bool
+prune_allowed(struct ctl_pass *p, unsigned n, const char *what,
+    struct err *err)
+{
+	int limit = p->prune_limit > 0 ? p->prune_limit : CTL_PRUNE_LIMIT;
+	unsigned total = p->pruned + n, all;
+
+	if (n == 0 || limit >= 100)
+		return true;
+	all = services_owned(p);
+	if (total < 2 || (unsigned long)total * 100 <=
+	    (unsigned long)all * (unsigned)limit) {
+		p->pruned = total;
+		return true;
+	}
+	err_set(err, ERR_INVALID, "%s: refusing to remove %u of the %u "
+	    "services this owner runs in one pass (the prune limit is %d %%); "
+	    "if that is meant, apply once with --prune-limit 100 or raise "
+	    "stacks.prune_limit", what, total, all, limit);
+	return false;
+}
+
+static unsigned
+services_removed(const struct recon_plan *plan)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < plan->n; i++)
+		n += plan->changes[i].action == RECON_REMOVE &&
+		    plan->changes[i].kind == ENGINE_SERVICE;
+	return n;
+}
+
 static void
 carry_out(struct ctl_pass *p, struct ctl_result *r, struct err *err)
 {
 	if (p->apply && !recon_plan_in_sync(r->plan) && (p->may_apply == NULL ||
 	    p->may_apply(r->plan, p->payload))) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "stack %s", r->plan->stack);
+		if (!r->removal && !prune_allowed(p,
+		    services_removed(r->plan), what, err)) {
+			r->err = err;
+			finish(p, r);
+			return;
+		}
 		if (recon_apply(p->e, r->plan, &r->stats, err) < 0)
 			r->err = err;
 		r->applied = true;
@@ -78,11 +155,48 @@ remove_stack(struct ctl_pass *p, const char *name)
 	recon_plan_free(plan);
 }
 
-/* Stacks this owner has that the list no longer holds. */
+/* Owned services of the stacks in names that the list no longer holds,
+ * and those stacks' names for a message. */
+static unsigned
+departing_services(const struct ctl_pass *p, const struct sources_list *l,
+    const cJSON *names, char *list, size_t size)
+{
+	const cJSON *it, *const *svcs;
+	unsigned n = 0;
+	size_t len = 0;
+
+	list[0] = '\0';
+	cJSON_ArrayForEach(it, names) {
+		size_t k;
+		if (listed(l, it->valuestring))
+			continue;
+		k = recon_observed_stack(p->obs, ENGINE_SERVICE,
+		    it->valuestring, &svcs);
+		for (size_t i = 0; i < k; i++)
+			n += owned(p, svcs[i]);
+		if (len < size)
+			len += (size_t)snprintf(list + len, size - len, "%s%s",
+			    len ? ", " : "", it->valuestring);
+	}
+	return n;
+}
+
+static void
+refuse(struct ctl_pass *p, struct err *err)
+{
+	struct ctl_result r = { .stack = NULL, .err = err };
+
+	finish(p, &r);
+}
+
+/* Stacks this owner has that the list no longer holds: all of them are
+ * removed, or (empty source, prune limit) none. */
 static void
 departed(struct ctl_pass *p, const struct sources_list *l)
 {
 	cJSON *names = recon_observed_stacks(p->obs, p->ro.owner), *it;
+	char list[256], what[300];
+	struct err err;
 	int gone = 0;
 
 	cJSON_ArrayForEach(it, names)
@@ -90,14 +204,22 @@ departed(struct ctl_pass *p, const struct sources_list *l)
 	/* An empty source is more often an accident (an unmounted volume, a
 	 * bad push) than a wish to remove everything. */
 	if (gone > 0 && l->n == 0 && !p->allow_empty) {
-		struct ctl_result r = { .stack = NULL };
-		struct err err;
 		err_set(&err, ERR_INVALID, "the source holds no stack; "
 		    "refusing to remove the %d stack%s this owner runs "
 		    "(--allow-empty removes them)", gone, gone == 1 ? "" : "s");
-		r.err = &err;
-		finish(p, &r);
+		refuse(p, &err);
 		gone = 0;
+	}
+	/* --allow-empty on an empty source is the explicit "all of them". */
+	if (gone > 0 && l->n > 0) {
+		unsigned n = departing_services(p, l, names, list,
+		    sizeof(list));
+		snprintf(what, sizeof(what), "stack%s %s (gone from the "
+		    "source)", gone == 1 ? "" : "s", list);
+		if (!prune_allowed(p, n, what, &err)) {
+			refuse(p, &err);
+			gone = 0;
+		}
 	}
 	cJSON_ArrayForEach(it, names)
 		if (gone > 0 && !listed(l, it->valuestring))

@@ -3,6 +3,7 @@
  * render, plan and apply: -f FILE... -s NAME --vars F... --var K=V...
  * --env-inherit --strict-vars --root DIR.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 
 enum { OPT_VARS = 300, OPT_VAR, OPT_INHERIT, OPT_STRICT, OPT_ROOT, OPT_JSON,
     OPT_ENGINE, OPT_OWNER, OPT_KEEP_REPLICAS, OPT_DIR, OPT_PRUNE_SECRETS,
-    OPT_ALLOW_EMPTY };
+    OPT_ALLOW_EMPTY, OPT_PRUNE_LIMIT };
 
 static const struct option longopts[] = {
 	{ "file", required_argument, NULL, 'f' },
@@ -29,6 +30,7 @@ static const struct option longopts[] = {
 	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "prune-secrets", no_argument, NULL, OPT_PRUNE_SECRETS },
 	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
+	{ "prune-limit", required_argument, NULL, OPT_PRUNE_LIMIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -42,6 +44,21 @@ push(const char ***list, size_t *n, const char *v)
 		return -1;
 	l[(*n)++] = v;
 	*list = l;
+	return 0;
+}
+
+int
+controller_percent_parse(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || errno != 0 || v < 1 || v > 100 ||
+	    (*end != '\0' && strcmp(end, "%") != 0))
+		return -1;
+	*out = (int)v;
 	return 0;
 }
 
@@ -101,6 +118,15 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 			break;
 		case OPT_ALLOW_EMPTY:
 			so->allow_empty = true;
+			break;
+		case OPT_PRUNE_LIMIT:
+			if (controller_percent_parse(optarg,
+			    &so->prune_limit) < 0) {
+				fprintf(stderr, "stackd: --prune-limit: want a "
+				    "percentage, 1 to 100, got \"%s\"\n",
+				    optarg);
+				rc = 1;
+			}
 			break;
 		case 'h':
 			printf("%s", usage);

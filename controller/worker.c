@@ -362,7 +362,8 @@ cycle(struct ctl_worker *w)
 	struct compose_options base = { .env_inherit = cfg->env_inherit,
 	    .strict_vars = cfg->strict_vars };
 	struct ctl_pass p = { .e = w->e, .obs = &c.obs, .apply = true,
-	    .allow_empty = cfg->allow_empty, .report = on_result,
+	    .allow_empty = cfg->allow_empty, .prune_limit = cfg->prune_limit,
+	    .report = on_result,
 	    .may_apply = may_apply, .payload = &c };
 	long long t0 = clock_mono_ms(), delay = 1000;
 	struct sources_list mine = { 0 };

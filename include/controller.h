@@ -34,7 +34,11 @@ struct controller_stack_opts {
 	bool dir_ok;		/* the command takes --dir */
 	bool prune_secrets;	/* --prune-secrets */
 	bool allow_empty;	/* --allow-empty */
+	int prune_limit;	/* --prune-limit PCT; 0 = the default */
 };
+
+/* "50" or "50%", 1 to 100, into *out; -1 when it is not one. */
+int controller_percent_parse(const char *s, int *out);
 
 /* Returns 0, or 1 after printing usage (so->help tells whether asked).
  * dir_ok: --dir DIR may replace -f/-s. */

@@ -13,6 +13,7 @@ http_pid=
 cleanup() {
 	[ -z "$http_pid" ] || kill "$http_pid" 2>/dev/null
 	"$stackd" apply --dir "$d/empty" --allow-empty --prune-secrets --owner e2e-bad >/dev/null 2>&1
+	"$stackd" apply --dir "$d/empty" --allow-empty --owner e2e-guard >/dev/null 2>&1
 	rm -rf "$d"
 }
 trap cleanup EXIT
@@ -132,6 +133,23 @@ printf 'services:\n  web: [\n' >"$d/dir/bad/compose.yaml"
 run apply --dir "$d/dir" --owner e2e-bad
 check "--dir: a broken stack fails, the other converges, nothing of the broken one written" eval \
 	'[ $rc = 1 ] && has "stack bad: invalid YAML" && has "stack holder: 0 created, 1 updated" && [ "$(state | grep -c "^service")" = 3 ] && docker service inspect bad_web bad_worker >/dev/null'
+
+# The prune guard: a push that deletes most stacks removes nothing.
+mkdir -p "$d/guard"
+for s in g1 g2 g3; do
+	mkdir "$d/guard/$s"
+	printf 'services:\n  x:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n  y:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n' \
+		>"$d/guard/$s/compose.yaml"
+done
+run apply --dir "$d/guard" --owner e2e-guard
+rm -r "$d/guard/g2" "$d/guard/g3"
+guarded=$(state)
+run apply --dir "$d/guard" --owner e2e-guard
+check "a push removing 4 of 6 services: refused by the prune limit, nothing removed" eval \
+	'[ $rc = 1 ] && has "stacks g2, g3 (gone from the source): refusing to remove 4 of the 6 services" && [ "$(state)" = "$guarded" ]'
+run apply --dir "$d/guard" --owner e2e-guard --prune-limit 100
+check "--prune-limit 100 lets it through" eval \
+	'[ $rc = 0 ] && has "stack g2: 0 created, 0 updated, 3 removed" && ! docker service inspect g3_x >/dev/null 2>&1'
 
 # A git "server" that answers garbage: a clear error, nothing fetched.
 python3 -c '

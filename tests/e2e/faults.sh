@@ -32,11 +32,10 @@ cleanup() {
 	[ -z "$bumper" ] || kill "$bumper" 2>/dev/null
 	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
 	up
-	for h in "$STACKD_TEST_ENGINE1" "$STACKD_TEST_ENGINE2"; do
-		DOCKER_HOST= "$stackd" apply --dir "$d/empty" --allow-empty --prune-secrets \
-			--owner e2e-faults -H "$h" --tlscacert "$STACKD_TEST_CERTS/ca.pem" \
-			--tlscert "$STACKD_TEST_CERTS/cert.pem" --tlskey "$STACKD_TEST_CERTS/key.pem" >/dev/null 2>&1
-	done
+	local gone=(apply --dir "$d/empty" --allow-empty --prune-secrets --owner e2e-faults)
+	DOCKER_HOST=$STACKD_TEST_ENGINE1 "$stackd" "${gone[@]}" >/dev/null 2>&1
+	DOCKER_HOST=$STACKD_TEST_ENGINE2 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$STACKD_TEST_CERTS \
+		"$stackd" "${gone[@]}" >/dev/null 2>&1
 	rm -rf "$d"
 }
 trap cleanup EXIT
