@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "controller.h"
@@ -567,6 +569,20 @@ controller_cmd_validate(int argc, char **argv)
 	return rc;
 }
 
+/* The daemon holds tokens, webhook secrets and secret file contents in
+ * memory: a core dump (or another process of the same user reading
+ * /proc/PID/mem) must not carry them off. */
+static void
+no_core_dumps(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) < 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		log_event(LOG_WARN, NULL, NULL, NULL, "cannot turn core dumps "
+		    "off: %s", strerror(errno));
+}
+
 int
 controller_cmd_run(int argc, char **argv)
 {
@@ -586,6 +602,7 @@ controller_cmd_run(int argc, char **argv)
 		return 1;
 	}
 	log_setup(stderr, d.cfg->log_format, d.cfg->log_level);
+	no_core_dumps();
 	pthread_mutex_init(&d.st.mu, NULL);
 	d.st.started = (long long)time(NULL);
 	signals();

@@ -5,7 +5,7 @@
 # (same IDs, same versions: nothing written, nothing pruned).
 # Prints TAP; run by tests/run.sh with DOCKER_HOST = engine 1.
 set -uo pipefail
-stackd=$1
+stackd=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")	# it cd-s into the source
 . "$(dirname "$0")/tap.sh"
 
 d=$(mktemp -d /tmp/stackd-bad.XXXXXX)
