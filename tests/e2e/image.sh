@@ -14,8 +14,9 @@ image=local/stackd:e2e
 
 cleanup() {
 	docker stack rm stackd-e2e >/dev/null 2>&1
+	# The task's container goes some time after the service.
 	for _ in $(seq 1 60); do
-		[ -z "$(docker ps -q --filter label=com.docker.stack.namespace=stackd-e2e)" ] && break
+		[ -z "$(docker ps -aq --filter label=com.docker.stack.namespace=stackd-e2e)" ] && break
 		sleep 0.5
 	done
 	"$stackd" apply --dir "$d/empty" --allow-empty --owner swarm-stackd >/dev/null 2>&1
