@@ -37,41 +37,45 @@ spec_ports(const cJSON *spec)
 	return json_get(json_get(spec, "EndpointSpec"), "Ports");
 }
 
+static bool
+publishes(const cJSON *spec, const char *port)
+{
+	const cJSON *p;
+	char have[32];
+
+	cJSON_ArrayForEach(p, spec_ports(spec))
+		if (ingress_port(p, have, sizeof(have)) &&
+		    strcmp(have, port) == 0)
+			return true;
+	return false;
+}
+
 /* The service other than self (a spec) that publishes port, or NULL. */
 static const char *
 holder(const cJSON *specs, const cJSON *self, const char *port)
 {
-	const cJSON *spec, *p;
-	char have[32];
+	const cJSON *spec;
 
-	cJSON_ArrayForEach(spec, specs) {
-		if (spec == self)
-			continue;
-		cJSON_ArrayForEach(p, spec_ports(spec))
-			if (ingress_port(p, have, sizeof(have)) &&
-			    strcmp(have, port) == 0)
-				return json_str(spec, "Name");
-	}
+	cJSON_ArrayForEach(spec, specs)
+		if (spec != self && publishes(spec, port))
+			return json_str(spec, "Name");
 	return NULL;
 }
 
+/* The service of another stack (or of none) that publishes port. */
 static const char *
 observed_holder(const struct recon_observed *obs, const char *stack,
     const char *port)
 {
-	const cJSON *svc, *p, *spec;
+	const cJSON *svc, *spec;
 	const char *ns;
-	char have[32];
 
 	cJSON_ArrayForEach(svc, obs->services) {
 		spec = json_get(svc, "Spec");
 		ns = json_str(json_get(spec, "Labels"), RECON_LABEL_NS);
-		if (ns != NULL && strcmp(ns, stack) == 0)
-			continue;
-		cJSON_ArrayForEach(p, spec_ports(spec))
-			if (ingress_port(p, have, sizeof(have)) &&
-			    strcmp(have, port) == 0)
-				return json_str(spec, "Name");
+		if ((ns == NULL || strcmp(ns, stack) != 0) &&
+		    publishes(spec, port))
+			return json_str(spec, "Name");
 	}
 	return NULL;
 }

@@ -18,12 +18,6 @@ bumper=
 
 e1() { DOCKER_HOST=$STACKD_TEST_ENGINE1 docker "$@"; }
 e2() { DOCKER_HOST=$STACKD_TEST_ENGINE2 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$STACKD_TEST_CERTS docker "$@"; }
-within() {
-	local n=$(($1 * 10)); shift
-	while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
-}
-py() { python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
 api() { curl -s "$url$1"; }
 up() { e1 version >/dev/null 2>&1 || "$swarm" restart "$STACKD_TEST_DIR" 1 2>/dev/null
 	e2 version >/dev/null 2>&1 || "$swarm" restart "$STACKD_TEST_DIR" 2 2>/dev/null; }

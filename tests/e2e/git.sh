@@ -41,12 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
 
-within() {
-	local n=$(($1 * 10)); shift
-	while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
-}
-py() { python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
 api() { curl -s "$url$1"; }
 source_is() { api /api/v1/status | py "$1"; }
 head_of() { git -C "$d/work" rev-parse HEAD; }

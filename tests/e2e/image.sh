@@ -50,11 +50,6 @@ out=$(STACKD_IMAGE=$image STACKD_STACKS=$d/stacks STACKD_SOCKET=${DOCKER_HOST#un
 	docker stack deploy --resolve-image never -c "$root/contrib/swarm/stackd.yml" stackd-e2e 2>&1); rc=$?
 check "contrib/swarm/stackd.yml deploys with docker stack deploy" eval '[ $rc = 0 ]'
 
-within() {
-	local n=$(($1 * 10)); shift
-	while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
-}
 out=$(docker service ps --no-trunc stackd-e2e_stackd 2>&1)
 check "the stackd service deploys the stacks of its directory on its own engine" \
 	within 60 docker service inspect demo_web

@@ -30,14 +30,6 @@ cleanup() {
 trap cleanup EXIT
 
 api() { curl -s -H "Authorization: Bearer $(cat "$d/token")" "$url$1"; }
-# Poll (up to $1 seconds) until the command succeeds.
-within() {
-	local n=$(($1 * 10)); shift
-	while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
-}
-# py EXPR: evaluate a Python expression over the JSON document on stdin (as j).
-py() { python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
 stack_is() { api "/api/v1/stacks/$1" | py "j['state'] == '$2' and sorted(j['engines']) == sorted('$3'.split())"; }
 replicas() { $1 service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' "$2" 2>/dev/null; }
 
