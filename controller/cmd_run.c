@@ -34,7 +34,7 @@ static const char run_usage[] =
     "                  [--interval DURATION] [--debounce DURATION]\n"
     "                  [--owner NAME] [--token-file FILE] [--keep-replicas]\n"
     "                  [--prune-secrets] [--allow-empty] [--prune-limit PCT]\n"
-    "                  [--env-inherit]\n"
+    "                  [--env-inherit] [--notify-url URL]\n"
     "                  [--strict-vars] [--log-format text|json]\n"
     "                  [--log-level debug|info|warn|error]\n"
     "\n"
@@ -48,7 +48,7 @@ enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
     OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT,
     OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
     OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_GIT_HOSTS,
-    OPT_HOOK_SECRET, OPT_PRUNE_LIMIT };
+    OPT_HOOK_SECRET, OPT_PRUNE_LIMIT, OPT_NOTIFY };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -73,6 +73,7 @@ static const struct option longopts[] = {
 	{ "prune-secrets", no_argument, NULL, OPT_PRUNE },
 	{ "allow-empty", no_argument, NULL, OPT_EMPTY },
 	{ "prune-limit", required_argument, NULL, OPT_PRUNE_LIMIT },
+	{ "notify-url", required_argument, NULL, OPT_NOTIFY },
 	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
 	{ "strict-vars", no_argument, NULL, OPT_STRICT },
 	{ "log-format", required_argument, NULL, OPT_LOGFMT },
@@ -99,6 +100,7 @@ struct flags {
 	const char *git, *ref, *path, *state_dir, *git_user, *git_token;
 	const char *git_key, *git_hosts;
 	const char *hook_secret;
+	const char *notify_url;
 	int interval_ms, debounce_ms, poll_ms, prune_limit;
 	bool keep, prune, empty, inherit, strict;
 	bool has_format, has_level;
@@ -127,6 +129,7 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 		case OPT_GIT_KEY: f->git_key = optarg; break;
 		case OPT_GIT_HOSTS: f->git_hosts = optarg; break;
 		case OPT_HOOK_SECRET: f->hook_secret = optarg; break;
+		case OPT_NOTIFY: f->notify_url = optarg; break;
 		case OPT_LISTEN: f->listen = optarg; break;
 		case OPT_OWNER: f->owner = optarg; break;
 		case OPT_TOKEN: f->token_file = optarg; break;
@@ -238,7 +241,8 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 		    "both");
 	if (source_flags(c, f) < 0 || set(&c->listen, f->listen) < 0 ||
 	    set(&c->owner, f->owner) < 0 ||
-	    set(&c->token_file, f->token_file) < 0)
+	    set(&c->token_file, f->token_file) < 0 ||
+	    set(&c->notify_url, f->notify_url) < 0)
 		return err_set(err, ERR_NOMEM, "out of memory");
 	c->interval_ms = f->interval_ms ? f->interval_ms : c->interval_ms;
 	c->debounce_ms = f->debounce_ms ? f->debounce_ms : c->debounce_ms;
@@ -339,12 +343,27 @@ kick_all(struct ctl_daemon *d)
 		ctl_worker_kick(d->workers[i]);
 }
 
+static int
+start_notifier(struct ctl_daemon *d, struct err *err)
+{
+	struct ctl_notifier *n;
+	int rc;
+
+	if ((rc = ctl_notifier_start(&n, d->cfg, err)) < 0)
+		return rc;
+	pthread_mutex_lock(&d->st.mu);
+	d->st.notifier = n;
+	pthread_mutex_unlock(&d->st.mu);
+	return 0;
+}
+
 /* SIGHUP: a new config, all or nothing.  The source directory and the
  * status listener stay as they were started. */
 static void
 reload(struct ctl_daemon *d, const struct flags *f)
 {
 	struct ctl_config *next = calloc(1, sizeof(*next));
+	struct ctl_notifier *notifier;
 	struct err err;
 
 	if (next == NULL)
@@ -365,12 +384,15 @@ reload(struct ctl_daemon *d, const struct flags *f)
 	/* The state borrows the engine names of the config going away. */
 	pthread_mutex_lock(&d->st.mu);
 	release_engines(&d->st);
+	notifier = d->st.notifier;
+	d->st.notifier = NULL;
 	pthread_mutex_unlock(&d->st.mu);
+	ctl_notifier_stop(notifier);
 	ctl_config_release(d->cfg);
 	free(d->cfg);
 	d->cfg = next;
 	log_setup(stderr, next->log_format, next->log_level);
-	if (start_workers(d, &err) < 0)
+	if (start_notifier(d, &err) < 0 || start_workers(d, &err) < 0)
 		log_event(LOG_ERROR, NULL, NULL, NULL, "reload: %s", err.msg);
 	else
 		log_event(LOG_INFO, NULL, NULL, NULL, "config %s reloaded: "
@@ -438,7 +460,8 @@ daemon_run(struct ctl_daemon *d, const struct flags *f)
 		log_event(LOG_INFO, NULL, NULL, NULL, "status page on "
 		    "http://%s/", d->cfg->listen);
 	}
-	if ((rc = start_workers(d, &err)) < 0)
+	if ((rc = start_notifier(d, &err)) < 0 ||
+	    (rc = start_workers(d, &err)) < 0)
 		goto out;
 	log_event(LOG_INFO, NULL, NULL, NULL, "stackd %s watching %s, %zu "
 	    "engine%s, owner %s", STACKD_VERSION, d->st.source.location,
@@ -453,6 +476,8 @@ out:
 		log_event(LOG_ERROR, NULL, NULL, NULL, "%s", err.msg);
 	stop_workers(d);
 	ctl_status_stop(srv);
+	ctl_notifier_stop(d->st.notifier);
+	d->st.notifier = NULL;
 	d->st.src = NULL;
 	sources_free(src);
 	return rc < 0 ? 1 : 0;

@@ -420,6 +420,32 @@ policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 }
 
 static const char *const status_keys[] = { "listen", "token_file", NULL };
+static const char *const notify_keys[] = { "url", "token_file", "timeout",
+    NULL };
+
+/* notify: {url, token_file, timeout}: http(s) only, since the URL is
+ * handed to libcurl, which knows many more schemes. */
+static int
+notify(struct reader *r, struct ctl_config *c, const struct ynode *n)
+{
+	const struct ynode *u = ynode_get(n, "url");
+	int rc;
+
+	if ((rc = known_keys(r, n, "notify", notify_keys)) < 0 ||
+	    (rc = get_str(r, n, "url", "notify", &c->notify_url)) < 0 ||
+	    (rc = get_path(r, n, "token_file", "notify",
+	    &c->notify_token_file)) < 0 ||
+	    (rc = get_duration(r, n, "timeout", "notify",
+	    &c->notify_timeout_ms)) < 0)
+		return rc;
+	if (c->notify_url == NULL)
+		return bad(r, n, "notify", "url is required");
+	if (strncmp(c->notify_url, "http://", 7) != 0 &&
+	    strncmp(c->notify_url, "https://", 8) != 0)
+		return bad(r, u, "notify.url", "must be an http:// or https:// "
+		    "URL");
+	return 0;
+}
 static const char *const log_keys[] = { "format", "level", NULL };
 
 static int
@@ -449,7 +475,7 @@ status_and_log(struct reader *r, struct ctl_config *c, const struct ynode *root)
 }
 
 static const char *const top_keys[] = { "engines", "sources", "stacks",
-    "state_dir", "owner", "interval", "status", "log", NULL };
+    "state_dir", "owner", "interval", "status", "log", "notify", NULL };
 
 static int
 read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
@@ -473,6 +499,9 @@ read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
 	    &c->state_dir)) < 0 ||
 	    (rc = get_duration(r, root, "interval", "interval",
 	    &c->interval_ms)) < 0)
+		return rc;
+	if ((n = ynode_get(root, "notify")) != NULL &&
+	    (rc = notify(r, c, n)) < 0)
 		return rc;
 	return status_and_log(r, c, root);
 }
@@ -516,6 +545,8 @@ ctl_config_release(struct ctl_config *c)
 	free(c->owner);
 	free(c->listen);
 	free(c->token_file);
+	free(c->notify_url);
+	free(c->notify_token_file);
 	free(c->state_dir);
 	free(c->git.url);
 	free(c->git.ref);

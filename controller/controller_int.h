@@ -107,6 +107,9 @@ struct ctl_config {
 	 * engine).  Owned. */
 	cJSON *targets;
 	char *listen;		/* "127.0.0.1:9090"; "" = no status server */
+	char *notify_url;	/* POST result changes here, or NULL */
+	char *notify_token_file;	/* its bearer token */
+	int notify_timeout_ms;	/* one delivery; 0 = 5 s */
 	char *token_file;	/* bearer token for the status server */
 	enum log_format log_format;
 	enum log_level log_level;
@@ -174,6 +177,7 @@ struct ctl_state {
 	 * read.  sources_trigger is thread-safe. */
 	char *webhook_secret;		/* NULL: no webhook route */
 	struct sources_source *src;
+	struct ctl_notifier *notifier;	/* NULL: none configured */
 };
 
 /* JSON documents of the status API (caller holds st->mu, frees). */
@@ -215,6 +219,21 @@ enum ctl_hook_verdict ctl_webhook_check(const char *secret,
     const char *body, size_t len,
     const char *(*get)(const char *name, void *payload), void *payload,
     const char **event);
+
+/*
+ * Outgoing notifications (notify.c): a JSON document POSTed to
+ * c->notify_url when a stack's result on an engine changes (synced <->
+ * failed), retried, from a thread of its own.  compare runs under the
+ * state lock with a cycle's stacks document and never blocks.
+ */
+struct ctl_notifier;
+int ctl_notifier_start(struct ctl_notifier **out, const struct ctl_config *c,
+    struct err *err);
+void ctl_notifier_compare(struct ctl_notifier *n, const char *engine,
+    const cJSON *stacks);
+void ctl_notifier_stats(struct ctl_notifier *n, unsigned long *sent,
+    unsigned long *failed, unsigned long *dropped);
+void ctl_notifier_stop(struct ctl_notifier *n);
 
 struct ctl_status_server;
 int ctl_status_start(struct ctl_status_server **out, const char *listen,

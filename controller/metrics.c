@@ -201,6 +201,23 @@ git_metrics(struct buf *b, const struct ctl_source_state *s)
 }
 
 static void
+notify_metrics(struct buf *b, const struct ctl_state *st)
+{
+	unsigned long n[3];
+	static const char *const result[] = { "sent", "failed", "dropped" };
+
+	if (st->notifier == NULL)
+		return;
+	ctl_notifier_stats(st->notifier, &n[0], &n[1], &n[2]);
+	head(b, "notifications_total", "counter", "Outgoing notifications by "
+	    "result: sent, failed (given up after retries), dropped (the "
+	    "queue was full).");
+	for (int i = 0; i < 3; i++)
+		buf_appendf(b, "stackd_notifications_total{result=\"%s\"} "
+		    "%lu\n", result[i], n[i]);
+}
+
+static void
 source_metrics(struct buf *b, const struct ctl_state *st)
 {
 	const struct ctl_source_state *s = &st->source;
@@ -238,5 +255,6 @@ ctl_metrics_text(const struct ctl_state *st)
 	engine_gauges(&b, st);
 	stacks_by_state(&b, st);
 	source_metrics(&b, st);
+	notify_metrics(&b, st);
 	return buf_steal(&b);
 }

@@ -266,6 +266,7 @@ publish_unreachable(struct ctl_worker *w, const struct err *err)
 		cJSON_AddStringToObject((cJSON *)s, "error",
 		    "engine unreachable");
 	}
+	ctl_notifier_compare(w->d->st.notifier, es->name, es->stacks);
 	pthread_mutex_unlock(&w->d->st.mu);
 }
 
@@ -297,6 +298,7 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 	cJSON_Delete(es->stacks);
 	es->stacks = c->stacks;
 	c->stacks = NULL;
+	ctl_notifier_compare(w->d->st.notifier, es->name, es->stacks);
 	pthread_mutex_unlock(&w->d->st.mu);
 }
 

@@ -15,6 +15,7 @@ d=$(mktemp -d /tmp/stackd-faults.XXXXXX)
 url=http://127.0.0.1:19092
 pid=
 bumper=
+receiver=
 
 e1() { DOCKER_HOST=$STACKD_TEST_ENGINE1 docker "$@"; }
 e2() { DOCKER_HOST=$STACKD_TEST_ENGINE2 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$STACKD_TEST_CERTS docker "$@"; }
@@ -24,6 +25,7 @@ up() { e1 version >/dev/null 2>&1 || "$swarm" restart "$STACKD_TEST_DIR" 1 2>/de
 
 cleanup() {
 	[ -z "$bumper" ] || kill "$bumper" 2>/dev/null
+	[ -z "$receiver" ] || kill "$receiver" 2>/dev/null
 	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
 	up
 	local gone=(apply --dir "$d/empty" --allow-empty --prune-secrets --owner e2e-faults)
@@ -130,7 +132,32 @@ owner: e2e-faults
 interval: 5s
 status:
   listen: 127.0.0.1:19092
+notify:
+  url: http://127.0.0.1:19096/hook
+  timeout: 2s
 EOF
+# The notification receiver: refuses its first delivery with a 503 (the
+# notifier must try again), then records every body it accepts.
+python3 - "$d/notes" <<'PY' &
+import http.server, sys
+seen = [0]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        seen[0] += 1
+        if seen[0] == 1:
+            self.send_response(503); self.end_headers(); return
+        with open(sys.argv[1], "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", 19096), H).serve_forever()
+PY
+receiver=$!
+notes() { cat "$d/notes" 2>/dev/null; }
+note_is() { # event engine
+	notes | python3 -c "import json,sys; sys.exit(0 if any(json.loads(l)['event'] == '$1' and json.loads(l)['engine'] == '$2' and json.loads(l)['stack'] == 'both' for l in sys.stdin) else 1)"
+}
 "$stackd" run -c "$d/stackd.yaml" >"$d/log" 2>&1 &
 pid=$!
 mode() { "$1" service inspect --format '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' both_app 2>/dev/null; }
@@ -147,10 +174,19 @@ sleep 12	# several cycles (interval 5 s) against the dead engine
 out=$(api /api/v1/stacks/both)
 check "... the stack is failed on engine 2 only, and the daemon lives" eval \
 	'kill -0 $pid && py "j[\"engines\"][\"local\"][\"state\"] == \"synced\" and j[\"engines\"][\"remote\"][\"state\"] == \"failed\"" <<<"$out"'
+out=$(notes)
+check "... notified: stack.failed on remote (after a 503 and a retry), none for local" within 20 eval \
+	'note_is stack.failed remote && ! notes | grep -q "\"engine\":\"local\"" && grep -q "trying again in 1 s" "$d/log"'
 "$swarm" restart "$STACKD_TEST_DIR" 2 2>/dev/null
 out=$(api /api/v1/stacks/both)
 check "engine 2 back: reconciled at once, the change made meanwhile arrives" within 20 eval \
 	'[ "$(mode e2)" = "[\"MODE=two\"]" ] && engine_is remote True'
+out=$(notes)
+check "... notified: stack.synced on remote, with the previous state" within 20 eval \
+	'note_is stack.synced remote && notes | tail -1 | py "j[\"previous\"] == \"failed\" and j[\"owner\"] == \"e2e-faults\" and j[\"error\"] is None"'
+out=$(curl -s "$url/metrics")
+check "... and counted: stackd_notifications_total{result=\"sent\"} 2" eval \
+	'grep -q "^stackd_notifications_total{result=\"sent\"} 2$" <<<"$out"'
 
 # --- SIGHUP storm; the config file deleted under the daemon -------------
 for _ in $(seq 1 50); do kill -HUP "$pid"; done

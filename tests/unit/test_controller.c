@@ -206,6 +206,13 @@ test_config_errors_say_where(void **state)
 	bad("engines:\n  - host: unix:///a\n    hots: x\n",
 	    "engines[0]: unknown key \"hots\"");
 	bad("bogus: 1\n", ":1:1)");
+	bad("notify:\n  url: ftp://x/\n", "notify.url: must be an http:// or "
+	    "https:// URL (");
+	bad("notify: {timeout: 5s}\n", "notify: url is required");
+	bad("notify: {url: http://x/, retries: 3}\n",
+	    "notify: unknown key \"retries\"");
+	bad("stacks: {prune_limit: 0}\n", "stacks.prune_limit: want a "
+	    "percentage");
 	bad("engines:\n  - name: a\n", "host is required");
 	bad("engines:\n  - {name: a, host: unix:///a}\n  - {name: a, host: "
 	    "unix:///b}\n", "engine name \"a\" is used twice");
