@@ -101,7 +101,8 @@ bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile \
 	  echo "each file is loaded, interpolated and converted for at least one second."; echo; \
 	  $(BUILD)/bench/bench_compose $(BUILD)/bench/openfaas/$(notdir $(BENCH_CORPUS)) \
 	    $(BUILD)/bench/stack-500.yml; echo; \
-	  bench/reconcile.sh $(BUILD); echo; bench/sources.sh $(BUILD); } \
+	  bench/reconcile.sh $(BUILD); echo; bench/sources.sh $(BUILD); echo; \
+	  bench/soak.sh $(BUILD); } \
 	  | tee bench/RESULTS.md
 
 # Fuzzing (clang's libFuzzer): the library is rebuilt with coverage
