@@ -118,6 +118,9 @@ cJSON *recon_observed_stacks(const struct recon_observed *obs,
  * recon_options.attempted of later cycles. */
 void recon_plan_attempted(const struct recon_plan *p, cJSON *attempted);
 
+/* An object's Version.Index, or 0 when it has none that is valid. */
+uint64_t recon_object_version(const cJSON *o);
+
 /* Nothing to change and nothing held back. */
 bool recon_plan_in_sync(const struct recon_plan *p);
 

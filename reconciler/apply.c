@@ -96,9 +96,7 @@ update(struct engine *e, const struct recon_change *c, cJSON *spec,
 		if ((rc = engine_object_inspect(e, c->kind, c->id, &fresh,
 		    err)) < 0)
 			return rc;
-		version = (uint64_t)cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(fresh, "Version"),
-		    "Index")->valuedouble;
+		version = recon_object_version(fresh);
 		cJSON_Delete(fresh);
 		fresh = NULL;
 	}

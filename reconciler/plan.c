@@ -92,12 +92,17 @@ ours(const struct planner *pl, enum engine_kind k, const cJSON *o)
 	    strcmp(owner, pl->owner) == 0;
 }
 
-static uint64_t
-version_of(const cJSON *o)
+uint64_t
+recon_object_version(const cJSON *o)
 {
 	const cJSON *v = json_get(json_get(o, "Version"), "Index");
 
-	return cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+	/* A version is a non-negative integer; anything else (a reply
+	 * gone wrong) is 0, which the engine refuses as out of sequence. */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+	    v->valuedouble > 9007199254740992.0)
+		return 0;
+	return (uint64_t)v->valuedouble;
 }
 
 /* --- changes --------------------------------------------------------- */
@@ -138,7 +143,7 @@ add_change(struct planner *pl, enum recon_action a, enum engine_kind k,
 	if (obs != NULL) {
 		if ((c->id = strdup(obj_id(k, obs))) == NULL)
 			goto nomem;
-		c->version = version_of(obs);
+		c->version = recon_object_version(obs);
 	}
 	p->n++;
 	return 0;

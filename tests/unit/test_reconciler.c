@@ -263,6 +263,29 @@ test_port_conflicts_fail_the_plan(void **state)
 	cJSON_Delete(obs.services);
 }
 
+/* Found by fuzz_engine: a negative Version.Index was cast to uint64_t
+ * (undefined), and a fresh inspect without a version was dereferenced. */
+static void
+test_versions_are_validated(void **state)
+{
+	static const struct { const char *json; uint64_t want; } cases[] = {
+		{ "{\"Version\":{\"Index\":42}}", 42 },
+		{ "{\"Version\":{\"Index\":-9}}", 0 },
+		{ "{\"Version\":{\"Index\":1e300}}", 0 },
+		{ "{\"Version\":{\"Index\":\"7\"}}", 0 },
+		{ "{\"Version\":7}", 0 },
+		{ "{}", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *o = cJSON_Parse(cases[i].json);
+		assert_int_equal(recon_object_version(o), cases[i].want);
+		cJSON_Delete(o);
+	}
+	assert_int_equal(recon_object_version(NULL), 0);
+}
+
 int
 main(void)
 {
@@ -273,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_rolled_back_spec_is_held_not_looped),
 		cmocka_unit_test(test_objects_without_id_or_name_are_refused),
 		cmocka_unit_test(test_port_conflicts_fail_the_plan),
+		cmocka_unit_test(test_versions_are_validated),
 	};
 	return cmocka_run_group_tests_name("reconciler", tests, NULL, NULL);
 }
