@@ -121,7 +121,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/fuzz_common.o \
 fuzz-bins: $(FUZZ_BINS)
 
 fuzz: deps
-	@$(MAKE) --no-print-directory deps DEBS=clang
+	@$(MAKE) --no-print-directory deps DEBS="clang libclang-rt-dev"
 	$(MAKE) BUILD=$(BUILD)/fuzz CC=clang CFLAGS="-O1 -g" \
 	    SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
