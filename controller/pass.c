@@ -6,6 +6,7 @@
  * fails alone and nothing of it is removed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "controller_int.h"
@@ -155,17 +156,24 @@ remove_stack(struct ctl_pass *p, const char *name)
 	recon_plan_free(plan);
 }
 
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Owned services of the stacks in names that the list no longer holds,
- * and those stacks' names for a message. */
+ * and those stacks' names, sorted, for a message. */
 static unsigned
 departing_services(const struct ctl_pass *p, const struct sources_list *l,
     const cJSON *names, char *list, size_t size)
 {
 	const cJSON *it, *const *svcs;
+	const char **gone = calloc((size_t)cJSON_GetArraySize(names) + 1,
+	    sizeof(*gone));
+	size_t ngone = 0, len = 0;
 	unsigned n = 0;
-	size_t len = 0;
 
-	list[0] = '\0';
 	cJSON_ArrayForEach(it, names) {
 		size_t k;
 		if (listed(l, it->valuestring))
@@ -174,10 +182,16 @@ departing_services(const struct ctl_pass *p, const struct sources_list *l,
 		    it->valuestring, &svcs);
 		for (size_t i = 0; i < k; i++)
 			n += owned(p, svcs[i]);
-		if (len < size)
-			len += (size_t)snprintf(list + len, size - len, "%s%s",
-			    len ? ", " : "", it->valuestring);
+		if (gone != NULL)
+			gone[ngone++] = it->valuestring;
 	}
+	if (gone != NULL)
+		qsort(gone, ngone, sizeof(*gone), name_cmp);
+	list[0] = '\0';
+	for (size_t i = 0; i < ngone && len < size; i++)
+		len += (size_t)snprintf(list + len, size - len, "%s%s",
+		    i ? ", " : "", gone[i]);
+	free((void *)gone);
 	return n;
 }
 

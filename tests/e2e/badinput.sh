@@ -12,6 +12,7 @@ d=$(mktemp -d /tmp/stackd-bad.XXXXXX)
 http_pid=
 cleanup() {
 	[ -z "$http_pid" ] || kill "$http_pid" 2>/dev/null
+	umount "$d/ro" "$d/full" 2>/dev/null
 	"$stackd" apply --dir "$d/empty" --allow-empty --prune-secrets --owner e2e-bad >/dev/null 2>&1
 	"$stackd" apply --dir "$d/empty" --allow-empty --owner e2e-guard >/dev/null 2>&1
 	rm -rf "$d"
@@ -150,6 +151,28 @@ check "a push removing 4 of 6 services: refused by the prune limit, nothing remo
 run apply --dir "$d/guard" --owner e2e-guard --prune-limit 100
 check "--prune-limit 100 lets it through" eval \
 	'[ $rc = 0 ] && has "stack g2: 0 created, 0 updated, 3 removed" && ! docker service inspect g3_x >/dev/null 2>&1'
+
+# A read-only and a full state directory (tmpfs): the git cache cannot be
+# made or filled; the daemon says so and never touches the engine.
+git init -q --bare "$d/repo.git"
+mkdir -p "$d/gitwork/web" && cp good.yml "$d/gitwork/web/compose.yaml" && cp pw.txt app.conf "$d/gitwork/web/"
+head -c 200000 /dev/urandom >"$d/gitwork/web/blob.bin"
+(cd "$d/gitwork" && git init -q && git add . && git -c user.email=e2e@stackd -c user.name=e2e commit -qm init &&
+	git push -q "$d/repo.git" HEAD:main) >/dev/null 2>&1
+mkdir -p "$d/ro" "$d/full"
+mount -t tmpfs -o ro,size=1m tmpfs "$d/ro" && mount -t tmpfs -o size=64k tmpfs "$d/full"
+before=$(state)
+out=$(timeout 20 "$stackd" run --git "file://$d/repo.git" --ref main --state-dir "$d/ro" --listen "" \
+	--owner e2e-bad 2>&1); rc=$?
+check "a read-only state directory: run exits 1 saying so" eval \
+	'[ $rc = 1 ] && has "Read-only file system" && [ "$(state)" = "$before" ]'
+"$stackd" run --git "file://$d/repo.git" --ref main --state-dir "$d/full" --listen "" --owner e2e-bad >"$d/full.log" 2>&1 &
+full_pid=$!
+sleep 4
+kill "$full_pid"; wait "$full_pid"; rc=$?
+out=$(cat "$d/full.log")
+check "a full state directory: the fetch error is logged, the daemon lives, nothing deployed" eval \
+	'[ $rc = 0 ] && has "No space left on device; the last good revision stays in force" && [ "$(state)" = "$before" ]'
 
 # A git "server" that answers garbage: a clear error, nothing fetched.
 python3 -c '
