@@ -17,13 +17,13 @@ CFLAGS  ?= -O2 -g
 
 PKGS      := libgit2 yaml-0.1 libcjson libcurl openssl libmicrohttpd
 TEST_PKGS := cmocka
-# Debian packages: build and test dependencies, the engine and an sshd for
-# the tests (their services are not started on install: the tests run their
-# own, on loopback addresses).
+# Debian packages: build and test dependencies, the engine, an sshd and a
+# headless browser for the tests (their services are not started on
+# install: the tests run their own, on loopback addresses).
 DEBS := gcc make pkg-config libgit2-dev libyaml-dev libcjson-dev \
 	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev \
 	docker.io busybox-static openssl iproute2 ca-certificates python3 \
-	git openssh-client openssh-server
+	git openssh-client openssh-server chromium
 
 COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Werror \
