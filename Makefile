@@ -5,6 +5,7 @@
 #   make asan       the same suite under ASan + UBSan (build/asan)
 #   make run        build and run stackd against a reachable or throwaway engine
 #   make fuzz       libFuzzer targets under ASan + UBSan, FUZZ_TIME s each
+#   make valgrind   the end-to-end suite with stackd under valgrind
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -54,7 +55,7 @@ HELPER_OBJS := $(HELPER_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_BINS  := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 
-.PHONY: all check test asan run install clean deps bench fuzz fuzz-bins
+.PHONY: all check test asan run install clean deps bench fuzz fuzz-bins valgrind
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -139,6 +140,12 @@ asan: deps
 	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    check
+
+# The end-to-end suite again, every stackd process under memcheck.
+valgrind: deps
+	@$(MAKE) --no-print-directory deps DEBS=valgrind
+	$(MAKE) all
+	tests/valgrind.sh $(BUILD)
 
 run: deps
 	$(MAKE) all

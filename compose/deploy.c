@@ -36,8 +36,13 @@ restart_policy(struct conv *c, const struct ynode *svc, const char *path,
 			return rc;
 		return 0;
 	}
-	if (legacy == NULL || ynode_is_null(legacy) || strcmp(legacy->str,
-	    "no") == 0 || *legacy->str == '\0')
+	if (legacy == NULL || ynode_is_null(legacy))
+		return 0;
+	if (legacy->kind != YNODE_SCALAR)
+		return conv_fail(c, legacy, conv_path(p, "%s.restart", path),
+		    "must be a string (no, always, on-failure[:N], "
+		    "unless-stopped)");
+	if (strcmp(legacy->str, "no") == 0 || *legacy->str == '\0')
 		return 0;
 	o = cJSON_AddObjectToObject(tt, "RestartPolicy");
 	if (strcmp(legacy->str, "always") == 0 ||

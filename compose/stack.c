@@ -83,6 +83,11 @@ conv_object_name(struct conv *c, const char *section, const char *key,
 	if (name != NULL && extname != NULL)
 		return conv_fail(c, extname, p, "conflicting parameters "
 		    "\"external.name\" and \"name\"");
+	if ((name != NULL && !ynode_is_null(name) &&
+	    name->kind != YNODE_SCALAR) || (extname != NULL &&
+	    !ynode_is_null(extname) && extname->kind != YNODE_SCALAR))
+		return conv_fail(c, name ? name : extname, conv_path(p,
+		    "%s.%s.name", section, key), "must be a string");
 	if (name != NULL && !ynode_is_null(name))
 		snprintf(out, outlen, "%s", name->str);
 	else if (extname != NULL && !ynode_is_null(extname))
@@ -354,6 +359,9 @@ file_object(struct conv *c, bool secret, const char *key, cJSON *list)
 		if ((v = ynode_get(def, "file")) == NULL || ynode_is_null(v))
 			return conv_fail(c, def, p, "needs file: (docker stack "
 			    "deploy supports file-based %s only)", section);
+		if (v->kind != YNODE_SCALAR)
+			return conv_fail(c, v, conv_path(p, "%s.%s.file",
+			    section, key), "must be a path");
 		if ((rc = base64_file(c, v, conv_path(p, "%s.%s.file",
 		    section, key), v->str, secret ? SECRET_MAX : CONFIG_MAX,
 		    body)) < 0)

@@ -55,6 +55,14 @@ node_new(struct loader *l, const yaml_node_t *yn, enum ynode_kind kind)
 		err_set(l->err, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
+	/* Maps and sequences hold "", so that code reading ->str of a node
+	 * it expected to be a scalar gets a wrong value and an error, never
+	 * a NULL. */
+	if (kind != YNODE_SCALAR && (n->str = strdup("")) == NULL) {
+		free(n);
+		err_set(l->err, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
 	n->kind = kind;
 	n->line = (int)yn->start_mark.line + 1;
 	n->col = (int)yn->start_mark.column + 1;

@@ -40,7 +40,8 @@ struct ynode {
 	int col;
 	const char *file;	/* borrowed: the name errors use */
 	/* scalars */
-	char *str;		/* the value, NUL-terminated */
+	char *str;		/* the value, NUL-terminated ("" for maps
+				 * and sequences, never NULL) */
 	bool quoted;		/* quoted or block scalar: always a string */
 	bool null;		/* plain null, ~ or empty */
 	bool interpolated;	/* interpolation changed the value */

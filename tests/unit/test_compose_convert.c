@@ -391,6 +391,22 @@ test_stack_names(void **state)
 	    ERR_INVALID);
 }
 
+/* Found by fuzz_compose: restart: given a list reached strcmp(NULL).  A
+ * map or list where a string belongs is an error with its position. */
+static void
+test_lists_where_strings_belong(void **state)
+{
+	(void)state;
+	expect_error("services:\n  s:\n    image: x\n    restart: [a]\n",
+	    "services.s.restart: must be a string (");
+	put("pw.txt", "x");
+	expect_error("services:\n  s:\n    image: x\n    secrets: [p]\n"
+	    "secrets:\n  p: {file: [a]}\n", "secrets.p.file: must be a path");
+	expect_error("services:\n  s:\n    image: x\n    secrets: [p]\n"
+	    "secrets:\n  p: {file: ./pw.txt, name: {a: b}}\n",
+	    "secrets.p.name: must be a string");
+}
+
 /* Swarm's name rules, checked before anything reaches the engine. */
 static void
 test_swarm_names(void **state)
@@ -438,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_shlex),
 		cmocka_unit_test(test_stack_names),
 		cmocka_unit_test(test_swarm_names),
+		cmocka_unit_test(test_lists_where_strings_belong),
 	};
 	return cmocka_run_group_tests_name("compose_convert", tests, setup,
 	    teardown);
