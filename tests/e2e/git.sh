@@ -165,6 +165,16 @@ start_server
 hook github >/dev/null
 check "the server back: the error clears" within 10 source_is "j['sources'][0]['error'] is None"
 
+# A force-push of an unrelated history (an orphan commit) holding the same
+# files: followed, and nothing written since nothing differs.
+(cd "$d/work" && $GIT checkout -q --orphan rewritten && $GIT commit -qm "history rewritten" &&
+	$GIT push -qf origin rewritten:main) >/dev/null 2>&1
+orphan=$(head_of)
+code=$(hook github)
+synced() { api /api/v1/stacks/web | py "j['state'] == 'synced'"; }
+check "a force-push of an unrelated history is followed, with no write" eval \
+	'[ "$code" = 202 ] && within 15 source_is "j[\"sources\"][0][\"revision\"] == \"$orphan\"" && within 10 synced && [ "$(version)" = "$v" ]'
+
 out=$(api /metrics)
 check "/metrics: fetches, fetch bytes and webhook results" eval \
 	'python3 "$here/promcheck.py" <<<"$out" && has "stackd_source_fetches_total{source=\"git\"}" && has "stackd_source_last_fetch_bytes{source=\"git\"}" && has "stackd_webhook_deliveries_total{source=\"git\",result=\"refused\"} 4"'
