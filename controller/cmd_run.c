@@ -536,6 +536,8 @@ validate_stacks(struct ctl_config *c)
 	struct compose_options base = { .env_inherit = c->env_inherit,
 	    .strict_vars = c->strict_vars };
 	struct sources_snapshot *snap = NULL;
+	struct sources_list listed = { 0 };
+	const struct sources_list *all;
 	char tmp[4096] = "";
 	struct err err;
 	int failed = 0;
@@ -544,13 +546,18 @@ validate_stacks(struct ctl_config *c)
 		fprintf(stderr, "stackd: %s\n", err.msg);
 		failed = 1;
 	}
-	for (size_t i = 0; snap != NULL && i < snap->list.n; i++) {
-		const struct sources_stack *s = &snap->list.stacks[i];
+	if (snap != NULL && c->stack_list != NULL &&
+	    ctl_stacks_listed(&listed, c, snap) < 0) {
+		fprintf(stderr, "stackd: out of memory\n");
+		failed = 1;
+	}
+	all = c->stack_list != NULL ? &listed : snap ? &snap->list : NULL;
+	for (size_t i = 0; all != NULL && i < all->n; i++) {
+		const struct sources_stack *s = &all->stacks[i];
 		struct compose_options o;
 		struct compose_stack *st = NULL;
-		const char *files[1];
 
-		ctl_stack_compose_options(&o, &base, s, snap->root, files);
+		ctl_stack_compose_options(&o, &base, s, snap->root);
 		if (s->error != NULL || compose_stack_load(&st, &o, &err) < 0) {
 			fprintf(stderr, "stackd: stack %s: %s\n", s->name,
 			    s->error ? s->error : err.msg);
@@ -565,6 +572,7 @@ validate_stacks(struct ctl_config *c)
 			    s->name, st->warnings[w]);
 		compose_stack_free(st);
 	}
+	sources_list_release(&listed);
 	sources_snapshot_unref(snap);
 	if (*tmp != '\0')
 		sources_remove_tree(tmp);

@@ -333,7 +333,9 @@ sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 
 static const char *const policy_keys[] = { "prune_secrets",
     "keep_replicas", "allow_empty", "env_inherit", "strict_vars", "engines",
-    "prune_limit", NULL };
+    "prune_limit", "list", NULL };
+static const char *const list_keys[] = { "name", "files", "vars", "engines",
+    NULL };
 
 static bool
 engine_known(const struct ctl_config *c, const char *name)
@@ -353,7 +355,8 @@ targets(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	if (n->kind != YNODE_MAP)
 		return bad(r, n, "stacks.engines", "must map stack names to "
 		    "lists of engine names");
-	c->targets = cJSON_CreateObject();
+	if (c->targets == NULL)
+		c->targets = cJSON_CreateObject();
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ynode *l = n->vals[i];
 		cJSON *arr = cJSON_CreateArray();
@@ -392,6 +395,82 @@ ctl_config_targets(const struct ctl_config *c, const char *stack,
 	return false;
 }
 
+/* A list of paths inside the source root, into a JSON array. */
+static int
+rel_paths(struct reader *r, const struct ynode *n, const char *path,
+    bool required, cJSON *out)
+{
+	if (n == NULL && !required)
+		return 0;
+	if (n == NULL || n->kind != YNODE_SEQ || (required && n->n == 0))
+		return bad(r, n, path, "must be a list of files%s",
+		    required ? " (at least one)" : "");
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *f = n->vals[i];
+		if (f->kind != YNODE_SCALAR || *f->str == '\0' ||
+		    *f->str == '/' || strcmp(f->str, "..") == 0 ||
+		    strncmp(f->str, "../", 3) == 0 || strstr(f->str, "/../") ||
+		    (strlen(f->str) >= 3 &&
+		    strcmp(f->str + strlen(f->str) - 3, "/..") == 0))
+			return bad(r, f, path, "\"%s\" must be a path inside "
+			    "the source (relative, no \"..\")",
+			    f->kind == YNODE_SCALAR ? f->str : "?");
+		cJSON_AddItemToArray(out, cJSON_CreateString(f->str));
+	}
+	return 0;
+}
+
+/* stacks.list: the stacks, instead of discovering them. */
+static int
+stack_list(struct reader *r, struct ctl_config *c, const struct ynode *n)
+{
+	char path[160];
+	int rc;
+
+	if (n->kind != YNODE_SEQ)
+		return bad(r, n, "stacks.list", "must be a list of {name, "
+		    "files, vars, engines}");
+	c->stack_list = cJSON_CreateArray();
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *s = n->vals[i], *name = ynode_get(s, "name");
+		cJSON *o = cJSON_CreateObject();
+		struct err nerr;
+
+		cJSON_AddItemToArray(c->stack_list, o);
+		snprintf(path, sizeof(path), "stacks.list[%zu]", i);
+		if ((rc = known_keys(r, s, path, list_keys)) < 0)
+			return rc;
+		if (name == NULL || name->kind != YNODE_SCALAR ||
+		    compose_stack_name_check(name->str, &nerr) < 0)
+			return bad(r, name ? name : s, path, "needs a valid "
+			    "stack name (name:)");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(ynode_get(n->vals[j], "name")->str,
+			    name->str) == 0)
+				return bad(r, name, path, "stack %s is listed "
+				    "twice", name->str);
+		cJSON_AddStringToObject(o, "name", name->str);
+		snprintf(path, sizeof(path), "stacks.list[%zu].files", i);
+		if ((rc = rel_paths(r, ynode_get(s, "files"), path, true,
+		    cJSON_AddArrayToObject(o, "files"))) < 0)
+			return rc;
+		snprintf(path, sizeof(path), "stacks.list[%zu].vars", i);
+		if ((rc = rel_paths(r, ynode_get(s, "vars"), path, false,
+		    cJSON_AddArrayToObject(o, "vars"))) < 0)
+			return rc;
+		if (ynode_get(s, "engines") != NULL) {
+			struct ynode wrap = { .kind = YNODE_MAP, .n = 1,
+			    .keys = (struct ynode *[]){ (struct ynode *)name },
+			    .vals = (struct ynode *[]){ ynode_get(s,
+			    "engines") }, .file = s->file, .line = s->line,
+			    .col = s->col };
+			if ((rc = targets(r, c, &wrap)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 static int
 policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 {
@@ -415,8 +494,10 @@ policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	    controller_percent_parse(v->str, &c->prune_limit) < 0))
 		return bad(r, v, "stacks.prune_limit", "want a percentage, 1 "
 		    "to 100 (100: no limit)");
-	return ynode_get(n, "engines") ? targets(r, c, ynode_get(n,
-	    "engines")) : 0;
+	if ((v = ynode_get(n, "engines")) != NULL &&
+	    (rc = targets(r, c, v)) < 0)
+		return rc;
+	return (v = ynode_get(n, "list")) != NULL ? stack_list(r, c, v) : 0;
 }
 
 static const char *const status_keys[] = { "listen", "token_file", NULL };
@@ -559,5 +640,6 @@ ctl_config_release(struct ctl_config *c)
 	free(c->git.known_hosts);
 	free(c->git.webhook_secret_file);
 	cJSON_Delete(c->targets);
+	cJSON_Delete(c->stack_list);
 	memset(c, 0, sizeof(*c));
 }

@@ -47,12 +47,22 @@ struct ctl_pass {
 
 #define CTL_PRUNE_LIMIT 50
 
-/* The compose options of a discovered stack: base's variable settings,
- * s's compose and vars files, and root unless base sets one.  files is
- * the caller's one-element array that o->files points at. */
+struct ctl_config;
+/* stacks.list of c as a list of stacks under snap's root (an empty list
+ * without stacks.list; a listed file that is missing is that stack's
+ * error).  Release with sources_list_release (stacks.c). */
+int ctl_stacks_listed(struct sources_list *out, const struct ctl_config *c,
+    const struct sources_snapshot *snap);
+/* Is object ("web_db") named as one of the source's stacks' objects
+ * (listed, or else discovered)? */
+bool ctl_stacks_object(const struct ctl_config *c,
+    const struct sources_snapshot *snap, const char *object);
+
+/* The compose options of a stack of a source: base's variable settings,
+ * s's compose and vars files (borrowed), and root unless base sets one. */
 void ctl_stack_compose_options(struct compose_options *o,
     const struct compose_options *base, const struct sources_stack *s,
-    const char *root, const char *files[1]);
+    const char *root);
 
 /* Load, plan and (with p->apply) apply one stack. */
 void ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o);
@@ -106,6 +116,9 @@ struct ctl_config {
 	/* {"stack": ["engine", ...]}: where a stack goes (default: every
 	 * engine).  Owned. */
 	cJSON *targets;
+	/* stacks.list: [{"name", "files": [...], "vars": [...]}], paths
+	 * relative to the source root; NULL = discover the stacks. */
+	cJSON *stack_list;
 	char *listen;		/* "127.0.0.1:9090"; "" = no status server */
 	char *notify_url;	/* POST result changes here, or NULL */
 	char *notify_token_file;	/* its bearer token */

@@ -33,20 +33,16 @@ own_write(struct ctl_worker *w, const char *name)
 	return own;
 }
 
-/* Is name an object of a stack in the current snapshot ("web_db")? */
+/* Is name an object of a stack of the current snapshot ("web_db")?  The
+ * config is stable while the thread runs: a reload stops it first. */
 static bool
 managed(struct ctl_worker *w, const char *name)
 {
 	struct ctl_state *st = &w->d->st;
-	bool found = false;
+	bool found;
 
 	pthread_mutex_lock(&st->mu);
-	for (size_t i = 0; st->source.snap != NULL &&
-	    i < st->source.snap->list.n && !found; i++) {
-		const char *s = st->source.snap->list.stacks[i].name;
-		size_t n = strlen(s);
-		found = strncmp(name, s, n) == 0 && name[n] == '_';
-	}
+	found = ctl_stacks_object(w->d->cfg, st->source.snap, name);
 	pthread_mutex_unlock(&st->mu);
 	return found;
 }

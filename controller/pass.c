@@ -244,13 +244,12 @@ departed(struct ctl_pass *p, const struct sources_list *l)
 void
 ctl_stack_compose_options(struct compose_options *o,
     const struct compose_options *base, const struct sources_stack *s,
-    const char *root, const char *files[1])
+    const char *root)
 {
 	*o = *base;
-	files[0] = s->file;
 	o->stack = s->name;
-	o->files = files;
-	o->nfiles = 1;
+	o->files = (const char *const *)s->files;
+	o->nfiles = s->nfiles;
 	o->var_files = (const char *const *)s->var_files;
 	o->nvar_files = s->nvar_files;
 	o->root = base->root ? base->root : root;
@@ -265,7 +264,6 @@ ctl_pass_list(struct ctl_pass *p, const struct sources_list *l,
 	for (size_t i = 0; i < l->n; i++) {
 		const struct sources_stack *s = &l->stacks[i];
 		struct compose_options o;
-		const char *files[1];
 
 		if (s->error != NULL) {
 			struct ctl_result r = { .stack = s->name };
@@ -275,7 +273,7 @@ ctl_pass_list(struct ctl_pass *p, const struct sources_list *l,
 			finish(p, &r);
 			continue;
 		}
-		ctl_stack_compose_options(&o, base, s, root, files);
+		ctl_stack_compose_options(&o, base, s, root);
 		ctl_pass_stack(p, &o);
 	}
 	/* Only when every stack was read: a stack that failed to load must

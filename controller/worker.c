@@ -368,7 +368,7 @@ cycle(struct ctl_worker *w)
 	    .report = on_result,
 	    .may_apply = may_apply, .payload = &c };
 	long long t0 = clock_mono_ms(), delay = 1000;
-	struct sources_list mine = { 0 };
+	struct sources_list mine = { 0 }, listed = { 0 };
 	struct err err;
 
 	if ((c.snap = current_snapshot(w)) == NULL)
@@ -391,13 +391,17 @@ cycle(struct ctl_worker *w)
 	p.ro.prune_secrets = cfg->prune_secrets;
 	p.ro.attempted = w->attempted;
 	c.stacks = cJSON_CreateObject();
-	if (targeted(w, &c.snap->list, &mine) < 0) {
+	if ((cfg->stack_list != NULL && ctl_stacks_listed(&listed, cfg,
+	    c.snap) < 0) || targeted(w, cfg->stack_list != NULL ? &listed :
+	    &c.snap->list, &mine) < 0) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		publish_unreachable(w, &err);
+		sources_list_release(&listed);
 		goto out;
 	}
 	ctl_pass_list(&p, &mine, &base, c.snap->root);
 	free(mine.stacks);
+	sources_list_release(&listed);
 	publish(w, &c, (double)(clock_mono_ms() - t0) / 1000.0);
 	delay = next_delay(w, &c);
 out:

@@ -19,7 +19,9 @@
 
 struct sources_stack {
 	char *name;
-	char *file;		/* the compose file */
+	char **files;		/* the compose files, merged in order (one
+				 * when discovered) */
+	size_t nfiles;
 	char **var_files;	/* sorted */
 	size_t nvar_files;
 	char *error;		/* set when this stack cannot be used */
@@ -35,6 +37,10 @@ struct sources_list {
 int sources_discover(struct sources_list *out, const char *root,
     struct err *err);
 void sources_list_release(struct sources_list *l);
+/* "dir/name", malloc'ed (NULL when out of memory). */
+char *sources_path_join(const char *dir, const char *name);
+/* Append path (taken over, freed on failure) to s's compose files. */
+int sources_stack_add_file(struct sources_stack *s, char *path);
 
 /*
  * A snapshot: the stacks a source held at one revision.  Immutable once

@@ -77,6 +77,20 @@ add(struct sources_list *l, const char *name, size_t len)
 	return s;
 }
 
+int
+sources_stack_add_file(struct sources_stack *s, char *path)
+{
+	char **f = realloc(s->files, (s->nfiles + 1) * sizeof(*f));
+
+	if (f == NULL) {
+		free(path);
+		return ERR_NOMEM;
+	}
+	s->files = f;
+	s->files[s->nfiles++] = path;
+	return 0;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -126,7 +140,8 @@ from_dir(struct sources_list *l, const char *root, const char *name)
 		free(p);
 		goto nomem;
 	}
-	s->file = p;
+	if (sources_stack_add_file(s, p) < 0)
+		goto nomem;
 	if ((d = opendir(dir)) == NULL) {
 		free(dir);
 		return set_error(s, "cannot read %s", name);
@@ -194,8 +209,10 @@ sources_discover(struct sources_list *out, const char *root,
 			size_t len = strlen(n) - (has_suffix(n, ".yml") ? 4 : 5);
 			if ((s = add(out, n, len)) == NULL)
 				rc = ERR_NOMEM;
+			else if (sources_stack_add_file(s, path) < 0)
+				rc = ERR_NOMEM, path = NULL;
 			else
-				s->file = path, path = NULL;
+				path = NULL;
 		}
 		free(path);
 	}
@@ -234,7 +251,9 @@ sources_list_release(struct sources_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		struct sources_stack *s = &l->stacks[i];
 		free(s->name);
-		free(s->file);
+		for (size_t j = 0; j < s->nfiles; j++)
+			free(s->files[j]);
+		free(s->files);
 		free(s->error);
 		for (size_t j = 0; j < s->nvar_files; j++)
 			free(s->var_files[j]);

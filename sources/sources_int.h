@@ -10,8 +10,6 @@
 
 /* Hidden files, editor backups and swap files, ..data symlink farms. */
 bool sources_name_skipped(const char *name);
-/* "dir/name", malloc'd, or NULL. */
-char *sources_path_join(const char *dir, const char *name);
 
 /* Directories deeper than this under a root are not read (a symlink loop
  * ends here too). */

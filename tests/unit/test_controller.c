@@ -213,6 +213,17 @@ test_config_errors_say_where(void **state)
 	    "notify: unknown key \"retries\"");
 	bad("stacks: {prune_limit: 0}\n", "stacks.prune_limit: want a "
 	    "percentage");
+	bad("stacks:\n  list:\n    - {name: w, files: [../x.yml]}\n",
+	    "stacks.list[0].files: \"../x.yml\" must be a path inside the "
+	    "source");
+	bad("stacks:\n  list:\n    - {name: w, files: []}\n",
+	    "stacks.list[0].files: must be a list of files (at least one)");
+	bad("stacks:\n  list:\n    - {name: w, files: [a]}\n"
+	    "    - {name: w, files: [b]}\n", "stack w is listed twice");
+	bad("stacks:\n  list:\n    - {name: \"bad name\", files: [a]}\n",
+	    "stacks.list[0]: needs a valid stack name");
+	bad("stacks:\n  list:\n    - {name: w, files: [a], compose: [b]}\n",
+	    "stacks.list[0]: unknown key \"compose\"");
 	bad("engines:\n  - name: a\n", "host is required");
 	bad("engines:\n  - {name: a, host: unix:///a}\n  - {name: a, host: "
 	    "unix:///b}\n", "engine name \"a\" is used twice");

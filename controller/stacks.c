@@ -1,0 +1,103 @@
+/*
+ * stacks.c - which stacks a source holds: the ones discovered in its
+ * snapshot, or, with stacks.list in the config, exactly the ones listed,
+ * each with its own compose and vars files under the snapshot's root.
+ *
+ * The list is built per use from the config and the snapshot rather than
+ * stored in the snapshot: a snapshot is immutable and shared, and a
+ * reloaded config with another list must take effect without a new
+ * revision of the source.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "controller_int.h"
+
+/* One listed stack; a missing file is that stack's error, not the list's. */
+static int
+listed_stack(struct sources_stack *s, const cJSON *def, const char *root)
+{
+	const cJSON *f;
+	struct stat st;
+	char msg[512];
+
+	memset(s, 0, sizeof(*s));
+	if ((s->name = strdup(cJSON_GetStringValue(cJSON_GetObjectItem(def,
+	    "name")))) == NULL)
+		return ERR_NOMEM;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(def, "files")) {
+		char *p = sources_path_join(root, f->valuestring);
+		if (p == NULL || sources_stack_add_file(s, p) < 0)
+			return ERR_NOMEM;
+		if (s->error == NULL && stat(p, &st) < 0) {
+			snprintf(msg, sizeof(msg), "stacks.list: %s: cannot "
+			    "read it (%s)", f->valuestring, strerror(errno));
+			if ((s->error = strdup(msg)) == NULL)
+				return ERR_NOMEM;
+		}
+	}
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(def, "vars")) {
+		char **v = realloc(s->var_files, (s->nvar_files + 1) *
+		    sizeof(*v));
+		if (v == NULL)
+			return ERR_NOMEM;
+		s->var_files = v;
+		v[s->nvar_files] = sources_path_join(root, f->valuestring);
+		if (v[s->nvar_files] == NULL)
+			return ERR_NOMEM;
+		s->nvar_files++;
+	}
+	return 0;
+}
+
+int
+ctl_stacks_listed(struct sources_list *out, const struct ctl_config *c,
+    const struct sources_snapshot *snap)
+{
+	int n = cJSON_GetArraySize(c->stack_list);
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0)
+		return 0;
+	if ((out->stacks = calloc((size_t)n, sizeof(*out->stacks))) == NULL)
+		return ERR_NOMEM;
+	for (int i = 0; i < n; i++) {
+		out->n++;
+		if (listed_stack(&out->stacks[i], cJSON_GetArrayItem(
+		    c->stack_list, i), snap->root) < 0) {
+			sources_list_release(out);
+			return ERR_NOMEM;
+		}
+	}
+	return 0;
+}
+
+static bool
+prefixed(const char *object, const char *stack)
+{
+	size_t n = strlen(stack);
+
+	return strncmp(object, stack, n) == 0 && object[n] == '_';
+}
+
+bool
+ctl_stacks_object(const struct ctl_config *c,
+    const struct sources_snapshot *snap, const char *object)
+{
+	const cJSON *it;
+
+	if (c->stack_list != NULL) {
+		cJSON_ArrayForEach(it, c->stack_list)
+			if (prefixed(object, cJSON_GetStringValue(
+			    cJSON_GetObjectItem(it, "name"))))
+				return true;
+		return false;
+	}
+	for (size_t i = 0; snap != NULL && i < snap->list.n; i++)
+		if (prefixed(object, snap->list.stacks[i].name))
+			return true;
+	return false;
+}

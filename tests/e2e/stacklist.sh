@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# stacks.list: the daemon deploys exactly the stacks the config lists,
+# each from its own compose files (merged in order) and vars files, and a
+# SIGHUP with another list takes effect without any change to the source.
+# Prints TAP; DOCKER_HOST = engine 1.
+set -uo pipefail
+stackd=$1
+. "$(dirname "$0")/tap.sh"
+d=$(mktemp -d /tmp/stackd-list.XXXXXX)
+pid=
+cleanup() {
+	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+	"$stackd" apply --dir "$d/empty" --allow-empty --owner e2e-list >/dev/null 2>&1
+	rm -rf "$d"
+}
+trap cleanup EXIT
+mkdir -p "$d/src/web" "$d/src/other" "$d/empty"
+printf 'services:\n  app:\n    image: local/busybox:1\n    environment: {TIER: "${TIER}"}\n' >"$d/src/web/base.yaml"
+printf 'services:\n  app:\n    deploy: {replicas: 0}\n' >"$d/src/web/prod.yaml"
+printf 'TIER: prod\n' >"$d/src/web/prod.vars.yaml"
+printf 'services:\n  x:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n' >"$d/src/other/compose.yaml"
+config() { # the stacks.list entries
+	cat >"$d/stackd.yaml" <<YAML
+engines:
+  - {name: local, host: "$DOCKER_HOST"}
+sources:
+  - name: s
+    dir: {path: src, debounce: 100ms}
+owner: e2e-list
+interval: 30s
+status: {listen: ""}
+stacks:
+  list:
+$1
+YAML
+}
+config '    - {name: web, files: [web/base.yaml, web/prod.yaml], vars: [web/prod.vars.yaml]}'
+"$stackd" run -c "$d/stackd.yaml" >"$d/log" 2>&1 &
+pid=$!
+spec() { docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}} {{json .Spec.TaskTemplate.ContainerSpec.Env}}' "$1" 2>/dev/null; }
+out=$(spec web_app)
+check "a listed stack is deployed from its files merged in order and its vars" within 30 eval \
+	'[ "$(spec web_app)" = "0 [\"TIER=prod\"]" ]'
+sleep 1
+out=$(docker service ls --format '{{.Name}}')
+check "a stack directory the list does not name is left alone" eval '! grep -q "^other_" <<<"$out"'
+config '    - {name: web, files: [web/base.yaml, web/prod.yaml], vars: [web/prod.vars.yaml]}
+    - {name: other, files: [other/compose.yaml]}'
+kill -HUP "$pid"
+out=$(tail -3 "$d/log")
+check "SIGHUP with a longer list: the new stack arrives with no change to the source" within 20 \
+	docker service inspect other_x
+config '    - {name: other, files: [other/compose.yaml]}'
+kill -HUP "$pid"
+check "SIGHUP with web left out of the list: it is removed" within 20 eval \
+	'! docker service inspect web_app >/dev/null 2>&1 && docker service inspect other_x >/dev/null 2>&1'
