@@ -391,6 +391,9 @@ reload(struct ctl_daemon *d, const struct flags *f)
 	ctl_config_release(d->cfg);
 	free(d->cfg);
 	d->cfg = next;
+	pthread_mutex_lock(&d->st.mu);
+	d->st.source.nstacks = ctl_stacks_count(next, d->st.source.snap);
+	pthread_mutex_unlock(&d->st.mu);
 	log_setup(stderr, next->log_format, next->log_level);
 	if (start_notifier(d, &err) < 0 || start_workers(d, &err) < 0)
 		log_event(LOG_ERROR, NULL, NULL, NULL, "reload: %s", err.msg);

@@ -53,6 +53,9 @@ struct ctl_config;
  * error).  Release with sources_list_release (stacks.c). */
 int ctl_stacks_listed(struct sources_list *out, const struct ctl_config *c,
     const struct sources_snapshot *snap);
+/* How many stacks the source holds: listed, or else discovered. */
+size_t ctl_stacks_count(const struct ctl_config *c,
+    const struct sources_snapshot *snap);
 /* Is object ("web_db") named as one of the source's stacks' objects
  * (listed, or else discovered)? */
 bool ctl_stacks_object(const struct ctl_config *c,
@@ -167,6 +170,7 @@ struct ctl_source_state {
 	const char *kind;	/* "dir" or "git" */
 	char *location;		/* never with credentials */
 	struct sources_snapshot *snap;	/* in force; NULL before the first */
+	size_t nstacks;		/* its stacks: listed, or else discovered */
 	char *error;		/* last read failed: why */
 	long long last_read;	/* unix time */
 	unsigned long snapshots;

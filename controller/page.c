@@ -71,7 +71,7 @@ source(struct buf *b, const struct ctl_state *st)
 	buf_appendf(b, " (%s) ", s->kind);
 	esc(b, s->location);
 	buf_appendf(b, "<br>revision <code>%.12s</code>, %zu stacks",
-	    s->snap ? s->snap->revision : "-", s->snap ? s->snap->list.n : 0);
+	    s->snap ? s->snap->revision : "-", s->snap ? s->nstacks : 0);
 	if (s->snap != NULL && s->snap->subject != NULL) {
 		buf_appendf(b, "<br>&ldquo;");
 		esc(b, s->snap->subject);

@@ -104,12 +104,12 @@ log_snapshot(const struct ctl_source_state *s,
 		log_event(LOG_INFO, NULL, NULL, NULL, "source %s: commit "
 		    "%.12s \"%s\" by %s, %zu stack%s", s->name,
 		    snap->revision, snap->subject, snap->author ?
-		    snap->author : "?", snap->list.n,
-		    snap->list.n == 1 ? "" : "s");
+		    snap->author : "?", s->nstacks,
+		    s->nstacks == 1 ? "" : "s");
 	else
 		log_event(LOG_INFO, NULL, NULL, NULL, "source %s: revision "
 		    "%.12s, %zu stack%s", s->name, snap->revision,
-		    snap->list.n, snap->list.n == 1 ? "" : "s");
+		    s->nstacks, s->nstacks == 1 ? "" : "s");
 }
 
 bool
@@ -144,6 +144,7 @@ ctl_source_publish(struct ctl_daemon *d, struct sources_source *src,
 		free(s->error);
 		s->error = strdup(err->msg);
 	} else {
+		s->nstacks = ctl_stacks_count(d->cfg, snap);
 		log_snapshot(s, snap);
 		sources_snapshot_unref(s->snap);
 		s->snap = snap;

@@ -101,3 +101,12 @@ ctl_stacks_object(const struct ctl_config *c,
 			return true;
 	return false;
 }
+
+size_t
+ctl_stacks_count(const struct ctl_config *c,
+    const struct sources_snapshot *snap)
+{
+	if (c->stack_list != NULL)
+		return (size_t)cJSON_GetArraySize(c->stack_list);
+	return snap != NULL ? snap->list.n : 0;
+}

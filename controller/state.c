@@ -138,7 +138,7 @@ source_json(const struct ctl_source_state *s)
 	cJSON_AddStringToObject(o, "location", s->location);
 	add_str(o, "revision", s->snap ? s->snap->revision : NULL);
 	cJSON_AddNumberToObject(o, "stacks", s->snap ?
-	    (double)s->snap->list.n : 0);
+	    (double)s->nstacks : 0);
 	add_time(o, "last_read", s->last_read);
 	cJSON_AddNumberToObject(o, "snapshots", (double)s->snapshots);
 	cJSON_AddNumberToObject(o, "errors", (double)s->errors);
