@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "controller_int.h"
-#include "json.h"
 
 static void
 finish(struct ctl_pass *p, struct ctl_result *r)
@@ -21,21 +20,6 @@ finish(struct ctl_pass *p, struct ctl_result *r)
 		p->report(r, p->payload);
 }
 
-static const char *
-owner_of(const struct ctl_pass *p)
-{
-	return p->ro.owner ? p->ro.owner : "stackd";
-}
-
-static bool
-owned(const struct ctl_pass *p, const cJSON *svc)
-{
-	const char *o = json_str(json_get(json_get(svc, "Spec"), "Labels"),
-	    RECON_LABEL_OWNER);
-
-	return o != NULL && strcmp(o, owner_of(p)) == 0;
-}
-
 static unsigned
 services_owned(const struct ctl_pass *p)
 {
@@ -43,7 +27,7 @@ services_owned(const struct ctl_pass *p)
 	unsigned n = 0;
 
 	cJSON_ArrayForEach(svc, p->obs->services)
-		n += owned(p, svc);
+		n += recon_object_owned(ENGINE_SERVICE, svc, p->ro.owner);
 	return n;
 }
 
@@ -181,7 +165,8 @@ departing_services(const struct ctl_pass *p, const struct sources_list *l,
 		k = recon_observed_stack(p->obs, ENGINE_SERVICE,
 		    it->valuestring, &svcs);
 		for (size_t i = 0; i < k; i++)
-			n += owned(p, svcs[i]);
+			n += recon_object_owned(ENGINE_SERVICE, svcs[i],
+			    p->ro.owner);
 		if (gone != NULL)
 			gone[ngone++] = it->valuestring;
 	}

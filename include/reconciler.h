@@ -110,6 +110,10 @@ int recon_plan_removal(struct recon_plan **out, const char *stack,
     const struct recon_observed *obs, const struct recon_options *opt,
     struct err *err);
 
+/* Does o (of kind k) carry owner's label (NULL owner = "stackd")? */
+bool recon_object_owned(enum engine_kind k, const cJSON *o,
+    const char *owner);
+
 /* Names of the stacks with objects labelled as this owner's (array). */
 cJSON *recon_observed_stacks(const struct recon_observed *obs,
     const char *owner);

@@ -82,14 +82,21 @@ find(const struct planner *pl, enum engine_kind k, const char *name)
 	return recon_observed_find(pl->obs, k, name);
 }
 
+bool
+recon_object_owned(enum engine_kind k, const cJSON *o, const char *owner)
+{
+	const char *who = label(k, o, RECON_LABEL_OWNER);
+
+	return who != NULL && strcmp(who, owner ? owner : "stackd") == 0;
+}
+
 static bool
 ours(const struct planner *pl, enum engine_kind k, const cJSON *o)
 {
 	const char *ns = label(k, o, RECON_LABEL_NS);
-	const char *owner = label(k, o, RECON_LABEL_OWNER);
 
-	return ns != NULL && owner != NULL && strcmp(ns, pl->s->name) == 0 &&
-	    strcmp(owner, pl->owner) == 0;
+	return ns != NULL && strcmp(ns, pl->s->name) == 0 &&
+	    recon_object_owned(k, o, pl->owner);
 }
 
 uint64_t
@@ -723,11 +730,9 @@ recon_observed_stacks(const struct recon_observed *obs, const char *owner)
 	for (int k = ENGINE_SERVICE; names && k <= ENGINE_CONFIG; k++)
 		cJSON_ArrayForEach(o, lists[k]) {
 			const char *ns = label(k, o, RECON_LABEL_NS);
-			const char *who = label(k, o, RECON_LABEL_OWNER);
 			bool seen = false;
 
-			if (ns == NULL || who == NULL || strcmp(who, owner ?
-			    owner : "stackd") != 0)
+			if (ns == NULL || !recon_object_owned(k, o, owner))
 				continue;
 			cJSON_ArrayForEach(it, names)
 				seen |= strcmp(it->valuestring, ns) == 0;
