@@ -153,13 +153,9 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 			}
 			break;
 		case OPT_PRUNE_LIMIT:
-			if (controller_percent_parse(optarg,
-			    &f->prune_limit) < 0) {
-				fprintf(stderr, "stackd: --prune-limit: want a "
-				    "percentage, 1 to 100, got \"%s\"\n",
-				    optarg);
+			if (controller_prune_limit_option(optarg,
+			    &f->prune_limit) < 0)
 				return 1;
-			}
 			break;
 		case OPT_LOGFMT:
 			f->has_format = true;

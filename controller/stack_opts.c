@@ -63,6 +63,16 @@ controller_percent_parse(const char *s, int *out)
 }
 
 int
+controller_prune_limit_option(const char *arg, int *out)
+{
+	if (controller_percent_parse(arg, out) == 0)
+		return 0;
+	fprintf(stderr, "stackd: --prune-limit: want a percentage, 1 to 100, "
+	    "got \"%s\"\n", arg);
+	return -1;
+}
+
+int
 controller_stack_options(struct controller_stack_opts *so, int argc,
     char **argv, const char *usage, bool dir_ok)
 {
@@ -120,13 +130,9 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 			so->allow_empty = true;
 			break;
 		case OPT_PRUNE_LIMIT:
-			if (controller_percent_parse(optarg,
-			    &so->prune_limit) < 0) {
-				fprintf(stderr, "stackd: --prune-limit: want a "
-				    "percentage, 1 to 100, got \"%s\"\n",
-				    optarg);
+			if (controller_prune_limit_option(optarg,
+			    &so->prune_limit) < 0)
 				rc = 1;
-			}
 			break;
 		case 'h':
 			printf("%s", usage);

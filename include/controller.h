@@ -39,6 +39,9 @@ struct controller_stack_opts {
 
 /* "50" or "50%", 1 to 100, into *out; -1 when it is not one. */
 int controller_percent_parse(const char *s, int *out);
+/* --prune-limit ARG (apply, plan, run): as controller_percent_parse, and
+ * says what is wrong on stderr. */
+int controller_prune_limit_option(const char *arg, int *out);
 
 /* Returns 0, or 1 after printing usage (so->help tells whether asked).
  * dir_ok: --dir DIR may replace -f/-s. */
