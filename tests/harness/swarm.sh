@@ -24,6 +24,17 @@ E2_PORT=2376
 
 log() { printf 'swarm.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
+harness=$(cd "$(dirname "$0")" && pwd)
+
+# Engines run under reap.py, which reaps them at once; a zombie still
+# counts as gone (kill -0 would say "alive"), and so does a stale pid file,
+# which dockerd refuses while /proc/PID exists.
+running() { # pid
+	local st
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+gone() { ! running "$1"; }
 
 wait_for() { # seconds, command...
 	local n=$(( $1 * 10 )); shift
@@ -70,7 +81,7 @@ start_engine() { # dir n listen-args...
 	local d=$1 n=$2; shift 2
 	mkdir -p "$d/data" "$d/x"
 	printf '%q ' "$@" >"$d/args"	# for restart
-	dockerd --data-root "$d/data" --exec-root "$d/x" --pidfile "$d/pid" \
+	python3 "$harness/reap.py" dockerd --data-root "$d/data" --exec-root "$d/x" --pidfile "$d/pid" \
 		--bridge=none --iptables=false --ip6tables=false "$@" >"$d/log" 2>&1 &
 	echo $! >"$d/launcher.pid"
 	log "engine $n: dockerd pid $! ($d/log)"
@@ -132,10 +143,10 @@ stop_engine() { # dir
 	local d=$1 pid=
 	[ -f "$d/pid" ] && pid=$(cat "$d/pid")
 	[ -n "$pid" ] || { [ -f "$d/launcher.pid" ] && pid=$(cat "$d/launcher.pid"); }
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+	if [ -n "$pid" ] && running "$pid"; then
 		kill -TERM "$pid" 2>/dev/null || true
 		# dockerd may take a while to stop running tasks; then insist.
-		wait_for 40 bash -c "! kill -0 $pid" || { kill -KILL "$pid" 2>/dev/null || true; wait_for 10 bash -c "! kill -0 $pid" || true; }
+		wait_for 40 gone "$pid" || { kill -KILL "$pid" 2>/dev/null || true; wait_for 10 gone "$pid" || true; }
 	fi
 }
 
@@ -166,7 +177,7 @@ kill_engine() { # dir n [signal]
 	engine_of "$1" "$2"
 	pid=$(cat "$ed/pid" 2>/dev/null || cat "$ed/launcher.pid")
 	kill -"${3:-KILL}" "$pid" 2>/dev/null || true
-	wait_for 60 bash -c "! kill -0 $pid" || die "engine $2 (pid $pid) did not exit"
+	wait_for 60 gone "$pid" || die "engine $2 (pid $pid) did not exit"
 	log "engine $2: stopped (SIG${3:-KILL})"
 }
 
@@ -174,6 +185,8 @@ restart_engine() { # dir n
 	local ed eh ec args
 	engine_of "$1" "$2"
 	args=$(cat "$ed/args")
+	# dockerd refuses a pid file whose process still shows in /proc.
+	if [ -f "$ed/pid" ] && ! running "$(cat "$ed/pid")"; then rm -f "$ed/pid"; fi
 	# shellcheck disable=SC2086
 	eval start_engine "$ed" "$2" $args
 	wait_for 60 docker_at "$eh" "$ec" node ls || die "engine $2 did not come back; see $ed/log"
