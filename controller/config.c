@@ -335,7 +335,7 @@ static const char *const policy_keys[] = { "prune_secrets",
     "keep_replicas", "allow_empty", "env_inherit", "strict_vars", "engines",
     "prune_limit", "list", NULL };
 static const char *const list_keys[] = { "name", "files", "vars", "engines",
-    NULL };
+    "keep_replicas", "prune", NULL };
 
 static bool
 engine_known(const struct ctl_config *c, const char *name)
@@ -420,6 +420,26 @@ rel_paths(struct reader *r, const struct ynode *n, const char *path,
 	return 0;
 }
 
+/* A listed stack's own policies; unset ones follow stacks:. */
+static int
+stack_policy(struct reader *r, const struct ctl_config *c,
+    const struct ynode *s, size_t i, cJSON *o)
+{
+	bool keep = c->keep_replicas, prune = true;
+	char path[64];
+	int rc;
+
+	snprintf(path, sizeof(path), "stacks.list[%zu]", i);
+	if ((rc = get_bool(r, s, "keep_replicas", path, &keep)) < 0 ||
+	    (rc = get_bool(r, s, "prune", path, &prune)) < 0)
+		return rc;
+	if (ynode_get(s, "keep_replicas") != NULL)
+		cJSON_AddBoolToObject(o, "keep_replicas", keep);
+	if (!prune)
+		cJSON_AddFalseToObject(o, "prune");
+	return 0;
+}
+
 /* stacks.list: the stacks, instead of discovering them. */
 static int
 stack_list(struct reader *r, struct ctl_config *c, const struct ynode *n)
@@ -457,6 +477,8 @@ stack_list(struct reader *r, struct ctl_config *c, const struct ynode *n)
 		snprintf(path, sizeof(path), "stacks.list[%zu].vars", i);
 		if ((rc = rel_paths(r, ynode_get(s, "vars"), path, false,
 		    cJSON_AddArrayToObject(o, "vars"))) < 0)
+			return rc;
+		if ((rc = stack_policy(r, c, s, i, o)) < 0)
 			return rc;
 		if (ynode_get(s, "engines") != NULL) {
 			struct ynode wrap = { .kind = YNODE_MAP, .n = 1,

@@ -28,6 +28,8 @@ struct ctl_pass {
 	struct engine *e;
 	const struct recon_observed *obs;
 	struct recon_options ro;
+	/* stacks.list policies per stack (the daemon), or NULL. */
+	const struct ctl_config *cfg;
 	bool apply;
 	bool allow_empty;	/* an empty source may remove everything */
 	/* The prune guard: a pass removes at most this percentage of the
@@ -60,6 +62,11 @@ size_t ctl_stacks_count(const struct ctl_config *c,
  * (listed, or else discovered)? */
 bool ctl_stacks_object(const struct ctl_config *c,
     const struct sources_snapshot *snap, const char *object);
+
+/* ro with stack's own policies from stacks.list (keep_replicas, prune:
+ * false); c may be NULL (the command line has no per-stack policy). */
+void ctl_stacks_policy(const struct ctl_config *c, const char *stack,
+    struct recon_options *ro);
 
 /* The compose options of a stack of a source: base's variable settings,
  * s's compose and vars files (borrowed), and root unless base sets one. */

@@ -99,10 +99,12 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 	struct compose_stack *stack = NULL;
 	struct recon_plan *plan = NULL;
 	struct ctl_result r = { .stack = o->stack };
+	struct recon_options ro = p->ro;
 	struct err err;
 
+	ctl_stacks_policy(p->cfg, o->stack, &ro);
 	if (compose_stack_load(&stack, o, &err) < 0 ||
-	    recon_plan_stack(&plan, stack, p->obs, &p->ro, &err) < 0) {
+	    recon_plan_stack(&plan, stack, p->obs, &ro, &err) < 0) {
 		r.err = &err;
 		finish(p, &r);
 	} else {

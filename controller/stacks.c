@@ -110,3 +110,22 @@ ctl_stacks_count(const struct ctl_config *c,
 		return (size_t)cJSON_GetArraySize(c->stack_list);
 	return snap != NULL ? snap->list.n : 0;
 }
+
+void
+ctl_stacks_policy(const struct ctl_config *c, const char *stack,
+    struct recon_options *ro)
+{
+	const cJSON *it, *v;
+
+	if (c == NULL)
+		return;
+	cJSON_ArrayForEach(it, c->stack_list) {
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it,
+		    "name")), stack) != 0)
+			continue;
+		if ((v = cJSON_GetObjectItem(it, "keep_replicas")) != NULL)
+			ro->keep_replicas = cJSON_IsTrue(v);
+		ro->no_prune = cJSON_IsFalse(cJSON_GetObjectItem(it,
+		    "prune"));
+	}
+}

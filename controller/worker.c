@@ -363,7 +363,8 @@ cycle(struct ctl_worker *w)
 	struct cycle c = { .w = w, .engine = w->cfg->name };
 	struct compose_options base = { .env_inherit = cfg->env_inherit,
 	    .strict_vars = cfg->strict_vars };
-	struct ctl_pass p = { .e = w->e, .obs = &c.obs, .apply = true,
+	struct ctl_pass p = { .e = w->e, .obs = &c.obs, .cfg = cfg,
+	    .apply = true,
 	    .allow_empty = cfg->allow_empty, .prune_limit = cfg->prune_limit,
 	    .report = on_result,
 	    .may_apply = may_apply, .payload = &c };

@@ -37,6 +37,10 @@ struct recon_options {
 	/* A stack that left the source: also remove its secrets and configs
 	 * (default: keep them, they may hold what cannot be recreated). */
 	bool prune_secrets;
+	/* The stack's policy "prune: false": what left its files stays on
+	 * the engine (services, networks, secrets, configs, and secrets and
+	 * configs replaced by a rotation); only creates and updates. */
+	bool no_prune;
 };
 
 /* What one engine holds: four list calls, and an index by name. */

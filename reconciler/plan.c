@@ -24,6 +24,7 @@ struct planner {
 	const struct recon_observed *obs;
 	const char *owner;
 	bool keep_replicas;
+	bool no_prune;		/* the stack's policy: never remove */
 	const cJSON *attempted;
 	bool keep_file_objects;	/* removal: leave secrets and configs */
 	struct recon_plan *p;
@@ -603,6 +604,15 @@ plan_removals(struct planner *pl, enum engine_kind k)
 		const char *name = obj_name(k, o = objs[i]);
 		if (name == NULL || !ours(pl, k, o) || kept(pl, name))
 			continue;
+		if (pl->no_prune) {
+			char line[400];
+			snprintf(line, sizeof(line), "%s %s: not in the files "
+			    "any more; kept (the stack's policy is prune: "
+			    "false)", engine_kind_name(k), name);
+			cJSON_AddItemToArray(pl->p->notes,
+			    cJSON_CreateString(line));
+			continue;
+		}
 		if ((rc = add_change(pl, RECON_REMOVE, k, name, o, NULL,
 		    NULL)) < 0)
 			return rc;
@@ -648,6 +658,7 @@ plan_all(struct recon_plan **out, const struct compose_stack *s,
 	*out = NULL;
 	pl.owner = opt && opt->owner ? opt->owner : "stackd";
 	pl.keep_replicas = opt && opt->keep_replicas;
+	pl.no_prune = opt && opt->no_prune;
 	pl.attempted = opt ? opt->attempted : NULL;
 	if ((pl.p = calloc(1, sizeof(*pl.p))) == NULL ||
 	    (pl.p->stack = strdup(s->name)) == NULL ||
@@ -699,9 +710,13 @@ recon_plan_removal(struct recon_plan **out, const char *stack,
     struct err *err)
 {
 	struct compose_stack none = { .name = (char *)stack };
+	/* prune: false is about what leaves a stack's files, not about a
+	 * stack that left the source. */
+	struct recon_options o = opt ? *opt : (struct recon_options){ 0 };
 	int rc;
 
 	*out = NULL;
+	o.no_prune = false;
 	/* An empty desired stack: everything owned goes. */
 	if ((none.networks = cJSON_CreateArray()) == NULL ||
 	    (none.external_networks = cJSON_CreateArray()) == NULL ||
@@ -710,8 +725,7 @@ recon_plan_removal(struct recon_plan **out, const char *stack,
 	    (none.services = cJSON_CreateArray()) == NULL)
 		rc = err_set(err, ERR_NOMEM, "out of memory");
 	else
-		rc = plan_all(out, &none, obs, opt, !(opt &&
-		    opt->prune_secrets), err);
+		rc = plan_all(out, &none, obs, &o, !o.prune_secrets, err);
 	cJSON_Delete(none.networks);
 	cJSON_Delete(none.external_networks);
 	cJSON_Delete(none.secrets);

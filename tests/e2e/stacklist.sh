@@ -56,3 +56,26 @@ config '    - {name: other, files: [other/compose.yaml]}'
 kill -HUP "$pid"
 check "SIGHUP with web left out of the list: it is removed" within 20 eval \
 	'! docker service inspect web_app >/dev/null 2>&1 && docker service inspect other_x >/dev/null 2>&1'
+
+# Per-stack policies: other keeps what leaves its file (prune: false) and
+# leaves the replica count of a service without deploy.replicas alone
+# (keep_replicas: true).
+printf 'services:\n  x:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n  y:\n    image: local/busybox:1\n    environment: {V: one}\n' \
+	>"$d/src/other/compose.yaml"
+config '    - {name: other, files: [other/compose.yaml], prune: false, keep_replicas: true}'
+kill -HUP "$pid"
+env_of() { docker service inspect --format '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' "$1" 2>/dev/null; }
+check "SIGHUP with policies for other: its new service arrives" within 20 eval \
+	'[ "$(env_of other_y)" = "[\"V=one\"]" ]'
+docker service scale -d other_y=0 >/dev/null
+sleep 3
+out=$(docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' other_y)
+check "keep_replicas: true - a hand-made scale of a service without deploy.replicas stays" \
+	eval '[ "$out" = 0 ]'
+printf 'services:\n  y:\n    image: local/busybox:1\n    environment: {V: two}\n' >"$d/src/other/compose.yaml"
+out=$(tail -3 "$d/log")
+check "prune: false - x left the file and stays, while y's change is applied" within 20 eval \
+	'[ "$(env_of other_y)" = "[\"V=two\"]" ] && docker service inspect other_x >/dev/null 2>&1'
+other() { out=$(curl -s http://127.0.0.1:19098/api/v1/stacks/other); py "$1" <<<"$out"; }
+check "... the stack is synced, and its status notes what it kept" within 15 other \
+	'j["state"] == "synced" and "service other_x: not in the files any more; kept" in j["engines"]["local"]["notes"][0]'

@@ -113,6 +113,40 @@ test_config_git_source(void **state)
 	ctl_config_release(&c);
 }
 
+/* stacks.list entries carry their own keep_replicas and prune; the
+ * others follow stacks:. */
+static void
+test_config_stack_policies(void **state)
+{
+	struct ctl_config c;
+	struct recon_options ro = { .keep_replicas = true };
+	struct err err;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "stacks:\n  keep_replicas: true\n  list:\n"
+	    "    - {name: web, files: [a.yml], keep_replicas: false}\n"
+	    "    - {name: db, files: [b.yml], prune: false}\n"
+	    "    - {name: etc, files: [c.yml]}\n", &err), 0);
+	ctl_stacks_policy(&c, "web", &ro);
+	assert_false(ro.keep_replicas);
+	assert_false(ro.no_prune);
+	ro.keep_replicas = c.keep_replicas;
+	ctl_stacks_policy(&c, "db", &ro);
+	assert_true(ro.keep_replicas);
+	assert_true(ro.no_prune);
+	ro = (struct recon_options){ .keep_replicas = c.keep_replicas };
+	ctl_stacks_policy(&c, "etc", &ro);
+	assert_true(ro.keep_replicas);
+	assert_false(ro.no_prune);
+	/* No config (the command line): the options stay as they are. */
+	ro = (struct recon_options){ .keep_replicas = true };
+	ctl_stacks_policy(NULL, "web", &ro);
+	assert_true(ro.keep_replicas);
+	assert_false(ro.no_prune);
+	ctl_config_release(&c);
+}
+
 struct hdr {
 	const char *name, *value;
 };
@@ -224,6 +258,11 @@ test_config_errors_say_where(void **state)
 	    "stacks.list[0]: needs a valid stack name");
 	bad("stacks:\n  list:\n    - {name: w, files: [a], compose: [b]}\n",
 	    "stacks.list[0]: unknown key \"compose\"");
+	bad("stacks:\n  list:\n    - {name: w, files: [a]}\n"
+	    "    - {name: v, files: [a], prune: never}\n",
+	    "stacks.list[1]: prune must be true or false (");
+	bad("stacks:\n  list:\n    - {name: w, files: [a], keep_replicas: 1}\n",
+	    "stacks.list[0]: keep_replicas must be true or false (");
 	bad("engines:\n  - name: a\n", "host is required");
 	bad("engines:\n  - {name: a, host: unix:///a}\n  - {name: a, host: "
 	    "unix:///b}\n", "engine name \"a\" is used twice");
@@ -339,6 +378,7 @@ main(void)
 		cmocka_unit_test(test_config_good),
 		cmocka_unit_test(test_config_errors_say_where),
 		cmocka_unit_test(test_config_git_source),
+		cmocka_unit_test(test_config_stack_policies),
 		cmocka_unit_test(test_webhook_signatures),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_status_documents),

@@ -84,6 +84,13 @@ test_hand_made_changes_are_seen(void **state)
 	assert_int_equal(diff("{\"EndpointSpec\":{\"Mode\":\"dnsrr\"}}",
 	    "{\"EndpointSpec\":{\"Mode\":\"vip\"}}", &d), 1);
 	cJSON_Delete(d);
+	/* docker service scale s=0 where the file leaves replicas out (the
+	 * engine's 1): 0 is not that default */
+	assert_int_equal(diff("{\"Mode\":{\"Replicated\":{}}}",
+	    "{\"Mode\":{\"Replicated\":{\"Replicas\":0}}}", &d), 1);
+	assert_string_equal(cJSON_GetArrayItem(d, 0)->valuestring,
+	    "Mode.Replicated.Replicas: 0 -> (none)");
+	cJSON_Delete(d);
 }
 
 #define PING "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 0\r\n" \
@@ -181,6 +188,59 @@ test_rolled_back_spec_is_held_not_looped(void **state)
 	recon_plan_free(p);
 
 	cJSON_Delete(attempted);
+	cJSON_Delete(s.services);
+	cJSON_Delete(s.networks);
+	cJSON_Delete(s.external_networks);
+	cJSON_Delete(s.secrets);
+	cJSON_Delete(s.configs);
+	recon_observed_release(&obs);
+}
+
+/* A service that left the file of a stack whose policy is prune: false
+ * stays, with a note; by default it is removed. */
+static void
+test_no_prune_keeps_what_left_the_file(void **state)
+{
+	struct compose_stack s = { .name = "st" };
+	struct recon_observed obs = { 0 };
+	struct recon_options opt = { 0 };
+	struct recon_plan *p = NULL;
+	struct err err;
+
+	(void)state;
+	s.services = cJSON_CreateArray();
+	s.networks = cJSON_CreateArray();
+	s.external_networks = cJSON_CreateArray();
+	s.secrets = cJSON_CreateArray();
+	s.configs = cJSON_CreateArray();
+	obs.services = cJSON_Parse("[{\"ID\":\"x\",\"Version\":{\"Index\":5},"
+	    "\"Spec\":{\"Name\":\"st_old\",\"Labels\":{"
+	    "\"com.docker.stack.namespace\":\"st\",\"com.stackd.owner\":"
+	    "\"stackd\"}}}]");
+	obs.networks = cJSON_CreateArray();
+	obs.secrets = cJSON_CreateArray();
+	obs.configs = cJSON_CreateArray();
+	assert_int_equal(recon_observed_index(&obs, &err), 0);
+
+	assert_int_equal(recon_plan_stack(&p, &s, &obs, &opt, &err), 0);
+	assert_int_equal(p->n, 1);
+	assert_int_equal(p->changes[0].action, RECON_REMOVE);
+	recon_plan_free(p);
+
+	opt.no_prune = true;
+	assert_int_equal(recon_plan_stack(&p, &s, &obs, &opt, &err), 0);
+	assert_int_equal(p->n, 0);
+	assert_true(recon_plan_in_sync(p));
+	assert_string_equal(cJSON_GetArrayItem(p->notes, 0)->valuestring,
+	    "service st_old: not in the files any more; kept (the stack's "
+	    "policy is prune: false)");
+	recon_plan_free(p);
+
+	/* The whole stack leaving the source is not this policy's. */
+	assert_int_equal(recon_plan_removal(&p, "st", &obs, &opt, &err), 0);
+	assert_int_equal(p->n, 1);
+	recon_plan_free(p);
+
 	cJSON_Delete(s.services);
 	cJSON_Delete(s.networks);
 	cJSON_Delete(s.external_networks);
@@ -294,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_hand_made_changes_are_seen),
 		cmocka_unit_test(test_out_of_sequence_is_retried_with_a_fresh_version),
 		cmocka_unit_test(test_rolled_back_spec_is_held_not_looped),
+		cmocka_unit_test(test_no_prune_keeps_what_left_the_file),
 		cmocka_unit_test(test_objects_without_id_or_name_are_refused),
 		cmocka_unit_test(test_port_conflicts_fail_the_plan),
 		cmocka_unit_test(test_versions_are_validated),
