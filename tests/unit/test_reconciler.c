@@ -137,6 +137,41 @@ test_out_of_sequence_is_retried_with_a_fresh_version(void **state)
 		free(owned[i]);
 }
 
+/* The arrays of a desired stack not set yet: empty. */
+static void
+stack_fill(struct compose_stack *s)
+{
+	cJSON **lists[] = { &s->services, &s->networks, &s->external_networks,
+	    &s->secrets, &s->configs };
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (*lists[i] == NULL)
+			*lists[i] = cJSON_CreateArray();
+}
+
+/* An engine holding these services and nothing else, indexed. */
+static void
+observed(struct recon_observed *obs, const char *services)
+{
+	struct err err;
+
+	*obs = (struct recon_observed){ .services = cJSON_Parse(services),
+	    .networks = cJSON_CreateArray(), .secrets = cJSON_CreateArray(),
+	    .configs = cJSON_CreateArray() };
+	assert_non_null(obs->services);
+	assert_int_equal(recon_observed_index(obs, &err), 0);
+}
+
+static void
+stack_release(struct compose_stack *s)
+{
+	cJSON_Delete(s->services);
+	cJSON_Delete(s->networks);
+	cJSON_Delete(s->external_networks);
+	cJSON_Delete(s->secrets);
+	cJSON_Delete(s->configs);
+}
+
 static void
 test_rolled_back_spec_is_held_not_looped(void **state)
 {
@@ -151,23 +186,15 @@ test_rolled_back_spec_is_held_not_looped(void **state)
 	s.services = cJSON_Parse("[{\"Name\":\"st_app\",\"Labels\":{"
 	    "\"com.docker.stack.namespace\":\"st\"},\"TaskTemplate\":{"
 	    "\"ContainerSpec\":{\"Image\":\"i:2\"}}}]");
-	s.networks = cJSON_CreateArray();
-	s.external_networks = cJSON_CreateArray();
-	s.secrets = cJSON_CreateArray();
-	s.configs = cJSON_CreateArray();
+	stack_fill(&s);
 	/* The engine rolled back to i:1 and forgot the failed spec. */
-	obs.services = cJSON_Parse("[{\"ID\":\"x\",\"Version\":{\"Index\":5},"
+	observed(&obs, "[{\"ID\":\"x\",\"Version\":{\"Index\":5},"
 	    "\"Spec\":{\"Name\":\"st_app\",\"Labels\":{"
 	    "\"com.docker.stack.namespace\":\"st\",\"com.stackd.owner\":"
 	    "\"stackd\",\"com.stackd.spec-hash\":\"old\"},\"TaskTemplate\":"
 	    "{\"ContainerSpec\":{\"Image\":\"i:1\"}}},\"UpdateStatus\":{"
 	    "\"State\":\"rollback_completed\",\"Message\":\"rollback "
 	    "completed\"}}]");
-	obs.networks = cJSON_CreateArray();
-	obs.secrets = cJSON_CreateArray();
-	obs.configs = cJSON_CreateArray();
-	obs.index = NULL;
-	assert_int_equal(recon_observed_index(&obs, &err), 0);
 
 	/* Not sent by this process: say so, and send it. */
 	assert_int_equal(recon_plan_stack(&p, &s, &obs, &opt, &err), 0);
@@ -188,11 +215,7 @@ test_rolled_back_spec_is_held_not_looped(void **state)
 	recon_plan_free(p);
 
 	cJSON_Delete(attempted);
-	cJSON_Delete(s.services);
-	cJSON_Delete(s.networks);
-	cJSON_Delete(s.external_networks);
-	cJSON_Delete(s.secrets);
-	cJSON_Delete(s.configs);
+	stack_release(&s);
 	recon_observed_release(&obs);
 }
 
@@ -202,25 +225,17 @@ static void
 test_no_prune_keeps_what_left_the_file(void **state)
 {
 	struct compose_stack s = { .name = "st" };
-	struct recon_observed obs = { 0 };
+	struct recon_observed obs;
 	struct recon_options opt = { 0 };
 	struct recon_plan *p = NULL;
 	struct err err;
 
 	(void)state;
-	s.services = cJSON_CreateArray();
-	s.networks = cJSON_CreateArray();
-	s.external_networks = cJSON_CreateArray();
-	s.secrets = cJSON_CreateArray();
-	s.configs = cJSON_CreateArray();
-	obs.services = cJSON_Parse("[{\"ID\":\"x\",\"Version\":{\"Index\":5},"
+	stack_fill(&s);
+	observed(&obs, "[{\"ID\":\"x\",\"Version\":{\"Index\":5},"
 	    "\"Spec\":{\"Name\":\"st_old\",\"Labels\":{"
 	    "\"com.docker.stack.namespace\":\"st\",\"com.stackd.owner\":"
 	    "\"stackd\"}}}]");
-	obs.networks = cJSON_CreateArray();
-	obs.secrets = cJSON_CreateArray();
-	obs.configs = cJSON_CreateArray();
-	assert_int_equal(recon_observed_index(&obs, &err), 0);
 
 	assert_int_equal(recon_plan_stack(&p, &s, &obs, &opt, &err), 0);
 	assert_int_equal(p->n, 1);
@@ -241,11 +256,7 @@ test_no_prune_keeps_what_left_the_file(void **state)
 	assert_int_equal(p->n, 1);
 	recon_plan_free(p);
 
-	cJSON_Delete(s.services);
-	cJSON_Delete(s.networks);
-	cJSON_Delete(s.external_networks);
-	cJSON_Delete(s.secrets);
-	cJSON_Delete(s.configs);
+	stack_release(&s);
 	recon_observed_release(&obs);
 }
 
