@@ -528,6 +528,21 @@ read_source(struct ctl_config *c, struct sources_snapshot **out,
 	return rc < 0 ? rc : 0;
 }
 
+/* The stack's policies that are not the defaults: " (keep_replicas,
+ * prune: false)", or "". */
+static const char *
+policy_text(const struct ctl_config *c, const char *stack)
+{
+	struct recon_options ro = { .keep_replicas = c->keep_replicas };
+
+	ctl_stacks_policy(c, stack, &ro);
+	if (ro.keep_replicas && ro.no_prune)
+		return " (keep_replicas, prune: false)";
+	if (ro.keep_replicas)
+		return " (keep_replicas)";
+	return ro.no_prune ? " (prune: false)" : "";
+}
+
 /* Load every stack of the source, as the workers would. */
 static int
 validate_stacks(struct ctl_config *c)
@@ -563,9 +578,10 @@ validate_stacks(struct ctl_config *c)
 			failed++;
 			continue;
 		}
-		printf("stack %s: ok, %d service%s\n", s->name,
+		printf("stack %s: ok, %d service%s%s\n", s->name,
 		    cJSON_GetArraySize(st->services),
-		    cJSON_GetArraySize(st->services) == 1 ? "" : "s");
+		    cJSON_GetArraySize(st->services) == 1 ? "" : "s",
+		    policy_text(c, s->name));
 		for (size_t w = 0; w < st->nwarnings; w++)
 			fprintf(stderr, "stackd: warning: stack %s: %s\n",
 			    s->name, st->warnings[w]);

@@ -63,6 +63,9 @@ check "SIGHUP with web left out of the list: it is removed" within 20 eval \
 printf 'services:\n  x:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n  y:\n    image: local/busybox:1\n    environment: {V: one}\n' \
 	>"$d/src/other/compose.yaml"
 config '    - {name: other, files: [other/compose.yaml], prune: false, keep_replicas: true}'
+out=$("$stackd" validate -c "$d/stackd.yaml" 2>&1)
+check "validate names each stack's policies" eval \
+	'grep -qx "stack other: ok, 2 services (keep_replicas, prune: false)" <<<"$out"'
 kill -HUP "$pid"
 env_of() { docker service inspect --format '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' "$1" 2>/dev/null; }
 check "SIGHUP with policies for other: its new service arrives" within 20 eval \
