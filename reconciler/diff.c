@@ -54,16 +54,18 @@ is_default(const cJSON *v, const char *path)
 
 	if (v == NULL || cJSON_IsNull(v) || cJSON_IsFalse(v))
 		return true;
-	/* A field the engine fills in has exactly that value by default:
-	 * Replicas 0 where the file leaves it out (the engine's 1) is a
-	 * hand-made scale to zero, not a default. */
 	for (size_t i = 0; i < sizeof(fills) / sizeof(fills[0]); i++) {
 		if (!ends_with(path, fills[i].suffix))
 			continue;
-		if (cJSON_IsString(v))
-			return strcmp(v->valuestring, fills[i].value) == 0;
+		if (cJSON_IsString(v) && strcmp(v->valuestring,
+		    fills[i].value) == 0)
+			return true;
+		/* A number the engine fills in has exactly that value by
+		 * default: Replicas 0 where the file leaves it out (the
+		 * engine's 1) is a hand-made scale to zero. */
 		snprintf(num, sizeof(num), "%g", v->valuedouble);
-		return cJSON_IsNumber(v) && strcmp(num, fills[i].value) == 0;
+		if (cJSON_IsNumber(v))
+			return strcmp(num, fills[i].value) == 0;
 	}
 	if (cJSON_IsNumber(v))
 		return v->valuedouble == 0;
