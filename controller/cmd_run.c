@@ -27,7 +27,7 @@
 static const char run_usage[] =
     "usage: stackd run [-c FILE] [--dir DIR | --git URL [--ref REF]\n"
     "                  [--path SUBDIR] [--poll DURATION] [--git-username NAME]\n"
-    "                  [--git-token-file FILE]\n"
+    "                  [--git-token-file FILE] [--git-ca-file FILE]\n"
     "                  [--git-ssh-key FILE] [--git-known-hosts FILE]\n"
     "                  [--webhook-secret-file FILE]]\n"
     "                  [--state-dir DIR] [-H URL] [--listen ADDR:PORT]\n"
@@ -48,7 +48,7 @@ enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
     OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT,
     OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
     OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_GIT_HOSTS,
-    OPT_HOOK_SECRET, OPT_PRUNE_LIMIT, OPT_NOTIFY };
+    OPT_HOOK_SECRET, OPT_PRUNE_LIMIT, OPT_NOTIFY, OPT_GIT_CA };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -63,6 +63,7 @@ static const struct option longopts[] = {
 	{ "git-token-file", required_argument, NULL, OPT_GIT_TOKEN },
 	{ "git-ssh-key", required_argument, NULL, OPT_GIT_KEY },
 	{ "git-known-hosts", required_argument, NULL, OPT_GIT_HOSTS },
+	{ "git-ca-file", required_argument, NULL, OPT_GIT_CA },
 	{ "webhook-secret-file", required_argument, NULL, OPT_HOOK_SECRET },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
@@ -98,7 +99,7 @@ on_signal(int sig)
 struct flags {
 	const char *config, *host, *dir, *listen, *owner, *token_file;
 	const char *git, *ref, *path, *state_dir, *git_user, *git_token;
-	const char *git_key, *git_hosts;
+	const char *git_key, *git_hosts, *git_ca;
 	const char *hook_secret;
 	const char *notify_url;
 	int interval_ms, debounce_ms, poll_ms, prune_limit;
@@ -128,6 +129,7 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 		case OPT_GIT_TOKEN: f->git_token = optarg; break;
 		case OPT_GIT_KEY: f->git_key = optarg; break;
 		case OPT_GIT_HOSTS: f->git_hosts = optarg; break;
+		case OPT_GIT_CA: f->git_ca = optarg; break;
 		case OPT_HOOK_SECRET: f->hook_secret = optarg; break;
 		case OPT_NOTIFY: f->notify_url = optarg; break;
 		case OPT_LISTEN: f->listen = optarg; break;
@@ -217,6 +219,7 @@ source_flags(struct ctl_config *c, const struct flags *f)
 	    set(&g->token_file, f->git_token) < 0 ||
 	    set(&g->ssh_key, f->git_key) < 0 ||
 	    set(&g->known_hosts, f->git_hosts) < 0 ||
+	    set(&g->ca_file, f->git_ca) < 0 ||
 	    set(&g->webhook_secret_file, f->hook_secret) < 0 ||
 	    set(&c->state_dir, f->state_dir) < 0)
 		return ERR_NOMEM;
@@ -485,7 +488,7 @@ out:
 static const char validate_usage[] =
     "usage: stackd validate [-c FILE] [--dir DIR | --git URL [--ref REF]\n"
     "                       [--path SUBDIR] [--git-username NAME]\n"
-    "                       [--git-token-file FILE]\n"
+    "                       [--git-token-file FILE] [--git-ca-file FILE]\n"
     "                       [--git-ssh-key FILE] [--git-known-hosts FILE]]\n"
     "                       [--env-inherit] "
     "[--strict-vars]\n"

@@ -247,7 +247,8 @@ static const char *const source_keys[] = { "name", "dir", "git", NULL };
 static const char *const dir_keys[] = { "path", "debounce", "rescan", NULL };
 static const char *const git_keys[] = { "url", "ref", "path", "poll",
     "timeout", "username", "token_file", "token_env", "ssh_key",
-    "ssh_passphrase_file", "known_hosts", "webhook_secret_file", NULL };
+    "ssh_passphrase_file", "known_hosts", "ca_file", "webhook_secret_file",
+    NULL };
 
 static int
 dir_source(struct reader *r, struct ctl_config *c, const struct ynode *d)
@@ -284,6 +285,7 @@ git_source(struct reader *r, struct ctl_git_config *g, const struct ynode *n)
 	    (rc = get_path(r, n, "ssh_passphrase_file", at,
 	    &g->ssh_passphrase_file)) < 0 ||
 	    (rc = get_path(r, n, "known_hosts", at, &g->known_hosts)) < 0 ||
+	    (rc = get_path(r, n, "ca_file", at, &g->ca_file)) < 0 ||
 	    (rc = get_path(r, n, "webhook_secret_file", at,
 	    &g->webhook_secret_file)) < 0)
 		return rc;
@@ -660,6 +662,7 @@ ctl_config_release(struct ctl_config *c)
 	free(c->git.ssh_key);
 	free(c->git.ssh_passphrase_file);
 	free(c->git.known_hosts);
+	free(c->git.ca_file);
 	free(c->git.webhook_secret_file);
 	cJSON_Delete(c->targets);
 	cJSON_Delete(c->stack_list);

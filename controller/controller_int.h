@@ -100,6 +100,7 @@ struct ctl_git_config {
 	char *url, *ref, *path;
 	char *username, *token_file, *token_env;
 	char *ssh_key, *ssh_passphrase_file, *known_hosts;
+	char *ca_file;		/* https: trust only these CAs */
 	char *webhook_secret_file;
 	int poll_ms, timeout_ms;
 };

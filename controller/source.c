@@ -56,7 +56,7 @@ ctl_source_options(const struct ctl_config *c, struct sources_opts *o,
 	    .token_file = g->token_file, .token_env = g->token_env,
 	    .ssh_key = g->ssh_key,
 	    .ssh_passphrase_file = g->ssh_passphrase_file,
-	    .known_hosts = g->known_hosts };
+	    .known_hosts = g->known_hosts, .ca_file = g->ca_file };
 	return 0;
 }
 

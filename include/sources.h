@@ -131,6 +131,8 @@ struct sources_git_opts {
 	const char *ssh_key;	/* private key file; NULL = ssh-agent */
 	const char *ssh_passphrase_file;
 	const char *known_hosts;	/* NULL = ~/.ssh/known_hosts */
+	/* https: trust only the CAs of this PEM file (NULL = the system's) */
+	const char *ca_file;
 	/* A fetch in flight gives up once *cancel is set. */
 	const volatile sig_atomic_t *cancel;
 };

@@ -40,7 +40,7 @@ struct sources_git {
 	char *safe_url;		/* without credentials, for messages */
 	char *ref, *subpath, *cache;
 	char *username, *token_file, *token_env;
-	char *ssh_key, *ssh_passphrase_file, *known_hosts;
+	char *ssh_key, *ssh_passphrase_file, *known_hosts, *ca_file;
 	const volatile sig_atomic_t *cancel;
 	enum ref_kind kind;
 	int port;
@@ -247,7 +247,8 @@ sources_git_open(struct sources_git **out, const struct sources_git_opts *o,
 	    dup_opt(&g->token_env, o->token_env) < 0 ||
 	    dup_opt(&g->ssh_key, o->ssh_key) < 0 ||
 	    dup_opt(&g->ssh_passphrase_file, o->ssh_passphrase_file) < 0 ||
-	    dup_opt(&g->known_hosts, o->known_hosts) < 0) {
+	    dup_opt(&g->known_hosts, o->known_hosts) < 0 ||
+	    dup_opt(&g->ca_file, o->ca_file) < 0) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -382,6 +383,25 @@ new_remote(struct sources_git *g, git_remote **out)
 	return git_remote_create_with_opts(out, g->url, &ro);
 }
 
+/* One line (libgit2's TLS messages hold several), with a hint when the
+ * system's CAs did not know the server's. */
+static int
+fetch_error(const struct sources_git *g, const struct git_call *call,
+    struct err *err)
+{
+	const git_error *e = git_error_last();
+	bool tls = *call->why == '\0' && e != NULL && e->klass == GIT_ERROR_SSL;
+	int rc;
+
+	rc = err_set(err, ERR_UNREACHABLE, "git fetch %s: %s%s", g->safe_url,
+	    *call->why ? call->why : sources_git_error(),
+	    tls && g->ca_file == NULL ? " (signed by a private CA? give its "
+	    "certificate as ca_file / --git-ca-file)" : "");
+	for (char *p = err->msg; (p = strchr(p, '\n')) != NULL; )
+		*p = ' ';
+	return rc;
+}
+
 static int
 fetch(struct sources_git *g, char *local, size_t size, struct err *err)
 {
@@ -391,7 +411,7 @@ fetch(struct sources_git *g, char *local, size_t size, struct err *err)
 	    .ssh_key = g->ssh_key,
 	    .ssh_passphrase_file = g->ssh_passphrase_file,
 	    .known_hosts = g->known_hosts, .port = g->port,
-	    .cancel = g->cancel };
+	    .ca_file = g->ca_file, .cancel = g->cancel };
 	char specs[2][1100];
 	char *pspecs[2] = { specs[0], specs[1] };
 	git_strarray arr = { pspecs, refspecs(g, specs) };
@@ -412,8 +432,7 @@ fetch(struct sources_git *g, char *local, size_t size, struct err *err)
 	g->stats.fetches++;
 	g->stats.last_fetch = (long long)time(NULL);
 	if (new_remote(g, &r) < 0 || git_remote_fetch(r, &arr, &fo, NULL) < 0)
-		rc = err_set(err, ERR_UNREACHABLE, "git fetch %s: %s",
-		    g->safe_url, *call.why ? call.why : sources_git_error());
+		rc = fetch_error(g, &call, err);
 	else
 		rc = pick_ref(g, r, local, size, err);
 	if (r != NULL)
@@ -627,5 +646,6 @@ sources_git_free(struct sources_git *g)
 	free(g->ssh_key);
 	free(g->ssh_passphrase_file);
 	free(g->known_hosts);
+	free(g->ca_file);
 	free(g);
 }

@@ -15,8 +15,11 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "clock.h"
 #include "git_int.h"
@@ -94,6 +97,48 @@ sources_git_credentials(git_credential **out, const char *url,
 	return GIT_EUSER;
 }
 
+/*
+ * A server certificate against the source's own CA file, as curl's
+ * --cacert: then only those CAs count, whatever the system trusts.
+ * libgit2 hands over the server's certificate alone, so an intermediate
+ * CA must be in the file too.
+ */
+static int
+tls_check(struct git_call *c, const git_cert_x509 *x, const char *host)
+{
+	const unsigned char *der = x->data;
+	X509 *leaf = d2i_X509(NULL, &der, (long)x->len);
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int rc = GIT_ECERTIFICATE;
+
+	if (leaf == NULL || store == NULL || ctx == NULL) {
+		snprintf(c->why, sizeof(c->why), "the TLS certificate of %s "
+		    "cannot be read", host);
+	} else if (X509_STORE_load_file(store, c->ca_file) != 1) {
+		snprintf(c->why, sizeof(c->why), "ca_file %s: no CA "
+		    "certificate could be read from it (PEM wanted)",
+		    c->ca_file);
+	} else if (X509_STORE_CTX_init(ctx, store, leaf, NULL) != 1 ||
+	    X509_verify_cert(ctx) != 1) {
+		snprintf(c->why, sizeof(c->why), "the TLS certificate of %s "
+		    "is not trusted by %s (%s)", host, c->ca_file,
+		    X509_verify_cert_error_string(X509_STORE_CTX_get_error(
+		    ctx)));
+	} else if (X509_check_ip_asc(leaf, host, 0) != 1 &&
+	    X509_check_host(leaf, host, 0, 0, NULL) != 1) {
+		snprintf(c->why, sizeof(c->why), "the TLS certificate of %s "
+		    "is for another host name", host);
+	} else {
+		rc = 0;
+	}
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	X509_free(leaf);
+	return rc;
+}
+
 int
 sources_git_certificate(git_cert *cert, int valid, const char *host,
     void *payload)
@@ -103,9 +148,11 @@ sources_git_certificate(git_cert *cert, int valid, const char *host,
 	int rc;
 
 	(void)valid;
-	/* TLS certificates: libgit2 verified them against the system CAs
-	 * already; ssh without a configured file: libgit2 checks
+	/* Without a CA file, libgit2 verified a TLS certificate against the
+	 * system CAs already; ssh without a configured file: libgit2 checks
 	 * ~/.ssh/known_hosts itself. */
+	if (cert->cert_type == GIT_CERT_X509 && c->ca_file != NULL)
+		return tls_check(c, (const git_cert_x509 *)cert, host);
 	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2 ||
 	    c->known_hosts == NULL)
 		return GIT_PASSTHROUGH;

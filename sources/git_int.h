@@ -17,6 +17,7 @@ struct git_call {
 	const char *ssh_key, *ssh_passphrase_file;
 	const char *known_hosts;	/* NULL: libgit2's own check */
 	int port;			/* ssh port, for known_hosts */
+	const char *ca_file;		/* https: NULL = the system's CAs */
 	const volatile sig_atomic_t *cancel;
 	long long deadline;		/* ms, monotonic */
 	int attempts;
@@ -26,7 +27,8 @@ struct git_call {
 /* git_credential_acquire_cb: one attempt per fetch, then a clear error. */
 int sources_git_credentials(git_credential **out, const char *url,
     const char *username_from_url, unsigned int allowed, void *payload);
-/* git_transport_certificate_check_cb: known_hosts for ssh when set. */
+/* git_transport_certificate_check_cb: known_hosts for ssh, the CA file
+ * for https, when set. */
 int sources_git_certificate(git_cert *cert, int valid, const char *host,
     void *payload);
 /* Progress callbacks: they end a fetch past its deadline or cancelled. */

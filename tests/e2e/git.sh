@@ -18,6 +18,7 @@ token_value=git-e2e-$$-t0ken
 hook_value=git-e2e-$$-h00k
 pid=
 srv=
+tls_srv=
 
 export DOCKER_HOST=$STACKD_TEST_ENGINE1
 GIT="git -c user.name=Tess -c user.email=tess@example.org -c init.defaultBranch=main"
@@ -32,6 +33,8 @@ stop_server() { [ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/n
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	stop_server
+	# shellcheck disable=SC2086
+	[ -z "$tls_srv" ] || kill $tls_srv 2>/dev/null
 	docker stack rm web >/dev/null 2>&1
 	for _ in $(seq 1 60); do
 		[ -z "$(docker service ls -q --filter label=com.stackd.owner=e2e-git)$(docker network ls -q --filter label=com.stackd.owner=e2e-git)" ] && break
@@ -96,6 +99,37 @@ check "no token: the server's demand for credentials is explained" eval \
 	'[ $rc = 1 ] && has "set a token_file"'
 run validate --git "$repo" --ref nosuch --git-username deploy --git-token-file "$d/token"
 check "a ref the remote does not have is named" eval '[ $rc = 1 ] && has "no branch or tag \"nosuch\""'
+
+# https with a private CA: the harness's engine 2 certificate (for
+# 127.0.0.2) on a TLS git server there, and on 127.0.0.1 for a name check.
+certs=$STACKD_TEST_CERTS
+tls_server() { # addr port
+	GIT_HTTP_TLS=$certs/server.pem:$certs/server-key.pem python3 "$here/../harness/git_http.py" \
+	    "$d/repos" "$1" "$2" deploy "$d/token" 2>>"$d/https.err" &
+	tls_srv="$tls_srv $!"
+	within 10 curl -s -o /dev/null --cacert "$certs/ca.pem" --resolve "localhost:$2:$1" "https://localhost:$2/"
+}
+tls_srv=
+tls_server 127.0.0.2 19194
+tls_server 127.0.0.1 19195
+https_repo=https://127.0.0.2:19194/ops.git
+run validate --git "$https_repo" --ref main --git-username deploy --git-token-file "$d/token"
+check "https, a private CA, no ca_file: refused, with the hint" eval \
+	'[ $rc = 1 ] && has "certificate" && has "give its certificate as ca_file / --git-ca-file"'
+run validate --git "$https_repo" --ref main --git-username deploy --git-token-file "$d/token" \
+	--git-ca-file "$certs/ca.pem"
+check "https with --git-ca-file: fetched and loaded" eval \
+	'[ $rc = 0 ] && has "stack web: ok, 1 service"'
+run validate --git "$https_repo" --ref main --git-username deploy --git-token-file "$d/token" \
+	--git-ca-file "$certs/other/ca.pem"
+check "another CA's file: refused as not trusted by it" eval \
+	'[ $rc = 1 ] && has "the TLS certificate of 127.0.0.2 is not trusted by $certs/other/ca.pem"'
+run validate --git https://127.0.0.1:19195/ops.git --ref main --git-username deploy \
+	--git-token-file "$d/token" --git-ca-file "$certs/ca.pem"
+check "a certificate for another host: refused" eval \
+	'[ $rc = 1 ] && has "the TLS certificate of 127.0.0.1 is for another host name"'
+# shellcheck disable=SC2086
+kill $tls_srv 2>/dev/null; wait $tls_srv 2>/dev/null; tls_srv=
 
 "$stackd" run --git "$repo" --ref main --poll 10m --git-username deploy --git-token-file "$d/token" \
 	--webhook-secret-file "$d/hook" --state-dir "$d/state" --owner e2e-git \

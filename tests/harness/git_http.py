@@ -4,13 +4,15 @@ CGI bridge, with HTTP basic auth, on a loopback address.
 
     git_http.py ROOT ADDR PORT USER PASSWORD_FILE [LOG]
 
-Serves every repository under ROOT.  Each request is logged to LOG (if
+Serves every repository under ROOT; over https when GIT_HTTP_TLS is set
+to "CERT_FILE:KEY_FILE".  Each request is logged to LOG (if
 given) as "METHOD PATH STATUS BYTES", so a test can count what a fetch
 cost.  Runs until killed.
 """
 import base64
 import hmac
 import os
+import ssl
 import subprocess
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -101,6 +103,11 @@ def main():
     with open(pwfile) as f:
         srv.password = f.readline().strip()
     srv.log = sys.argv[6] if len(sys.argv) > 6 else None
+    if os.environ.get("GIT_HTTP_TLS"):
+        cert, key = os.environ["GIT_HTTP_TLS"].split(":")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.serve_forever()
 
 

@@ -87,6 +87,7 @@ test_config_git_source(void **state)
 	    "      ref: v1.2\n      path: swarm\n      poll: 30s\n"
 	    "      timeout: 1m\n      username: deploy\n"
 	    "      token_file: secrets/token\n"
+	    "      ca_file: certs/ca.pem\n"
 	    "      webhook_secret_file: /etc/stackd/hook\n", &err), 0);
 	assert_string_equal(c.source_name, "ops");
 	assert_null(c.dir);
@@ -97,6 +98,7 @@ test_config_git_source(void **state)
 	assert_int_equal(c.git.timeout_ms, 60000);
 	assert_string_equal(c.git.username, "deploy");
 	assert_string_equal(c.git.token_file, "/tmp/secrets/token");
+	assert_string_equal(c.git.ca_file, "/tmp/certs/ca.pem");
 	assert_string_equal(c.git.webhook_secret_file, "/etc/stackd/hook");
 	assert_string_equal(c.state_dir, "/tmp/state");
 	ctl_config_release(&c);
