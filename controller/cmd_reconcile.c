@@ -1,6 +1,9 @@
 /*
  * cmd_reconcile.c - `stackd plan` and `stackd apply`: one pass over one
- * engine, for one stack (-f, -s) or every stack in a directory (--dir).
+ * engine, for one stack (-f, -s) or every stack in a directory (--dir);
+ * or, with -c FILE, one pass over every engine of a config file with the
+ * stacks and policies the daemon would use (a preview of `stackd run`,
+ * e.g. for a pull request).
  *
  * The engine is observed once, then pass.c plans (and applies) each
  * stack on its own.  With --dir, stacks this owner has on the engine but
@@ -22,8 +25,10 @@ static const char plan_usage[] =
     "                   [--strict-vars] [--root DIR] [--engine URL]\n"
     "                   [--owner NAME] [--keep-replicas] [--prune-secrets]\n"
     "                   [--allow-empty] [--json]\n"
+    "       stackd plan -c FILE [--json]\n"
     "\n"
-    "Show what apply would change on the engine (DOCKER_HOST or --engine).\n"
+    "Show what apply would change on the engine (DOCKER_HOST or --engine),\n"
+    "or with -c on every engine of a stackd.yaml, as stackd run would.\n"
     "Exit status: 0 in sync, 2 changes pending, 1 error.\n";
 
 static const char apply_usage[] =
@@ -32,14 +37,17 @@ static const char apply_usage[] =
     "                    [--strict-vars] [--root DIR] [--engine URL]\n"
     "                    [--owner NAME] [--keep-replicas] [--prune-secrets]\n"
     "                    [--allow-empty] [--prune-limit PCT]\n"
+    "       stackd apply -c FILE [--prune-limit PCT]\n"
     "\n"
     "Make the engine (DOCKER_HOST or --engine) match the stacks: create,\n"
-    "update and remove only what differs, then exit (0 ok, 1 error).\n";
+    "update and remove only what differs, then exit (0 ok, 1 error).\n"
+    "With -c, every engine of a stackd.yaml, as one cycle of stackd run.\n";
 
 struct pass {
 	struct ctl_pass p;
 	int pending;		/* stacks not in sync (plan) */
 	cJSON *json;		/* plan --json: the plans */
+	const char *engine;	/* -c: the engine's name, for messages */
 };
 
 /* Does msg already start with "stack NAME:"? */
@@ -62,20 +70,26 @@ report(const struct ctl_result *r, void *payload)
 			fprintf(stderr, "stackd: warning: %s\n",
 			    r->loaded->warnings[i]);
 	if (r->plan != NULL) {
-		if (ps->json != NULL)
-			cJSON_AddItemToArray(ps->json, recon_plan_json(r->plan));
-		else
+		if (ps->json != NULL) {
+			cJSON *j = recon_plan_json(r->plan);
+			if (ps->engine != NULL)
+				cJSON_AddStringToObject(j, "engine",
+				    ps->engine);
+			cJSON_AddItemToArray(ps->json, j);
+		} else {
 			recon_plan_print(r->plan, stdout);
+		}
 		if (!recon_plan_in_sync(r->plan))
 			ps->pending++;
 	}
 	if (r->err != NULL) {
+		fprintf(stderr, "stackd: %s%s", ps->engine ? "engine " : "",
+		    ps->engine ? ps->engine : "");
+		fprintf(stderr, "%s", ps->engine ? ": " : "");
 		if (r->stack != NULL && r->plan == NULL && r->loaded == NULL &&
 		    !names_stack(r->err->msg, r->stack))
-			fprintf(stderr, "stackd: stack %s: %s\n", r->stack,
-			    r->err->msg);
-		else
-			fprintf(stderr, "stackd: %s\n", r->err->msg);
+			fprintf(stderr, "stack %s: ", r->stack);
+		fprintf(stderr, "%s\n", r->err->msg);
 		return;
 	}
 	if (!r->applied)
@@ -103,6 +117,82 @@ dir_stacks(struct pass *ps, const struct controller_stack_opts *so)
 	sources_list_release(&l);
 }
 
+/* One engine of the config: observed once, then its stacks. */
+static void
+config_engine(struct pass *ps, const struct ctl_config *c,
+    const struct engine_config *ec, const struct sources_snapshot *snap,
+    const struct compose_options *base)
+{
+	struct recon_observed obs = { 0 };
+	struct ctl_stack_set set = { 0 };
+	struct err err;
+
+	ps->engine = ec->name;
+	ps->p.obs = &obs;
+	if (ps->json == NULL)
+		printf("engine %s (%s):\n", ec->name, ec->host);
+	if (engine_open(&ps->p.e, ec, &err) < 0 ||
+	    recon_observe(&obs, ps->p.e, &err) < 0) {
+		fprintf(stderr, "stackd: %s\n", err.msg);
+		ps->p.failed++;
+	} else if (ctl_stacks_for_engine(&set, c, snap, ec->name) < 0) {
+		fprintf(stderr, "stackd: out of memory\n");
+		ps->p.failed++;
+	} else {
+		ps->p.pruned = 0;
+		ctl_pass_list(&ps->p, &set.mine, base, snap->root);
+	}
+	ctl_stack_set_release(&set);
+	recon_observed_release(&obs);
+	engine_free(ps->p.e);
+	ps->p.e = NULL;
+}
+
+/* -c FILE: every engine of the config, with the config's stacks, targets
+ * and policies; what one cycle of the daemon would do, without its
+ * memory of earlier cycles. */
+static int
+config_reconcile(struct pass *ps, const struct controller_stack_opts *so)
+{
+	struct ctl_config c;
+	struct sources_snapshot *snap = NULL;
+	struct compose_options base = { 0 };
+	char tmp[4096] = "";
+	struct err err;
+	int rc = -1;
+
+	if (ctl_config_load(&c, so->config, &err) < 0 ||
+	    ctl_config_defaults(&c, NULL, &err) < 0 ||
+	    ctl_source_read(&c, &snap, tmp, &err) < 0) {
+		fprintf(stderr, "stackd: %s\n", err.msg);
+		goto out;
+	}
+	if (snap == NULL) {
+		fprintf(stderr, "stackd: source %s: nothing read\n",
+		    c.source_name);
+		goto out;
+	}
+	base.env_inherit = c.env_inherit;
+	base.strict_vars = c.strict_vars;
+	ps->p.cfg = &c;
+	ps->p.ro.owner = c.owner;
+	ps->p.ro.keep_replicas = c.keep_replicas;
+	ps->p.ro.prune_secrets = c.prune_secrets;
+	ps->p.allow_empty = c.allow_empty || so->allow_empty;
+	if (ps->p.prune_limit == 0)
+		ps->p.prune_limit = c.prune_limit;
+	for (size_t i = 0; i < c.nengines; i++)
+		config_engine(ps, &c, &c.engines[i], snap, &base);
+	ps->p.cfg = NULL;
+	rc = 0;
+out:
+	sources_snapshot_unref(snap);
+	if (*tmp != '\0')
+		sources_remove_tree(tmp);
+	ctl_config_release(&c);
+	return rc;
+}
+
 static int
 reconcile(int argc, char **argv, bool apply)
 {
@@ -125,6 +215,12 @@ reconcile(int argc, char **argv, bool apply)
 	ps.p.ro.prune_secrets = so.prune_secrets;
 	if (so.json && !apply)
 		ps.json = cJSON_CreateArray();
+	if (so.config != NULL) {
+		memset(&cfg, 0, sizeof(cfg));
+		if (config_reconcile(&ps, &so) < 0)
+			goto out;
+		goto done;
+	}
 	if (engine_config_from_env(&cfg, &err) < 0)
 		goto fail;
 	if (so.engine != NULL) {
@@ -138,6 +234,7 @@ reconcile(int argc, char **argv, bool apply)
 		dir_stacks(&ps, &so);
 	else
 		ctl_pass_stack(&ps.p, &so.compose);
+done:
 	if (ps.json != NULL) {
 		char *text = cJSON_Print(ps.json);
 		printf("%s\n", text ? text : "[]");

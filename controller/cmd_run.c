@@ -255,30 +255,9 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 		c->log_format = f->format;
 	if (f->has_level)
 		c->log_level = f->level;
-	if (c->dir == NULL && c->git.url == NULL)
-		return err_set(err, ERR_INVALID, "no source: give --dir DIR, "
-		    "--git URL, or a config file (-c) with sources:");
 	if (c->listen == NULL && set(&c->listen, "127.0.0.1:9090") < 0)
 		return err_set(err, ERR_NOMEM, "out of memory");
-	if (c->source_name == NULL && set(&c->source_name, c->git.url ?
-	    "git" : "dir") < 0)
-		return err_set(err, ERR_NOMEM, "out of memory");
-	if (c->nengines == 0 || f->host != NULL) {
-		/* Zero-config: the engine DOCKER_HOST names (or -H). */
-		for (size_t i = 0; i < c->nengines; i++)
-			engine_config_release(&c->engines[i]);
-		free(c->engines);
-		c->nengines = 0;
-		if ((c->engines = calloc(1, sizeof(*c->engines))) == NULL)
-			return err_set(err, ERR_NOMEM, "out of memory");
-		c->nengines = 1;
-		if ((rc = engine_config_from_env(&c->engines[0], err)) < 0)
-			return rc;
-		if (set(&c->engines[0].host, f->host) < 0 ||
-		    set(&c->engines[0].name, "default") < 0)
-			return err_set(err, ERR_NOMEM, "out of memory");
-	}
-	return 0;
+	return ctl_config_defaults(c, f->host, err);
 }
 
 static void
@@ -497,40 +476,6 @@ static const char validate_usage[] =
     "is fetched into a temporary cache), without touching an engine.\n"
     "Exit status: 0 all good, 1 any error.\n";
 
-/* The source's current snapshot: a directory read, or a git fetch into
- * a throwaway cache (a running daemon holds the lock on its own). */
-static int
-read_source(struct ctl_config *c, struct sources_snapshot **out,
-    char tmp[4096], struct err *err)
-{
-	char cache[4096];
-	const char *t = getenv("TMPDIR");
-	struct sources_source *src = NULL;
-	struct sources_opts o;
-	int rc;
-
-	*out = NULL;
-	if (c->git.url == NULL)
-		return sources_dir_snapshot(out, c->dir, err);
-	snprintf(tmp, 4096, "%s/stackd-validate.XXXXXX", t && *t ?
-	    t : "/tmp");
-	if (mkdtemp(tmp) == NULL)
-		return err_set(err, ERR_FAIL, "cannot create %s: %s", tmp,
-		    strerror(errno));
-	free(c->state_dir);
-	if ((c->state_dir = strdup(tmp)) == NULL)
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-	else if ((rc = ctl_source_options(c, &o, cache, sizeof(cache),
-	    err)) == 0 && (rc = sources_open(&src, &o, err)) == 0)
-		rc = sources_next(src, out, 0, err);
-	sources_free(src);
-	if (rc == 1 && *out != NULL)
-		printf("source %s: commit %.12s \"%s\" by %s\n",
-		    c->source_name, (*out)->revision, (*out)->subject ?
-		    (*out)->subject : "", (*out)->author ? (*out)->author : "?");
-	return rc < 0 ? rc : 0;
-}
-
 /* The stack's policies that are not the defaults: " (keep_replicas,
  * prune: false)", or "". */
 static const char *
@@ -559,9 +504,13 @@ validate_stacks(struct ctl_config *c)
 	struct err err;
 	int failed = 0;
 
-	if (read_source(c, &snap, tmp, &err) < 0) {
+	if (ctl_source_read(c, &snap, tmp, &err) < 0) {
 		fprintf(stderr, "stackd: %s\n", err.msg);
 		failed = 1;
+	} else if (snap != NULL && snap->subject != NULL) {
+		printf("source %s: commit %.12s \"%s\" by %s\n",
+		    c->source_name, snap->revision, snap->subject,
+		    snap->author ? snap->author : "?");
 	}
 	if (snap != NULL && c->stack_list != NULL &&
 	    ctl_stacks_listed(&listed, c, snap) < 0) {

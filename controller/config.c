@@ -668,3 +668,37 @@ ctl_config_release(struct ctl_config *c)
 	cJSON_Delete(c->stack_list);
 	memset(c, 0, sizeof(*c));
 }
+
+int
+ctl_config_defaults(struct ctl_config *c, const char *host, struct err *err)
+{
+	int rc;
+
+	if (c->dir == NULL && c->git.url == NULL)
+		return err_set(err, ERR_INVALID, "no source: give --dir DIR, "
+		    "--git URL, or a config file (-c) with sources:");
+	if (c->source_name == NULL && (c->source_name = strdup(c->git.url ?
+	    "git" : "dir")) == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	if (c->nengines > 0 && host == NULL)
+		return 0;
+	/* Zero-config: the engine DOCKER_HOST names (or -H). */
+	for (size_t i = 0; i < c->nengines; i++)
+		engine_config_release(&c->engines[i]);
+	free(c->engines);
+	c->nengines = 0;
+	if ((c->engines = calloc(1, sizeof(*c->engines))) == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	c->nengines = 1;
+	if ((rc = engine_config_from_env(&c->engines[0], err)) < 0)
+		return rc;
+	if (host != NULL) {
+		free(c->engines[0].host);
+		if ((c->engines[0].host = strdup(host)) == NULL)
+			return err_set(err, ERR_NOMEM, "out of memory");
+	}
+	free(c->engines[0].name);
+	if ((c->engines[0].name = strdup("default")) == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	return 0;
+}

@@ -55,6 +55,16 @@ struct ctl_config;
  * error).  Release with sources_list_release (stacks.c). */
 int ctl_stacks_listed(struct sources_list *out, const struct ctl_config *c,
     const struct sources_snapshot *snap);
+/* The stacks of a source meant for one engine: mine borrows from listed
+ * (stacks.list, built here) or from the snapshot's discovered list. */
+struct ctl_stack_set {
+	struct sources_list listed;
+	struct sources_list mine;
+};
+int ctl_stacks_for_engine(struct ctl_stack_set *set,
+    const struct ctl_config *c, const struct sources_snapshot *snap,
+    const char *engine);
+void ctl_stack_set_release(struct ctl_stack_set *set);
 /* How many stacks the source holds: listed, or else discovered. */
 size_t ctl_stacks_count(const struct ctl_config *c,
     const struct sources_snapshot *snap);
@@ -145,6 +155,11 @@ bool ctl_config_targets(const struct ctl_config *c, const char *stack,
     const char *engine);
 /* "500ms", "30s", "5m", "1h", or plain seconds; at most 24 h. */
 int ctl_duration_parse(const char *s, int *ms);
+/* What a config left out: the source's name, and the engine DOCKER_HOST
+ * names (host replaces its address, and replaces the config's engines);
+ * an error without a source. */
+int ctl_config_defaults(struct ctl_config *c, const char *host,
+    struct err *err);
 /* Defaults, then the config file (when path is not NULL). */
 int ctl_config_load(struct ctl_config *c, const char *path, struct err *err);
 
@@ -222,6 +237,12 @@ const char *ctl_stack_state(const cJSON *per_engine);
 /* The state directory: the config's, $STATE_DIRECTORY, /var/lib/stackd
  * for root, else $XDG_STATE_HOME/stackd or ~/.local/state/stackd. */
 int ctl_state_dir(const struct ctl_config *c, char *out, size_t size);
+/* The source's current snapshot, for the one-shot commands: a directory
+ * read, or a git fetch into a throwaway cache under $TMPDIR named in tmp
+ * (a running daemon holds the lock on its own); the caller removes tmp
+ * when it is not "". */
+int ctl_source_read(struct ctl_config *c, struct sources_snapshot **out,
+    char tmp[4096], struct err *err);
 /* The source options of c; a git source's cache directory is named in
  * cache (sources_git_open makes it). */
 int ctl_source_options(const struct ctl_config *c, struct sources_opts *o,

@@ -2,6 +2,7 @@
  * source.c - the daemon's source: opened from the config, each delivery
  * published to the engine workers and the status documents.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,32 @@ ctl_source_publish(struct ctl_daemon *d, struct sources_source *src,
 	}
 	pthread_mutex_unlock(&d->st.mu);
 	return rc > 0;
+}
+
+int
+ctl_source_read(struct ctl_config *c, struct sources_snapshot **out,
+    char tmp[4096], struct err *err)
+{
+	char cache[4096];
+	const char *t = getenv("TMPDIR");
+	struct sources_source *src = NULL;
+	struct sources_opts o;
+	int rc;
+
+	*out = NULL;
+	if (c->git.url == NULL)
+		return sources_dir_snapshot(out, c->dir, err);
+	snprintf(tmp, 4096, "%s/stackd-validate.XXXXXX", t && *t ?
+	    t : "/tmp");
+	if (mkdtemp(tmp) == NULL)
+		return err_set(err, ERR_FAIL, "cannot create %s: %s", tmp,
+		    strerror(errno));
+	free(c->state_dir);
+	if ((c->state_dir = strdup(tmp)) == NULL)
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+	else if ((rc = ctl_source_options(c, &o, cache, sizeof(cache),
+	    err)) == 0 && (rc = sources_open(&src, &o, err)) == 0)
+		rc = sources_next(src, out, 0, err);
+	sources_free(src);
+	return rc < 0 ? rc : 0;
 }

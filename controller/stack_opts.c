@@ -31,6 +31,7 @@ static const struct option longopts[] = {
 	{ "prune-secrets", no_argument, NULL, OPT_PRUNE_SECRETS },
 	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 	{ "prune-limit", required_argument, NULL, OPT_PRUNE_LIMIT },
+	{ "config", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,6 +73,19 @@ controller_prune_limit_option(const char *arg, int *out)
 	return -1;
 }
 
+static bool
+one_form(const struct controller_stack_opts *so)
+{
+	const struct compose_options *o = &so->compose;
+	bool one = o->nfiles > 0 || o->stack != NULL;
+
+	if (one + (so->dir != NULL) + (so->config != NULL) != 1)
+		return false;
+	if (one)
+		return o->nfiles > 0 && o->stack != NULL;
+	return so->dir_ok;
+}
+
 int
 controller_stack_options(struct controller_stack_opts *so, int argc,
     char **argv, const char *usage, bool dir_ok)
@@ -83,7 +97,7 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 	so->dir_ok = dir_ok;
 	optind = 1;
 	while (rc == 0 &&
-	    (c = getopt_long(argc, argv, "f:s:h", longopts, NULL)) != -1) {
+	    (c = getopt_long(argc, argv, "c:f:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			rc = push((const char ***)&o->files, &o->nfiles,
@@ -123,6 +137,9 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 		case OPT_DIR:
 			so->dir = optarg;
 			break;
+		case 'c':
+			so->config = optarg;
+			break;
 		case OPT_PRUNE_SECRETS:
 			so->prune_secrets = true;
 			break;
@@ -143,11 +160,8 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 			rc = 1;
 		}
 	}
-	/* Either one stack (-f, -s) or a directory of them (--dir). */
-	if (rc == 0 && (optind != argc || (so->dir == NULL &&
-	    (o->nfiles == 0 || o->stack == NULL)) || (so->dir != NULL &&
-	    (o->nfiles > 0 || o->stack != NULL)) || (so->dir != NULL &&
-	    !so->dir_ok))) {
+	/* One stack (-f, -s), a directory of them (--dir), or a config. */
+	if (rc == 0 && (optind != argc || !one_form(so))) {
 		fprintf(stderr, "%s", usage);
 		rc = 1;
 	}

@@ -129,3 +129,37 @@ ctl_stacks_policy(const struct ctl_config *c, const char *stack,
 		    "prune"));
 	}
 }
+
+int
+ctl_stacks_for_engine(struct ctl_stack_set *set, const struct ctl_config *c,
+    const struct sources_snapshot *snap, const char *engine)
+{
+	const struct sources_list *all = &snap->list;
+
+	memset(set, 0, sizeof(*set));
+	if (c->stack_list != NULL) {
+		if (ctl_stacks_listed(&set->listed, c, snap) < 0)
+			return ERR_NOMEM;
+		all = &set->listed;
+	}
+	if (all->n == 0)
+		return 0;
+	if ((set->mine.stacks = calloc(all->n, sizeof(*all->stacks))) ==
+	    NULL) {
+		ctl_stack_set_release(set);
+		return ERR_NOMEM;
+	}
+	for (size_t i = 0; i < all->n; i++)
+		if (ctl_config_targets(c, all->stacks[i].name, engine))
+			set->mine.stacks[set->mine.n++] = all->stacks[i];
+	return 0;
+}
+
+void
+ctl_stack_set_release(struct ctl_stack_set *set)
+{
+	free(set->mine.stacks);
+	set->mine.stacks = NULL;
+	set->mine.n = 0;
+	sources_list_release(&set->listed);
+}

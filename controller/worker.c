@@ -337,24 +337,6 @@ current_snapshot(struct ctl_worker *w)
 	return s;
 }
 
-/* The stacks of the list meant for this engine: a shallow copy (the
- * snapshot owns the strings). */
-static int
-targeted(struct ctl_worker *w, const struct sources_list *all,
-    struct sources_list *mine)
-{
-	mine->n = 0;
-	if (all->n == 0)
-		return 0;
-	if ((mine->stacks = calloc(all->n, sizeof(*mine->stacks))) == NULL)
-		return -1;
-	for (size_t i = 0; i < all->n; i++)
-		if (ctl_config_targets(w->d->cfg, all->stacks[i].name,
-		    w->cfg->name))
-			mine->stacks[mine->n++] = all->stacks[i];
-	return 0;
-}
-
 /* One cycle; returns the delay until the next one. */
 static long long
 cycle(struct ctl_worker *w)
@@ -369,7 +351,7 @@ cycle(struct ctl_worker *w)
 	    .report = on_result,
 	    .may_apply = may_apply, .payload = &c };
 	long long t0 = clock_mono_ms(), delay = 1000;
-	struct sources_list mine = { 0 }, listed = { 0 };
+	struct ctl_stack_set set;
 	struct err err;
 
 	if ((c.snap = current_snapshot(w)) == NULL)
@@ -392,17 +374,13 @@ cycle(struct ctl_worker *w)
 	p.ro.prune_secrets = cfg->prune_secrets;
 	p.ro.attempted = w->attempted;
 	c.stacks = cJSON_CreateObject();
-	if ((cfg->stack_list != NULL && ctl_stacks_listed(&listed, cfg,
-	    c.snap) < 0) || targeted(w, cfg->stack_list != NULL ? &listed :
-	    &c.snap->list, &mine) < 0) {
+	if (ctl_stacks_for_engine(&set, cfg, c.snap, w->cfg->name) < 0) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		publish_unreachable(w, &err);
-		sources_list_release(&listed);
 		goto out;
 	}
-	ctl_pass_list(&p, &mine, &base, c.snap->root);
-	free(mine.stacks);
-	sources_list_release(&listed);
+	ctl_pass_list(&p, &set.mine, &base, c.snap->root);
+	ctl_stack_set_release(&set);
 	publish(w, &c, (double)(clock_mono_ms() - t0) / 1000.0);
 	delay = next_delay(w, &c);
 out:

@@ -31,7 +31,8 @@ struct controller_stack_opts {
 	const char *owner;	/* --owner NAME, else "stackd" */
 	bool keep_replicas;	/* --keep-replicas */
 	const char *dir;	/* --dir DIR: every stack in it */
-	bool dir_ok;		/* the command takes --dir */
+	const char *config;	/* -c FILE: the daemon's stacks and engines */
+	bool dir_ok;		/* the command takes --dir and -c */
 	bool prune_secrets;	/* --prune-secrets */
 	bool allow_empty;	/* --allow-empty */
 	int prune_limit;	/* --prune-limit PCT; 0 = the default */
@@ -44,7 +45,7 @@ int controller_percent_parse(const char *s, int *out);
 int controller_prune_limit_option(const char *arg, int *out);
 
 /* Returns 0, or 1 after printing usage (so->help tells whether asked).
- * dir_ok: --dir DIR may replace -f/-s. */
+ * dir_ok: --dir DIR or -c FILE may replace -f/-s. */
 int controller_stack_options(struct controller_stack_opts *so, int argc,
     char **argv, const char *usage, bool dir_ok);
 void controller_stack_options_release(struct controller_stack_opts *so);
