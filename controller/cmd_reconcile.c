@@ -83,13 +83,16 @@ report(const struct ctl_result *r, void *payload)
 			ps->pending++;
 	}
 	if (r->err != NULL) {
-		fprintf(stderr, "stackd: %s%s", ps->engine ? "engine " : "",
-		    ps->engine ? ps->engine : "");
-		fprintf(stderr, "%s", ps->engine ? ": " : "");
+		char where[160] = "";
+		if (ps->engine != NULL)
+			snprintf(where, sizeof(where), "engine %s: ",
+			    ps->engine);
 		if (r->stack != NULL && r->plan == NULL && r->loaded == NULL &&
 		    !names_stack(r->err->msg, r->stack))
-			fprintf(stderr, "stack %s: ", r->stack);
-		fprintf(stderr, "%s\n", r->err->msg);
+			fprintf(stderr, "stackd: %sstack %s: %s\n", where,
+			    r->stack, r->err->msg);
+		else
+			fprintf(stderr, "stackd: %s%s\n", where, r->err->msg);
 		return;
 	}
 	if (!r->applied)
