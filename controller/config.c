@@ -336,8 +336,8 @@ sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 static const char *const policy_keys[] = { "prune_secrets",
     "keep_replicas", "allow_empty", "env_inherit", "strict_vars", "engines",
     "prune_limit", "list", NULL };
-static const char *const list_keys[] = { "name", "files", "vars", "engines",
-    "keep_replicas", "prune", NULL };
+static const char *const list_keys[] = { "name", "source", "files", "vars",
+    "engines", "keep_replicas", "prune", NULL };
 
 static bool
 engine_known(const struct ctl_config *c, const char *name)
@@ -422,6 +422,30 @@ rel_paths(struct reader *r, const struct ynode *n, const char *path,
 	return 0;
 }
 
+/* A listed stack's source: the one under sources: (one per instance in
+ * this version), by its name, or "dir"/"git" when it has none. */
+static int
+stack_source(struct reader *r, const struct ctl_config *c,
+    const struct ynode *s, size_t i)
+{
+	const struct ynode *v = ynode_get(s, "source");
+	const char *have = c->source_name ? c->source_name : c->git.url ?
+	    "git" : c->dir ? "dir" : NULL;
+	char path[64];
+
+	if (v == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "stacks.list[%zu].source", i);
+	if (have == NULL)
+		return bad(r, v, path, "names a source, but this file has no "
+		    "sources:");
+	if (v->kind != YNODE_SCALAR || strcmp(v->str, have) != 0)
+		return bad(r, v, path, "\"%s\" is not the source named under "
+		    "sources: (\"%s\"; one source per stackd instance in this "
+		    "version)", v->kind == YNODE_SCALAR ? v->str : "?", have);
+	return 0;
+}
+
 /* A listed stack's own policies; unset ones follow stacks:. */
 static int
 stack_policy(struct reader *r, const struct ctl_config *c,
@@ -480,7 +504,8 @@ stack_list(struct reader *r, struct ctl_config *c, const struct ynode *n)
 		if ((rc = rel_paths(r, ynode_get(s, "vars"), path, false,
 		    cJSON_AddArrayToObject(o, "vars"))) < 0)
 			return rc;
-		if ((rc = stack_policy(r, c, s, i, o)) < 0)
+		if ((rc = stack_source(r, c, s, i)) < 0 ||
+		    (rc = stack_policy(r, c, s, i, o)) < 0)
 			return rc;
 		if (ynode_get(s, "engines") != NULL) {
 			struct ynode wrap = { .kind = YNODE_MAP, .n = 1,

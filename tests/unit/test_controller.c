@@ -126,8 +126,10 @@ test_config_stack_policies(void **state)
 
 	(void)state;
 	assert_int_equal(load(&c,
+	    "sources:\n  - {name: main, dir: {path: s}}\n"
 	    "stacks:\n  keep_replicas: true\n  list:\n"
-	    "    - {name: web, files: [a.yml], keep_replicas: false}\n"
+	    "    - {name: web, source: main, files: [a.yml], "
+	    "keep_replicas: false}\n"
 	    "    - {name: db, files: [b.yml], prune: false}\n"
 	    "    - {name: etc, files: [c.yml]}\n", &err), 0);
 	ctl_stacks_policy(&c, "web", &ro);
@@ -265,6 +267,13 @@ test_config_errors_say_where(void **state)
 	    "stacks.list[1]: prune must be true or false (");
 	bad("stacks:\n  list:\n    - {name: w, files: [a], keep_replicas: 1}\n",
 	    "stacks.list[0]: keep_replicas must be true or false (");
+	bad("sources:\n  - {name: main, dir: {path: s}}\nstacks:\n  list:\n"
+	    "    - {name: w, source: ops, files: [a]}\n",
+	    "stacks.list[0].source: \"ops\" is not the source named under "
+	    "sources: (\"main\";");
+	bad("stacks:\n  list:\n    - {name: w, source: ops, files: [a]}\n",
+	    "stacks.list[0].source: names a source, but this file has no "
+	    "sources:");
 	bad("engines:\n  - name: a\n", "host is required");
 	bad("engines:\n  - {name: a, host: unix:///a}\n  - {name: a, host: "
 	    "unix:///b}\n", "engine name \"a\" is used twice");
