@@ -491,6 +491,24 @@ policy_text(const struct ctl_config *c, const char *stack)
 	return ro.no_prune ? " (prune: false)" : "";
 }
 
+/* stacks.engines naming a stack the source does not hold: a typo, most
+ * likely, that would leave the real stack on every engine. */
+static void
+warn_untargeted(const struct ctl_config *c, const struct sources_list *all)
+{
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, c->targets) {
+		size_t i = 0;
+		while (i < all->n && strcmp(all->stacks[i].name, t->string) != 0)
+			i++;
+		if (i == all->n)
+			fprintf(stderr, "stackd: warning: stacks.engines names "
+			    "stack %s, which the source does not hold\n",
+			    t->string);
+	}
+}
+
 /* Load every stack of the source, as the workers would. */
 static int
 validate_stacks(struct ctl_config *c)
@@ -539,6 +557,8 @@ validate_stacks(struct ctl_config *c)
 			    s->name, st->warnings[w]);
 		compose_stack_free(st);
 	}
+	if (all != NULL)
+		warn_untargeted(c, all);
 	sources_list_release(&listed);
 	sources_snapshot_unref(snap);
 	if (*tmp != '\0')

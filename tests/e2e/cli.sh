@@ -86,6 +86,11 @@ check "validate: loads every stack, names the broken one and fails" \
 rm "$r/src/broken.yml"
 run validate -c "$r/stackd.yaml"
 check "validate: exit 0 when all is well" eval '[ $rc = 0 ] && has "config $r/stackd.yaml: ok"'
+printf 'engines:\n  - {name: e, host: "unix:///nonexistent"}\nsources:\n  - dir: {path: src}\nstacks:\n  engines: {wbe: [e]}\n' \
+	>"$r/stackd.yaml"
+run validate -c "$r/stackd.yaml"
+check "validate: stacks.engines naming a stack the source lacks is a warning" eval \
+	'[ $rc = 0 ] && has "warning: stacks.engines names stack wbe, which the source does not hold"'
 rm -rf "$r"
 
 echo "1..$n"
