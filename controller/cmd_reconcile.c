@@ -120,61 +120,111 @@ dir_stacks(struct pass *ps, const struct controller_stack_opts *so)
 	sources_list_release(&l);
 }
 
+/* The sources of a config, read once for every engine. */
+struct read_sources {
+	struct sources_snapshot **snaps;
+	const char **names;
+	char (*tmp)[4096];
+	size_t n;
+};
+
 /* One engine of the config: observed once, then its stacks. */
 static void
 config_engine(struct pass *ps, const struct ctl_config *c,
-    const struct engine_config *ec, const struct sources_snapshot *snap,
+    const struct engine_config *ec, const struct read_sources *rs,
     const struct compose_options *base)
 {
 	struct recon_observed obs = { 0 };
-	struct ctl_stack_set set = { 0 };
+	struct ctl_stack_set *sets = calloc(rs->n, sizeof(*sets));
+	struct ctl_group *g = calloc(rs->n, sizeof(*g));
 	struct err err;
+	int ng = 0;
 
 	ps->engine = ec->name;
 	ps->p.obs = &obs;
 	if (ps->json == NULL)
 		printf("engine %s (%s):\n", ec->name, ec->host);
-	if (engine_open(&ps->p.e, ec, &err) < 0 ||
+	if (sets == NULL || g == NULL || (ng = ctl_groups_for_engine(g, sets,
+	    c, rs->snaps, rs->names, rs->n, ec->name)) < 0) {
+		fprintf(stderr, "stackd: out of memory\n");
+		ps->p.failed++;
+		ng = 0;
+	} else if (engine_open(&ps->p.e, ec, &err) < 0 ||
 	    recon_observe(&obs, ps->p.e, &err) < 0) {
 		fprintf(stderr, "stackd: %s\n", err.msg);
 		ps->p.failed++;
-	} else if (ctl_stacks_for_engine(&set, c, snap, ec->name) < 0) {
-		fprintf(stderr, "stackd: out of memory\n");
-		ps->p.failed++;
 	} else {
 		ps->p.pruned = 0;
-		ctl_pass_list(&ps->p, &set.mine, base, snap->root);
+		ctl_pass_groups(&ps->p, g, (size_t)ng, true, base);
 	}
-	ctl_stack_set_release(&set);
+	for (int i = 0; sets != NULL && i < (int)rs->n; i++)
+		ctl_stack_set_release(&sets[i]);
+	free(sets);
+	free(g);
 	recon_observed_release(&obs);
 	engine_free(ps->p.e);
 	ps->p.e = NULL;
 }
 
-/* -c FILE: every engine of the config, with the config's stacks, targets
- * and policies; what one cycle of the daemon would do, without its
- * memory of earlier cycles. */
+static int
+read_all(struct read_sources *rs, const struct ctl_config *c)
+{
+	struct err err;
+
+	rs->n = c->nsources;
+	rs->snaps = calloc(c->nsources, sizeof(*rs->snaps));
+	rs->names = calloc(c->nsources, sizeof(*rs->names));
+	rs->tmp = calloc(c->nsources, sizeof(*rs->tmp));
+	if (rs->snaps == NULL || rs->names == NULL || rs->tmp == NULL) {
+		fprintf(stderr, "stackd: out of memory\n");
+		return -1;
+	}
+	for (size_t i = 0; i < c->nsources; i++) {
+		rs->names[i] = c->sources[i].name;
+		if (ctl_source_read(c, i, &rs->snaps[i], rs->tmp[i],
+		    &err) < 0) {
+			fprintf(stderr, "stackd: source %s: %s\n",
+			    c->sources[i].name, err.msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+release_all(struct read_sources *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		if (rs->snaps != NULL)
+			sources_snapshot_unref(rs->snaps[i]);
+		if (rs->tmp != NULL && *rs->tmp[i] != '\0')
+			sources_remove_tree(rs->tmp[i]);
+	}
+	free(rs->snaps);
+	free(rs->names);
+	free(rs->tmp);
+}
+
+/* -c FILE: every engine of the config, with the config's sources, stacks,
+ * targets and policies; what one cycle of the daemon would do, without
+ * its memory of earlier cycles.  Every source must be read: a plan
+ * without one of them would remove its stacks. */
 static int
 config_reconcile(struct pass *ps, const struct controller_stack_opts *so)
 {
 	struct ctl_config c;
-	struct sources_snapshot *snap = NULL;
+	struct read_sources rs = { 0 };
 	struct compose_options base = { 0 };
-	char tmp[4096] = "";
 	struct err err;
 	int rc = -1;
 
 	if (ctl_config_load(&c, so->config, &err) < 0 ||
-	    ctl_config_defaults(&c, NULL, &err) < 0 ||
-	    ctl_source_read(&c, &snap, tmp, &err) < 0) {
+	    ctl_config_defaults(&c, NULL, &err) < 0) {
 		fprintf(stderr, "stackd: %s\n", err.msg);
 		goto out;
 	}
-	if (snap == NULL) {
-		fprintf(stderr, "stackd: source %s: nothing read\n",
-		    c.source_name);
+	if (read_all(&rs, &c) < 0)
 		goto out;
-	}
 	base.env_inherit = c.env_inherit;
 	base.strict_vars = c.strict_vars;
 	ps->p.cfg = &c;
@@ -185,13 +235,11 @@ config_reconcile(struct pass *ps, const struct controller_stack_opts *so)
 	if (ps->p.prune_limit == 0)
 		ps->p.prune_limit = c.prune_limit;
 	for (size_t i = 0; i < c.nengines; i++)
-		config_engine(ps, &c, &c.engines[i], snap, &base);
+		config_engine(ps, &c, &c.engines[i], &rs, &base);
 	ps->p.cfg = NULL;
 	rc = 0;
 out:
-	sources_snapshot_unref(snap);
-	if (*tmp != '\0')
-		sources_remove_tree(tmp);
+	release_all(&rs);
 	ctl_config_release(&c);
 	return rc;
 }

@@ -2,22 +2,26 @@
  * cmd_run.c - `stackd run`: the controller daemon; and `stackd validate`,
  * which reads the same configuration and stacks without running.
  *
- * The main thread watches the source and hands each new snapshot to the
- * engine workers (one thread each, plus one for each engine's event
- * stream); the status server answers from its own thread.  SIGHUP reloads
+ * Each source is watched by a thread of its own (source.c); the main
+ * thread hands each new snapshot to the engine workers (one thread each,
+ * plus one for each engine's event stream); the status server answers
+ * from its own thread.  SIGHUP reloads
  * the config file (a bad one is refused and the running one stays);
  * SIGTERM and SIGINT let every worker finish the cycle in flight, then
  * exit 0.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "controller.h"
 #include "controller_int.h"
@@ -200,30 +204,59 @@ set(char **dst, const char *v)
 	return (*dst = strdup(v)) ? 0 : ERR_NOMEM;
 }
 
-/* --git or --dir replace the config file's source. */
+/* The one source --git or --dir make, keeping the name the config gave
+ * it when it has one source (several are replaced by this one). */
+static int
+flag_source(struct ctl_config *c, const struct flags *f)
+{
+	char *name = NULL;
+
+	if (c->nsources == 1)
+		name = c->sources[0].name;
+	else if ((name = strdup(f->git != NULL ? "git" : "dir")) == NULL)
+		return ERR_NOMEM;
+	if (c->nsources == 1)
+		c->sources[0].name = NULL;
+	for (size_t i = 0; i < c->nsources; i++)
+		ctl_source_config_release(&c->sources[i]);
+	free(c->sources);
+	c->nsources = 0;
+	if ((c->sources = calloc(1, sizeof(*c->sources))) == NULL) {
+		free(name);
+		return ERR_NOMEM;
+	}
+	c->nsources = 1;
+	c->sources[0].name = name;
+	return 0;
+}
+
+/* --git or --dir replace the config file's source; the other git flags
+ * change a git source. */
 static int
 source_flags(struct ctl_config *c, const struct flags *f)
 {
-	struct ctl_git_config *g = &c->git;
+	struct ctl_source_config *s;
+	struct ctl_git_config *g;
 
-	if (f->dir != NULL) {
-		free(g->url);
-		g->url = NULL;
-	} else if (f->git != NULL) {
-		free(c->dir);
-		c->dir = NULL;
-	}
-	if (set(&c->dir, f->dir) < 0 || set(&g->url, f->git) < 0 ||
+	if ((f->dir != NULL || f->git != NULL) && flag_source(c, f) < 0)
+		return ERR_NOMEM;
+	if (set(&c->state_dir, f->state_dir) < 0)
+		return ERR_NOMEM;
+	if (c->nsources == 0)
+		return 0;
+	s = &c->sources[0];
+	g = &s->git;
+	if (set(&s->dir, f->dir) < 0 || set(&g->url, f->git) < 0 ||
 	    set(&g->ref, f->ref) < 0 || set(&g->path, f->path) < 0 ||
 	    set(&g->username, f->git_user) < 0 ||
 	    set(&g->token_file, f->git_token) < 0 ||
 	    set(&g->ssh_key, f->git_key) < 0 ||
 	    set(&g->known_hosts, f->git_hosts) < 0 ||
 	    set(&g->ca_file, f->git_ca) < 0 ||
-	    set(&g->webhook_secret_file, f->hook_secret) < 0 ||
-	    set(&c->state_dir, f->state_dir) < 0)
+	    set(&g->webhook_secret_file, f->hook_secret) < 0)
 		return ERR_NOMEM;
 	g->poll_ms = f->poll_ms ? f->poll_ms : g->poll_ms;
+	s->debounce_ms = f->debounce_ms ? f->debounce_ms : s->debounce_ms;
 	return 0;
 }
 
@@ -244,7 +277,6 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 	    set(&c->notify_url, f->notify_url) < 0)
 		return err_set(err, ERR_NOMEM, "out of memory");
 	c->interval_ms = f->interval_ms ? f->interval_ms : c->interval_ms;
-	c->debounce_ms = f->debounce_ms ? f->debounce_ms : c->debounce_ms;
 	c->keep_replicas |= f->keep;
 	c->prune_secrets |= f->prune;
 	c->allow_empty |= f->empty;
@@ -335,12 +367,32 @@ start_notifier(struct ctl_daemon *d, struct err *err)
 	return 0;
 }
 
-/* SIGHUP: a new config, all or nothing.  The source directory and the
- * status listener stay as they were started. */
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool
+same_sources(const struct ctl_config *a, const struct ctl_config *b)
+{
+	if (a->nsources != b->nsources)
+		return false;
+	for (size_t i = 0; i < a->nsources; i++)
+		if (!same_str(a->sources[i].name, b->sources[i].name) ||
+		    !same_str(a->sources[i].dir, b->sources[i].dir) ||
+		    !same_str(a->sources[i].git.url, b->sources[i].git.url) ||
+		    !same_str(a->sources[i].git.ref, b->sources[i].git.ref))
+			return false;
+	return true;
+}
+
+/* SIGHUP: a new config, all or nothing.  The sources and the status
+ * listener stay as they were started. */
 static void
 reload(struct ctl_daemon *d, const struct flags *f)
 {
-	struct ctl_config *next = calloc(1, sizeof(*next));
+	struct ctl_config *next = calloc(1, sizeof(*next)), *old;
 	struct ctl_notifier *notifier;
 	struct err err;
 
@@ -366,12 +418,20 @@ reload(struct ctl_daemon *d, const struct flags *f)
 	d->st.notifier = NULL;
 	pthread_mutex_unlock(&d->st.mu);
 	ctl_notifier_stop(notifier);
-	ctl_config_release(d->cfg);
-	free(d->cfg);
-	d->cfg = next;
+	/* The source threads read the config under the state lock. */
 	pthread_mutex_lock(&d->st.mu);
-	d->st.source.nstacks = ctl_stacks_count(next, d->st.source.snap);
+	old = d->cfg;
+	d->cfg = next;
+	for (size_t i = 0; i < d->st.nsources; i++)
+		d->st.sources[i].nstacks = ctl_stacks_count(next,
+		    d->st.sources[i].snap, d->st.sources[i].name);
 	pthread_mutex_unlock(&d->st.mu);
+	if (!same_sources(old, next))
+		log_event(LOG_WARN, NULL, NULL, NULL, "reload: the sources "
+		    "stay as started; a change to sources: takes effect at "
+		    "the next start");
+	ctl_config_release(old);
+	free(old);
 	log_setup(stderr, next->log_format, next->log_level);
 	if (start_notifier(d, &err) < 0 || start_workers(d, &err) < 0)
 		log_event(LOG_ERROR, NULL, NULL, NULL, "reload: %s", err.msg);
@@ -381,17 +441,16 @@ reload(struct ctl_daemon *d, const struct flags *f)
 		    next->nengines == 1 ? "" : "s");
 }
 
+/* The main thread: signals, and the sources' word that a new snapshot
+ * is in (the workers are the main thread's to start and stop). */
 static void
-watch_loop(struct ctl_daemon *d, struct sources_source *src,
-    const struct flags *f)
+main_loop(struct ctl_daemon *d, int wake_fd, const struct flags *f)
 {
-	struct sources_snapshot *snap;
-	struct err err;
-	int rc;
+	struct pollfd p = { .fd = wake_fd, .events = POLLIN };
+	uint64_t n;
 
 	while (!got_stop) {
-		rc = sources_next(src, &snap, 500, &err);
-		if (ctl_source_publish(d, src, snap, rc, &err))
+		if (poll(&p, 1, 500) > 0 && read(wake_fd, &n, sizeof(n)) > 0)
 			kick_all(d);
 		if (got_hup) {
 			got_hup = 0;
@@ -419,18 +478,18 @@ static int
 daemon_run(struct ctl_daemon *d, const struct flags *f)
 {
 	struct ctl_status_server *srv = NULL;
-	struct sources_source *src = NULL;
 	struct err err;
 	sigset_t all, old;
-	int rc;
+	int rc, wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
+	if (wake_fd < 0) {
+		rc = err_set(&err, ERR_FAIL, "eventfd: %s", strerror(errno));
+		goto out;
+	}
 	if ((rc = secret_read_file(&d->st.token, d->cfg->token_file,
 	    "status token", &err)) < 0 ||
-	    (rc = secret_read_file(&d->st.webhook_secret,
-	    d->cfg->git.webhook_secret_file, "webhook secret", &err)) < 0 ||
-	    (rc = ctl_source_start(d, &src, &got_stop, &err)) < 0)
+	    (rc = ctl_sources_open(d, &got_stop, &err)) < 0)
 		goto out;
-	d->st.src = src;
 	if (*d->cfg->listen != '\0') {
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -442,25 +501,28 @@ daemon_run(struct ctl_daemon *d, const struct flags *f)
 		    "http://%s/", d->cfg->listen);
 	}
 	if ((rc = start_notifier(d, &err)) < 0 ||
-	    (rc = start_workers(d, &err)) < 0)
+	    (rc = start_workers(d, &err)) < 0 ||
+	    (rc = ctl_sources_watch(d, wake_fd, &got_stop, &err)) < 0)
 		goto out;
-	log_event(LOG_INFO, NULL, NULL, NULL, "stackd %s watching %s, %zu "
-	    "engine%s, owner %s", STACKD_VERSION, d->st.source.location,
-	    d->nworkers,
+	log_event(LOG_INFO, NULL, NULL, NULL, "stackd %s watching %s%s, %zu "
+	    "engine%s, owner %s", STACKD_VERSION, d->st.sources[0].location,
+	    d->st.nsources > 1 ? " and more" : "", d->nworkers,
 	    d->nworkers == 1 ? "" : "s", d->cfg->owner ? d->cfg->owner :
 	    "stackd");
-	watch_loop(d, src, f);
+	main_loop(d, wake_fd, f);
 	log_event(LOG_INFO, NULL, NULL, NULL, "stopping: finishing the "
 	    "cycles in flight");
 out:
 	if (rc < 0)
 		log_event(LOG_ERROR, NULL, NULL, NULL, "%s", err.msg);
+	got_stop = 1;	/* the source threads, after an error */
 	stop_workers(d);
 	ctl_status_stop(srv);
 	ctl_notifier_stop(d->st.notifier);
 	d->st.notifier = NULL;
-	d->st.src = NULL;
-	sources_free(src);
+	ctl_sources_close(&d->st);
+	if (wake_fd >= 0)
+		close(wake_fd);
 	return rc < 0 ? 1 : 0;
 }
 
@@ -491,78 +553,106 @@ policy_text(const struct ctl_config *c, const char *stack)
 	return ro.no_prune ? " (prune: false)" : "";
 }
 
-/* stacks.engines naming a stack the source does not hold: a typo, most
- * likely, that would leave the real stack on every engine. */
+/* stacks.engines naming a stack no source holds: a typo, most likely,
+ * that would leave the real stack on every engine.  names: every stack
+ * of every source. */
 static void
-warn_untargeted(const struct ctl_config *c, const struct sources_list *all)
+warn_untargeted(const struct ctl_config *c, const cJSON *names)
 {
 	const cJSON *t;
 
-	cJSON_ArrayForEach(t, c->targets) {
-		size_t i = 0;
-		while (i < all->n && strcmp(all->stacks[i].name, t->string) != 0)
-			i++;
-		if (i == all->n)
+	cJSON_ArrayForEach(t, c->targets)
+		if (!cJSON_HasObjectItem(names, t->string))
 			fprintf(stderr, "stackd: warning: stacks.engines names "
-			    "stack %s, which the source does not hold\n",
-			    t->string);
-	}
+			    "stack %s, which no source holds\n", t->string);
 }
 
-/* Load every stack of the source, as the workers would. */
+/* Load one stack as the workers would; names maps stack -> source, to
+ * catch a stack two sources hold. */
 static int
-validate_stacks(struct ctl_config *c)
+validate_stack(const struct ctl_config *c, const struct sources_stack *s,
+    const char *source, const struct sources_snapshot *snap,
+    cJSON *names)
 {
 	struct compose_options base = { .env_inherit = c->env_inherit,
-	    .strict_vars = c->strict_vars };
+	    .strict_vars = c->strict_vars }, o;
+	struct compose_stack *st = NULL;
+	const char *other = cJSON_GetStringValue(cJSON_GetObjectItem(names,
+	    s->name));
+	struct err err;
+
+	if (other != NULL) {
+		fprintf(stderr, "stackd: stack %s is in sources %s and %s; a "
+		    "stack may come from one source only\n", s->name, other,
+		    source);
+		return 1;
+	}
+	cJSON_AddStringToObject(names, s->name, source);
+	ctl_stack_compose_options(&o, &base, s, snap->root);
+	if (s->error != NULL || compose_stack_load(&st, &o, &err) < 0) {
+		fprintf(stderr, "stackd: stack %s: %s\n", s->name,
+		    s->error ? s->error : err.msg);
+		return 1;
+	}
+	printf("stack %s: ok, %d service%s%s\n", s->name,
+	    cJSON_GetArraySize(st->services),
+	    cJSON_GetArraySize(st->services) == 1 ? "" : "s",
+	    policy_text(c, s->name));
+	for (size_t w = 0; w < st->nwarnings; w++)
+		fprintf(stderr, "stackd: warning: stack %s: %s\n", s->name,
+		    st->warnings[w]);
+	compose_stack_free(st);
+	return 0;
+}
+
+/* Load every stack of source i; returns how many failed. */
+static int
+validate_source(const struct ctl_config *c, size_t i, cJSON *names)
+{
+	const char *name = c->sources[i].name;
 	struct sources_snapshot *snap = NULL;
 	struct sources_list listed = { 0 };
 	const struct sources_list *all;
 	char tmp[4096] = "";
-	struct err err;
+	struct err err = { 0 };
 	int failed = 0;
 
-	if (ctl_source_read(c, &snap, tmp, &err) < 0) {
-		fprintf(stderr, "stackd: %s\n", err.msg);
+	if (ctl_source_read(c, i, &snap, tmp, &err) < 0 || snap == NULL) {
+		fprintf(stderr, "stackd: source %s: %s\n", name,
+		    snap == NULL && err.msg[0] == '\0' ? "nothing read" :
+		    err.msg);
 		failed = 1;
-	} else if (snap != NULL && snap->subject != NULL) {
-		printf("source %s: commit %.12s \"%s\" by %s\n",
-		    c->source_name, snap->revision, snap->subject,
+	} else if (snap->subject != NULL) {
+		printf("source %s: commit %.12s \"%s\" by %s\n", name,
+		    snap->revision, snap->subject,
 		    snap->author ? snap->author : "?");
 	}
 	if (snap != NULL && c->stack_list != NULL &&
-	    ctl_stacks_listed(&listed, c, snap) < 0) {
+	    ctl_stacks_listed(&listed, c, snap, name) < 0) {
 		fprintf(stderr, "stackd: out of memory\n");
 		failed = 1;
 	}
 	all = c->stack_list != NULL ? &listed : snap ? &snap->list : NULL;
-	for (size_t i = 0; all != NULL && i < all->n; i++) {
-		const struct sources_stack *s = &all->stacks[i];
-		struct compose_options o;
-		struct compose_stack *st = NULL;
-
-		ctl_stack_compose_options(&o, &base, s, snap->root);
-		if (s->error != NULL || compose_stack_load(&st, &o, &err) < 0) {
-			fprintf(stderr, "stackd: stack %s: %s\n", s->name,
-			    s->error ? s->error : err.msg);
-			failed++;
-			continue;
-		}
-		printf("stack %s: ok, %d service%s%s\n", s->name,
-		    cJSON_GetArraySize(st->services),
-		    cJSON_GetArraySize(st->services) == 1 ? "" : "s",
-		    policy_text(c, s->name));
-		for (size_t w = 0; w < st->nwarnings; w++)
-			fprintf(stderr, "stackd: warning: stack %s: %s\n",
-			    s->name, st->warnings[w]);
-		compose_stack_free(st);
-	}
-	if (all != NULL)
-		warn_untargeted(c, all);
+	for (size_t k = 0; all != NULL && k < all->n; k++)
+		failed += validate_stack(c, &all->stacks[k], name, snap, names);
 	sources_list_release(&listed);
 	sources_snapshot_unref(snap);
 	if (*tmp != '\0')
 		sources_remove_tree(tmp);
+	return failed;
+}
+
+/* Load every stack of every source, as the workers would. */
+static int
+validate_stacks(struct ctl_config *c)
+{
+	cJSON *names = cJSON_CreateObject();
+	int failed = 0;
+
+	for (size_t i = 0; i < c->nsources; i++)
+		failed += validate_source(c, i, names);
+	warn_untargeted(c, names);
+	cJSON_Delete(names);
 	return failed ? 1 : 0;
 }
 
@@ -628,12 +718,7 @@ controller_cmd_run(int argc, char **argv)
 	signals();
 	rc = daemon_run(&d, &f);
 	release_engines(&d.st);
-	sources_snapshot_unref(d.st.source.snap);
-	free(d.st.source.error);
-	free(d.st.source.name);
-	free(d.st.source.location);
 	secret_free(d.st.token);
-	secret_free(d.st.webhook_secret);
 	pthread_mutex_destroy(&d.st.mu);
 	ctl_config_release(d.cfg);
 	free(d.cfg);

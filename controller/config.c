@@ -251,25 +251,25 @@ static const char *const git_keys[] = { "url", "ref", "path", "poll",
     NULL };
 
 static int
-dir_source(struct reader *r, struct ctl_config *c, const struct ynode *d)
+dir_source(struct reader *r, struct ctl_source_config *s, const struct ynode *d,
+    const char *at)
 {
-	const char *at = "sources[0].dir";
 	int rc;
 
 	if ((rc = known_keys(r, d, at, dir_keys)) < 0 ||
-	    (rc = get_path(r, d, "path", at, &c->dir)) < 0 ||
-	    (rc = get_duration(r, d, "debounce", at, &c->debounce_ms)) < 0 ||
-	    (rc = get_duration(r, d, "rescan", at, &c->rescan_ms)) < 0)
+	    (rc = get_path(r, d, "path", at, &s->dir)) < 0 ||
+	    (rc = get_duration(r, d, "debounce", at, &s->debounce_ms)) < 0 ||
+	    (rc = get_duration(r, d, "rescan", at, &s->rescan_ms)) < 0)
 		return rc;
-	if (c->dir == NULL)
+	if (s->dir == NULL)
 		return bad(r, d, at, "path is required");
 	return 0;
 }
 
 static int
-git_source(struct reader *r, struct ctl_git_config *g, const struct ynode *n)
+git_source(struct reader *r, struct ctl_git_config *g, const struct ynode *n,
+    const char *at)
 {
-	const char *at = "sources[0].git";
 	int rc;
 
 	if ((rc = known_keys(r, n, at, git_keys)) < 0 ||
@@ -308,29 +308,59 @@ name_ok(const char *s)
 }
 
 static int
+source_entry(struct reader *r, struct ctl_config *c, const struct ynode *n,
+    size_t i)
+{
+	struct ctl_source_config *s = &c->sources[i];
+	const struct ynode *e = n->vals[i], *d, *g, *name;
+	char at[48], sub[64];
+	int rc;
+
+	snprintf(at, sizeof(at), "sources[%zu]", i);
+	if ((rc = known_keys(r, e, at, source_keys)) < 0 ||
+	    (rc = get_str(r, e, "name", at, &s->name)) < 0)
+		return rc;
+	name = ynode_get(e, "name");
+	if (s->name != NULL && !name_ok(s->name))
+		return bad(r, name, at, "name may hold letters, digits, '_', "
+		    "'.' and '-' (64 at most)");
+	if (s->name == NULL && n->n > 1)
+		return bad(r, e, at, "needs a name: (there are several "
+		    "sources)");
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(c->sources[j].name, s->name) == 0)
+			return bad(r, name, at, "source name \"%s\" is used "
+			    "twice", s->name);
+	d = ynode_get(e, "dir");
+	g = ynode_get(e, "git");
+	if ((d == NULL) == (g == NULL))
+		return bad(r, e, at, "needs either dir: or git:");
+	snprintf(sub, sizeof(sub), "%s.%s", at, d != NULL ? "dir" : "git");
+	if ((rc = d != NULL ? dir_source(r, s, d, sub) :
+	    git_source(r, &s->git, g, sub)) < 0)
+		return rc;
+	/* The only source may go unnamed, as with --dir and --git. */
+	if (s->name == NULL && (s->name = strdup(s->git.url ? "git" :
+	    "dir")) == NULL)
+		return ERR_NOMEM;
+	return 0;
+}
+
+static int
 sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 {
-	const struct ynode *s, *d, *g;
 	int rc;
 
 	if (n->kind != YNODE_SEQ || n->n == 0)
 		return bad(r, n, "sources", "must be a list of sources");
-	if (n->n > 1)
-		return bad(r, n->vals[1], "sources[1]", "one source per "
-		    "stackd instance in this version; run one stackd per "
-		    "source (with its own owner)");
-	s = n->vals[0];
-	if ((rc = known_keys(r, s, "sources[0]", source_keys)) < 0 ||
-	    (rc = get_str(r, s, "name", "sources[0]", &c->source_name)) < 0)
-		return rc;
-	if (c->source_name != NULL && !name_ok(c->source_name))
-		return bad(r, ynode_get(s, "name"), "sources[0]", "name may "
-		    "hold letters, digits, '_', '.' and '-' (64 at most)");
-	d = ynode_get(s, "dir");
-	g = ynode_get(s, "git");
-	if ((d == NULL) == (g == NULL))
-		return bad(r, s, "sources[0]", "needs either dir: or git:");
-	return d != NULL ? dir_source(r, c, d) : git_source(r, &c->git, g);
+	if ((c->sources = calloc(n->n, sizeof(*c->sources))) == NULL)
+		return ERR_NOMEM;
+	for (size_t i = 0; i < n->n; i++) {
+		c->nsources++;
+		if ((rc = source_entry(r, c, n, i)) < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static const char *const policy_keys[] = { "prune_secrets",
@@ -422,28 +452,32 @@ rel_paths(struct reader *r, const struct ynode *n, const char *path,
 	return 0;
 }
 
-/* A listed stack's source: the one under sources: (one per instance in
- * this version), by its name, or "dir"/"git" when it has none. */
+/* A listed stack's source, by name: required when there are several,
+ * else the only one.  Recorded in the entry (o) as "source". */
 static int
 stack_source(struct reader *r, const struct ctl_config *c,
-    const struct ynode *s, size_t i)
+    const struct ynode *s, size_t i, cJSON *o)
 {
 	const struct ynode *v = ynode_get(s, "source");
-	const char *have = c->source_name ? c->source_name : c->git.url ?
-	    "git" : c->dir ? "dir" : NULL;
 	char path[64];
 
-	if (v == NULL)
-		return 0;
 	snprintf(path, sizeof(path), "stacks.list[%zu].source", i);
-	if (have == NULL)
-		return bad(r, v, path, "names a source, but this file has no "
-		    "sources:");
-	if (v->kind != YNODE_SCALAR || strcmp(v->str, have) != 0)
-		return bad(r, v, path, "\"%s\" is not the source named under "
-		    "sources: (\"%s\"; one source per stackd instance in this "
-		    "version)", v->kind == YNODE_SCALAR ? v->str : "?", have);
-	return 0;
+	if (v == NULL) {
+		if (c->nsources > 1)
+			return bad(r, s, path, "is required: there are "
+			    "several sources");
+		if (c->nsources == 1)
+			cJSON_AddStringToObject(o, "source",
+			    c->sources[0].name);
+		return 0;
+	}
+	for (size_t k = 0; v->kind == YNODE_SCALAR && k < c->nsources; k++)
+		if (strcmp(c->sources[k].name, v->str) == 0) {
+			cJSON_AddStringToObject(o, "source", v->str);
+			return 0;
+		}
+	return bad(r, v, path, "\"%s\" is not a source named under "
+	    "sources:", v->kind == YNODE_SCALAR ? v->str : "?");
 }
 
 /* A listed stack's own policies; unset ones follow stacks:. */
@@ -504,7 +538,7 @@ stack_list(struct reader *r, struct ctl_config *c, const struct ynode *n)
 		if ((rc = rel_paths(r, ynode_get(s, "vars"), path, false,
 		    cJSON_AddArrayToObject(o, "vars"))) < 0)
 			return rc;
-		if ((rc = stack_source(r, c, s, i)) < 0 ||
+		if ((rc = stack_source(r, c, s, i, o)) < 0 ||
 		    (rc = stack_policy(r, c, s, i, o)) < 0)
 			return rc;
 		if (ynode_get(s, "engines") != NULL) {
@@ -662,6 +696,27 @@ ctl_config_load(struct ctl_config *c, const char *path, struct err *err)
 }
 
 void
+ctl_source_config_release(struct ctl_source_config *s)
+{
+	struct ctl_git_config *g = &s->git;
+
+	free(s->name);
+	free(s->dir);
+	free(g->url);
+	free(g->ref);
+	free(g->path);
+	free(g->username);
+	free(g->token_file);
+	free(g->token_env);
+	free(g->ssh_key);
+	free(g->ssh_passphrase_file);
+	free(g->known_hosts);
+	free(g->ca_file);
+	free(g->webhook_secret_file);
+	memset(s, 0, sizeof(*s));
+}
+
+void
 ctl_config_release(struct ctl_config *c)
 {
 	if (c == NULL)
@@ -670,25 +725,15 @@ ctl_config_release(struct ctl_config *c)
 		engine_config_release(&c->engines[i]);
 	free(c->engines);
 	free(c->path);
-	free(c->source_name);
-	free(c->dir);
+	for (size_t i = 0; i < c->nsources; i++)
+		ctl_source_config_release(&c->sources[i]);
+	free(c->sources);
 	free(c->owner);
 	free(c->listen);
 	free(c->token_file);
 	free(c->notify_url);
 	free(c->notify_token_file);
 	free(c->state_dir);
-	free(c->git.url);
-	free(c->git.ref);
-	free(c->git.path);
-	free(c->git.username);
-	free(c->git.token_file);
-	free(c->git.token_env);
-	free(c->git.ssh_key);
-	free(c->git.ssh_passphrase_file);
-	free(c->git.known_hosts);
-	free(c->git.ca_file);
-	free(c->git.webhook_secret_file);
 	cJSON_Delete(c->targets);
 	cJSON_Delete(c->stack_list);
 	memset(c, 0, sizeof(*c));
@@ -699,12 +744,9 @@ ctl_config_defaults(struct ctl_config *c, const char *host, struct err *err)
 {
 	int rc;
 
-	if (c->dir == NULL && c->git.url == NULL)
+	if (c->nsources == 0)
 		return err_set(err, ERR_INVALID, "no source: give --dir DIR, "
 		    "--git URL, or a config file (-c) with sources:");
-	if (c->source_name == NULL && (c->source_name = strdup(c->git.url ?
-	    "git" : "dir")) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
 	if (c->nengines > 0 && host == NULL)
 		return 0;
 	/* Zero-config: the engine DOCKER_HOST names (or -H). */

@@ -19,6 +19,10 @@ struct ctl_result {
 	const struct compose_stack *loaded;	/* NULL: removal or error */
 	const struct recon_plan *plan;		/* NULL on error */
 	bool removal;		/* the stack left the source */
+	/* The snapshot the stack was read from, and its source's name
+	 * (NULL: removal, or the command line's files). */
+	const struct sources_snapshot *snap;
+	const char *source;
 	bool applied;		/* the plan was carried out */
 	struct recon_stats stats;
 	const struct err *err;	/* non-NULL: this stack failed */
@@ -37,6 +41,9 @@ struct ctl_pass {
 	 * one); 0 = CTL_PRUNE_LIMIT, 100 = no limit. */
 	int prune_limit;
 	unsigned pruned;	/* services removed so far, this pass */
+	/* Of the stack in hand (ctl_pass_groups). */
+	const struct sources_snapshot *snap;
+	const char *source;
 	/* Called once per stack (and once for a source-level error). */
 	void (*report)(const struct ctl_result *r, void *payload);
 	/* May this plan be applied now (NULL: yes)?  Called right before
@@ -50,11 +57,12 @@ struct ctl_pass {
 #define CTL_PRUNE_LIMIT 50
 
 struct ctl_config;
-/* stacks.list of c as a list of stacks under snap's root (an empty list
- * without stacks.list; a listed file that is missing is that stack's
- * error).  Release with sources_list_release (stacks.c). */
+/* The stacks.list entries of source (NULL: all) as a list of stacks under
+ * snap's root (an empty list without stacks.list; a listed file that is
+ * missing is that stack's error).  Release with sources_list_release
+ * (stacks.c). */
 int ctl_stacks_listed(struct sources_list *out, const struct ctl_config *c,
-    const struct sources_snapshot *snap);
+    const struct sources_snapshot *snap, const char *source);
 /* The stacks of a source meant for one engine: mine borrows from listed
  * (stacks.list, built here) or from the snapshot's discovered list. */
 struct ctl_stack_set {
@@ -63,11 +71,11 @@ struct ctl_stack_set {
 };
 int ctl_stacks_for_engine(struct ctl_stack_set *set,
     const struct ctl_config *c, const struct sources_snapshot *snap,
-    const char *engine);
+    const char *source, const char *engine);
 void ctl_stack_set_release(struct ctl_stack_set *set);
 /* How many stacks the source holds: listed, or else discovered. */
 size_t ctl_stacks_count(const struct ctl_config *c,
-    const struct sources_snapshot *snap);
+    const struct sources_snapshot *snap, const char *source);
 /* Is object ("web_db") named as one of the source's stacks' objects
  * (listed, or else discovered)? */
 bool ctl_stacks_object(const struct ctl_config *c,
@@ -86,12 +94,31 @@ void ctl_stack_compose_options(struct compose_options *o,
 
 /* Load, plan and (with p->apply) apply one stack. */
 void ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o);
+/* The stacks one source holds for an engine. */
+struct ctl_group {
+	const char *source;	/* its name, for messages */
+	const char *root;	/* where its stack files are */
+	const struct sources_snapshot *snap;	/* NULL: the command line */
+	const struct sources_list *list;
+};
+
 /*
- * Every stack of a discovered list, with base's variable options; then,
- * only if every stack loaded, remove the stacks this owner runs that the
- * list no longer holds (an empty list removes nothing unless
+ * Every stack of every group, with base's variable options (a stack two
+ * groups hold fails in both); then, only if complete (every source read)
+ * and every stack loaded, remove the stacks this owner runs that no group
+ * holds any more (when no group holds a stack, nothing is removed unless
  * p->allow_empty).
  */
+void ctl_pass_groups(struct ctl_pass *p, const struct ctl_group *g,
+    size_t ng, bool complete, const struct compose_options *base);
+/* The groups of an engine from n sources (names[i], snaps[i]; a NULL
+ * snapshot, not read yet, makes no group); sets[i] hold what group i
+ * borrows (release each with ctl_stack_set_release).  Returns how many
+ * groups, or ERR_NOMEM. */
+int ctl_groups_for_engine(struct ctl_group *g, struct ctl_stack_set *sets,
+    const struct ctl_config *c, struct sources_snapshot *const *snaps,
+    const char *const *names, size_t n, const char *engine);
+/* ctl_pass_groups over one discovered list under root. */
 void ctl_pass_list(struct ctl_pass *p, const struct sources_list *l,
     const struct compose_options *base, const char *root);
 
@@ -115,17 +142,24 @@ struct ctl_git_config {
 	int poll_ms, timeout_ms;
 };
 
+/* One source: a directory or a git repository. */
+struct ctl_source_config {
+	char *name;		/* "dir"/"git" when the only one is unnamed */
+	char *dir;		/* the watched directory, or */
+	struct ctl_git_config git;	/* a git source (git.url set) */
+	int debounce_ms;	/* 0 = default */
+	int rescan_ms;
+};
+
 /* What `stackd run` was told, by flags or by stackd.yaml (config.c). */
 struct ctl_config {
 	char *path;		/* the config file, or NULL */
 	struct engine_config *engines;
 	size_t nengines;
-	char *source_name;	/* "dir" unless named */
-	char *dir;		/* the watched directory, or */
-	struct ctl_git_config git;	/* a git source (git.url set) */
+	/* Their stacks' names may not meet: a stack belongs to one. */
+	struct ctl_source_config *sources;
+	size_t nsources;
 	char *state_dir;	/* git caches live here */
-	int debounce_ms;	/* 0 = default */
-	int rescan_ms;
 	int interval_ms;	/* periodic reconcile; 0 = 60 s */
 	char *owner;
 	bool keep_replicas;
@@ -137,8 +171,9 @@ struct ctl_config {
 	/* {"stack": ["engine", ...]}: where a stack goes (default: every
 	 * engine).  Owned. */
 	cJSON *targets;
-	/* stacks.list: [{"name", "files": [...], "vars": [...]}], paths
-	 * relative to the source root; NULL = discover the stacks. */
+	/* stacks.list: [{"name", "source", "files": [...], "vars": [...],
+	 * "keep_replicas", "prune"}], paths relative to the source's root;
+	 * NULL = discover the stacks. */
 	cJSON *stack_list;
 	char *listen;		/* "127.0.0.1:9090"; "" = no status server */
 	char *notify_url;	/* POST result changes here, or NULL */
@@ -150,6 +185,7 @@ struct ctl_config {
 };
 
 void ctl_config_release(struct ctl_config *c);
+void ctl_source_config_release(struct ctl_source_config *s);
 /* Does stack go to engine (stacks.engines in the config)? */
 bool ctl_config_targets(const struct ctl_config *c, const char *stack,
     const char *engine);
@@ -203,6 +239,12 @@ struct ctl_source_state {
 	 * (signed, but not a push), refused (bad or no signature, bad
 	 * request). */
 	unsigned long hooks_accepted, hooks_ignored, hooks_refused;
+	/* Set before the status server starts, then only read:
+	 * sources_trigger is thread-safe. */
+	char *webhook_secret;		/* NULL: no webhook route */
+	struct sources_source *src;
+	pthread_t thread;		/* its watcher */
+	bool watching;
 };
 
 struct ctl_state {
@@ -211,12 +253,9 @@ struct ctl_state {
 	char *token;		/* status bearer token, or NULL */
 	struct ctl_engine_state *engines;
 	size_t nengines;
-	struct ctl_source_state source;
+	struct ctl_source_state *sources;	/* as the config's */
+	size_t nsources;
 	unsigned long generation;	/* bumped with each new snapshot */
-	/* The webhook: set before the status server starts, then only
-	 * read.  sources_trigger is thread-safe. */
-	char *webhook_secret;		/* NULL: no webhook route */
-	struct sources_source *src;
 	struct ctl_notifier *notifier;	/* NULL: none configured */
 };
 
@@ -229,7 +268,8 @@ char *ctl_metrics_text(const struct ctl_state *st);
 char *ctl_page_html(const struct ctl_state *st);
 /* "2026-11-23T10:00:00Z" (out holds 32). */
 const char *ctl_iso_time(long long t, char *out);
-/* Is the controller ready: a snapshot, and every engine reached once. */
+/* Is the controller ready: a snapshot of every source, and every engine
+ * reached once. */
 bool ctl_ready(const struct ctl_state *st);
 /* The state of a stack over all engines: the worst one. */
 const char *ctl_stack_state(const cJSON *per_engine);
@@ -237,16 +277,17 @@ const char *ctl_stack_state(const cJSON *per_engine);
 /* The state directory: the config's, $STATE_DIRECTORY, /var/lib/stackd
  * for root, else $XDG_STATE_HOME/stackd or ~/.local/state/stackd. */
 int ctl_state_dir(const struct ctl_config *c, char *out, size_t size);
-/* The source's current snapshot, for the one-shot commands: a directory
+/* Source i's current snapshot, for the one-shot commands: a directory
  * read, or a git fetch into a throwaway cache under $TMPDIR named in tmp
  * (a running daemon holds the lock on its own); the caller removes tmp
  * when it is not "". */
-int ctl_source_read(struct ctl_config *c, struct sources_snapshot **out,
-    char tmp[4096], struct err *err);
-/* The source options of c; a git source's cache directory is named in
- * cache (sources_git_open makes it). */
-int ctl_source_options(const struct ctl_config *c, struct sources_opts *o,
-    char *cache, size_t size, struct err *err);
+int ctl_source_read(const struct ctl_config *c, size_t i,
+    struct sources_snapshot **out, char tmp[4096], struct err *err);
+/* The options of source s of c; a git source's cache directory is named
+ * in cache (under state, or else the state directory). */
+int ctl_source_options(const struct ctl_config *c,
+    const struct ctl_source_config *s, const char *state,
+    struct sources_opts *o, char *cache, size_t size, struct err *err);
 
 /*
  * Webhooks (webhook.c): a push delivery from GitHub (X-Hub-Signature-256),
@@ -296,14 +337,17 @@ struct ctl_daemon {
 	size_t nworkers;
 };
 
-/* Open the configured source, filling d->st.source's name, kind and
- * location.  A git fetch gives up when *cancel is set. */
-int ctl_source_start(struct ctl_daemon *d, struct sources_source **out,
-    const volatile sig_atomic_t *cancel, struct err *err);
-/* Publish what sources_next returned: a new snapshot (true: wake the
- * workers), an error (the last good snapshot stays), or nothing. */
-bool ctl_source_publish(struct ctl_daemon *d, struct sources_source *src,
-    struct sources_snapshot *snap, int rc, const struct err *err);
+/* Open every source of d->cfg into d->st.sources (name, kind, location,
+ * webhook secret).  A git fetch gives up when *cancel is set. */
+int ctl_sources_open(struct ctl_daemon *d, const volatile sig_atomic_t *cancel,
+    struct err *err);
+/* One thread per source until *stop: each publishes what it reads into
+ * the state and writes to wake_fd (an eventfd) when the engine workers
+ * should look.  The threads block every signal. */
+int ctl_sources_watch(struct ctl_daemon *d, int wake_fd,
+    const volatile sig_atomic_t *stop, struct err *err);
+/* Join the threads (after *stop) and free the sources' state. */
+void ctl_sources_close(struct ctl_state *st);
 
 int ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d,
     size_t index, struct err *err);

@@ -33,16 +33,18 @@ own_write(struct ctl_worker *w, const char *name)
 	return own;
 }
 
-/* Is name an object of a stack of the current snapshot ("web_db")?  The
+/* Is name an object of a stack of a current snapshot ("web_db")?  The
  * config is stable while the thread runs: a reload stops it first. */
 static bool
 managed(struct ctl_worker *w, const char *name)
 {
 	struct ctl_state *st = &w->d->st;
-	bool found;
+	bool found = false;
 
 	pthread_mutex_lock(&st->mu);
-	found = ctl_stacks_object(w->d->cfg, st->source.snap, name);
+	for (size_t i = 0; !found && i < st->nsources; i++)
+		found = ctl_stacks_object(w->d->cfg, st->sources[i].snap,
+		    name);
 	pthread_mutex_unlock(&st->mu);
 	return found;
 }

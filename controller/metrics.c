@@ -174,30 +174,90 @@ source_sample(struct buf *b, const char *name, const char *source,
 	buf_appendf(b, "\"%s} %g\n", extra, v);
 }
 
-static void
-git_metrics(struct buf *b, const struct ctl_source_state *s)
+static bool
+is_git(const struct ctl_source_state *s)
 {
-	head(b, "source_fetches_total", "counter", "Git fetches, whether "
-	    "they found a new commit or not.");
-	source_sample(b, "source_fetches_total", s->name, "",
-	    (double)s->git.fetches);
-	head(b, "source_last_fetch_seconds", "gauge", "Wall time of the last "
-	    "git fetch.");
-	source_sample(b, "source_last_fetch_seconds", s->name, "",
-	    s->git.last_seconds);
-	head(b, "source_last_fetch_bytes", "gauge", "Bytes received by the "
-	    "last git fetch.");
-	source_sample(b, "source_last_fetch_bytes", s->name, "",
-	    (double)s->git.last_bytes);
+	return strcmp(s->kind, "git") == 0;
+}
+
+/* One family: its header once, then a sample per source (git sources
+ * only when git).  field picks the value. */
+static void
+per_source(struct buf *b, const struct ctl_state *st, bool git,
+    const char *name, const char *type, const char *help, const char *extra,
+    double (*field)(const struct ctl_source_state *))
+{
+	bool any = false;
+
+	for (size_t i = 0; i < st->nsources; i++)
+		any |= !git || is_git(&st->sources[i]);
+	if (!any)
+		return;
+	head(b, name, type, help);
+	for (size_t i = 0; i < st->nsources; i++)
+		if (!git || is_git(&st->sources[i]))
+			source_sample(b, name, st->sources[i].name, extra,
+			    field(&st->sources[i]));
+}
+
+static double
+f_snapshots(const struct ctl_source_state *s)
+{
+	return (double)s->snapshots;
+}
+
+static double
+f_errors(const struct ctl_source_state *s)
+{
+	return (double)s->errors;
+}
+
+static double
+f_fetches(const struct ctl_source_state *s)
+{
+	return (double)s->git.fetches;
+}
+
+static double
+f_seconds(const struct ctl_source_state *s)
+{
+	return s->git.last_seconds;
+}
+
+static double
+f_bytes(const struct ctl_source_state *s)
+{
+	return (double)s->git.last_bytes;
+}
+
+static void
+hook_samples(struct buf *b, const struct ctl_state *st)
+{
+	static const char *const result[] = { "accepted", "ignored",
+	    "refused" };
+	char extra[32];
+	bool any = false;
+
+	for (size_t i = 0; i < st->nsources; i++)
+		any |= is_git(&st->sources[i]);
+	if (!any)
+		return;
 	head(b, "webhook_deliveries_total", "counter", "Webhook POSTs by "
 	    "result: accepted (a push, fetch triggered), ignored (signed, "
 	    "another event), refused (unsigned, bad signature, bad request).");
-	source_sample(b, "webhook_deliveries_total", s->name,
-	    ",result=\"accepted\"", (double)s->hooks_accepted);
-	source_sample(b, "webhook_deliveries_total", s->name,
-	    ",result=\"ignored\"", (double)s->hooks_ignored);
-	source_sample(b, "webhook_deliveries_total", s->name,
-	    ",result=\"refused\"", (double)s->hooks_refused);
+	for (size_t i = 0; i < st->nsources; i++) {
+		const struct ctl_source_state *s = &st->sources[i];
+		const unsigned long n[] = { s->hooks_accepted,
+		    s->hooks_ignored, s->hooks_refused };
+		if (!is_git(s))
+			continue;
+		for (int r = 0; r < 3; r++) {
+			snprintf(extra, sizeof(extra), ",result=\"%s\"",
+			    result[r]);
+			source_sample(b, "webhook_deliveries_total", s->name,
+			    extra, (double)n[r]);
+		}
+	}
 }
 
 static void
@@ -220,20 +280,18 @@ notify_metrics(struct buf *b, const struct ctl_state *st)
 static void
 source_metrics(struct buf *b, const struct ctl_state *st)
 {
-	const struct ctl_source_state *s = &st->source;
-
-	head(b, "source_snapshots_total", "counter",
-	    "New revisions read from a source.");
-	buf_appendf(b, "stackd_source_snapshots_total{source=\"");
-	label(b, s->name);
-	buf_appendf(b, "\"} %lu\n", s->snapshots);
-	head(b, "source_fetch_errors_total", "counter",
-	    "Failed reads or fetches of a source.");
-	buf_appendf(b, "stackd_source_fetch_errors_total{source=\"");
-	label(b, s->name);
-	buf_appendf(b, "\"} %lu\n", s->errors);
-	if (strcmp(s->kind, "git") == 0)
-		git_metrics(b, s);
+	per_source(b, st, false, "source_snapshots_total", "counter",
+	    "New revisions read from a source.", "", f_snapshots);
+	per_source(b, st, false, "source_fetch_errors_total", "counter",
+	    "Failed reads or fetches of a source.", "", f_errors);
+	per_source(b, st, true, "source_fetches_total", "counter",
+	    "Git fetches, whether they found a new commit or not.", "",
+	    f_fetches);
+	per_source(b, st, true, "source_last_fetch_seconds", "gauge",
+	    "Wall time of the last git fetch.", "", f_seconds);
+	per_source(b, st, true, "source_last_fetch_bytes", "gauge",
+	    "Bytes received by the last git fetch.", "", f_bytes);
+	hook_samples(b, st);
 }
 
 char *

@@ -62,11 +62,9 @@ engines(struct buf *b, const struct ctl_state *st)
 }
 
 static void
-source(struct buf *b, const struct ctl_state *st)
+source(struct buf *b, const struct ctl_source_state *s)
 {
-	const struct ctl_source_state *s = &st->source;
-
-	buf_appendf(b, "<h2>Source</h2><p>");
+	buf_appendf(b, "<p>");
 	esc(b, s->name);
 	buf_appendf(b, " (%s) ", s->kind);
 	esc(b, s->location);
@@ -84,6 +82,14 @@ source(struct buf *b, const struct ctl_state *st)
 		buf_appendf(b, "</span>");
 	}
 	buf_appendf(b, "</p>\n");
+}
+
+static void
+sources(struct buf *b, const struct ctl_state *st)
+{
+	buf_appendf(b, "<h2>Source%s</h2>\n", st->nsources == 1 ? "" : "s");
+	for (size_t i = 0; i < st->nsources; i++)
+		source(b, &st->sources[i]);
 }
 
 static void
@@ -160,7 +166,7 @@ ctl_page_html(const struct ctl_state *st)
 	    "<a href=\"/metrics\">metrics</a></small></p>\n", style,
 	    STACKD_VERSION, STACKD_COMMIT);
 	engines(&b, st);
-	source(&b, st);
+	sources(&b, st);
 	stacks(&b, st);
 	buf_appendf(&b, "</body></html>\n");
 	return buf_steal(&b);

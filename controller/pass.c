@@ -98,7 +98,8 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 {
 	struct compose_stack *stack = NULL;
 	struct recon_plan *plan = NULL;
-	struct ctl_result r = { .stack = o->stack };
+	struct ctl_result r = { .stack = o->stack, .snap = p->snap,
+	    .source = p->source };
 	struct recon_options ro = p->ro;
 	struct err err;
 
@@ -116,13 +117,16 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 	compose_stack_free(stack);
 }
 
-static bool
-listed(const struct sources_list *l, const char *name)
+/* How many of the groups hold a stack of this name. */
+static size_t
+holders(const struct ctl_group *g, size_t ng, const char *name)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->stacks[i].name, name) == 0)
-			return true;
-	return false;
+	size_t n = 0;
+
+	for (size_t k = 0; k < ng; k++)
+		for (size_t i = 0; i < g[k].list->n; i++)
+			n += strcmp(g[k].list->stacks[i].name, name) == 0;
+	return n;
 }
 
 static void
@@ -151,8 +155,8 @@ name_cmp(const void *a, const void *b)
 /* Owned services of the stacks in names that the list no longer holds,
  * and those stacks' names, sorted, for a message. */
 static unsigned
-departing_services(const struct ctl_pass *p, const struct sources_list *l,
-    const cJSON *names, char *list, size_t size)
+departing_services(const struct ctl_pass *p, const struct ctl_group *g,
+    size_t ng, const cJSON *names, char *list, size_t size)
 {
 	const cJSON *it, *const *svcs;
 	const char **gone = calloc((size_t)cJSON_GetArraySize(names) + 1,
@@ -162,7 +166,7 @@ departing_services(const struct ctl_pass *p, const struct sources_list *l,
 
 	cJSON_ArrayForEach(it, names) {
 		size_t k;
-		if (listed(l, it->valuestring))
+		if (holders(g, ng, it->valuestring) > 0)
 			continue;
 		k = recon_observed_stack(p->obs, ENGINE_SERVICE,
 		    it->valuestring, &svcs);
@@ -190,21 +194,24 @@ refuse(struct ctl_pass *p, struct err *err)
 	finish(p, &r);
 }
 
-/* Stacks this owner has that the list no longer holds: all of them are
+/* Stacks this owner has that no group holds any more: all of them are
  * removed, or (empty source, prune limit) none. */
 static void
-departed(struct ctl_pass *p, const struct sources_list *l)
+departed(struct ctl_pass *p, const struct ctl_group *g, size_t ng)
 {
 	cJSON *names = recon_observed_stacks(p->obs, p->ro.owner), *it;
 	char list[256], what[300];
 	struct err err;
+	size_t total = 0;
 	int gone = 0;
 
+	for (size_t k = 0; k < ng; k++)
+		total += g[k].list->n;
 	cJSON_ArrayForEach(it, names)
-		gone += !listed(l, it->valuestring);
+		gone += holders(g, ng, it->valuestring) == 0;
 	/* An empty source is more often an accident (an unmounted volume, a
 	 * bad push) than a wish to remove everything. */
-	if (gone > 0 && l->n == 0 && !p->allow_empty) {
+	if (gone > 0 && total == 0 && !p->allow_empty) {
 		err_set(&err, ERR_INVALID, "the source holds no stack; "
 		    "refusing to remove the %d stack%s this owner runs "
 		    "(--allow-empty removes them)", gone, gone == 1 ? "" : "s");
@@ -212,8 +219,8 @@ departed(struct ctl_pass *p, const struct sources_list *l)
 		gone = 0;
 	}
 	/* --allow-empty on an empty source is the explicit "all of them". */
-	if (gone > 0 && l->n > 0) {
-		unsigned n = departing_services(p, l, names, list,
+	if (gone > 0 && total > 0) {
+		unsigned n = departing_services(p, g, ng, names, list,
 		    sizeof(list));
 		snprintf(what, sizeof(what), "stack%s %s (gone from the "
 		    "source)", gone == 1 ? "" : "s", list);
@@ -223,7 +230,7 @@ departed(struct ctl_pass *p, const struct sources_list *l)
 		}
 	}
 	cJSON_ArrayForEach(it, names)
-		if (gone > 0 && !listed(l, it->valuestring))
+		if (gone > 0 && holders(g, ng, it->valuestring) == 0)
 			remove_stack(p, it->valuestring);
 	cJSON_Delete(names);
 }
@@ -242,29 +249,79 @@ ctl_stack_compose_options(struct compose_options *o,
 	o->root = base->root ? base->root : root;
 }
 
+/* A stack two sources hold: neither is planned, and nothing is removed
+ * this pass (which of the two is meant is not for stackd to guess). */
+static bool
+claimed_twice(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
+    size_t k, const char *name)
+{
+	struct ctl_result r = { .stack = name };
+	struct err err;
+	size_t first = 0, other;
+
+	if (holders(g, ng, name) < 2)
+		return false;
+	while (holders(&g[first], 1, name) == 0)
+		first++;
+	if (k != first)		/* said once, by the first holder */
+		return true;
+	other = first + 1;
+	while (other < ng && holders(&g[other], 1, name) == 0)
+		other++;
+	err_set(&err, ERR_CONFLICT, "stack %s is in sources %s and %s; a "
+	    "stack may come from one source only", name, g[k].source,
+	    other < ng ? g[other].source : "?");
+	r.err = &err;
+	finish(p, &r);
+	return true;
+}
+
+static void
+pass_stack_of(struct ctl_pass *p, const struct ctl_group *g,
+    const struct sources_stack *s, const struct compose_options *base)
+{
+	struct compose_options o;
+
+	if (s->error != NULL) {
+		struct ctl_result r = { .stack = s->name, .snap = g->snap,
+		    .source = g->source };
+		struct err err;
+		err_set(&err, ERR_INVALID, "%s", s->error);
+		r.err = &err;
+		finish(p, &r);
+		return;
+	}
+	ctl_stack_compose_options(&o, base, s, g->root);
+	p->snap = g->snap;
+	p->source = g->source;
+	ctl_pass_stack(p, &o);
+	p->snap = NULL;
+	p->source = NULL;
+}
+
+void
+ctl_pass_groups(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
+    bool complete, const struct compose_options *base)
+{
+	int failed = p->failed;
+
+	for (size_t k = 0; k < ng; k++)
+		for (size_t i = 0; i < g[k].list->n; i++) {
+			const struct sources_stack *s = &g[k].list->stacks[i];
+			if (!claimed_twice(p, g, ng, k, s->name))
+				pass_stack_of(p, &g[k], s, base);
+		}
+	/* Only when every source was read and every stack loaded: a stack
+	 * that failed must not look as if it had left the source. */
+	if (complete && p->failed == failed)
+		departed(p, g, ng);
+}
+
 void
 ctl_pass_list(struct ctl_pass *p, const struct sources_list *l,
     const struct compose_options *base, const char *root)
 {
-	int failed = p->failed;
+	struct ctl_group g = { .source = "dir", .root = root, .list = l };
 
-	for (size_t i = 0; i < l->n; i++) {
-		const struct sources_stack *s = &l->stacks[i];
-		struct compose_options o;
-
-		if (s->error != NULL) {
-			struct ctl_result r = { .stack = s->name };
-			struct err err;
-			err_set(&err, ERR_INVALID, "%s", s->error);
-			r.err = &err;
-			finish(p, &r);
-			continue;
-		}
-		ctl_stack_compose_options(&o, base, s, root);
-		ctl_pass_stack(p, &o);
-	}
-	/* Only when every stack was read: a stack that failed to load must
-	 * not look as if it had left the source. */
-	if (p->failed == failed)
-		departed(p, l);
+	ctl_pass_groups(p, &g, 1, true, base);
 }

@@ -1,8 +1,13 @@
 /*
- * source.c - the daemon's source: opened from the config, each delivery
- * published to the engine workers and the status documents.
+ * source.c - the daemon's sources: opened from the config, each watched
+ * by a thread of its own (a git fetch of one never holds up another),
+ * each delivery published to the status documents, and the main thread
+ * woken to kick the engine workers.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +15,7 @@
 #include <unistd.h>
 
 #include "controller_int.h"
+#include "secret.h"
 
 int
 ctl_state_dir(const struct ctl_config *c, char *out, size_t size)
@@ -31,23 +37,26 @@ ctl_state_dir(const struct ctl_config *c, char *out, size_t size)
 }
 
 int
-ctl_source_options(const struct ctl_config *c, struct sources_opts *o,
-    char *cache, size_t size, struct err *err)
+ctl_source_options(const struct ctl_config *c,
+    const struct ctl_source_config *s, const char *state,
+    struct sources_opts *o, char *cache, size_t size, struct err *err)
 {
-	const struct ctl_git_config *g = &c->git;
-	char state[4096];
+	const struct ctl_git_config *g = &s->git;
+	char dir[4096];
 
 	memset(o, 0, sizeof(*o));
 	if (g->url == NULL) {
 		o->kind = SOURCES_DIR;
-		o->dir.root = c->dir;
-		o->dir.debounce_ms = c->debounce_ms;
-		o->dir.rescan_ms = c->rescan_ms;
+		o->dir.root = s->dir;
+		o->dir.debounce_ms = s->debounce_ms;
+		o->dir.rescan_ms = s->rescan_ms;
 		return 0;
 	}
-	ctl_state_dir(c, state, sizeof(state));
-	if (snprintf(cache, size, "%s/git/%s", state, c->source_name) >=
-	    (int)size)
+	if (state == NULL) {
+		ctl_state_dir(c, dir, sizeof(dir));
+		state = dir;
+	}
+	if (snprintf(cache, size, "%s/git/%s", state, s->name) >= (int)size)
 		return err_set(err, ERR_INVALID, "state directory path too "
 		    "long: %s", state);
 	o->kind = SOURCES_GIT;
@@ -63,38 +72,58 @@ ctl_source_options(const struct ctl_config *c, struct sources_opts *o,
 
 /* "https://host/ops.git @ main /swarm": where the stacks come from. */
 static char *
-location(const struct ctl_config *c)
+location(const struct ctl_source_config *s)
 {
+	const struct ctl_git_config *g = &s->git;
 	char safe[2048], loc[4096];
 
-	if (c->git.url == NULL)
-		return strdup(c->dir);
-	sources_git_url_redact(safe, sizeof(safe), c->git.url);
-	snprintf(loc, sizeof(loc), "%s @ %s%s%s", safe, c->git.ref ?
-	    c->git.ref : "HEAD", c->git.path ? " /" : "",
-	    c->git.path ? c->git.path : "");
+	if (g->url == NULL)
+		return strdup(s->dir);
+	sources_git_url_redact(safe, sizeof(safe), g->url);
+	snprintf(loc, sizeof(loc), "%s @ %s%s%s", safe, g->ref ? g->ref :
+	    "HEAD", g->path ? " /" : "", g->path ? g->path : "");
 	return strdup(loc);
 }
 
-int
-ctl_source_start(struct ctl_daemon *d, struct sources_source **out,
+static int
+source_open(struct ctl_daemon *d, size_t i,
     const volatile sig_atomic_t *cancel, struct err *err)
 {
-	struct ctl_source_state *s = &d->st.source;
+	const struct ctl_source_config *sc = &d->cfg->sources[i];
+	struct ctl_source_state *s = &d->st.sources[i];
 	struct sources_opts o;
 	char cache[4096];
 	int rc;
 
-	*out = NULL;
-	s->kind = d->cfg->git.url != NULL ? "git" : "dir";
-	if ((s->name = strdup(d->cfg->source_name)) == NULL ||
-	    (s->location = location(d->cfg)) == NULL)
+	s->kind = sc->git.url != NULL ? "git" : "dir";
+	if ((s->name = strdup(sc->name)) == NULL ||
+	    (s->location = location(sc)) == NULL)
 		return err_set(err, ERR_NOMEM, "out of memory");
-	if ((rc = ctl_source_options(d->cfg, &o, cache, sizeof(cache),
-	    err)) < 0)
+	if ((rc = secret_read_file(&s->webhook_secret,
+	    sc->git.webhook_secret_file, "webhook secret", err)) < 0 ||
+	    (rc = ctl_source_options(d->cfg, sc, NULL, &o, cache,
+	    sizeof(cache), err)) < 0)
 		return rc;
 	o.git.cancel = cancel;
-	return sources_open(out, &o, err);
+	if ((rc = sources_open(&s->src, &o, err)) < 0)
+		err_prefix(err, "source %s: ", s->name);
+	return rc;
+}
+
+int
+ctl_sources_open(struct ctl_daemon *d, const volatile sig_atomic_t *cancel,
+    struct err *err)
+{
+	int rc;
+
+	d->st.sources = calloc(d->cfg->nsources, sizeof(*d->st.sources));
+	if (d->st.sources == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	d->st.nsources = d->cfg->nsources;
+	for (size_t i = 0; i < d->st.nsources; i++)
+		if ((rc = source_open(d, i, cancel, err)) < 0)
+			return rc;
+	return 0;
 }
 
 static void
@@ -113,12 +142,13 @@ log_snapshot(const struct ctl_source_state *s,
 		    s->nstacks, s->nstacks == 1 ? "" : "s");
 }
 
-bool
-ctl_source_publish(struct ctl_daemon *d, struct sources_source *src,
+/* What sources_next returned: a new snapshot (true: wake the workers),
+ * an error (the last good snapshot stays), or nothing. */
+static bool
+publish(struct ctl_daemon *d, struct ctl_source_state *s,
     struct sources_snapshot *snap, int rc, const struct err *err)
 {
-	struct ctl_source_state *s = &d->st.source;
-	struct sources_git *git = sources_git_of(src);
+	struct sources_git *git = sources_git_of(s->src);
 
 	pthread_mutex_lock(&d->st.mu);
 	if (git != NULL)
@@ -145,7 +175,7 @@ ctl_source_publish(struct ctl_daemon *d, struct sources_source *src,
 		free(s->error);
 		s->error = strdup(err->msg);
 	} else {
-		s->nstacks = ctl_stacks_count(d->cfg, snap);
+		s->nstacks = ctl_stacks_count(d->cfg, snap, s->name);
 		log_snapshot(s, snap);
 		sources_snapshot_unref(s->snap);
 		s->snap = snap;
@@ -158,28 +188,106 @@ ctl_source_publish(struct ctl_daemon *d, struct sources_source *src,
 	return rc > 0;
 }
 
-int
-ctl_source_read(struct ctl_config *c, struct sources_snapshot **out,
-    char tmp[4096], struct err *err)
+struct watcher {
+	struct ctl_daemon *d;
+	struct ctl_source_state *s;
+	const volatile sig_atomic_t *stop;
+	int wake_fd;
+};
+
+static void *
+watch_main(void *arg)
 {
-	char cache[4096];
+	struct watcher *w = arg;
+	struct sources_snapshot *snap;
+	struct err err;
+	const uint64_t one = 1;
+	int rc;
+
+	while (!*w->stop) {
+		rc = sources_next(w->s->src, &snap, 500, &err);
+		if (publish(w->d, w->s, snap, rc, &err) &&
+		    write(w->wake_fd, &one, sizeof(one)) < 0)
+			log_event(LOG_ERROR, NULL, NULL, NULL, "source %s: "
+			    "cannot wake the workers: %s", w->s->name,
+			    strerror(errno));
+	}
+	free(w);
+	return NULL;
+}
+
+int
+ctl_sources_watch(struct ctl_daemon *d, int wake_fd,
+    const volatile sig_atomic_t *stop, struct err *err)
+{
+	sigset_t all, old;
+	int rc = 0;
+
+	/* Signals are the main thread's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (size_t i = 0; rc == 0 && i < d->st.nsources; i++) {
+		struct watcher *w = malloc(sizeof(*w));
+		struct ctl_source_state *s = &d->st.sources[i];
+
+		if (w == NULL) {
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+			break;
+		}
+		*w = (struct watcher){ .d = d, .s = s, .stop = stop,
+		    .wake_fd = wake_fd };
+		if (pthread_create(&s->thread, NULL, watch_main, w) != 0) {
+			free(w);
+			rc = err_set(err, ERR_FAIL, "cannot start a thread");
+		} else {
+			s->watching = true;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+void
+ctl_sources_close(struct ctl_state *st)
+{
+	for (size_t i = 0; i < st->nsources; i++) {
+		struct ctl_source_state *s = &st->sources[i];
+
+		if (s->watching)
+			pthread_join(s->thread, NULL);
+		sources_free(s->src);
+		sources_snapshot_unref(s->snap);
+		secret_free(s->webhook_secret);
+		free(s->error);
+		free(s->name);
+		free(s->location);
+	}
+	free(st->sources);
+	st->sources = NULL;
+	st->nsources = 0;
+}
+
+int
+ctl_source_read(const struct ctl_config *c, size_t i,
+    struct sources_snapshot **out, char tmp[4096], struct err *err)
+{
+	const struct ctl_source_config *s = &c->sources[i];
 	const char *t = getenv("TMPDIR");
 	struct sources_source *src = NULL;
 	struct sources_opts o;
+	char cache[4096];
 	int rc;
 
 	*out = NULL;
-	if (c->git.url == NULL)
-		return sources_dir_snapshot(out, c->dir, err);
+	*tmp = '\0';
+	if (s->git.url == NULL)
+		return sources_dir_snapshot(out, s->dir, err);
 	snprintf(tmp, 4096, "%s/stackd-validate.XXXXXX", t && *t ?
 	    t : "/tmp");
 	if (mkdtemp(tmp) == NULL)
 		return err_set(err, ERR_FAIL, "cannot create %s: %s", tmp,
 		    strerror(errno));
-	free(c->state_dir);
-	if ((c->state_dir = strdup(tmp)) == NULL)
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-	else if ((rc = ctl_source_options(c, &o, cache, sizeof(cache),
+	if ((rc = ctl_source_options(c, s, tmp, &o, cache, sizeof(cache),
 	    err)) == 0 && (rc = sources_open(&src, &o, err)) == 0)
 		rc = sources_next(src, out, 0, err);
 	sources_free(src);

@@ -137,13 +137,18 @@ ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
 			cJSON_AddItemToArray(svcs, service_status(c, d,
 			    &moving));
 	state = state_of(r, m, moving);
-	if (strcmp(state, "synced") == 0 || (r->applied && r->err == NULL))
-		memcpy(m->revision, c->snap->revision, sizeof(m->revision));
+	if (r->snap != NULL && (strcmp(state, "synced") == 0 ||
+	    (r->applied && r->err == NULL)))
+		memcpy(m->revision, r->snap->revision, sizeof(m->revision));
 	if (strcmp(state, "progressing") == 0)
 		c->progressing = true;
 	cJSON_AddStringToObject(o, "state", state);
 	cJSON_AddStringToObject(o, "revision", m->revision);
-	cJSON_AddStringToObject(o, "source_revision", c->snap->revision);
+	if (r->snap != NULL)
+		cJSON_AddStringToObject(o, "source_revision",
+		    r->snap->revision);
+	if (r->source != NULL)
+		cJSON_AddStringToObject(o, "source", r->source);
 	if (m->error != NULL)
 		cJSON_AddStringToObject(o, "error", m->error);
 	if (m->retry_at > clock_mono_ms())

@@ -53,21 +53,34 @@ listed_stack(struct sources_stack *s, const cJSON *def, const char *root)
 	return 0;
 }
 
+/* Is this stacks.list entry one of source's?  (An entry without a source
+ * is the only source's.) */
+static bool
+of_source(const cJSON *def, const char *source)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(def,
+	    "source"));
+
+	return s == NULL || source == NULL || strcmp(s, source) == 0;
+}
+
 int
 ctl_stacks_listed(struct sources_list *out, const struct ctl_config *c,
-    const struct sources_snapshot *snap)
+    const struct sources_snapshot *snap, const char *source)
 {
 	int n = cJSON_GetArraySize(c->stack_list);
+	const cJSON *def;
 
 	memset(out, 0, sizeof(*out));
 	if (n == 0)
 		return 0;
 	if ((out->stacks = calloc((size_t)n, sizeof(*out->stacks))) == NULL)
 		return ERR_NOMEM;
-	for (int i = 0; i < n; i++) {
-		out->n++;
-		if (listed_stack(&out->stacks[i], cJSON_GetArrayItem(
-		    c->stack_list, i), snap->root) < 0) {
+	cJSON_ArrayForEach(def, c->stack_list) {
+		if (!of_source(def, source))
+			continue;
+		if (listed_stack(&out->stacks[out->n++], def,
+		    snap->root) < 0) {
 			sources_list_release(out);
 			return ERR_NOMEM;
 		}
@@ -104,11 +117,16 @@ ctl_stacks_object(const struct ctl_config *c,
 
 size_t
 ctl_stacks_count(const struct ctl_config *c,
-    const struct sources_snapshot *snap)
+    const struct sources_snapshot *snap, const char *source)
 {
-	if (c->stack_list != NULL)
-		return (size_t)cJSON_GetArraySize(c->stack_list);
-	return snap != NULL ? snap->list.n : 0;
+	const cJSON *def;
+	size_t n = 0;
+
+	if (c->stack_list == NULL)
+		return snap != NULL ? snap->list.n : 0;
+	cJSON_ArrayForEach(def, c->stack_list)
+		n += of_source(def, source);
+	return n;
 }
 
 void
@@ -132,13 +150,14 @@ ctl_stacks_policy(const struct ctl_config *c, const char *stack,
 
 int
 ctl_stacks_for_engine(struct ctl_stack_set *set, const struct ctl_config *c,
-    const struct sources_snapshot *snap, const char *engine)
+    const struct sources_snapshot *snap, const char *source,
+    const char *engine)
 {
 	const struct sources_list *all = &snap->list;
 
 	memset(set, 0, sizeof(*set));
 	if (c->stack_list != NULL) {
-		if (ctl_stacks_listed(&set->listed, c, snap) < 0)
+		if (ctl_stacks_listed(&set->listed, c, snap, source) < 0)
 			return ERR_NOMEM;
 		all = &set->listed;
 	}
@@ -162,4 +181,28 @@ ctl_stack_set_release(struct ctl_stack_set *set)
 	set->mine.stacks = NULL;
 	set->mine.n = 0;
 	sources_list_release(&set->listed);
+}
+
+int
+ctl_groups_for_engine(struct ctl_group *g, struct ctl_stack_set *sets,
+    const struct ctl_config *c, struct sources_snapshot *const *snaps,
+    const char *const *names, size_t n, const char *engine)
+{
+	int ng = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&sets[i], 0, sizeof(sets[i]));
+		if (snaps[i] == NULL)
+			continue;
+		if (ctl_stacks_for_engine(&sets[i], c, snaps[i], names[i],
+		    engine) < 0) {
+			for (size_t j = 0; j < i; j++)
+				ctl_stack_set_release(&sets[j]);
+			return ERR_NOMEM;
+		}
+		g[ng++] = (struct ctl_group){ .source = names[i],
+		    .root = snaps[i]->root, .snap = snaps[i],
+		    .list = &sets[i].mine };
+	}
+	return ng;
 }

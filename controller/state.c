@@ -72,8 +72,9 @@ ctl_stack_state(const cJSON *per_engine)
 bool
 ctl_ready(const struct ctl_state *st)
 {
-	if (st->source.snap == NULL)
-		return false;
+	for (size_t i = 0; i < st->nsources; i++)
+		if (st->sources[i].snap == NULL)
+			return false;
 	for (size_t i = 0; i < st->nengines; i++)
 		if (!st->engines[i].reached)
 			return false;
@@ -162,7 +163,8 @@ ctl_status_json(const struct ctl_state *st)
 	for (size_t i = 0; i < st->nengines; i++)
 		cJSON_AddItemToArray(engines, engine_json(&st->engines[i]));
 	cJSON_AddItemToObject(o, "engines", engines);
-	cJSON_AddItemToArray(sources, source_json(&st->source));
+	for (size_t i = 0; i < st->nsources; i++)
+		cJSON_AddItemToArray(sources, source_json(&st->sources[i]));
 	cJSON_AddItemToObject(o, "sources", sources);
 	return o;
 }

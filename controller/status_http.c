@@ -31,6 +31,7 @@
 
 /* A webhook request's body, as it arrives. */
 struct upload {
+	struct ctl_source_state *source;	/* whose webhook */
 	char *data;
 	size_t len;
 	bool too_big;
@@ -170,15 +171,16 @@ header(const char *name, void *payload)
 }
 
 static void
-count_hook(struct ctl_state *st, enum ctl_hook_verdict v)
+count_hook(struct ctl_state *st, struct ctl_source_state *src,
+    enum ctl_hook_verdict v)
 {
 	pthread_mutex_lock(&st->mu);
 	if (v == CTL_HOOK_PUSH)
-		st->source.hooks_accepted++;
+		src->hooks_accepted++;
 	else if (v == CTL_HOOK_IGNORED)
-		st->source.hooks_ignored++;
+		src->hooks_ignored++;
 	else
-		st->source.hooks_refused++;
+		src->hooks_refused++;
 	pthread_mutex_unlock(&st->mu);
 }
 
@@ -193,20 +195,21 @@ webhook(struct ctl_status_server *s, struct MHD_Connection *conn,
 		[CTL_HOOK_BAD_SIGNATURE] = "the signature does not match",
 		[CTL_HOOK_BAD_REQUEST] = "no event header",
 	};
+	struct ctl_source_state *src = up->source;
 	const char *event = NULL;
 	enum ctl_hook_verdict v;
 	cJSON *o;
 
-	v = ctl_webhook_check(s->st->webhook_secret, up->data ? up->data :
+	v = ctl_webhook_check(src->webhook_secret, up->data ? up->data :
 	    "", up->len, header, conn, &event);
-	count_hook(s->st, v);
+	count_hook(s->st, src, v);
 	if (v == CTL_HOOK_PUSH) {
-		sources_trigger(s->st->src);
+		sources_trigger(src->src);
 		log_event(LOG_INFO, NULL, NULL, NULL, "webhook: %s event, "
-		    "fetching source %s now", event, s->st->source.name);
+		    "fetching source %s now", event, src->name);
 	} else {
 		log_event(v == CTL_HOOK_IGNORED ? LOG_DEBUG : LOG_WARN, NULL,
-		    NULL, NULL, "webhook for source %s: %s", s->st->source.name,
+		    NULL, NULL, "webhook for source %s: %s", src->name,
 		    v == CTL_HOOK_IGNORED ? "not a push, ignored" : why[v]);
 	}
 	if (v != CTL_HOOK_PUSH && v != CTL_HOOK_IGNORED)
@@ -219,25 +222,39 @@ webhook(struct ctl_status_server *s, struct MHD_Connection *conn,
 	    MHD_HTTP_OK, o);
 }
 
-/* POST: only the webhook of the running source, if it has a secret. */
+/* The source named in a webhook URL, if it has a webhook secret. */
+static struct ctl_source_state *
+hook_source(struct ctl_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->nsources; i++)
+		if (st->sources[i].webhook_secret != NULL &&
+		    st->sources[i].src != NULL &&
+		    strcmp(st->sources[i].name, name) == 0)
+			return &st->sources[i];
+	return NULL;
+}
+
+/* POST: only the webhook of a running source that has a secret. */
 static enum MHD_Result
 post(struct ctl_status_server *s, struct MHD_Connection *conn,
     const char *url, const char *data, size_t *size, void **con_cls)
 {
 	struct upload *up = *con_cls;
+	struct ctl_source_state *src;
 
 	if (up == NULL) {
 		if (strncmp(url, HOOK_PREFIX, strlen(HOOK_PREFIX)) != 0)
 			return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "the status server is read-only: GET and HEAD "
 			    "only (POST: " HOOK_PREFIX "<source>)");
-		if (s->st->webhook_secret == NULL || s->st->src == NULL ||
-		    strcmp(url + strlen(HOOK_PREFIX), s->st->source.name) != 0)
+		if ((src = hook_source(s->st, url + strlen(HOOK_PREFIX))) ==
+		    NULL)
 			return send_error(conn, MHD_HTTP_NOT_FOUND, "no "
 			    "webhook for this source (is a webhook secret "
 			    "set?)");
 		if ((up = calloc(1, sizeof(*up))) == NULL)
 			return MHD_NO;
+		up->source = src;
 		*con_cls = up;
 		return MHD_YES;
 	}
@@ -257,7 +274,7 @@ post(struct ctl_status_server *s, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (up->too_big) {
-		count_hook(s->st, CTL_HOOK_BAD_REQUEST);
+		count_hook(s->st, up->source, CTL_HOOK_BAD_REQUEST);
 		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body "
 		    "is larger than 1 MiB");
 	}

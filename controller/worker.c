@@ -164,12 +164,13 @@ log_changes(struct cycle *c, const struct ctl_result *r)
  * commit.  A directory source's paths are the user's own, kept whole.
  */
 static const char *
-shown_error(const struct cycle *c, const char *msg, char *out, size_t size)
+shown_error(const struct sources_snapshot *snap, const char *msg, char *out,
+    size_t size)
 {
-	const char *root = c->snap->root;
+	const char *root = snap != NULL ? snap->root : "";
 	size_t rlen = strlen(root), len = 0;
 
-	if (c->snap->subject == NULL)
+	if (snap == NULL || snap->subject == NULL)
 		return msg;
 	while (*msg != '\0' && len + 1 < size) {
 		if (strncmp(msg, root, rlen) == 0 && msg[rlen] == '/')
@@ -178,7 +179,7 @@ shown_error(const struct cycle *c, const char *msg, char *out, size_t size)
 			out[len++] = *msg++;
 	}
 	out[len] = '\0';
-	snprintf(out + len, size - len, " (commit %.12s)", c->snap->revision);
+	snprintf(out + len, size - len, " (commit %.12s)", snap->revision);
 	return out;
 }
 
@@ -207,7 +208,7 @@ on_result(const struct ctl_result *r, void *payload)
 		c->progressing = true;
 	}
 	if (r->err != NULL) {
-		msg = shown_error(c, r->err->msg, shown, sizeof(shown));
+		msg = shown_error(r->snap, r->err->msg, shown, sizeof(shown));
 		/* A new error is logged once, not every cycle. */
 		if (m->error == NULL || strcmp(m->error, msg) != 0)
 			log_event(LOG_ERROR, c->engine, r->stack, NULL, "%s",
@@ -319,14 +320,21 @@ next_delay(struct ctl_worker *w, const struct cycle *c)
 	return d > 0 ? d : 0;
 }
 
-static struct sources_snapshot *
-current_snapshot(struct ctl_worker *w)
+/* A reference to each source's snapshot (NULL where none was read yet);
+ * how many there are. */
+static size_t
+current_snapshots(struct ctl_worker *w, struct sources_snapshot **snaps,
+    const char **names)
 {
 	struct ctl_state *st = &w->d->st;
-	struct sources_snapshot *s;
+	size_t n = 0;
 
 	pthread_mutex_lock(&st->mu);
-	s = sources_snapshot_ref(st->source.snap);
+	for (size_t i = 0; i < st->nsources; i++) {
+		snaps[i] = sources_snapshot_ref(st->sources[i].snap);
+		names[i] = st->sources[i].name;
+		n += snaps[i] != NULL;
+	}
 	if (st->generation != w->generation) {
 		/* A new revision is tried at once, whatever failed before. */
 		w->generation = st->generation;
@@ -334,7 +342,31 @@ current_snapshot(struct ctl_worker *w)
 			w->mem[i].retry_at = 0;
 	}
 	pthread_mutex_unlock(&st->mu);
-	return s;
+	return n;
+}
+
+/* Plan and apply the stacks of every source read so far; what left a
+ * source is removed only once every source has been read. */
+static int
+pass_sources(struct ctl_worker *w, struct cycle *c, struct ctl_pass *p,
+    const struct compose_options *base)
+{
+	size_t n = w->d->st.nsources;
+	struct ctl_stack_set *sets = calloc(n, sizeof(*sets));
+	struct ctl_group *g = calloc(n, sizeof(*g));
+	int ng = -1;
+
+	if (sets != NULL && g != NULL)
+		ng = ctl_groups_for_engine(g, sets, w->d->cfg, c->snaps,
+		    c->names, n, w->cfg->name);
+	if (ng >= 0) {
+		ctl_pass_groups(p, g, (size_t)ng, (size_t)ng == n, base);
+		for (size_t i = 0; i < n; i++)
+			ctl_stack_set_release(&sets[i]);
+	}
+	free(sets);
+	free(g);
+	return ng < 0 ? ERR_NOMEM : 0;
 }
 
 /* One cycle; returns the delay until the next one. */
@@ -351,11 +383,14 @@ cycle(struct ctl_worker *w)
 	    .report = on_result,
 	    .may_apply = may_apply, .payload = &c };
 	long long t0 = clock_mono_ms(), delay = 1000;
-	struct ctl_stack_set set;
+	size_t n = w->d->st.nsources;
 	struct err err;
 
-	if ((c.snap = current_snapshot(w)) == NULL)
-		return 1000;
+	c.snaps = calloc(n, sizeof(*c.snaps));
+	c.names = calloc(n, sizeof(*c.names));
+	if (c.snaps == NULL || c.names == NULL ||
+	    current_snapshots(w, c.snaps, c.names) == 0)
+		goto out;
 	if (observe(w, &c, &err) < 0) {
 		w->up = false;
 		publish_unreachable(w, &err);
@@ -374,20 +409,21 @@ cycle(struct ctl_worker *w)
 	p.ro.prune_secrets = cfg->prune_secrets;
 	p.ro.attempted = w->attempted;
 	c.stacks = cJSON_CreateObject();
-	if (ctl_stacks_for_engine(&set, cfg, c.snap, w->cfg->name) < 0) {
+	if (pass_sources(w, &c, &p, &base) < 0) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		publish_unreachable(w, &err);
 		goto out;
 	}
-	ctl_pass_list(&p, &set.mine, &base, c.snap->root);
-	ctl_stack_set_release(&set);
 	publish(w, &c, (double)(clock_mono_ms() - t0) / 1000.0);
 	delay = next_delay(w, &c);
 out:
 	cJSON_Delete(c.stacks);
 	cJSON_Delete(c.tasks);
 	recon_observed_release(&c.obs);
-	sources_snapshot_unref(c.snap);
+	for (size_t i = 0; c.snaps != NULL && i < n; i++)
+		sources_snapshot_unref(c.snaps[i]);
+	free(c.snaps);
+	free(c.names);
 	return delay;
 }
 

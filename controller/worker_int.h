@@ -45,7 +45,8 @@ struct ctl_worker {
 struct cycle {
 	struct ctl_worker *w;
 	const char *engine;
-	struct sources_snapshot *snap;
+	struct sources_snapshot **snaps;	/* per source; NULL: not read */
+	const char **names;		/* the sources' names */
 	struct recon_observed obs;
 	cJSON *tasks;		/* tasks meant to run */
 	cJSON *stacks;		/* the status being built */

@@ -18,6 +18,7 @@
 
 static struct ctl_state st;
 static struct ctl_engine_state es;
+static struct ctl_source_state src;
 static struct sockaddr_in addr;
 
 static int
@@ -55,13 +56,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    "\"running\":1,\"desired\":1,\"pending\":[]}]}}");
 	st.engines = &es;
 	st.nengines = 1;
-	st.source.name = "src";
-	st.source.kind = "dir";
-	st.source.location = (char *)fuzz_dir();
+	src.name = "src";
+	src.kind = "dir";
+	src.location = (char *)fuzz_dir();
+	src.webhook_secret = "It's a Secret to Everybody";
+	st.sources = &src;
+	st.nsources = 1;
 	st.token = "t0ken";
-	st.webhook_secret = "It's a Secret to Everybody";
 	so.dir.root = fuzz_dir();
-	if (sources_open(&st.src, &so, &err) < 0)
+	if (sources_open(&src.src, &so, &err) < 0)
 		abort();
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
 	if (ctl_status_start(&server, listen, &st, &err) < 0) {

@@ -68,6 +68,8 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 	    "$here/e2e/git.sh" "$build/stackd"
 	count "e2e: git_ssh.sh (git source over ssh, known_hosts)" \
 	    "$here/e2e/git_ssh.sh" "$build/stackd"
+	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: sources.sh (several sources in one daemon)" \
+	    "$here/e2e/sources.sh" "$build/stackd"
 	count "e2e: plan_config.sh (plan -c / apply -c over both engines)" \
 	    "$here/e2e/plan_config.sh" "$build/stackd"
 	# Conversion against `docker stack deploy` on engine 1.

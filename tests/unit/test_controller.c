@@ -56,9 +56,11 @@ test_config_good(void **state)
 	assert_true(c.engines[1].tls && c.engines[1].tls_verify);
 	/* Relative paths are the config file's directory's. */
 	assert_string_equal(c.engines[1].ca_file, "/tmp/certs/ca.pem");
-	assert_string_equal(c.dir, "/tmp/stacks");
+	assert_int_equal(c.nsources, 1);
+	assert_string_equal(c.sources[0].name, "main");
+	assert_string_equal(c.sources[0].dir, "/tmp/stacks");
 	assert_int_equal(c.engines[1].timeout_ms, 30000);
-	assert_int_equal(c.debounce_ms, 50);
+	assert_int_equal(c.sources[0].debounce_ms, 50);
 	assert_int_equal(c.interval_ms, 120000);
 	assert_true(c.prune_secrets);
 	assert_false(c.keep_replicas);
@@ -89,17 +91,17 @@ test_config_git_source(void **state)
 	    "      token_file: secrets/token\n"
 	    "      ca_file: certs/ca.pem\n"
 	    "      webhook_secret_file: /etc/stackd/hook\n", &err), 0);
-	assert_string_equal(c.source_name, "ops");
-	assert_null(c.dir);
-	assert_string_equal(c.git.url, "https://git.example.org/ops/stacks.git");
-	assert_string_equal(c.git.ref, "v1.2");
-	assert_string_equal(c.git.path, "swarm");
-	assert_int_equal(c.git.poll_ms, 30000);
-	assert_int_equal(c.git.timeout_ms, 60000);
-	assert_string_equal(c.git.username, "deploy");
-	assert_string_equal(c.git.token_file, "/tmp/secrets/token");
-	assert_string_equal(c.git.ca_file, "/tmp/certs/ca.pem");
-	assert_string_equal(c.git.webhook_secret_file, "/etc/stackd/hook");
+	assert_string_equal(c.sources[0].name, "ops");
+	assert_null(c.sources[0].dir);
+	assert_string_equal(c.sources[0].git.url, "https://git.example.org/ops/stacks.git");
+	assert_string_equal(c.sources[0].git.ref, "v1.2");
+	assert_string_equal(c.sources[0].git.path, "swarm");
+	assert_int_equal(c.sources[0].git.poll_ms, 30000);
+	assert_int_equal(c.sources[0].git.timeout_ms, 60000);
+	assert_string_equal(c.sources[0].git.username, "deploy");
+	assert_string_equal(c.sources[0].git.token_file, "/tmp/secrets/token");
+	assert_string_equal(c.sources[0].git.ca_file, "/tmp/certs/ca.pem");
+	assert_string_equal(c.sources[0].git.webhook_secret_file, "/etc/stackd/hook");
 	assert_string_equal(c.state_dir, "/tmp/state");
 	ctl_config_release(&c);
 
@@ -107,11 +109,47 @@ test_config_git_source(void **state)
 	 * URL or an scp-like address is not a path. */
 	assert_int_equal(load(&c, "sources:\n  - git: {url: repos/ops.git}\n",
 	    &err), 0);
-	assert_string_equal(c.git.url, "/tmp/repos/ops.git");
+	assert_string_equal(c.sources[0].git.url, "/tmp/repos/ops.git");
 	ctl_config_release(&c);
 	assert_int_equal(load(&c, "sources:\n  - git: {url: 'git@h:o.git'}\n",
 	    &err), 0);
-	assert_string_equal(c.git.url, "git@h:o.git");
+	assert_string_equal(c.sources[0].git.url, "git@h:o.git");
+	ctl_config_release(&c);
+}
+
+/* Several sources, each with its own name, kind and settings; listed
+ * stacks say which source they come from. */
+static void
+test_config_several_sources(void **state)
+{
+	struct ctl_config c;
+	struct sources_list l;
+	struct sources_snapshot snap = { .root = "/srv" };
+	struct err err;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "sources:\n"
+	    "  - {name: apps, dir: {path: apps, debounce: 1s}}\n"
+	    "  - {name: infra, git: {url: 'https://git.example.org/i.git', "
+	    "ref: main}}\n"
+	    "stacks:\n  list:\n"
+	    "    - {name: web, source: apps, files: [web/compose.yaml]}\n"
+	    "    - {name: db, source: infra, files: [db.yml]}\n"
+	    "    - {name: mq, source: infra, files: [mq.yml]}\n", &err), 0);
+	assert_int_equal(c.nsources, 2);
+	assert_string_equal(c.sources[0].name, "apps");
+	assert_string_equal(c.sources[0].dir, "/tmp/apps");
+	assert_int_equal(c.sources[0].debounce_ms, 1000);
+	assert_string_equal(c.sources[1].name, "infra");
+	assert_string_equal(c.sources[1].git.ref, "main");
+	assert_int_equal(ctl_stacks_count(&c, NULL, "apps"), 1);
+	assert_int_equal(ctl_stacks_count(&c, NULL, "infra"), 2);
+	assert_int_equal(ctl_stacks_listed(&l, &c, &snap, "infra"), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.stacks[0].name, "db");
+	assert_string_equal(l.stacks[0].files[0], "/srv/db.yml");
+	sources_list_release(&l);
 	ctl_config_release(&c);
 }
 
@@ -269,11 +307,17 @@ test_config_errors_say_where(void **state)
 	    "stacks.list[0]: keep_replicas must be true or false (");
 	bad("sources:\n  - {name: main, dir: {path: s}}\nstacks:\n  list:\n"
 	    "    - {name: w, source: ops, files: [a]}\n",
-	    "stacks.list[0].source: \"ops\" is not the source named under "
-	    "sources: (\"main\";");
+	    "stacks.list[0].source: \"ops\" is not a source named under "
+	    "sources: (");
 	bad("stacks:\n  list:\n    - {name: w, source: ops, files: [a]}\n",
-	    "stacks.list[0].source: names a source, but this file has no "
-	    "sources:");
+	    "stacks.list[0].source: \"ops\" is not a source named under");
+	bad("sources:\n  - {name: a, dir: {path: s}}\n  - {name: b, dir: "
+	    "{path: t}}\nstacks:\n  list:\n    - {name: w, files: [a]}\n",
+	    "stacks.list[0].source: is required: there are several sources");
+	bad("sources:\n  - {name: a, dir: {path: s}}\n  - {dir: {path: t}}\n",
+	    "sources[1]: needs a name: (there are several sources)");
+	bad("sources:\n  - {name: a, dir: {path: s}}\n  - {name: a, git: "
+	    "{url: x}}\n", "sources[1]: source name \"a\" is used twice");
 	bad("engines:\n  - name: a\n", "host is required");
 	bad("engines:\n  - {name: a, host: unix:///a}\n  - {name: a, host: "
 	    "unix:///b}\n", "engine name \"a\" is used twice");
@@ -316,6 +360,8 @@ test_durations(void **state)
 }
 
 /* Two engines; the stack "web" synced on one and failed on the other. */
+static struct ctl_source_state source;
+
 static void
 make_state(struct ctl_state *st, struct ctl_engine_state es[2])
 {
@@ -336,9 +382,12 @@ make_state(struct ctl_state *st, struct ctl_engine_state es[2])
 	    "\"db\":{\"state\":\"progressing\",\"services\":[]}}");
 	st->engines = es;
 	st->nengines = 2;
-	st->source.name = "src";
-	st->source.kind = "dir";
-	st->source.location = "/srv";
+	memset(&source, 0, sizeof(source));
+	source.name = "src";
+	source.kind = "dir";
+	source.location = "/srv";
+	st->sources = &source;
+	st->nsources = 1;
 }
 
 static void
@@ -390,6 +439,7 @@ main(void)
 		cmocka_unit_test(test_config_errors_say_where),
 		cmocka_unit_test(test_config_git_source),
 		cmocka_unit_test(test_config_stack_policies),
+		cmocka_unit_test(test_config_several_sources),
 		cmocka_unit_test(test_webhook_signatures),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_status_documents),
