@@ -90,7 +90,7 @@ printf 'engines:\n  - {name: e, host: "unix:///nonexistent"}\nsources:\n  - dir:
 	>"$r/stackd.yaml"
 run validate -c "$r/stackd.yaml"
 check "validate: stacks.engines naming a stack the source lacks is a warning" eval \
-	'[ $rc = 0 ] && has "warning: stacks.engines names stack wbe, which the source does not hold"'
+	'[ $rc = 0 ] && has "warning: stacks.engines names stack wbe, which no source holds"'
 rm -rf "$r"
 
 echo "1..$n"
