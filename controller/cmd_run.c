@@ -10,10 +10,12 @@
  * SIGTERM and SIGINT let every worker finish the cycle in flight, then
  * exit 0.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +89,9 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static volatile sig_atomic_t got_stop, got_hup;
+/* Lock-free atomics: set by the signal handler, read by every thread. */
+static atomic_int got_stop, got_hup;
+static_assert(ATOMIC_INT_LOCK_FREE == 2, "signal flags must be lock-free");
 
 static void
 on_signal(int sig)

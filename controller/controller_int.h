@@ -339,13 +339,13 @@ struct ctl_daemon {
 
 /* Open every source of d->cfg into d->st.sources (name, kind, location,
  * webhook secret).  A git fetch gives up when *cancel is set. */
-int ctl_sources_open(struct ctl_daemon *d, const volatile sig_atomic_t *cancel,
+int ctl_sources_open(struct ctl_daemon *d, const atomic_int *cancel,
     struct err *err);
 /* One thread per source until *stop: each publishes what it reads into
  * the state and writes to wake_fd (an eventfd) when the engine workers
  * should look.  The threads block every signal. */
 int ctl_sources_watch(struct ctl_daemon *d, int wake_fd,
-    const volatile sig_atomic_t *stop, struct err *err);
+    const atomic_int *stop, struct err *err);
 /* Join the threads (after *stop) and free the sources' state. */
 void ctl_sources_close(struct ctl_state *st);
 

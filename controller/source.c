@@ -87,7 +87,7 @@ location(const struct ctl_source_config *s)
 
 static int
 source_open(struct ctl_daemon *d, size_t i,
-    const volatile sig_atomic_t *cancel, struct err *err)
+    const atomic_int *cancel, struct err *err)
 {
 	const struct ctl_source_config *sc = &d->cfg->sources[i];
 	struct ctl_source_state *s = &d->st.sources[i];
@@ -111,7 +111,7 @@ source_open(struct ctl_daemon *d, size_t i,
 }
 
 int
-ctl_sources_open(struct ctl_daemon *d, const volatile sig_atomic_t *cancel,
+ctl_sources_open(struct ctl_daemon *d, const atomic_int *cancel,
     struct err *err)
 {
 	int rc;
@@ -191,7 +191,7 @@ publish(struct ctl_daemon *d, struct ctl_source_state *s,
 struct watcher {
 	struct ctl_daemon *d;
 	struct ctl_source_state *s;
-	const volatile sig_atomic_t *stop;
+	const atomic_int *stop;
 	int wake_fd;
 };
 
@@ -218,7 +218,7 @@ watch_main(void *arg)
 
 int
 ctl_sources_watch(struct ctl_daemon *d, int wake_fd,
-    const volatile sig_atomic_t *stop, struct err *err)
+    const atomic_int *stop, struct err *err)
 {
 	sigset_t all, old;
 	int rc = 0;

@@ -26,7 +26,7 @@ struct ctl_worker {
 	struct engine *ev;	/* the events thread's */
 	pthread_t thread, ev_thread;
 	bool running, ev_running;
-	volatile int stop;	/* both threads end */
+	atomic_int stop;	/* both threads end */
 	pthread_mutex_t mu;	/* guards due and own */
 	pthread_cond_t cv;
 	long long due;		/* ms (monotonic): the next cycle */

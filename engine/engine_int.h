@@ -45,7 +45,7 @@ struct engine_req {
 	 * returning non-zero ends the transfer without an error. */
 	int (*chunk_fn)(const char *p, size_t n, void *payload);
 	void *chunk_payload;
-	const volatile int *stop;	/* streaming only: polled */
+	const atomic_int *stop;	/* streaming only: polled */
 };
 
 struct engine_resp {

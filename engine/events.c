@@ -117,7 +117,7 @@ build_query(CURL *h, const char *since, const cJSON *filters,
 int
 engine_events_watch(struct engine *e, const char *since,
     const cJSON *filters, engine_event_fn fn, void *payload,
-    const volatile int *stop, struct err *err)
+    const atomic_int *stop, struct err *err)
 {
 	struct watch w = { 0 };
 	struct engine_req req = { .method = "GET", .path = "/events",

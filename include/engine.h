@@ -12,6 +12,7 @@
 #ifndef STACKD_ENGINE_H
 #define STACKD_ENGINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -157,7 +158,7 @@ int engine_object_remove(struct engine *e, enum engine_kind kind,
 typedef int (*engine_event_fn)(const cJSON *event, void *payload);
 int engine_events_watch(struct engine *e, const char *since,
     const cJSON *filters, engine_event_fn fn, void *payload,
-    const volatile int *stop, struct err *err);
+    const atomic_int *stop, struct err *err);
 
 /*
  * Registry credentials, from a docker config.json ("auths").  NULL path:

@@ -11,8 +11,8 @@
 #ifndef STACKD_SOURCES_H
 #define STACKD_SOURCES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
-#include <signal.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -134,7 +134,7 @@ struct sources_git_opts {
 	/* https: trust only the CAs of this PEM file (NULL = the system's) */
 	const char *ca_file;
 	/* A fetch in flight gives up once *cancel is set. */
-	const volatile sig_atomic_t *cancel;
+	const atomic_int *cancel;
 };
 
 struct sources_git;

@@ -41,7 +41,7 @@ struct sources_git {
 	char *ref, *subpath, *cache;
 	char *username, *token_file, *token_env;
 	char *ssh_key, *ssh_passphrase_file, *known_hosts, *ca_file;
-	const volatile sig_atomic_t *cancel;
+	const atomic_int *cancel;
 	enum ref_kind kind;
 	int port;
 	int poll_ms, timeout_ms;

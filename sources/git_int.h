@@ -4,9 +4,9 @@
 #ifndef STACKD_GIT_INT_H
 #define STACKD_GIT_INT_H
 
-#include <git2.h>
+#include <stdatomic.h>
 
-#include <signal.h>
+#include <git2.h>
 
 #include "err.h"
 
@@ -18,7 +18,7 @@ struct git_call {
 	const char *known_hosts;	/* NULL: libgit2's own check */
 	int port;			/* ssh port, for known_hosts */
 	const char *ca_file;		/* https: NULL = the system's CAs */
-	const volatile sig_atomic_t *cancel;
+	const atomic_int *cancel;
 	long long deadline;		/* ms, monotonic */
 	int attempts;
 	char why[ERR_MSG_MAX];	/* set when a callback gave up: why */

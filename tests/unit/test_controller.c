@@ -262,6 +262,116 @@ test_webhook_signatures(void **state)
 	    CTL_HOOK_BAD_SIGNATURE);
 }
 
+/* A pass over groups, in plan mode: what it reports. */
+struct seen {
+	char lines[16][1200];
+	int n;
+};
+
+static void
+seen_report(const struct ctl_result *r, void *payload)
+{
+	struct seen *sn = payload;
+
+	if (sn->n == 16)
+		return;
+	snprintf(sn->lines[sn->n++], sizeof(sn->lines[0]), "%s%s: %s",
+	    r->removal ? "remove " : "", r->stack ? r->stack : "-",
+	    r->err ? r->err->msg : r->plan && recon_plan_in_sync(r->plan) ?
+	    "in sync" : "changes");
+}
+
+static bool
+saw(const struct seen *sn, const char *want)
+{
+	for (int i = 0; i < sn->n; i++)
+		if (strstr(sn->lines[i], want) != NULL)
+			return true;
+	return false;
+}
+
+static void
+stack_file(const char *dir, const char *name, struct sources_stack *s)
+{
+	char file[256];
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/%s.yml", dir, name);
+	assert_non_null(f = fopen(file, "w"));
+	fputs("services:\n  app:\n    image: local/busybox:1\n", f);
+	fclose(f);
+	memset(s, 0, sizeof(*s));
+	s->name = strdup(name);
+	assert_int_equal(sources_stack_add_file(s, strdup(file)), 0);
+}
+
+static void
+run_groups(struct seen *sn, const struct ctl_group *g, size_t ng,
+    bool complete)
+{
+	static const char owned[] = "[{\"ID\":\"o1\",\"Version\":{\"Index\":"
+	    "1},\"Spec\":{\"Name\":\"old_app\",\"Labels\":{"
+	    "\"com.docker.stack.namespace\":\"old\",\"com.stackd.owner\":"
+	    "\"stackd\"}}}]";
+	struct recon_observed obs = { .services = cJSON_Parse(owned),
+	    .networks = cJSON_CreateArray(), .secrets = cJSON_CreateArray(),
+	    .configs = cJSON_CreateArray() };
+	struct ctl_pass p = { .obs = &obs, .report = seen_report,
+	    .payload = sn, .prune_limit = 100 };
+	struct compose_options base = { 0 };
+	struct err err;
+
+	memset(sn, 0, sizeof(*sn));
+	assert_int_equal(recon_observed_index(&obs, &err), 0);
+	ctl_pass_groups(&p, g, ng, complete, &base);
+	recon_observed_release(&obs);
+}
+
+/* Stacks of two sources in one pass: a stack that left them all is
+ * removed only when every source was read, and a stack both hold fails
+ * once, naming both, and stops every removal. */
+static void
+test_pass_over_sources(void **state)
+{
+	char dir[] = "/tmp/stackd-groups.XXXXXX", rm[64];
+	struct sources_stack *a = calloc(2, sizeof(*a));
+	struct sources_stack *b = calloc(1, sizeof(*b));
+	struct sources_list la = { a, 1 }, lb = { b, 1 };
+	struct ctl_group g[2] = {
+		{ .source = "apps", .root = dir, .list = &la },
+		{ .source = "infra", .root = dir, .list = &lb },
+	};
+	struct seen sn;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(mkdtemp(dir));
+	stack_file(dir, "web", &a[0]);
+	stack_file(dir, "db", &b[0]);
+	stack_file(dir, "db", &a[1]);
+
+	run_groups(&sn, g, 2, true);
+	assert_true(saw(&sn, "web: changes"));
+	assert_true(saw(&sn, "db: changes"));
+	assert_true(saw(&sn, "remove old: changes"));
+
+	run_groups(&sn, g, 2, false);	/* infra not read yet, say */
+	assert_true(saw(&sn, "web: changes"));
+	assert_false(saw(&sn, "remove old"));
+
+	la.n = 2;			/* apps now holds db too */
+	run_groups(&sn, g, 2, true);
+	assert_true(saw(&sn, "web: changes"));
+	assert_true(saw(&sn, "db: stack db is in sources apps and infra"));
+	assert_int_equal(sn.n, 2);	/* db once, and no removal */
+
+	sources_list_release(&la);
+	sources_list_release(&lb);
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+}
+
 static void
 bad(const char *text, const char *want)
 {
@@ -440,6 +550,7 @@ main(void)
 		cmocka_unit_test(test_config_git_source),
 		cmocka_unit_test(test_config_stack_policies),
 		cmocka_unit_test(test_config_several_sources),
+		cmocka_unit_test(test_pass_over_sources),
 		cmocka_unit_test(test_webhook_signatures),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_status_documents),

@@ -289,7 +289,7 @@ test_event_stream(void **state)
 	    FAKE_HANG };
 	struct fixture *fx = start(replies, 4, NULL, 0);
 	struct seen all = { 0 }, two = { .stop_after = 2 }, none = { 0 };
-	volatile int stop_now = 1;
+	atomic_int stop_now = 1;
 	struct err err;
 
 	(void)state;
