@@ -135,32 +135,22 @@ config_engine(struct pass *ps, const struct ctl_config *c,
     const struct compose_options *base)
 {
 	struct recon_observed obs = { 0 };
-	struct ctl_stack_set *sets = calloc(rs->n, sizeof(*sets));
-	struct ctl_group *g = calloc(rs->n, sizeof(*g));
 	struct err err;
-	int ng = 0;
 
 	ps->engine = ec->name;
 	ps->p.obs = &obs;
+	ps->p.pruned = 0;
 	if (ps->json == NULL)
 		printf("engine %s (%s):\n", ec->name, ec->host);
-	if (sets == NULL || g == NULL || (ng = ctl_groups_for_engine(g, sets,
-	    c, rs->snaps, rs->names, rs->n, ec->name)) < 0) {
-		fprintf(stderr, "stackd: out of memory\n");
-		ps->p.failed++;
-		ng = 0;
-	} else if (engine_open(&ps->p.e, ec, &err) < 0 ||
+	if (engine_open(&ps->p.e, ec, &err) < 0 ||
 	    recon_observe(&obs, ps->p.e, &err) < 0) {
 		fprintf(stderr, "stackd: %s\n", err.msg);
 		ps->p.failed++;
-	} else {
-		ps->p.pruned = 0;
-		ctl_pass_groups(&ps->p, g, (size_t)ng, true, base);
+	} else if (ctl_pass_sources(&ps->p, c, rs->snaps, rs->names, rs->n,
+	    ec->name, base) < 0) {
+		fprintf(stderr, "stackd: out of memory\n");
+		ps->p.failed++;
 	}
-	for (int i = 0; sets != NULL && i < (int)rs->n; i++)
-		ctl_stack_set_release(&sets[i]);
-	free(sets);
-	free(g);
 	recon_observed_release(&obs);
 	engine_free(ps->p.e);
 	ps->p.e = NULL;

@@ -213,24 +213,24 @@ set(char **dst, const char *v)
 static int
 flag_source(struct ctl_config *c, const struct flags *f)
 {
-	char *name = NULL;
+	char *name;
 
-	if (c->nsources == 1)
+	if (c->nsources == 1) {
 		name = c->sources[0].name;
-	else if ((name = strdup(f->git != NULL ? "git" : "dir")) == NULL)
-		return ERR_NOMEM;
-	if (c->nsources == 1)
 		c->sources[0].name = NULL;
+		ctl_source_config_release(&c->sources[0]);
+		c->sources[0].name = name;
+		return 0;
+	}
 	for (size_t i = 0; i < c->nsources; i++)
 		ctl_source_config_release(&c->sources[i]);
 	free(c->sources);
 	c->nsources = 0;
-	if ((c->sources = calloc(1, sizeof(*c->sources))) == NULL) {
-		free(name);
+	if ((c->sources = calloc(1, sizeof(*c->sources))) == NULL ||
+	    (c->sources[0].name = strdup(f->git != NULL ? "git" : "dir")) ==
+	    NULL)
 		return ERR_NOMEM;
-	}
 	c->nsources = 1;
-	c->sources[0].name = name;
 	return 0;
 }
 

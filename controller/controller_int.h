@@ -76,10 +76,11 @@ void ctl_stack_set_release(struct ctl_stack_set *set);
 /* How many stacks the source holds: listed, or else discovered. */
 size_t ctl_stacks_count(const struct ctl_config *c,
     const struct sources_snapshot *snap, const char *source);
-/* Is object ("web_db") named as one of the source's stacks' objects
- * (listed, or else discovered)? */
+/* Is object ("web_db") named as an object of one of the stacks (listed,
+ * or else discovered in the n sources' snapshots)? */
+struct ctl_source_state;
 bool ctl_stacks_object(const struct ctl_config *c,
-    const struct sources_snapshot *snap, const char *object);
+    const struct ctl_source_state *sources, size_t n, const char *object);
 
 /* ro with stack's own policies from stacks.list (keep_replicas, prune:
  * false); c may be NULL (the command line has no per-stack policy). */
@@ -111,13 +112,12 @@ struct ctl_group {
  */
 void ctl_pass_groups(struct ctl_pass *p, const struct ctl_group *g,
     size_t ng, bool complete, const struct compose_options *base);
-/* The groups of an engine from n sources (names[i], snaps[i]; a NULL
- * snapshot, not read yet, makes no group); sets[i] hold what group i
- * borrows (release each with ctl_stack_set_release).  Returns how many
- * groups, or ERR_NOMEM. */
-int ctl_groups_for_engine(struct ctl_group *g, struct ctl_stack_set *sets,
-    const struct ctl_config *c, struct sources_snapshot *const *snaps,
-    const char *const *names, size_t n, const char *engine);
+/* ctl_pass_groups over the stacks of n sources (names[i], snaps[i]) meant
+ * for engine; a NULL snapshot (not read yet) holds none, and while any
+ * is NULL nothing is removed.  0, or ERR_NOMEM before any stack. */
+int ctl_pass_sources(struct ctl_pass *p, const struct ctl_config *c,
+    struct sources_snapshot *const *snaps, const char *const *names,
+    size_t n, const char *engine, const struct compose_options *base);
 /* ctl_pass_groups over one discovered list under root. */
 void ctl_pass_list(struct ctl_pass *p, const struct sources_list *l,
     const struct compose_options *base, const char *root);

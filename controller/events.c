@@ -39,12 +39,10 @@ static bool
 managed(struct ctl_worker *w, const char *name)
 {
 	struct ctl_state *st = &w->d->st;
-	bool found = false;
+	bool found;
 
 	pthread_mutex_lock(&st->mu);
-	for (size_t i = 0; !found && i < st->nsources; i++)
-		found = ctl_stacks_object(w->d->cfg, st->sources[i].snap,
-		    name);
+	found = ctl_stacks_object(w->d->cfg, st->sources, st->nsources, name);
 	pthread_mutex_unlock(&st->mu);
 	return found;
 }

@@ -180,6 +180,15 @@ is_git(const struct ctl_source_state *s)
 	return strcmp(s->kind, "git") == 0;
 }
 
+static bool
+any_git(const struct ctl_state *st)
+{
+	for (size_t i = 0; i < st->nsources; i++)
+		if (is_git(&st->sources[i]))
+			return true;
+	return false;
+}
+
 /* One family: its header once, then a sample per source (git sources
  * only when git).  field picks the value. */
 static void
@@ -187,11 +196,7 @@ per_source(struct buf *b, const struct ctl_state *st, bool git,
     const char *name, const char *type, const char *help, const char *extra,
     double (*field)(const struct ctl_source_state *))
 {
-	bool any = false;
-
-	for (size_t i = 0; i < st->nsources; i++)
-		any |= !git || is_git(&st->sources[i]);
-	if (!any)
+	if (st->nsources == 0 || (git && !any_git(st)))
 		return;
 	head(b, name, type, help);
 	for (size_t i = 0; i < st->nsources; i++)
@@ -236,11 +241,8 @@ hook_samples(struct buf *b, const struct ctl_state *st)
 	static const char *const result[] = { "accepted", "ignored",
 	    "refused" };
 	char extra[32];
-	bool any = false;
 
-	for (size_t i = 0; i < st->nsources; i++)
-		any |= is_git(&st->sources[i]);
-	if (!any)
+	if (!any_git(st))
 		return;
 	head(b, "webhook_deliveries_total", "counter", "Webhook POSTs by "
 	    "result: accepted (a push, fetch triggered), ignored (signed, "

@@ -98,7 +98,7 @@ prefixed(const char *object, const char *stack)
 
 bool
 ctl_stacks_object(const struct ctl_config *c,
-    const struct sources_snapshot *snap, const char *object)
+    const struct ctl_source_state *sources, size_t n, const char *object)
 {
 	const cJSON *it;
 
@@ -109,9 +109,12 @@ ctl_stacks_object(const struct ctl_config *c,
 				return true;
 		return false;
 	}
-	for (size_t i = 0; snap != NULL && i < snap->list.n; i++)
-		if (prefixed(object, snap->list.stacks[i].name))
-			return true;
+	for (size_t k = 0; k < n; k++) {
+		const struct sources_snapshot *snap = sources[k].snap;
+		for (size_t i = 0; snap != NULL && i < snap->list.n; i++)
+			if (prefixed(object, snap->list.stacks[i].name))
+				return true;
+	}
 	return false;
 }
 
@@ -183,26 +186,44 @@ ctl_stack_set_release(struct ctl_stack_set *set)
 	sources_list_release(&set->listed);
 }
 
-int
-ctl_groups_for_engine(struct ctl_group *g, struct ctl_stack_set *sets,
+/* The groups of an engine from n sources (a NULL snapshot, not read yet,
+ * makes no group); sets[i] hold what group i borrows.  Returns how many
+ * groups, or ERR_NOMEM. */
+static int
+groups_for_engine(struct ctl_group *g, struct ctl_stack_set *sets,
     const struct ctl_config *c, struct sources_snapshot *const *snaps,
     const char *const *names, size_t n, const char *engine)
 {
 	int ng = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		memset(&sets[i], 0, sizeof(sets[i]));
 		if (snaps[i] == NULL)
 			continue;
 		if (ctl_stacks_for_engine(&sets[i], c, snaps[i], names[i],
-		    engine) < 0) {
-			for (size_t j = 0; j < i; j++)
-				ctl_stack_set_release(&sets[j]);
+		    engine) < 0)
 			return ERR_NOMEM;
-		}
 		g[ng++] = (struct ctl_group){ .source = names[i],
 		    .root = snaps[i]->root, .snap = snaps[i],
 		    .list = &sets[i].mine };
 	}
 	return ng;
+}
+
+int
+ctl_pass_sources(struct ctl_pass *p, const struct ctl_config *c,
+    struct sources_snapshot *const *snaps, const char *const *names,
+    size_t n, const char *engine, const struct compose_options *base)
+{
+	struct ctl_stack_set *sets = calloc(n, sizeof(*sets));
+	struct ctl_group *g = calloc(n, sizeof(*g));
+	int ng = ERR_NOMEM;
+
+	if (sets != NULL && g != NULL &&
+	    (ng = groups_for_engine(g, sets, c, snaps, names, n, engine)) >= 0)
+		ctl_pass_groups(p, g, (size_t)ng, (size_t)ng == n, base);
+	for (size_t i = 0; sets != NULL && i < n; i++)
+		ctl_stack_set_release(&sets[i]);
+	free(sets);
+	free(g);
+	return ng < 0 ? ng : 0;
 }

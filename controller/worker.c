@@ -345,30 +345,6 @@ current_snapshots(struct ctl_worker *w, struct sources_snapshot **snaps,
 	return n;
 }
 
-/* Plan and apply the stacks of every source read so far; what left a
- * source is removed only once every source has been read. */
-static int
-pass_sources(struct ctl_worker *w, struct cycle *c, struct ctl_pass *p,
-    const struct compose_options *base)
-{
-	size_t n = w->d->st.nsources;
-	struct ctl_stack_set *sets = calloc(n, sizeof(*sets));
-	struct ctl_group *g = calloc(n, sizeof(*g));
-	int ng = -1;
-
-	if (sets != NULL && g != NULL)
-		ng = ctl_groups_for_engine(g, sets, w->d->cfg, c->snaps,
-		    c->names, n, w->cfg->name);
-	if (ng >= 0) {
-		ctl_pass_groups(p, g, (size_t)ng, (size_t)ng == n, base);
-		for (size_t i = 0; i < n; i++)
-			ctl_stack_set_release(&sets[i]);
-	}
-	free(sets);
-	free(g);
-	return ng < 0 ? ERR_NOMEM : 0;
-}
-
 /* One cycle; returns the delay until the next one. */
 static long long
 cycle(struct ctl_worker *w)
@@ -409,7 +385,9 @@ cycle(struct ctl_worker *w)
 	p.ro.prune_secrets = cfg->prune_secrets;
 	p.ro.attempted = w->attempted;
 	c.stacks = cJSON_CreateObject();
-	if (pass_sources(w, &c, &p, &base) < 0) {
+	/* What left a source is removed only once every source was read. */
+	if (ctl_pass_sources(&p, cfg, c.snaps, c.names, n, w->cfg->name,
+	    &base) < 0) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		publish_unreachable(w, &err);
 		goto out;
