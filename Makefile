@@ -5,6 +5,7 @@
 #   make asan       the same suite under ASan + UBSan (build/asan)
 #   make run        build and run stackd against a reachable or throwaway engine
 #   make fuzz       libFuzzer targets under ASan + UBSan, FUZZ_TIME s each
+#   make interp-fuzz  interpolation against docker stack config, N values
 #   make valgrind   the end-to-end suite with stackd under valgrind
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -24,7 +25,7 @@ TEST_PKGS := cmocka
 DEBS := gcc make pkg-config libgit2-dev libyaml-dev libcjson-dev \
 	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev \
 	docker.io busybox-static openssl iproute2 ca-certificates python3 \
-	git openssh-client openssh-server chromium
+	git openssh-client openssh-server chromium python3-yaml
 
 COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Werror \
@@ -55,7 +56,8 @@ HELPER_OBJS := $(HELPER_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_BINS  := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 
-.PHONY: all check test asan run install clean deps bench fuzz fuzz-bins valgrind tsan
+.PHONY: all check test asan run install clean deps bench fuzz fuzz-bins valgrind tsan \
+	interp-fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -127,6 +129,13 @@ fuzz: deps
 	    SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
 	fuzz/run.sh $(BUILD)/fuzz/fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+# Interpolation differentially fuzzed against `docker stack config`
+# (offline, no engine): N random values from SEED.
+N    ?= 20000
+SEED ?= 1
+interp-fuzz: all
+	tests/conformance/interp_fuzz.py $(BUILD)/stackd $(N) $(SEED)
 
 # Build everything and run the whole suite (unit, then end-to-end against
 # throwaway swarm engines the harness starts and stops itself).

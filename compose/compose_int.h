@@ -68,6 +68,14 @@ int conv_sort(cJSON *a, int (*cmp)(const cJSON *, const cJSON *));
 /* Shell-word split like the docker CLI (google/shlex).  *out is an array. */
 int compose_shlex(const char *s, cJSON **out);
 
+/* Interpolation: the largest value, the CLI's reading (interp_cli.c), and
+ * adding a name to r->unset once (0 or ERR_NOMEM). */
+#define INTERP_VALUE_MAX (1024u * 1024)
+int interp_cli(struct compose_interp_result *r, const char *in,
+    compose_lookup_fn lookup, void *payload, struct err *err);
+int interp_note_unset(struct compose_interp_result *r, const char *name,
+    size_t len);
+
 int compose_convert_service(struct conv *c, const char *name,
     const struct ynode *svc, cJSON **out);
 

@@ -1,10 +1,12 @@
 /*
- * interp.c - variable interpolation by the compose-spec rules (the
- * reference implementation is compose-go's template package).
+ * interp.c - variable interpolation: the compose-spec reading (the
+ * reference implementation is compose-go's template package), and the
+ * choice between it and the docker CLI's reading (interp_cli.c).
  *
- * Where `docker stack deploy` differs (it has no :+ / +, no nesting, and
- * rejects a lone $), stackd follows the spec; docs/interpolation.md lists
- * every difference and tests/unit/test_compose_interp.c checks each one.
+ * Every value is read both ways: the mode picks one, and a value the two
+ * read differently gets a warning, so a user moving between `docker
+ * compose` and `docker stack deploy` sees it.  docs/compose.md lists the
+ * differences; tests/unit/test_compose_interp.c checks each one.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -12,11 +14,10 @@
 #include <string.h>
 
 #include "buf.h"
-#include "compose.h"
+#include "compose_int.h"
 
 /* A defaulted value nests at most this deep (${A:-${B:-${C}}}). */
 #define INTERP_DEPTH_MAX 16
-#define INTERP_VALUE_MAX (1024u * 1024)
 
 struct interp {
 	compose_lookup_fn lookup;
@@ -41,10 +42,10 @@ name_char(char c)
 	return c == '_' || isalnum((unsigned char)c);
 }
 
-static int
-note_unset(struct interp *ip, const char *name, size_t len)
+int
+interp_note_unset(struct compose_interp_result *r, const char *name,
+    size_t len)
 {
-	struct compose_interp_result *r = ip->res;
 	char **v;
 
 	for (size_t i = 0; i < r->nunset; i++)
@@ -101,7 +102,7 @@ braced(struct interp *ip, const char *c, size_t len, struct buf *out,
 	set = val != NULL;
 	nonempty = set && *val != '\0';
 	if (n == len) {
-		if (!set && (rc = note_unset(ip, c, n)) < 0)
+		if (!set && (rc = interp_note_unset(ip->res, c, n)) < 0)
 			return rc;
 		return buf_append(out, set ? val : "", set ? strlen(val) : 0);
 	}
@@ -192,8 +193,8 @@ expand(struct interp *ip, const char *s, size_t len, struct buf *out,
 	return rc;
 }
 
-int
-compose_interpolate(struct compose_interp_result *out, const char *in,
+static int
+interp_spec(struct compose_interp_result *out, const char *in,
     compose_lookup_fn lookup_fn, void *payload, struct err *err)
 {
 	struct interp ip = { lookup_fn, payload, out, in, err };
@@ -221,4 +222,55 @@ compose_interp_result_release(struct compose_interp_result *r)
 		free(r->unset[i]);
 	free(r->unset);
 	memset(r, 0, sizeof(*r));
+}
+
+int
+compose_interpolate(struct compose_interp_result *out, const char *in,
+    enum compose_interp_mode mode, compose_lookup_fn lookup_fn, void *payload,
+    struct err *err)
+{
+	struct compose_interp_result cli = { 0 }, spec = { 0 };
+	struct err cerr, serr;
+	int crc, src;
+	bool differ, use_cli;
+
+	crc = interp_cli(&cli, in, lookup_fn, payload, &cerr);
+	src = interp_spec(&spec, in, lookup_fn, payload, &serr);
+	differ = (crc < 0) != (src < 0) ||
+	    (crc == 0 && strcmp(cli.value, spec.value) != 0);
+	/* The CLI's reading, unless it refuses what compose-spec accepts. */
+	use_cli = mode == COMPOSE_INTERP_CLI && (crc == 0 || src < 0);
+	*out = use_cli ? cli : spec;
+	if (differ) {
+		out->differs = cli.differs ? cli.differs :
+		    "the two readings differ";
+		out->cli_refused = crc < 0;
+	} else
+		out->differs = NULL;
+	compose_interp_result_release(use_cli ? &spec : &cli);
+	if ((use_cli ? crc : src) < 0) {
+		compose_interp_result_release(out);
+		if (err != NULL)
+			*err = use_cli ? cerr : serr;
+		return use_cli ? crc : src;
+	}
+	return 0;
+}
+
+int
+compose_interp_mode_parse(const char *name, enum compose_interp_mode *out)
+{
+	if (strcmp(name, "docker-cli") == 0)
+		*out = COMPOSE_INTERP_CLI;
+	else if (strcmp(name, "compose-spec") == 0)
+		*out = COMPOSE_INTERP_SPEC;
+	else
+		return -1;
+	return 0;
+}
+
+const char *
+compose_interp_mode_name(enum compose_interp_mode mode)
+{
+	return mode == COMPOSE_INTERP_SPEC ? "compose-spec" : "docker-cli";
 }

@@ -559,16 +559,15 @@ static int
 load_files(struct conv *c, const struct compose_options *o,
     struct compose_vars *vars, struct ynode **top)
 {
+	struct compose_interp_report rep = { 0 };
 	struct ynode *next = NULL;
-	char **unset = NULL;
-	size_t nunset = 0;
 	int rc = 0;
 
 	*top = NULL;
 	for (size_t i = 0; rc == 0 && i < o->nfiles; i++) {
 		if ((rc = compose_yaml_load(&next, o->files[i], c->err)) < 0 ||
-		    (rc = compose_interpolate_tree(next, compose_vars_lookup,
-		    vars, &unset, &nunset, c->err)) < 0)
+		    (rc = compose_interpolate_tree(next, o->interp,
+		    compose_vars_lookup, vars, &rep, c->err)) < 0)
 			break;
 		if (*top == NULL)
 			*top = next;
@@ -579,9 +578,11 @@ load_files(struct conv *c, const struct compose_options *o,
 		next = NULL;
 	}
 	ynode_free(next);
+	for (size_t i = 0; rc == 0 && i < rep.nnotes; i++)
+		conv_warn(c, "%s", rep.notes[i]);
 	if (rc == 0)
-		rc = report_unset(c, unset, nunset, o->strict_vars);
-	free_names(unset, nunset);
+		rc = report_unset(c, rep.unset, rep.nunset, o->strict_vars);
+	compose_interp_report_release(&rep);
 	return rc;
 }
 

@@ -187,8 +187,9 @@ set_expanded(struct compose_vars *v, struct layer *l, const char *key,
 	if (!expand || strchr(value, '$') == NULL)
 		return layer_set(l, key, keylen, value) < 0 ?
 		    err_set(err, ERR_NOMEM, "out of memory") : 0;
-	if ((rc = compose_interpolate(&r, value, compose_vars_lookup, v,
-	    err)) < 0) {
+	/* vars files follow compose's .env syntax, so its reading too */
+	if ((rc = compose_interpolate(&r, value, COMPOSE_INTERP_SPEC,
+	    compose_vars_lookup, v, err)) < 0) {
 		err_prefix(err, "%s:%d", path, line);
 		return rc;
 	}
@@ -322,62 +323,94 @@ compose_vars_load_file(struct compose_vars *v, const char *path,
 /* --- whole-tree interpolation ---------------------------------------- */
 
 struct walk {
+	enum compose_interp_mode mode;
 	compose_lookup_fn lookup;
 	void *payload;
-	char ***unset;
-	size_t *nunset;
+	struct compose_interp_report *rep;
 	struct err *err;
 };
 
+/* Add s to list (*n entries) unless it is there; 0 or ERR_NOMEM. */
 static int
-note_unset(struct walk *w, const char *name)
+list_add(char ***list, size_t *n, const char *s)
 {
 	char **v;
 
-	for (size_t i = 0; i < *w->nunset; i++)
-		if (strcmp((*w->unset)[i], name) == 0)
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*list)[i], s) == 0)
 			return 0;
-	if ((v = realloc(*w->unset, (*w->nunset + 1) * sizeof(*v))) == NULL)
+	if ((v = realloc(*list, (*n + 1) * sizeof(*v))) == NULL)
 		return ERR_NOMEM;
-	*w->unset = v;
-	if ((v[*w->nunset] = strdup(name)) == NULL)
+	*list = v;
+	if ((v[*n] = strdup(s)) == NULL)
 		return ERR_NOMEM;
-	(*w->nunset)++;
+	(*n)++;
 	return 0;
+}
+
+/* The warning for a value the two readings differ on.  It names the
+ * position, never the value: a variable may hold a secret. */
+static int
+note_differs(struct walk *w, const struct ynode *n, const char *path,
+    const struct compose_interp_result *r)
+{
+	char msg[768];
+
+	if (r->cli_refused && w->mode == COMPOSE_INTERP_CLI)
+		snprintf(msg, sizeof(msg), "%s: docker stack deploy refuses "
+		    "this value (%s); stackd reads it as compose-spec does "
+		    "(%s:%d:%d)", path, r->differs, n->file, n->line, n->col);
+	else
+		snprintf(msg, sizeof(msg), "%s: docker stack deploy and "
+		    "compose-spec read this value differently (%s); stackd "
+		    "takes the %s reading (%s:%d:%d)", path, r->differs,
+		    w->mode == COMPOSE_INTERP_CLI ? "docker stack deploy" :
+		    "compose-spec (interpolation: compose-spec)", n->file,
+		    n->line, n->col);
+	return list_add(&w->rep->notes, &w->rep->nnotes, msg);
+}
+
+static int
+walk_scalar(struct walk *w, struct ynode *n, const char *path)
+{
+	struct compose_interp_result r;
+	int rc;
+
+	if (strchr(n->str, '$') == NULL)
+		return 0;
+	if ((rc = compose_interpolate(&r, n->str, w->mode, w->lookup,
+	    w->payload, w->err)) < 0) {
+		err_prefix(w->err, "%s", path);
+		if (w->err != NULL) {
+			size_t m = strlen(w->err->msg);
+			snprintf(w->err->msg + m, sizeof(w->err->msg) - m,
+			    " (%s:%d:%d)", n->file, n->line, n->col);
+		}
+		return rc;
+	}
+	for (size_t i = 0; rc == 0 && i < r.nunset; i++)
+		rc = list_add(&w->rep->unset, &w->rep->nunset, r.unset[i]);
+	if (rc == 0 && r.differs != NULL)
+		rc = note_differs(w, n, path, &r);
+	if (strcmp(r.value, n->str) != 0) {
+		free(n->str);
+		n->str = r.value;
+		r.value = NULL;
+		n->interpolated = true;
+		n->null = false;
+	}
+	compose_interp_result_release(&r);
+	return rc;
 }
 
 static int
 walk(struct walk *w, struct ynode *n, char *path, size_t pathlen)
 {
-	struct compose_interp_result r;
 	size_t len = strlen(path);
 	int rc = 0;
 
-	if (n->kind == YNODE_SCALAR) {
-		if (strchr(n->str, '$') == NULL)
-			return 0;
-		if ((rc = compose_interpolate(&r, n->str, w->lookup, w->payload,
-		    w->err)) < 0) {
-			err_prefix(w->err, "%s", path);
-			if (w->err != NULL) {
-				size_t m = strlen(w->err->msg);
-				snprintf(w->err->msg + m, sizeof(w->err->msg) - m,
-				    " (%s:%d:%d)", n->file, n->line, n->col);
-			}
-			return rc;
-		}
-		for (size_t i = 0; rc == 0 && i < r.nunset; i++)
-			rc = note_unset(w, r.unset[i]);
-		if (strcmp(r.value, n->str) != 0) {
-			free(n->str);
-			n->str = r.value;
-			r.value = NULL;
-			n->interpolated = true;
-			n->null = false;
-		}
-		compose_interp_result_release(&r);
-		return rc;
-	}
+	if (n->kind == YNODE_SCALAR)
+		return walk_scalar(w, n, path);
 	for (size_t i = 0; rc == 0 && i < n->n; i++) {
 		if (n->kind == YNODE_MAP)
 			snprintf(path + len, pathlen - len, "%s%s",
@@ -391,12 +424,25 @@ walk(struct walk *w, struct ynode *n, char *path, size_t pathlen)
 }
 
 int
-compose_interpolate_tree(struct ynode *root, compose_lookup_fn lookup,
-    void *payload, char ***unset, size_t *nunset, struct err *err)
+compose_interpolate_tree(struct ynode *root, enum compose_interp_mode mode,
+    compose_lookup_fn lookup, void *payload, struct compose_interp_report *rep,
+    struct err *err)
 {
-	struct walk w = { lookup, payload, unset, nunset, err };
+	struct walk w = { mode, lookup, payload, rep, err };
 	char path[1024] = "";
 	int rc = walk(&w, root, path, sizeof(path));
 
 	return rc == ERR_NOMEM ? err_set(err, ERR_NOMEM, "out of memory") : rc;
+}
+
+void
+compose_interp_report_release(struct compose_interp_report *rep)
+{
+	for (size_t i = 0; i < rep->nunset; i++)
+		free(rep->unset[i]);
+	for (size_t i = 0; i < rep->nnotes; i++)
+		free(rep->notes[i]);
+	free(rep->unset);
+	free(rep->notes);
+	memset(rep, 0, sizeof(*rep));
 }

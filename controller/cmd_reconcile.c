@@ -22,7 +22,8 @@
 static const char plan_usage[] =
     "usage: stackd plan (-f FILE [-f FILE]... -s STACK | --dir DIR)\n"
     "                   [--vars FILE]... [--var KEY=VALUE]... [--env-inherit]\n"
-    "                   [--strict-vars] [--root DIR] [--engine URL]\n"
+    "                   [--strict-vars] [--interpolation docker-cli|compose-spec]\n"
+    "                   [--root DIR] [--engine URL]\n"
     "                   [--owner NAME] [--keep-replicas] [--prune-secrets]\n"
     "                   [--allow-empty] [--json]\n"
     "       stackd plan -c FILE [--json]\n"
@@ -34,7 +35,8 @@ static const char plan_usage[] =
 static const char apply_usage[] =
     "usage: stackd apply (-f FILE [-f FILE]... -s STACK | --dir DIR)\n"
     "                    [--vars FILE]... [--var KEY=VALUE]... [--env-inherit]\n"
-    "                    [--strict-vars] [--root DIR] [--engine URL]\n"
+    "                    [--strict-vars] [--interpolation docker-cli|compose-spec]\n"
+    "                    [--root DIR] [--engine URL]\n"
     "                    [--owner NAME] [--keep-replicas] [--prune-secrets]\n"
     "                    [--allow-empty] [--prune-limit PCT]\n"
     "       stackd apply -c FILE [--prune-limit PCT]\n"
@@ -217,6 +219,7 @@ config_reconcile(struct pass *ps, const struct controller_stack_opts *so)
 		goto out;
 	base.env_inherit = c.env_inherit;
 	base.strict_vars = c.strict_vars;
+	base.interp = c.interp;
 	ps->p.cfg = &c;
 	ps->p.ro.owner = c.owner;
 	ps->p.ro.keep_replicas = c.keep_replicas;

@@ -14,7 +14,7 @@
 static const char render_usage[] =
     "usage: stackd render -f FILE [-f FILE]... -s STACK [--vars FILE]...\n"
     "                     [--var KEY=VALUE]... [--env-inherit] [--strict-vars]\n"
-    "                     [--root DIR]\n"
+    "                     [--interpolation docker-cli|compose-spec] [--root DIR]\n"
     "\n"
     "Print the networks, secrets, configs and services STACK becomes, each\n"
     "the body of its Engine API create call, as one JSON document.\n";

@@ -41,7 +41,8 @@ static const char run_usage[] =
     "                  [--owner NAME] [--token-file FILE] [--keep-replicas]\n"
     "                  [--prune-secrets] [--allow-empty] [--prune-limit PCT]\n"
     "                  [--env-inherit] [--notify-url URL]\n"
-    "                  [--strict-vars] [--log-format text|json]\n"
+    "                  [--strict-vars] [--interpolation docker-cli|compose-spec]\n"
+    "                  [--log-format text|json]\n"
     "                  [--log-level debug|info|warn|error]\n"
     "\n"
     "Keep every stack of a source in sync on every engine, until stopped.\n"
@@ -51,7 +52,7 @@ static const char run_usage[] =
     "listens on 127.0.0.1:9090 unless --listen says otherwise (\"\" = off).\n";
 
 enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
-    OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT,
+    OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT, OPT_INTERP,
     OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
     OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_GIT_HOSTS,
     OPT_HOOK_SECRET, OPT_PRUNE_LIMIT, OPT_NOTIFY, OPT_GIT_CA };
@@ -83,6 +84,7 @@ static const struct option longopts[] = {
 	{ "notify-url", required_argument, NULL, OPT_NOTIFY },
 	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
 	{ "strict-vars", no_argument, NULL, OPT_STRICT },
+	{ "interpolation", required_argument, NULL, OPT_INTERP },
 	{ "log-format", required_argument, NULL, OPT_LOGFMT },
 	{ "log-level", required_argument, NULL, OPT_LOGLVL },
 	{ "help", no_argument, NULL, 'h' },
@@ -112,7 +114,8 @@ struct flags {
 	const char *notify_url;
 	int interval_ms, debounce_ms, poll_ms, prune_limit;
 	bool keep, prune, empty, inherit, strict;
-	bool has_format, has_level;
+	bool has_format, has_level, has_interp;
+	enum compose_interp_mode interp;
 	enum log_format format;
 	enum log_level level;
 };
@@ -148,6 +151,11 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 		case OPT_EMPTY: f->empty = true; break;
 		case OPT_INHERIT: f->inherit = true; break;
 		case OPT_STRICT: f->strict = true; break;
+		case OPT_INTERP:
+			if (controller_interp_option(optarg, &f->interp) < 0)
+				return -1;
+			f->has_interp = true;
+			break;
 		case OPT_INTERVAL:
 		case OPT_DEBOUNCE:
 		case OPT_POLL:
@@ -287,6 +295,8 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 	c->prune_limit = f->prune_limit ? f->prune_limit : c->prune_limit;
 	c->env_inherit |= f->inherit;
 	c->strict_vars |= f->strict;
+	if (f->has_interp)
+		c->interp = f->interp;
 	if (f->has_format)
 		c->log_format = f->format;
 	if (f->has_level)
@@ -579,7 +589,7 @@ validate_stack(const struct ctl_config *c, const struct sources_stack *s,
     cJSON *names)
 {
 	struct compose_options base = { .env_inherit = c->env_inherit,
-	    .strict_vars = c->strict_vars }, o;
+	    .strict_vars = c->strict_vars, .interp = c->interp }, o;
 	struct compose_stack *st = NULL;
 	const char *other = cJSON_GetStringValue(cJSON_GetObjectItem(names,
 	    s->name));
@@ -592,7 +602,7 @@ validate_stack(const struct ctl_config *c, const struct sources_stack *s,
 		return 1;
 	}
 	cJSON_AddStringToObject(names, s->name, source);
-	ctl_stack_compose_options(&o, &base, s, snap->root);
+	ctl_stack_compose_options(&o, &base, s, snap->root, c, source);
 	if (s->error != NULL || compose_stack_load(&st, &o, &err) < 0) {
 		fprintf(stderr, "stackd: stack %s: %s\n", s->name,
 		    s->error ? s->error : err.msg);

@@ -95,6 +95,24 @@ get_path(struct reader *r, const struct ynode *map, const char *key,
 	return 0;
 }
 
+/* interpolation: docker-cli | compose-spec; *set tells it was there. */
+static int
+get_interp(struct reader *r, const struct ynode *map, const char *path,
+    enum compose_interp_mode *out, bool *set)
+{
+	const struct ynode *v = ynode_get(map, "interpolation");
+
+	if (v == NULL)
+		return 0;
+	if (v->kind != YNODE_SCALAR || compose_interp_mode_parse(v->str,
+	    out) < 0)
+		return bad(r, v, path, "interpolation must be docker-cli (what "
+		    "docker stack deploy does) or compose-spec (docker compose)");
+	if (set != NULL)
+		*set = true;
+	return 0;
+}
+
 static int
 get_bool(struct reader *r, const struct ynode *map, const char *key,
     const char *path, bool *out)
@@ -243,7 +261,8 @@ engines(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	return 0;
 }
 
-static const char *const source_keys[] = { "name", "dir", "git", NULL };
+static const char *const source_keys[] = { "name", "dir", "git",
+    "interpolation", NULL };
 static const char *const dir_keys[] = { "path", "debounce", "rescan", NULL };
 static const char *const git_keys[] = { "url", "ref", "path", "poll",
     "timeout", "username", "token_file", "token_env", "ssh_key",
@@ -313,13 +332,17 @@ source_entry(struct reader *r, struct ctl_config *c, const struct ynode *n,
 {
 	struct ctl_source_config *s = &c->sources[i];
 	const struct ynode *e = n->vals[i], *d, *g, *name;
+	enum compose_interp_mode mode;
 	char at[48], sub[64];
+	bool has_mode = false;
 	int rc;
 
 	snprintf(at, sizeof(at), "sources[%zu]", i);
 	if ((rc = known_keys(r, e, at, source_keys)) < 0 ||
-	    (rc = get_str(r, e, "name", at, &s->name)) < 0)
+	    (rc = get_str(r, e, "name", at, &s->name)) < 0 ||
+	    (rc = get_interp(r, e, at, &mode, &has_mode)) < 0)
 		return rc;
+	s->interp = has_mode ? 1 + (int)mode : 0;
 	name = ynode_get(e, "name");
 	if (s->name != NULL && !name_ok(s->name))
 		return bad(r, name, at, "name may hold letters, digits, '_', "
@@ -365,9 +388,9 @@ sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 
 static const char *const policy_keys[] = { "prune_secrets",
     "keep_replicas", "allow_empty", "env_inherit", "strict_vars", "engines",
-    "prune_limit", "list", NULL };
+    "prune_limit", "list", "interpolation", NULL };
 static const char *const list_keys[] = { "name", "source", "files", "vars",
-    "engines", "keep_replicas", "prune", NULL };
+    "engines", "keep_replicas", "prune", "interpolation", NULL };
 
 static bool
 engine_known(const struct ctl_config *c, const char *name)
@@ -485,14 +508,19 @@ static int
 stack_policy(struct reader *r, const struct ctl_config *c,
     const struct ynode *s, size_t i, cJSON *o)
 {
-	bool keep = c->keep_replicas, prune = true;
+	bool keep = c->keep_replicas, prune = true, has_mode = false;
+	enum compose_interp_mode mode;
 	char path[64];
 	int rc;
 
 	snprintf(path, sizeof(path), "stacks.list[%zu]", i);
 	if ((rc = get_bool(r, s, "keep_replicas", path, &keep)) < 0 ||
-	    (rc = get_bool(r, s, "prune", path, &prune)) < 0)
+	    (rc = get_bool(r, s, "prune", path, &prune)) < 0 ||
+	    (rc = get_interp(r, s, path, &mode, &has_mode)) < 0)
 		return rc;
+	if (has_mode)
+		cJSON_AddStringToObject(o, "interpolation",
+		    compose_interp_mode_name(mode));
 	if (ynode_get(s, "keep_replicas") != NULL)
 		cJSON_AddBoolToObject(o, "keep_replicas", keep);
 	if (!prune)
@@ -570,7 +598,8 @@ policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	    (rc = get_bool(r, n, "env_inherit", "stacks",
 	    &c->env_inherit)) < 0 ||
 	    (rc = get_bool(r, n, "strict_vars", "stacks",
-	    &c->strict_vars)) < 0)
+	    &c->strict_vars)) < 0 ||
+	    (rc = get_interp(r, n, "stacks", &c->interp, NULL)) < 0)
 		return rc;
 	if ((v = ynode_get(n, "prune_limit")) != NULL &&
 	    (v->kind != YNODE_SCALAR ||

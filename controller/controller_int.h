@@ -87,11 +87,17 @@ bool ctl_stacks_object(const struct ctl_config *c,
 void ctl_stacks_policy(const struct ctl_config *c, const char *stack,
     struct recon_options *ro);
 
+/* The interpolation of a stack of a source: its stacks.list entry's, else
+ * the source's, else the config's (stacks.interpolation). */
+enum compose_interp_mode ctl_stacks_interp(const struct ctl_config *c,
+    const char *source, const char *stack);
+
 /* The compose options of a stack of a source: base's variable settings,
- * s's compose and vars files (borrowed), and root unless base sets one. */
+ * s's compose and vars files (borrowed), and root unless base sets one;
+ * with a config c, the stack's interpolation. */
 void ctl_stack_compose_options(struct compose_options *o,
     const struct compose_options *base, const struct sources_stack *s,
-    const char *root);
+    const char *root, const struct ctl_config *c, const char *source);
 
 /* Load, plan and (with p->apply) apply one stack. */
 void ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o);
@@ -149,6 +155,8 @@ struct ctl_source_config {
 	struct ctl_git_config git;	/* a git source (git.url set) */
 	int debounce_ms;	/* 0 = default */
 	int rescan_ms;
+	int interp;		/* 0: the config's; else 1 + its enum
+				 * compose_interp_mode */
 };
 
 /* What `stackd run` was told, by flags or by stackd.yaml (config.c). */
@@ -168,11 +176,12 @@ struct ctl_config {
 	int prune_limit;	/* percent; 0 = CTL_PRUNE_LIMIT */
 	bool env_inherit;
 	bool strict_vars;
+	enum compose_interp_mode interp;	/* stacks.interpolation */
 	/* {"stack": ["engine", ...]}: where a stack goes (default: every
 	 * engine).  Owned. */
 	cJSON *targets;
 	/* stacks.list: [{"name", "source", "files": [...], "vars": [...],
-	 * "keep_replicas", "prune"}], paths relative to the source's root;
+	 * "keep_replicas", "prune", "interpolation"}], paths relative to the source's root;
 	 * NULL = discover the stacks. */
 	cJSON *stack_list;
 	char *listen;		/* "127.0.0.1:9090"; "" = no status server */

@@ -238,9 +238,11 @@ departed(struct ctl_pass *p, const struct ctl_group *g, size_t ng)
 void
 ctl_stack_compose_options(struct compose_options *o,
     const struct compose_options *base, const struct sources_stack *s,
-    const char *root)
+    const char *root, const struct ctl_config *c, const char *source)
 {
 	*o = *base;
+	if (c != NULL)
+		o->interp = ctl_stacks_interp(c, source, s->name);
 	o->stack = s->name;
 	o->files = (const char *const *)s->files;
 	o->nfiles = s->nfiles;
@@ -291,7 +293,7 @@ pass_stack_of(struct ctl_pass *p, const struct ctl_group *g,
 		finish(p, &r);
 		return;
 	}
-	ctl_stack_compose_options(&o, base, s, g->root);
+	ctl_stack_compose_options(&o, base, s, g->root, p->cfg, g->source);
 	p->snap = g->snap;
 	p->source = g->source;
 	ctl_pass_stack(p, &o);

@@ -1,7 +1,7 @@
 /*
  * stack_opts.c - the options that name a stack and its inputs, shared by
  * render, plan and apply: -f FILE... -s NAME --vars F... --var K=V...
- * --env-inherit --strict-vars --root DIR.
+ * --env-inherit --strict-vars --interpolation MODE --root DIR.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,7 +13,7 @@
 
 enum { OPT_VARS = 300, OPT_VAR, OPT_INHERIT, OPT_STRICT, OPT_ROOT, OPT_JSON,
     OPT_ENGINE, OPT_OWNER, OPT_KEEP_REPLICAS, OPT_DIR, OPT_PRUNE_SECRETS,
-    OPT_ALLOW_EMPTY, OPT_PRUNE_LIMIT };
+    OPT_ALLOW_EMPTY, OPT_PRUNE_LIMIT, OPT_INTERP };
 
 static const struct option longopts[] = {
 	{ "file", required_argument, NULL, 'f' },
@@ -22,6 +22,7 @@ static const struct option longopts[] = {
 	{ "var", required_argument, NULL, OPT_VAR },
 	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
 	{ "strict-vars", no_argument, NULL, OPT_STRICT },
+	{ "interpolation", required_argument, NULL, OPT_INTERP },
 	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -73,6 +74,17 @@ controller_prune_limit_option(const char *arg, int *out)
 	return -1;
 }
 
+int
+controller_interp_option(const char *arg, enum compose_interp_mode *out)
+{
+	if (compose_interp_mode_parse(arg, out) == 0)
+		return 0;
+	fprintf(stderr, "stackd: --interpolation: want docker-cli (what "
+	    "docker stack deploy does) or compose-spec (docker compose), got "
+	    "\"%s\"\n", arg);
+	return -1;
+}
+
 static bool
 one_form(const struct controller_stack_opts *so)
 {
@@ -118,6 +130,12 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 			break;
 		case OPT_STRICT:
 			o->strict_vars = true;
+			break;
+		case OPT_INTERP:
+			if ((rc = controller_interp_option(optarg,
+			    &o->interp)) < 0)
+				rc = 1;
+			so->interp_set = rc == 0;
 			break;
 		case OPT_ROOT:
 			o->root = optarg;

@@ -151,6 +151,28 @@ ctl_stacks_policy(const struct ctl_config *c, const char *stack,
 	}
 }
 
+enum compose_interp_mode
+ctl_stacks_interp(const struct ctl_config *c, const char *source,
+    const char *stack)
+{
+	enum compose_interp_mode m = c->interp;
+	const cJSON *it;
+	const char *v;
+
+	for (size_t i = 0; i < c->nsources; i++)
+		if (source != NULL && strcmp(c->sources[i].name, source) == 0 &&
+		    c->sources[i].interp > 0)
+			m = (enum compose_interp_mode)(c->sources[i].interp - 1);
+	cJSON_ArrayForEach(it, c->stack_list) {
+		v = cJSON_GetStringValue(cJSON_GetObjectItem(it,
+		    "interpolation"));
+		if (v != NULL && strcmp(cJSON_GetStringValue(
+		    cJSON_GetObjectItem(it, "name")), stack) == 0)
+			compose_interp_mode_parse(v, &m);
+	}
+	return m;
+}
+
 int
 ctl_stacks_for_engine(struct ctl_stack_set *set, const struct ctl_config *c,
     const struct sources_snapshot *snap, const char *source,

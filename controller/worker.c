@@ -352,7 +352,7 @@ cycle(struct ctl_worker *w)
 	const struct ctl_config *cfg = w->d->cfg;
 	struct cycle c = { .w = w, .engine = w->cfg->name };
 	struct compose_options base = { .env_inherit = cfg->env_inherit,
-	    .strict_vars = cfg->strict_vars };
+	    .strict_vars = cfg->strict_vars, .interp = cfg->interp };
 	struct ctl_pass p = { .e = w->e, .obs = &c.obs, .cfg = cfg,
 	    .apply = true,
 	    .allow_empty = cfg->allow_empty, .prune_limit = cfg->prune_limit,

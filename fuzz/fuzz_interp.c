@@ -25,10 +25,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct compose_interp_result r = { 0 };
 	struct err err = { 0 };
 
-	if (compose_interpolate(&r, in, lookup, NULL, &err) == 0 &&
-	    r.value == NULL)
-		__builtin_trap();
-	compose_interp_result_release(&r);
+	for (int m = COMPOSE_INTERP_CLI; m <= COMPOSE_INTERP_SPEC; m++) {
+		if (compose_interpolate(&r, in, m, lookup, NULL, &err) == 0 &&
+		    r.value == NULL)
+			__builtin_trap();
+		compose_interp_result_release(&r);
+	}
 	free(in);
 	return 0;
 }

@@ -76,21 +76,42 @@ bool ynode_is_null(const struct ynode *n);
  */
 typedef const char *(*compose_lookup_fn)(const char *name, void *payload);
 
+/*
+ * Two readings of ${...}: what `docker stack deploy` does (the default, so
+ * that a stack deploys as it always has), and the compose-spec's (`docker
+ * compose`: nesting, :+ and +, a lone $ kept).  docs/compose.md lists
+ * where they differ.
+ */
+enum compose_interp_mode {
+	COMPOSE_INTERP_CLI = 0,
+	COMPOSE_INTERP_SPEC,
+};
+
 struct compose_interp_result {
 	char *value;		/* caller frees */
 	char **unset;		/* names used without a value or default */
 	size_t nunset;
+	const char *differs;	/* static: why the other reading gives
+				 * another value or an error, or NULL */
+	bool cli_refused;	/* the CLI refuses the value: stackd took the
+				 * compose-spec reading (or failed) */
 };
 
 /*
- * Interpolate one string by the compose-spec rules (see docs): ${VAR},
- * $VAR, ${VAR:-d} ${VAR-d} ${VAR:?m} ${VAR?m} ${VAR:+r} ${VAR+r}, nesting,
- * $$.  Errors: ERR_INVALID for a malformed ${...} ("invalid interpolation
- * format"), and for a required variable ("required variable X is missing a
- * value: msg").  Release the result with compose_interp_result_release.
+ * Interpolate one string: ${VAR}, $VAR, ${VAR:-d} ${VAR-d} ${VAR:?m}
+ * ${VAR?m}, $$; with COMPOSE_INTERP_SPEC also ${VAR:+r} ${VAR+r} and
+ * nesting.  COMPOSE_INTERP_CLI reads as the CLI does, and takes the
+ * compose-spec reading only where the CLI refuses the value.  Errors:
+ * ERR_INVALID for a malformed ${...} ("Invalid template"), and for a
+ * required variable ("required variable X is missing a value: msg").
+ * Release the result with compose_interp_result_release.
  */
 int compose_interpolate(struct compose_interp_result *out, const char *in,
-    compose_lookup_fn lookup, void *payload, struct err *err);
+    enum compose_interp_mode mode, compose_lookup_fn lookup, void *payload,
+    struct err *err);
+/* "docker-cli" or "compose-spec": 0, else -1. */
+int compose_interp_mode_parse(const char *name, enum compose_interp_mode *out);
+const char *compose_interp_mode_name(enum compose_interp_mode mode);
 void compose_interp_result_release(struct compose_interp_result *r);
 
 /*
@@ -115,13 +136,24 @@ int compose_vars_set(struct compose_vars *v, const char *assignment,
 /* A compose_lookup_fn; payload is the struct compose_vars. */
 const char *compose_vars_lookup(const char *name, void *payload);
 
+/* What interpolating a tree found, besides errors. */
+struct compose_interp_report {
+	char **unset;		/* names used without a value or default */
+	size_t nunset;
+	char **notes;		/* values the two readings differ on, each
+				 * "path: ... (file:line:col)" */
+	size_t nnotes;
+};
+
 /*
  * Interpolate every value (never a key) of the tree.  Unset variables
- * without a default become empty and are added to *unset (names, once);
- * errors name the key path and position.
+ * without a default become empty and are added to rep->unset (names,
+ * once); errors name the key path and position.
  */
-int compose_interpolate_tree(struct ynode *root, compose_lookup_fn lookup,
-    void *payload, char ***unset, size_t *nunset, struct err *err);
+int compose_interpolate_tree(struct ynode *root, enum compose_interp_mode mode,
+    compose_lookup_fn lookup, void *payload, struct compose_interp_report *rep,
+    struct err *err);
+void compose_interp_report_release(struct compose_interp_report *rep);
 
 struct compose_options {
 	const char *stack;		/* stack name */
@@ -135,6 +167,7 @@ struct compose_options {
 				 * file's directory */
 	bool env_inherit;	/* let the process environment in */
 	bool strict_vars;	/* unset variables are errors */
+	enum compose_interp_mode interp;	/* stack files' ${...} */
 };
 
 /* What a stack file asks for, as Engine API request bodies. */

@@ -22,7 +22,8 @@ int controller_cmd_apply(int argc, char **argv);
 int controller_cmd_run(int argc, char **argv);
 int controller_cmd_validate(int argc, char **argv);
 
-/* -f/-s/--vars/--var/--env-inherit/--strict-vars/--root (and --json). */
+/* -f/-s/--vars/--var/--env-inherit/--strict-vars/--interpolation/--root
+ * (and --json). */
 struct controller_stack_opts {
 	struct compose_options compose;
 	bool json;
@@ -36,6 +37,7 @@ struct controller_stack_opts {
 	bool prune_secrets;	/* --prune-secrets */
 	bool allow_empty;	/* --allow-empty */
 	int prune_limit;	/* --prune-limit PCT; 0 = the default */
+	bool interp_set;	/* --interpolation was given */
 };
 
 /* "50" or "50%", 1 to 100, into *out; -1 when it is not one. */
@@ -43,6 +45,8 @@ int controller_percent_parse(const char *s, int *out);
 /* --prune-limit ARG (apply, plan, run): as controller_percent_parse, and
  * says what is wrong on stderr. */
 int controller_prune_limit_option(const char *arg, int *out);
+/* --interpolation docker-cli|compose-spec; says what is wrong on stderr. */
+int controller_interp_option(const char *arg, enum compose_interp_mode *out);
 
 /* Returns 0, or 1 after printing usage (so->help tells whether asked).
  * dir_ok: --dir DIR or -c FILE may replace -f/-s. */

@@ -48,6 +48,11 @@ for t in "$build"/tests/unit/test_*; do
 	[ -x "$t" ] && count "unit: $(basename "$t")" "$t"
 done
 
+# Interpolation against the CLI's own reading (`docker stack config`,
+# offline): no engine needed.
+count "interpolation: interp_fuzz.py (1000 random values vs docker stack config)" \
+    "$here/conformance/interp_fuzz.py" "$build/stackd" 1000 1
+
 harness_dir=$(mktemp -d /tmp/stackd-e2e.XXXXXX)
 echo "== starting swarm engines in $harness_dir"
 if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harness_dir.log"; then

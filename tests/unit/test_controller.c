@@ -189,6 +189,34 @@ test_config_stack_policies(void **state)
 	ctl_config_release(&c);
 }
 
+/* interpolation: the stacks.list entry's, else the source's, else the
+ * config's; docker-cli when nothing says otherwise. */
+static void
+test_config_interpolation(void **state)
+{
+	struct ctl_config c;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "sources:\n  - {name: a, dir: {path: s}, interpolation: "
+	    "docker-cli}\n  - {name: b, dir: {path: t}}\n"
+	    "stacks:\n  interpolation: compose-spec\n  list:\n"
+	    "    - {name: web, source: a, files: [a.yml], "
+	    "interpolation: compose-spec}\n"
+	    "    - {name: db, source: a, files: [b.yml]}\n"
+	    "    - {name: etc, source: b, files: [c.yml]}\n", &err), 0);
+	assert_int_equal(ctl_stacks_interp(&c, "a", "web"),
+	    COMPOSE_INTERP_SPEC);
+	assert_int_equal(ctl_stacks_interp(&c, "a", "db"), COMPOSE_INTERP_CLI);
+	assert_int_equal(ctl_stacks_interp(&c, "b", "etc"),
+	    COMPOSE_INTERP_SPEC);
+	ctl_config_release(&c);
+	assert_int_equal(load(&c, "sources:\n  - {dir: {path: s}}\n", &err), 0);
+	assert_int_equal(ctl_stacks_interp(&c, "dir", "x"), COMPOSE_INTERP_CLI);
+	ctl_config_release(&c);
+}
+
 struct hdr {
 	const char *name, *value;
 };
@@ -446,6 +474,13 @@ test_config_errors_say_where(void **state)
 	bad("sources:\n  - git: {url: x, poll: often}\n", "poll must be a "
 	    "duration");
 	bad("log: {format: xml}\n", "text or json");
+	bad("stacks: {interpolation: compose}\n", "stacks: interpolation "
+	    "must be docker-cli (what docker stack deploy does) or "
+	    "compose-spec (docker compose) (");
+	bad("sources:\n  - {dir: {path: s}, interpolation: [x]}\n",
+	    "sources[0]: interpolation must be");
+	bad("stacks:\n  list:\n    - {name: w, files: [a], interpolation: "
+	    "spec}\n", "stacks.list[0]: interpolation must be");
 	bad("engines: [1, 2\n", "");
 }
 
@@ -549,6 +584,7 @@ main(void)
 		cmocka_unit_test(test_config_errors_say_where),
 		cmocka_unit_test(test_config_git_source),
 		cmocka_unit_test(test_config_stack_policies),
+		cmocka_unit_test(test_config_interpolation),
 		cmocka_unit_test(test_config_several_sources),
 		cmocka_unit_test(test_pass_over_sources),
 		cmocka_unit_test(test_webhook_signatures),
