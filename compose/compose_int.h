@@ -16,7 +16,10 @@ struct conv {
 	const struct ynode *top;
 	struct compose_stack *out;
 	struct err *err;
-	bool env_inherit;
+	/* The stack's variables: what `docker stack deploy` takes from its
+	 * environment (bare environment keys) stackd takes from here. */
+	compose_lookup_fn lookup;
+	void *payload;
 	cJSON *used_networks;	/* keys of networks services attach to */
 };
 

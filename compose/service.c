@@ -118,9 +118,10 @@ env_file(struct conv *c, const struct ynode *n, const char *path, cJSON *env)
 			    "contains whitespaces", file, lineno,
 			    (int)(eq ? eq - key : (long)strlen(key)), key);
 		}
+		/* a bare KEY takes the variable's value, else is left out */
 		if (eq != NULL)
 			rc = env_set(env, key, (size_t)(eq - key), eq + 1);
-		else if (c->env_inherit && (inherited = getenv(key)) != NULL)
+		else if ((inherited = c->lookup(key, c->payload)) != NULL)
 			rc = env_set(env, key, strlen(key), inherited);
 		if (rc < 0)
 			break;
@@ -168,9 +169,11 @@ strcmp_items(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* env_file first, then environment; "K=V" sorted; null or empty values
- * take the process environment only with --env-inherit (the CLI always
- * does; we keep deploys reproducible from the source alone). */
+/* env_file first, then environment; "K=V" sorted.  A null or empty value
+ * takes the variable's value when it has one, as the CLI takes its
+ * environment's: for stackd the stack's variables are that environment
+ * (the process environment is one of them only with --env-inherit, so a
+ * deploy is reproducible from the source alone). */
 static int
 convert_env(struct conv *c, const char *name, const struct ynode *svc,
     cJSON *cs)
@@ -203,8 +206,8 @@ convert_env(struct conv *c, const char *name, const struct ynode *svc,
 		const char *val = cJSON_IsString(it) ? it->valuestring : NULL;
 		size_t len;
 
-		if (c->env_inherit && (val == NULL || *val == '\0') &&
-		    (inherited = getenv(it->string)) != NULL)
+		if ((val == NULL || *val == '\0') &&
+		    (inherited = c->lookup(it->string, c->payload)) != NULL)
 			val = inherited;
 		len = strlen(it->string) + (val ? strlen(val) + 2 : 1);
 		if (items == NULL || (items[n] = malloc(len)) == NULL) {

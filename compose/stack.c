@@ -622,10 +622,11 @@ compose_stack_load(struct compose_stack **out,
 	c.dir = dir;
 	c.root = o->root ? o->root : dir;
 	c.out = s;
-	c.env_inherit = o->env_inherit;
 	if ((rc = load_vars(&vars, o, dir, err)) < 0 ||
 	    (rc = load_files(&c, o, vars, &top)) < 0)
 		goto out;
+	c.lookup = compose_vars_lookup;
+	c.payload = vars;
 	c.top = top;
 	rc = convert_all(&c);
 out:

@@ -322,6 +322,50 @@ test_variable_sources_and_precedence(void **state)
 	assert_non_null(strstr(err.msg, ".env:2: unterminated quoted value"));
 }
 
+/* Bare environment keys take the stack's variables, as the CLI's take its
+ * environment; unset ones stay bare (list, map) or out (env_file). */
+static void
+test_bare_environment_keys(void **state)
+{
+	const char *vars[] = { "VAULT_ADDR=https://v:8200", "EMPTY=", "K=k",
+	    "F=from-vars" };
+	const char *want[] = { "A=1", "EMPTY=", "F=from-vars", "K=k", "NOPE",
+	    "VAULT_ADDR=https://v:8200", "Z=" };
+	struct compose_stack *s = NULL;
+	const cJSON *env;
+	struct err err;
+
+	(void)state;
+	setenv("NOPE", "process", 1);	/* only with --env-inherit */
+	put("app.env", "A=1\nF\nGONE\nZ=\n");
+	put("stack.yml", "services:\n  a:\n    image: x\n    env_file: app.env\n"
+	    "    environment:\n      - VAULT_ADDR\n      - EMPTY\n      - NOPE\n"
+	    "      - K=\n");
+	if (load(&s, &err, vars, 4, false) < 0)
+		fail_msg("%s", err.msg);
+	env = at(cJSON_GetArrayItem(s->services, 0),
+	    "TaskTemplate.ContainerSpec.Env");
+	assert_int_equal(cJSON_GetArraySize(env), 7);
+	for (int i = 0; i < 7; i++)
+		assert_string_equal(cJSON_GetArrayItem(env, i)->valuestring,
+		    want[i]);
+	compose_stack_free(s);
+	s = NULL;
+	put("stack.yml", "services:\n  a:\n    image: x\n    environment:\n"
+	    "      K:\n      N_MAP:\n      VAULT_ADDR: \"\"\n");
+	if (load(&s, &err, vars, 4, false) < 0)
+		fail_msg("%s", err.msg);
+	env = at(cJSON_GetArrayItem(s->services, 0),
+	    "TaskTemplate.ContainerSpec.Env");
+	assert_int_equal(cJSON_GetArraySize(env), 3);
+	assert_string_equal(cJSON_GetArrayItem(env, 0)->valuestring, "K=k");
+	assert_string_equal(cJSON_GetArrayItem(env, 1)->valuestring, "N_MAP");
+	assert_string_equal(cJSON_GetArrayItem(env, 2)->valuestring,
+	    "VAULT_ADDR=https://v:8200");
+	compose_stack_free(s);
+	unsetenv("NOPE");
+}
+
 static void
 test_files_merge_in_order(void **state)
 {
@@ -451,6 +495,7 @@ main(void)
 		cmocka_unit_test(test_warnings_and_strict_variables),
 		cmocka_unit_test(test_variable_sources_and_precedence),
 		cmocka_unit_test(test_files_merge_in_order),
+		cmocka_unit_test(test_bare_environment_keys),
 		cmocka_unit_test(test_shlex),
 		cmocka_unit_test(test_stack_names),
 		cmocka_unit_test(test_swarm_names),
