@@ -281,24 +281,6 @@ healthcheck(struct conv *c, const struct ynode *h, const char *path,
 
 /* --- the rest of ContainerSpec --------------------------------------- */
 
-/* The docker client's TagNameOnly: "nginx" -> "nginx:latest". */
-static char *
-normalize_image(const char *image)
-{
-	const char *last = strrchr(image, '/');
-	size_t len = strlen(image) + 8;
-	char *out = malloc(len);
-
-	if (out == NULL)
-		return NULL;
-	last = last ? last + 1 : image;
-	if (strchr(image, '@') != NULL || strchr(last, ':') != NULL)
-		snprintf(out, len, "%s", image);
-	else
-		snprintf(out, len, "%s:latest", image);
-	return out;
-}
-
 static int
 command(struct conv *c, const struct ynode *n, const char *path,
     const char *field, cJSON *cs)
@@ -713,7 +695,7 @@ compose_convert_service(struct conv *c, const char *name,
 {
 	cJSON *spec = cJSON_CreateObject(), *tt, *cs;
 	const struct ynode *img;
-	char full[256], p[CONV_PATH_MAX], *image = NULL;
+	char full[256], p[CONV_PATH_MAX], image[COMPOSE_IMAGE_MAX];
 	int rc;
 
 	*out = NULL;
@@ -730,8 +712,12 @@ compose_convert_service(struct conv *c, const char *name,
 		    "deploy does not build images; build and push it first)");
 		goto fail;
 	}
-	if ((image = normalize_image(img->str)) == NULL) {
-		rc = err_set(c->err, ERR_NOMEM, "out of memory");
+	/* The CLI refuses the whole stack for one bad reference. */
+	if (compose_image_normalize(img->str, image, sizeof(image)) < 0 &&
+	    !compose_image_is_id(img->str)) {
+		rc = conv_fail(c, img, conv_path(p, "services.%s.image", name),
+		    "invalid image reference \"%s\" (docker stack deploy "
+		    "refuses it too)", img->str);
 		goto fail;
 	}
 	conv_scope(c, name, full, sizeof(full));
@@ -753,11 +739,9 @@ compose_convert_service(struct conv *c, const char *name,
 	    (rc = service_refs(c, name, svc, p, spec, tt, cs)) < 0)
 		goto fail;
 	cJSON_AddNumberToObject(tt, "ForceUpdate", 0);
-	free(image);
 	*out = spec;
 	return 0;
 fail:
-	free(image);
 	cJSON_Delete(spec);
 	return rc;
 }

@@ -188,6 +188,32 @@ int compose_stack_load(struct compose_stack **out,
     const struct compose_options *opts, struct err *err);
 void compose_stack_free(struct compose_stack *s);
 
+/*
+ * Image references as the docker CLI parses them (ParseNormalizedNamed):
+ * "nginx" is docker.io, library/nginx, no tag.
+ */
+#define COMPOSE_IMAGE_MAX 1024	/* the longest familiar form, with NUL */
+struct compose_image_ref {
+	char domain[256];	/* "docker.io" when the reference names none;
+				 * "" for a first component that is no host */
+	char path[256];		/* "library/nginx" */
+	char tag[129];		/* "" when none */
+	char digest[136];	/* "sha256:...", "" when none */
+};
+
+/* 0, or -1 when s is no reference the CLI accepts (an image ID, uppercase
+ * in the repository, a bad tag or digest). */
+int compose_image_ref_parse(struct compose_image_ref *r, const char *s);
+/* FamiliarString(TagNameOnly(r)): "nginx:latest", "prom/prometheus:v3",
+ * "127.0.0.1:5000/app:1@sha256:..." */
+void compose_image_ref_familiar(const struct compose_image_ref *r, char *out,
+    size_t len);
+/* What `docker stack deploy` writes for image: its familiar form with a
+ * tag; 0, or -1 with image copied as it is when it is no reference. */
+int compose_image_normalize(const char *image, char *out, size_t len);
+/* An image ID (64 hex) or a bare digest: no name, yet the CLI takes it. */
+bool compose_image_is_id(const char *image);
+
 /* Docker's stack name rules: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 50. */
 int compose_stack_name_check(const char *name, struct err *err);
 

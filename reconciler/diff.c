@@ -102,9 +102,26 @@ note(cJSON *diffs, const char *path, const cJSON *old, const cJSON *new)
 	cJSON_free(b);
 }
 
+/* The same image however it is written: a service made by an older
+ * stackd or by hand may say "docker.io/library/nginx" for "nginx:latest",
+ * and rewriting it would restart every task for nothing. */
 static bool
-scalar_equal(const cJSON *d, const cJSON *a)
+image_equal(const char *desired, const char *actual)
 {
+	char a[COMPOSE_IMAGE_MAX];
+
+	if (strcmp(desired, actual) == 0)
+		return true;
+	compose_image_normalize(actual, a, sizeof(a));
+	return strcmp(desired, a) == 0;
+}
+
+static bool
+scalar_equal(const cJSON *d, const cJSON *a, const char *path)
+{
+	if (cJSON_IsString(d) && cJSON_IsString(a) &&
+	    ends_with(path, ".ContainerSpec.Image"))
+		return image_equal(d->valuestring, a->valuestring);
 	if (cJSON_IsNumber(d) && cJSON_IsNumber(a))
 		return fabs(d->valuedouble - a->valuedouble) < 1e-9;
 	if (cJSON_IsString(d) && cJSON_IsString(a))
@@ -161,7 +178,7 @@ recon_diff(const cJSON *desired, const cJSON *actual, const char *path,
 		return n;
 	}
 	if (!cJSON_IsObject(desired) && !cJSON_IsArray(desired) &&
-	    scalar_equal(desired, actual))
+	    scalar_equal(desired, actual, path))
 		return 0;
 	/* An empty list or map on one side and nothing on the other. */
 	if (is_default(desired, path) && is_default(actual, path))

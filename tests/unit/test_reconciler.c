@@ -29,6 +29,25 @@ diff(const char *desired, const char *actual, cJSON **diffs)
 	return n;
 }
 
+/* One image, written two ways, is no change; another tag is. */
+static void
+test_images_compare_by_their_familiar_form(void **state)
+{
+	cJSON *d;
+
+	(void)state;
+	assert_int_equal(diff("{\"ContainerSpec\":{\"Image\":\"nginx:latest\"}}",
+	    "{\"ContainerSpec\":{\"Image\":\"docker.io/library/nginx\"}}", &d),
+	    0);
+	cJSON_Delete(d);
+	assert_int_equal(diff("{\"ContainerSpec\":{\"Image\":\"nginx:latest\"}}",
+	    "{\"ContainerSpec\":{\"Image\":\"nginx:1\"}}", &d), 1);
+	cJSON_Delete(d);
+	assert_int_equal(diff("{\"Labels\":{\"a\":\"nginx:latest\"}}",
+	    "{\"Labels\":{\"a\":\"nginx\"}}", &d), 1);
+	cJSON_Delete(d);
+}
+
 static void
 test_engine_defaults_are_not_changes(void **state)
 {
@@ -362,6 +381,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_defaults_are_not_changes),
+		cmocka_unit_test(test_images_compare_by_their_familiar_form),
 		cmocka_unit_test(test_hand_made_changes_are_seen),
 		cmocka_unit_test(test_out_of_sequence_is_retried_with_a_fresh_version),
 		cmocka_unit_test(test_rolled_back_spec_is_held_not_looped),
