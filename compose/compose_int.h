@@ -67,6 +67,9 @@ int conv_keys(struct conv *c, const struct ynode *n, const char *path,
 
 /* Stable sort of a cJSON array by cmp.  0 or ERR_NOMEM. */
 int conv_sort(cJSON *a, int (*cmp)(const cJSON *, const cJSON *));
+/* Go's sort.Slice on a cJSON array, the same swaps in the same order (not
+ * stable beyond 12 items), for lists the CLI sorts so (gosort.c). */
+int conv_go_sort(cJSON *a, bool (*less)(const cJSON *, const cJSON *));
 
 /* Shell-word split like the docker CLI (google/shlex).  *out is an array. */
 int compose_shlex(const char *s, cJSON **out);

@@ -53,6 +53,45 @@ add_port(cJSON *ports, const char *proto, long target, long published,
 	return 0;
 }
 
+/* The CLI expands a short port through a map keyed "port/proto" and walks
+ * the keys sorted as strings: "10000/tcp" comes before "9999/tcp". */
+static int
+key_cmp(const void *a, const void *b)
+{
+	char x[8], y[8];
+
+	snprintf(x, sizeof(x), "%ld", *(const long *)a);
+	snprintf(y, sizeof(y), "%ld", *(const long *)b);
+	return strcmp(x, y);
+}
+
+/* Target ports tlo..thi, each with its published port (plo..phi maps one
+ * to one; one target with a published range takes each of them). */
+static int
+short_expand(cJSON *ports, const char *proto, long tlo, long thi, long plo,
+    long phi)
+{
+	long n = thi - tlo + 1, *keys = calloc((size_t)n, sizeof(*keys));
+	int rc = 0;
+
+	if (keys == NULL)
+		return ERR_NOMEM;
+	for (long i = 0; i < n; i++)
+		keys[i] = tlo + i;
+	qsort(keys, (size_t)n, sizeof(*keys), key_cmp);
+	for (long i = 0; rc == 0 && i < n; i++) {
+		if (n == 1 && phi > plo)
+			for (long p = plo; rc == 0 && p <= phi; p++)
+				rc = add_port(ports, proto, keys[i], p,
+				    "ingress");
+		else
+			rc = add_port(ports, proto, keys[i], plo ? plo +
+			    keys[i] - tlo : 0, "ingress");
+	}
+	free(keys);
+	return rc;
+}
+
 /* "[ip:][published[-end]:]target[-end][/proto]" */
 static int
 port_short(struct conv *c, const struct ynode *n, const char *path,
@@ -64,12 +103,16 @@ port_short(struct conv *c, const struct ynode *n, const char *path,
 	size_t len = slash ? (size_t)(slash - s) : strlen(s);
 
 	if (slash != NULL) {
-		if (strlen(slash + 1) >= sizeof(proto) || (strcmp(slash + 1,
-		    "tcp") && strcmp(slash + 1, "udp") && strcmp(slash + 1,
-		    "sctp")))
+		if (strlen(slash + 1) >= sizeof(proto))
 			return conv_fail(c, n, path, "invalid protocol in "
 			    "port \"%s\"", s);
-		snprintf(proto, sizeof(proto), "%s", slash + 1);
+		for (size_t i = 0; slash[i + 1] != '\0'; i++)
+			proto[i] = (char)tolower((unsigned char)slash[i + 1]);
+		proto[strlen(slash + 1)] = '\0';
+		if (strcmp(proto, "tcp") && strcmp(proto, "udp") &&
+		    strcmp(proto, "sctp"))
+			return conv_fail(c, n, path, "invalid protocol in "
+			    "port \"%s\"", s);
 	}
 	colon = memrchr(s, ':', len);
 	if (port_range(colon ? colon + 1 : s, colon ? len - (size_t)(colon +
@@ -86,15 +129,13 @@ port_short(struct conv *c, const struct ynode *n, const char *path,
 		    &phi) < 0)
 			return conv_fail(c, n, path, "invalid published port "
 			    "in \"%s\"", s);
-		if (colon > p0 && phi - plo != thi - tlo)
+		/* One target may take a range of published ports. */
+		if (colon > p0 && phi - plo != thi - tlo && thi != tlo)
 			return conv_fail(c, n, path, "published and target "
 			    "port ranges differ in size in \"%s\"", s);
 	}
-	for (long i = 0; i <= thi - tlo; i++)
-		if (add_port(ports, proto, tlo + i, plo ? plo + i : 0,
-		    "ingress") < 0)
-			return err_set(c->err, ERR_NOMEM, "out of memory");
-	return 0;
+	return short_expand(ports, proto, tlo, thi, plo, phi) < 0 ?
+	    err_set(c->err, ERR_NOMEM, "out of memory") : 0;
 }
 
 static int
@@ -136,29 +177,14 @@ port_long(struct conv *c, const struct ynode *n, const char *path,
 	    err_set(c->err, ERR_NOMEM, "out of memory") : 0;
 }
 
-static int
-port_cmp(const cJSON *a, const cJSON *b)
+/* The CLI's order: by published port alone, with Go's sort.Slice. */
+static bool
+port_less(const cJSON *a, const cJSON *b)
 {
-	static const char *const num[] = { "PublishedPort", "TargetPort" };
-	static const char *const str[] = { "Protocol", "PublishMode" };
-	const cJSON *x, *y;
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, "PublishedPort");
+	const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, "PublishedPort");
 
-	for (int i = 0; i < 2; i++) {
-		x = cJSON_GetObjectItemCaseSensitive(a, num[i]);
-		y = cJSON_GetObjectItemCaseSensitive(b, num[i]);
-		double dx = x ? x->valuedouble : 0, dy = y ? y->valuedouble : 0;
-		if (dx != dy)
-			return dx < dy ? -1 : 1;
-	}
-	for (int i = 0; i < 2; i++) {
-		x = cJSON_GetObjectItemCaseSensitive(a, str[i]);
-		y = cJSON_GetObjectItemCaseSensitive(b, str[i]);
-		int r = strcmp(cJSON_IsString(x) ? x->valuestring : "",
-		    cJSON_IsString(y) ? y->valuestring : "");
-		if (r != 0)
-			return r;
-	}
-	return 0;
+	return (x ? x->valuedouble : 0) < (y ? y->valuedouble : 0);
 }
 
 int
@@ -188,7 +214,7 @@ conv_ports(struct conv *c, const struct ynode *ports, const char *path,
 		cJSON_Delete(a);
 		return rc;
 	}
-	if (conv_sort(a, port_cmp) < 0) {
+	if (conv_go_sort(a, port_less) < 0) {
 		cJSON_Delete(a);
 		return err_set(c->err, ERR_NOMEM, "out of memory");
 	}

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reconciler.h"
@@ -131,6 +132,81 @@ scalar_equal(const cJSON *d, const cJSON *a, const char *path)
 	return cJSON_IsNull(d) && cJSON_IsNull(a);
 }
 
+static const char *
+port_str(const cJSON *p, const char *key, const char *fill)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
+
+	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : fill;
+}
+
+static double
+port_num(const cJSON *p, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* Ports in an order of their own, the engine's defaults filled in. */
+static int
+port_order(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	static const char *const nums[] = { "TargetPort", "PublishedPort" };
+	int r;
+
+	if ((r = strcmp(port_str(x, "Protocol", "tcp"),
+	    port_str(y, "Protocol", "tcp"))) != 0 ||
+	    (r = strcmp(port_str(x, "PublishMode", "ingress"),
+	    port_str(y, "PublishMode", "ingress"))) != 0)
+		return r;
+	for (int i = 0; i < 2; i++)
+		if (port_num(x, nums[i]) != port_num(y, nums[i]))
+			return port_num(x, nums[i]) < port_num(y, nums[i]) ?
+			    -1 : 1;
+	return 0;
+}
+
+/*
+ * The engine treats a service's ports as a set: the CLI's order (by
+ * published port, unstable beyond 12) and any other are the same spec, so
+ * an adopted stack shows no drift for the order alone.  Compared in an
+ * order of their own; -1 when it cannot (sizes differ, no memory).
+ */
+static int
+diff_ports(const cJSON *desired, const cJSON *actual, const char *path,
+    cJSON *diffs)
+{
+	int n = cJSON_GetArraySize(desired), k = 0, rc = 0;
+	const cJSON **d, **a, *c;
+	char sub[512];
+
+	if (n != cJSON_GetArraySize(actual) || n == 0)
+		return -1;
+	d = calloc((size_t)n, sizeof(*d));
+	a = calloc((size_t)n, sizeof(*a));
+	if (d == NULL || a == NULL) {
+		free(d);
+		free(a);
+		return -1;
+	}
+	cJSON_ArrayForEach(c, desired)
+		d[k++] = c;
+	k = 0;
+	cJSON_ArrayForEach(c, actual)
+		a[k++] = c;
+	qsort(d, (size_t)n, sizeof(*d), port_order);
+	qsort(a, (size_t)n, sizeof(*a), port_order);
+	for (int i = 0; i < n; i++) {
+		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+		rc += recon_diff(d[i], a[i], sub, diffs);
+	}
+	free(d);
+	free(a);
+	return rc;
+}
+
 int
 recon_diff(const cJSON *desired, const cJSON *actual, const char *path,
     cJSON *diffs)
@@ -168,6 +244,11 @@ recon_diff(const cJSON *desired, const cJSON *actual, const char *path,
 		}
 		return n;
 	}
+	if (cJSON_IsArray(desired) && cJSON_IsArray(actual) &&
+	    ends_with(path, ".EndpointSpec.Ports") &&
+	    (n = diff_ports(desired, actual, path, diffs)) >= 0)
+		return n;
+	n = 0;
 	if (cJSON_IsArray(desired) && cJSON_IsArray(actual) &&
 	    cJSON_GetArraySize(desired) == cJSON_GetArraySize(actual)) {
 		cJSON_ArrayForEach(c, desired) {

@@ -124,6 +124,8 @@ services:
     command: ["sleep", "86400"]
     deploy: {replicas: 1}
     configs: [app]
+    # 16 ports, most unpublished: the CLI's order beyond 12 (pdqsort)
+    ports: ["7000-7013", "18080:80", "18081:81/udp"]
 configs:
   app: {file: ./app.conf}
 EOF2

@@ -48,6 +48,33 @@ test_images_compare_by_their_familiar_form(void **state)
 	cJSON_Delete(d);
 }
 
+/* Ports are a set to the engine: another order is no drift. */
+static void
+test_port_order_is_no_change(void **state)
+{
+	cJSON *d;
+
+	(void)state;
+	assert_int_equal(diff("{\"EndpointSpec\":{\"Ports\":["
+	    "{\"Protocol\":\"tcp\",\"TargetPort\":3000,\"PublishMode\":\"ingress\"},"
+	    "{\"Protocol\":\"tcp\",\"TargetPort\":80,\"PublishedPort\":80,"
+	    "\"PublishMode\":\"ingress\"},"
+	    "{\"Protocol\":\"udp\",\"TargetPort\":3000,\"PublishMode\":\"ingress\"}]}}",
+	    "{\"EndpointSpec\":{\"Mode\":\"vip\",\"Ports\":["
+	    "{\"Protocol\":\"udp\",\"TargetPort\":3000,\"PublishMode\":\"ingress\"},"
+	    "{\"TargetPort\":3000},"
+	    "{\"Protocol\":\"tcp\",\"TargetPort\":80,\"PublishedPort\":80,"
+	    "\"PublishMode\":\"ingress\"}]}}", &d), 0);
+	cJSON_Delete(d);
+	assert_int_equal(diff("{\"EndpointSpec\":{\"Ports\":["
+	    "{\"TargetPort\":80,\"PublishedPort\":80},{\"TargetPort\":81}]}}",
+	    "{\"EndpointSpec\":{\"Ports\":[{\"TargetPort\":81},"
+	    "{\"TargetPort\":80,\"PublishedPort\":8080}]}}", &d), 1);
+	assert_non_null(strstr(cJSON_GetArrayItem(d, 0)->valuestring,
+	    "PublishedPort: 8080 -> 80"));
+	cJSON_Delete(d);
+}
+
 static void
 test_engine_defaults_are_not_changes(void **state)
 {
@@ -382,6 +409,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_defaults_are_not_changes),
 		cmocka_unit_test(test_images_compare_by_their_familiar_form),
+		cmocka_unit_test(test_port_order_is_no_change),
 		cmocka_unit_test(test_hand_made_changes_are_seen),
 		cmocka_unit_test(test_out_of_sequence_is_retried_with_a_fresh_version),
 		cmocka_unit_test(test_rolled_back_spec_is_held_not_looped),
