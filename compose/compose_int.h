@@ -117,6 +117,9 @@ const struct ynode *conv_toplevel(const struct conv *c, const char *section,
 /* The swarm name of a top-level object, and whether it is external. */
 int conv_object_name(struct conv *c, const char *section, const char *key,
     char *out, size_t outlen, bool *external);
+/* Not host, bridge, none, default or container:X: those exist on every
+ * node, take no aliases and are never looked up. */
+bool conv_network_user_defined(const char *target);
 /* Mark a network as used by a service (it will be created). */
 int conv_network_use(struct conv *c, const char *key);
 /* Resolve a path from the stack file against its directory; refuse paths

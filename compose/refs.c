@@ -224,8 +224,8 @@ conv_ports(struct conv *c, const struct ynode *ports, const char *path,
 
 /* --- networks ------------------------------------------------------ */
 
-static bool
-user_defined(const char *target)
+bool
+conv_network_user_defined(const char *target)
 {
 	return strcmp(target, "host") && strcmp(target, "bridge") &&
 	    strcmp(target, "none") && strcmp(target, "default") &&
@@ -281,7 +281,7 @@ attach(struct conv *c, const char *svc, const char *key,
 		return err_set(c->err, ERR_NOMEM, "out of memory");
 	}
 	cJSON_AddStringToObject(att, "Target", target);
-	if (user_defined(target)) {
+	if (conv_network_user_defined(target)) {
 		if (aliases == NULL)
 			aliases = cJSON_CreateArray();
 		cJSON_AddItemToArray(aliases, cJSON_CreateString(svc));

@@ -209,8 +209,12 @@ network_body(struct conv *c, const char *key, cJSON *networks,
 	    (rc = conv_object_name(c, "networks", key, name, sizeof(name),
 	    &external)) < 0)
 		return rc;
+	/* The CLI looks up only user-defined external networks: the others
+	 * are local-scope networks every node has. */
 	if (external) {
-		cJSON_AddItemToArray(externals, cJSON_CreateString(name));
+		if (conv_network_user_defined(name))
+			cJSON_AddItemToArray(externals,
+			    cJSON_CreateString(name));
 		return 0;
 	}
 	if ((rc = check_swarm_name(c, def, p, "network", name)) < 0)
