@@ -65,7 +65,7 @@ run render -f "$r/stack.yml" -s "bad/name"
 check "render refuses an invalid stack name" eval '[ $rc = 1 ] && has "invalid stack name"'
 run render -f "$r/stack.yml" -s demo --strict-vars
 check "--strict-vars accepts variables that have defaults" eval '[ $rc = 0 ] && has "demo_web"'
-printf 'services:\n  web:\n    image: x:${TAG}\n    build: .\n' >"$r/warn.yml"
+printf 'services:\n  web:\n    image: x${TAG}\n    build: .\n' >"$r/warn.yml"
 run render -f "$r/warn.yml" -s demo
 check "render warns about ignored keys and unset variables" \
 	eval '[ $rc = 0 ] && has "warning: services.web: ignoring unsupported option build" && has "The \"TAG\" variable is not set"'

@@ -243,7 +243,7 @@ test_warnings_and_strict_variables(void **state)
 	bool build = false, unset = false;
 
 	(void)state;
-	put("stack.yml", "services:\n  a:\n    image: x:${TAG}\n    build: .\n"
+	put("stack.yml", "services:\n  a:\n    image: x${TAG}\n    build: .\n"
 	    "    environment:\n      - A=$ALPHA\n      - B=${BETA}\n");
 	if (load(&s, &err, NULL, 0, false) < 0)
 		fail_msg("%s", err.msg);
