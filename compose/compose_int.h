@@ -82,6 +82,12 @@ int interp_cli(struct compose_interp_result *r, const char *in,
 int interp_note_unset(struct compose_interp_result *r, const char *name,
     size_t len);
 
+/* The file's version as the CLI reads it ("3.13" when none), and the keys
+ * that version allows; first: the first file's version, or NULL. */
+void conv_schema_version(const struct ynode *top, char *out, size_t len);
+int conv_schema_check(struct conv *c, const struct ynode *top,
+    const char *first);
+
 int compose_convert_service(struct conv *c, const char *name,
     const struct ynode *svc, cJSON **out);
 

@@ -21,14 +21,13 @@ static const char *const converted[] = { "image", "command", "entrypoint",
     "stop_grace_period", "stop_signal", "user", "working_dir", "hostname",
     "dns", "dns_search", "extra_hosts", "cap_add", "cap_drop", "sysctls",
     "ulimits", "init", "tty", "stdin_open", "read_only", "isolation",
-    "credential_spec", NULL };
+    "credential_spec", "oom_score_adj", NULL };
 static const char *const unsupported[] = { "build", "cgroupns_mode",
     "cgroup_parent", "devices", "domainname", "external_links", "ipc",
     "links", "mac_address", "network_mode", "pid", "privileged", "restart",
     "security_opt", "shm_size", "userns_mode", "container_name", "expose",
     NULL };
-static const char *const ignored[] = { "depends_on", "tmpfs", "dns_opt",
-    NULL };
+static const char *const ignored[] = { "depends_on", "tmpfs", NULL };
 
 static bool
 in_list(const char *const *list, const char *k)
@@ -553,6 +552,8 @@ strings(struct conv *c, const struct ynode *svc, const char *path,
 	    (rc = conv_add_bool(c, cs, "ReadOnly", svc, "read_only", path,
 	    true)) < 0 ||
 	    (rc = conv_add_bool(c, cs, "Init", svc, "init", path, false)) < 0 ||
+	    (rc = conv_add_int(c, cs, "OomScoreAdj", svc, "oom_score_adj",
+	    path)) < 0 ||
 	    (rc = conv_add_duration(c, cs, "StopGracePeriod", svc,
 	    "stop_grace_period", path)) < 0)
 		return rc;

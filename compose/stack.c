@@ -565,14 +565,18 @@ load_files(struct conv *c, const struct compose_options *o,
 {
 	struct compose_interp_report rep = { 0 };
 	struct ynode *next = NULL;
+	char first[64] = "";
 	int rc = 0;
 
 	*top = NULL;
 	for (size_t i = 0; rc == 0 && i < o->nfiles; i++) {
 		if ((rc = compose_yaml_load(&next, o->files[i], c->err)) < 0 ||
 		    (rc = compose_interpolate_tree(next, o->interp,
-		    compose_vars_lookup, vars, &rep, c->err)) < 0)
+		    compose_vars_lookup, vars, &rep, c->err)) < 0 ||
+		    (rc = conv_schema_check(c, next, i ? first : NULL)) < 0)
 			break;
+		if (i == 0)
+			conv_schema_version(next, first, sizeof(first));
 		if (*top == NULL)
 			*top = next;
 		else {

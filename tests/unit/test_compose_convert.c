@@ -324,6 +324,37 @@ test_variable_sources_and_precedence(void **state)
 
 /* Bare environment keys take the stack's variables, as the CLI's take its
  * environment; unset ones stay bare (list, map) or out (env_file). */
+/* Each file version allows what its schema allows, as the CLI checks. */
+static void
+test_file_versions(void **state)
+{
+	struct compose_stack *s = NULL;
+	struct err err;
+
+	(void)state;
+	expect_error("version: 3.8\nservices:\n  a:\n    image: x\n",
+	    "version: must be a string");
+	expect_error("version: \"3.3\"\nservices:\n  a:\n    image: x\n"
+	    "    deploy:\n      placement: {max_replicas_per_node: 1}\n",
+	    "services.a.deploy.placement.max_replicas_per_node: needs compose "
+	    "file version 3.8 or later (the file says 3.3;");
+	expect_error("version: \"3.12\"\nservices:\n  a:\n    image: x\n"
+	    "    oom_score_adj: 5\n", "services.a.oom_score_adj: needs compose "
+	    "file version 3.13");
+	expect_error("version: \"3.0\"\nservices:\n  a:\n    image: x\n"
+	    "    secrets: [s]\nsecrets:\n  s: {file: ./s}\n", "needs compose "
+	    "file version 3.1");
+	expect_error("version: \"3.14\"\nservices:\n  a:\n    image: x\n",
+	    "unsupported compose file version \"3.14\"");
+	/* none is the latest: oom_score_adj converts */
+	put("stack.yml", "services:\n  a:\n    image: x\n    oom_score_adj: 5\n");
+	if (load(&s, &err, NULL, 0, false) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal((int)num(cJSON_GetArrayItem(s->services, 0),
+	    "TaskTemplate.ContainerSpec.OomScoreAdj"), 5);
+	compose_stack_free(s);
+}
+
 static void
 test_bare_environment_keys(void **state)
 {
@@ -496,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_variable_sources_and_precedence),
 		cmocka_unit_test(test_files_merge_in_order),
 		cmocka_unit_test(test_bare_environment_keys),
+		cmocka_unit_test(test_file_versions),
 		cmocka_unit_test(test_shlex),
 		cmocka_unit_test(test_stack_names),
 		cmocka_unit_test(test_swarm_names),
