@@ -103,6 +103,10 @@ int conv_add_bool(struct conv *c, cJSON *obj, const char *field,
     const struct ynode *parent, const char *key, const char *path,
     bool only_true);
 
+/* cap_add and cap_drop of service svc at path (caps.c). */
+int conv_capabilities(struct conv *c, const struct ynode *svc,
+    const char *path, cJSON *cs);
+
 /* The deploy: block of service svc at path (deploy.c). */
 int conv_deploy(struct conv *c, const struct ynode *svc, const char *path,
     cJSON *spec, cJSON *tt);

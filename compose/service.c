@@ -304,65 +304,6 @@ command(struct conv *c, const struct ynode *n, const char *path,
 }
 
 static int
-capability_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Upper-case, CAP_ prefix (except ALL), de-duplicated, sorted. */
-static int
-caps(struct conv *c, const struct ynode *n, const char *path,
-    const struct ynode *other, const char *field, cJSON *cs)
-{
-	char *v[64], buf[128];
-	cJSON *list, *skip = NULL;
-	size_t nv = 0;
-	int rc;
-
-	if (n == NULL || ynode_is_null(n))
-		return 0;
-	if ((rc = conv_strlist(c, n, path, false, &list)) < 0)
-		return rc;
-	/* A capability both added and dropped is only added. */
-	if (other != NULL && strcmp(field, "CapabilityDrop") == 0 &&
-	    conv_strlist(c, other, path, false, &skip) < 0)
-		skip = NULL;
-	for (int i = 0; i < cJSON_GetArraySize(list) && nv < 64; i++) {
-		const char *s = cJSON_GetArrayItem(list, i)->valuestring;
-		size_t j;
-
-		snprintf(buf, sizeof(buf), "%s%s", strcasecmp(s, "ALL") == 0 ||
-		    strncasecmp(s, "CAP_", 4) == 0 ? "" : "CAP_", s);
-		for (char *p = buf; *p; p++)
-			*p = (char)toupper((unsigned char)*p);
-		for (j = 0; j < nv && strcmp(v[j], buf) != 0; j++)
-			;
-		for (int k = 0; j == nv && k < cJSON_GetArraySize(skip); k++) {
-			char o[128];
-			const char *os = cJSON_GetArrayItem(skip, k)->valuestring;
-			snprintf(o, sizeof(o), "%s%s", strcasecmp(os, "ALL") ==
-			    0 || strncasecmp(os, "CAP_", 4) == 0 ? "" : "CAP_",
-			    os);
-			if (strcasecmp(o, buf) == 0)
-				j = nv + 1;
-		}
-		if (j == nv && (v[nv] = strdup(buf)) != NULL)
-			nv++;
-	}
-	qsort(v, nv, sizeof(*v), capability_cmp);
-	cJSON_Delete(list);
-	cJSON_Delete(skip);
-	if (nv > 0) {
-		list = cJSON_AddArrayToObject(cs, field);
-		for (size_t i = 0; i < nv; i++)
-			cJSON_AddItemToArray(list, cJSON_CreateString(v[i]));
-	}
-	for (size_t i = 0; i < nv; i++)
-		free(v[i]);
-	return 0;
-}
-
-static int
 name_cmp(const cJSON *a, const cJSON *b)
 {
 	return strcmp(cJSON_GetObjectItemCaseSensitive(a, "Name")->valuestring,
@@ -704,11 +645,7 @@ container(struct conv *c, const char *name, const struct ynode *svc,
 	    (rc = dns(c, svc, path, cs)) < 0 ||
 	    (rc = extra_hosts(c, ynode_get(svc, "extra_hosts"), conv_path(p,
 	    "%s.extra_hosts", path), cs)) < 0 ||
-	    (rc = caps(c, ynode_get(svc, "cap_add"), conv_path(p,
-	    "%s.cap_add", path), NULL, "CapabilityAdd", cs)) < 0 ||
-	    (rc = caps(c, ynode_get(svc, "cap_drop"), conv_path(p,
-	    "%s.cap_drop", path), ynode_get(svc, "cap_add"),
-	    "CapabilityDrop", cs)) < 0 ||
+	    (rc = conv_capabilities(c, svc, path, cs)) < 0 ||
 	    (rc = ulimits(c, ynode_get(svc, "ulimits"), conv_path(p,
 	    "%s.ulimits", path), cs)) < 0)
 		return rc;
