@@ -6,6 +6,7 @@
 #   make run        build and run stackd against a reachable or throwaway engine
 #   make fuzz       libFuzzer targets under ASan + UBSan, FUZZ_TIME s each
 #   make interp-fuzz  interpolation against docker stack config, N values
+#   make conformance-fuzz  N generated stack files against docker stack deploy
 #   make valgrind   the end-to-end suite with stackd under valgrind
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -57,7 +58,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_BINS  := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 
 .PHONY: all check test asan run install clean deps bench fuzz fuzz-bins valgrind tsan \
-	interp-fuzz
+	interp-fuzz conformance-fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -136,6 +137,12 @@ N    ?= 20000
 SEED ?= 1
 interp-fuzz: all
 	tests/conformance/interp_fuzz.py $(BUILD)/stackd $(N) $(SEED)
+
+# Conversion differentially fuzzed against `docker stack deploy`: N
+# generated stack files from SEED, each deployed both ways on an engine
+# (DOCKER_HOST, or one the harness starts); about 1.5 s a file.
+conformance-fuzz: all
+	tests/conformance/fuzz.sh $(BUILD) $(N) $(SEED)
 
 # Build everything and run the whole suite (unit, then end-to-end against
 # throwaway swarm engines the harness starts and stops itself).

@@ -80,7 +80,9 @@ ALLOCATED_OPTIONS = ("com.docker.network.driver.overlay.vxlanid_list",)
 
 
 def allocated_subnet(subnet):
-    return subnet.startswith("10.0.") and subnet.endswith(".0/24")
+    # the engine's default pool, 10.0.0.0/8 in /24s (10.1.x once a long
+    # run has used 10.0.x up)
+    return subnet.startswith("10.") and subnet.endswith(".0/24")
 
 
 def network_spec(n):

@@ -12,19 +12,8 @@ n=0
 work=$(mktemp -d /tmp/stackd-conf.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-wait_gone() { # stack: until its services and networks are gone
-	local i
-	for i in $(seq 1 120); do
-		[ -z "$(docker service ls -q --filter label=com.docker.stack.namespace=$1)$(docker network ls -q --filter label=com.docker.stack.namespace=$1)" ] && return 0
-		sleep 0.5
-	done
-	return 1
-}
-
-remove() { # stack
-	docker stack rm "$1" >/dev/null 2>&1
-	wait_gone "$1"
-}
+# shellcheck source=tests/conformance/lib.sh
+. "$here/lib.sh"
 
 externals() { # create|remove list
 	local x
