@@ -21,12 +21,15 @@ static const char *const converted[] = { "image", "command", "entrypoint",
     "stop_grace_period", "stop_signal", "user", "working_dir", "hostname",
     "dns", "dns_search", "extra_hosts", "cap_add", "cap_drop", "sysctls",
     "ulimits", "init", "tty", "stdin_open", "read_only", "isolation",
-    "credential_spec", "oom_score_adj", NULL };
+    "credential_spec", NULL };
 static const char *const unsupported[] = { "build", "cgroupns_mode",
     "cgroup_parent", "devices", "domainname", "external_links", "ipc",
     "links", "mac_address", "network_mode", "pid", "privileged", "restart",
     "security_opt", "shm_size", "userns_mode", "container_name", "expose",
     NULL };
+/* Accepted by the 3.13 schema, but the CLI's loader never reads it into
+ * the service (its field is named otherwise), so nothing is sent. */
+static const char *const unread[] = { "oom_score_adj", NULL };
 static const char *const ignored[] = { "depends_on", "tmpfs", NULL };
 
 static bool
@@ -56,6 +59,9 @@ check_keys(struct conv *c, const char *name, const struct ynode *svc)
 			    "format 2 key)", k);
 		if (in_list(unsupported, k))
 			conv_warn(c, "%s: ignoring unsupported option %s", p, k);
+		else if (in_list(unread, k))
+			conv_warn(c, "%s: ignoring %s, as docker stack deploy "
+			    "does (it accepts the key and never sends it)", p, k);
 		else if (!in_list(converted, k) && !in_list(ignored, k) &&
 		    strncmp(k, "x-", 2) != 0)
 			return conv_fail(c, svc->keys[i], p, "unknown key \"%s\" "
@@ -493,8 +499,7 @@ strings(struct conv *c, const struct ynode *svc, const char *path,
 	    (rc = conv_add_bool(c, cs, "ReadOnly", svc, "read_only", path,
 	    true)) < 0 ||
 	    (rc = conv_add_bool(c, cs, "Init", svc, "init", path, false)) < 0 ||
-	    (rc = conv_add_int(c, cs, "OomScoreAdj", svc, "oom_score_adj",
-	    path)) < 0 ||
+
 	    (rc = conv_add_duration(c, cs, "StopGracePeriod", svc,
 	    "stop_grace_period", path)) < 0)
 		return rc;

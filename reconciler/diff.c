@@ -53,8 +53,7 @@ ignored(const char *path)
 static bool
 newer_than_engine(const char *path)
 {
-	return ends_with(path, ".ContainerSpec.OomScoreAdj") ||	/* 1.46 */
-	    ends_with(path, ".Healthcheck.StartInterval");	/* 1.44 */
+	return ends_with(path, ".Healthcheck.StartInterval");	/* 1.44 */
 }
 
 static bool

@@ -346,12 +346,14 @@ test_file_versions(void **state)
 	    "file version 3.1");
 	expect_error("version: \"3.14\"\nservices:\n  a:\n    image: x\n",
 	    "unsupported compose file version \"3.14\"");
-	/* none is the latest: oom_score_adj converts */
+	/* none is the latest: oom_score_adj is accepted, and not sent (the
+	 * CLI's loader never reads it) */
 	put("stack.yml", "services:\n  a:\n    image: x\n    oom_score_adj: 5\n");
 	if (load(&s, &err, NULL, 0, false) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal((int)num(cJSON_GetArrayItem(s->services, 0),
-	    "TaskTemplate.ContainerSpec.OomScoreAdj"), 5);
+	assert_null(at(cJSON_GetArrayItem(s->services, 0),
+	    "TaskTemplate.ContainerSpec.OomScoreAdj"));
+	assert_non_null(strstr(s->warnings[0], "ignoring oom_score_adj"));
 	compose_stack_free(s);
 }
 
