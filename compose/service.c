@@ -256,7 +256,9 @@ healthcheck(struct conv *c, const struct ynode *h, const char *path,
 		return rc;
 	hc = cJSON_AddObjectToObject(cs, "Healthcheck");
 	if (disable) {
-		if (test != NULL && !ynode_is_null(test) && test->n > 0)
+		/* a string is a CMD-SHELL test, so it counts */
+		if (test != NULL && !ynode_is_null(test) &&
+		    (test->kind == YNODE_SCALAR || test->n > 0))
 			return conv_fail(c, h, path, "test and disable can't "
 			    "be set at the same time");
 		t = cJSON_AddArrayToObject(hc, "Test");
