@@ -7,6 +7,7 @@
 #   make fuzz       libFuzzer targets under ASan + UBSan, FUZZ_TIME s each
 #   make interp-fuzz  interpolation against docker stack config, N values
 #   make conformance-fuzz  N generated stack files against docker stack deploy
+#   make merge-fuzz  N generated file pairs against docker stack config
 #   make valgrind   the end-to-end suite with stackd under valgrind
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -58,7 +59,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_BINS  := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 
 .PHONY: all check test asan run install clean deps bench fuzz fuzz-bins valgrind tsan \
-	interp-fuzz conformance-fuzz
+	interp-fuzz conformance-fuzz merge-fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -143,6 +144,11 @@ interp-fuzz: all
 # (DOCKER_HOST, or one the harness starts); about 1.5 s a file.
 conformance-fuzz: all
 	tests/conformance/fuzz.sh $(BUILD) $(N) $(SEED)
+
+# Multi-file merging against `docker stack config -c a -c b` (offline):
+# N generated pairs from SEED.
+merge-fuzz: all
+	tests/conformance/merge_fuzz.py $(BUILD)/stackd $(N) $(SEED)
 
 # Build everything and run the whole suite (unit, then end-to-end against
 # throwaway swarm engines the harness starts and stops itself).

@@ -103,6 +103,16 @@ int conv_add_bool(struct conv *c, cJSON *obj, const char *field,
     const struct ynode *parent, const char *key, const char *path,
     bool only_true);
 
+/* Merge the file next into top as the CLI merges files (merge.c); what
+ * it takes from next is moved out of it. */
+int conv_merge(struct conv *c, struct ynode *top, struct ynode *next);
+
+/* A service's environment as the CLI resolves it for each file: env_file,
+ * then environment, a null or empty value taking the variable's value
+ * (JSON null: a bare key).  *out is an object, the caller's. */
+int conv_env_resolve(struct conv *c, const char *name,
+    const struct ynode *svc, cJSON **out);
+
 /* cap_add and cap_drop of service svc at path (caps.c). */
 int conv_capabilities(struct conv *c, const struct ynode *svc,
     const char *path, cJSON *cs);
@@ -114,6 +124,9 @@ int conv_deploy(struct conv *c, const struct ynode *svc, const char *path,
 /* Parts of a service spec (refs.c). */
 int conv_ports(struct conv *c, const struct ynode *ports, const char *path,
     cJSON **out);
+/* The same in the loader's order, before the CLI sorts them. */
+int conv_ports_loaded(struct conv *c, const struct ynode *ports,
+    const char *path, cJSON **out);
 int conv_networks(struct conv *c, const char *svc, const struct ynode *nets,
     const char *path, cJSON **out);
 int conv_file_refs(struct conv *c, bool secrets, const struct ynode *refs,

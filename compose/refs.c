@@ -191,6 +191,22 @@ int
 conv_ports(struct conv *c, const struct ynode *ports, const char *path,
     cJSON **out)
 {
+	int rc;
+
+	if ((rc = conv_ports_loaded(c, ports, path, out)) < 0)
+		return rc;
+	if (conv_go_sort(*out, port_less) < 0) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return err_set(c->err, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int
+conv_ports_loaded(struct conv *c, const struct ynode *ports, const char *path,
+    cJSON **out)
+{
 	cJSON *a = cJSON_CreateArray();
 	char p[CONV_PATH_MAX];
 	int rc = 0;
@@ -213,10 +229,6 @@ conv_ports(struct conv *c, const struct ynode *ports, const char *path,
 	if (rc < 0) {
 		cJSON_Delete(a);
 		return rc;
-	}
-	if (conv_go_sort(a, port_less) < 0) {
-		cJSON_Delete(a);
-		return err_set(c->err, ERR_NOMEM, "out of memory");
 	}
 	*out = a;
 	return 0;

@@ -179,24 +179,23 @@ strcmp_items(const void *a, const void *b)
  * environment's: for stackd the stack's variables are that environment
  * (the process environment is one of them only with --env-inherit, so a
  * deploy is reproducible from the source alone). */
-static int
-convert_env(struct conv *c, const char *name, const struct ynode *svc,
-    cJSON *cs)
+int
+conv_env_resolve(struct conv *c, const char *name, const struct ynode *svc,
+    cJSON **out)
 {
 	const struct ynode *files = ynode_get(svc, "env_file");
 	const struct ynode *envn = ynode_get(svc, "environment");
-	cJSON *env = cJSON_CreateObject(), *it, *out = NULL;
-	char p[CONV_PATH_MAX], **items = NULL;
+	cJSON *env = cJSON_CreateObject(), *it, *next;
 	const char *inherited;
-	size_t n = 0, i;
+	char p[CONV_PATH_MAX];
 	int rc = 0;
 
-	if (env == NULL)
+	if ((*out = env) == NULL)
 		return err_set(c->err, ERR_NOMEM, "out of memory");
 	conv_path(p, "services.%s.env_file", name);
 	if (files != NULL && files->kind == YNODE_SCALAR && !files->null)
 		rc = env_file(c, files, p, env);
-	for (i = 0; rc == 0 && files && files->kind == YNODE_SEQ &&
+	for (size_t i = 0; rc == 0 && files && files->kind == YNODE_SEQ &&
 	    i < files->n; i++)
 		rc = files->vals[i]->kind == YNODE_SCALAR ?
 		    env_file(c, files->vals[i], p, env) :
@@ -204,16 +203,39 @@ convert_env(struct conv *c, const char *name, const struct ynode *svc,
 	if (rc == 0 && envn != NULL)
 		rc = environment(c, envn, conv_path(p,
 		    "services.%s.environment", name), env);
-	if (rc < 0 || cJSON_GetArraySize(env) == 0)
+	/* (the item is replaced, so the loop keeps its next itself) */
+	for (it = env->child; rc == 0 && it != NULL; it = next) {
+		next = it->next;
+		if ((!cJSON_IsString(it) || *it->valuestring == '\0') &&
+		    (inherited = c->lookup(it->string, c->payload)) != NULL &&
+		    !cJSON_ReplaceItemInObjectCaseSensitive(env, it->string,
+		    cJSON_CreateString(inherited)))
+			rc = err_set(c->err, ERR_NOMEM, "out of memory");
+	}
+	if (rc < 0) {
+		cJSON_Delete(env);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int
+convert_env(struct conv *c, const char *name, const struct ynode *svc,
+    cJSON *cs)
+{
+	cJSON *env = NULL, *it, *out = NULL;
+	char **items = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = conv_env_resolve(c, name, svc, &env)) < 0 ||
+	    cJSON_GetArraySize(env) == 0)
 		goto out;
 	items = calloc((size_t)cJSON_GetArraySize(env), sizeof(*items));
 	cJSON_ArrayForEach(it, env) {
 		const char *val = cJSON_IsString(it) ? it->valuestring : NULL;
 		size_t len;
 
-		if ((val == NULL || *val == '\0') &&
-		    (inherited = c->lookup(it->string, c->payload)) != NULL)
-			val = inherited;
 		len = strlen(it->string) + (val ? strlen(val) + 2 : 1);
 		if (items == NULL || (items[n] = malloc(len)) == NULL) {
 			rc = err_set(c->err, ERR_NOMEM, "out of memory");

@@ -467,46 +467,6 @@ convert_all(struct conv *c)
 	return rc;
 }
 
-/* Overlay src onto dst: maps merge key by key, anything else replaces.
- * (docker/cli merges some lists by key, e.g. ports by target; see
- * docs/compose.md.)  src is consumed. */
-static void
-merge_into(struct ynode *dst, struct ynode *src)
-{
-	for (size_t i = 0; i < src->n; i++) {
-		struct ynode *d = NULL;
-		size_t j;
-
-		for (j = 0; j < dst->n; j++)
-			if (strcmp(dst->keys[j]->str, src->keys[i]->str) == 0) {
-				d = dst->vals[j];
-				break;
-			}
-		if (d != NULL && d->kind == YNODE_MAP &&
-		    src->vals[i]->kind == YNODE_MAP) {
-			merge_into(d, src->vals[i]);
-			continue;
-		}
-		if (d != NULL) {
-			ynode_free(dst->vals[j]);
-			dst->vals[j] = src->vals[i];
-			src->vals[i] = NULL;
-			continue;
-		}
-		struct ynode **k = realloc(dst->keys, (dst->n + 1) * sizeof(*k));
-		struct ynode **v = k ? realloc(dst->vals, (dst->n + 1) *
-		    sizeof(*v)) : NULL;
-		if (k != NULL)
-			dst->keys = k;
-		if (v == NULL)
-			continue;	/* out of memory: the key is dropped */
-		dst->vals = v;
-		dst->keys[dst->n] = src->keys[i];
-		dst->vals[dst->n++] = src->vals[i];
-		src->keys[i] = src->vals[i] = NULL;
-	}
-}
-
 static int
 load_vars(struct compose_vars **vars, const struct compose_options *o,
     const char *dir, struct err *err)
@@ -580,7 +540,7 @@ load_files(struct conv *c, const struct compose_options *o,
 		if (*top == NULL)
 			*top = next;
 		else {
-			merge_into(*top, next);
+			rc = conv_merge(c, *top, next);
 			ynode_free(next);
 		}
 		next = NULL;
@@ -630,11 +590,12 @@ compose_stack_load(struct compose_stack **out,
 	c.dir = dir;
 	c.root = o->root ? o->root : dir;
 	c.out = s;
-	if ((rc = load_vars(&vars, o, dir, err)) < 0 ||
-	    (rc = load_files(&c, o, vars, &top)) < 0)
+	if ((rc = load_vars(&vars, o, dir, err)) < 0)
 		goto out;
 	c.lookup = compose_vars_lookup;
 	c.payload = vars;
+	if ((rc = load_files(&c, o, vars, &top)) < 0)
+		goto out;
 	c.top = top;
 	rc = convert_all(&c);
 out:

@@ -52,6 +52,8 @@ done
 # offline): no engine needed.
 count "interpolation: interp_fuzz.py (1000 random values vs docker stack config)" \
     "$here/conformance/interp_fuzz.py" "$build/stackd" 1000 1
+count "merging: merge_fuzz.py (100 generated pairs vs docker stack config)" \
+    "$here/conformance/merge_fuzz.py" "$build/stackd" 100 1
 
 harness_dir=$(mktemp -d /tmp/stackd-e2e.XXXXXX)
 echo "== starting swarm engines in $harness_dir"

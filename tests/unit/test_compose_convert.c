@@ -427,6 +427,38 @@ test_files_merge_in_order(void **state)
 	assert_string_equal(at(svc, "Labels.a")->valuestring, "1");
 	assert_string_equal(at(svc, "Labels.b")->valuestring, "2");
 	compose_stack_free(s);
+	s = NULL;
+	/* the CLI's typed merge (each checked with docker stack config):
+	 * ports keyed by published port, lists appended, a zero value no
+	 * override, each file's environment resolved before the merge */
+	put("a.yml", "services:\n  web:\n    image: x:1\n    read_only: true\n"
+	    "    ports: [\"8080:80\", \"3000\"]\n    dns: [1.1.1.1]\n"
+	    "    env_file: a.env\n    environment: [K]\n");
+	put("a.env", "A=from-file\nB=two words\n");
+	put("b.yml", "services:\n  web:\n    read_only: false\n"
+	    "    ports: [\"8080:81\", \"3001\"]\n    dns: [9.9.9.9]\n"
+	    "    environment: {B: \"\", C: x}\n");
+	const char *vars[] = { "K=k" };
+	o.vars = vars;
+	o.nvars = 1;
+	if (compose_stack_load(&s, &o, &err) < 0)
+		fail_msg("%s", err.msg);
+	svc = cJSON_GetArrayItem(s->services, 0);
+	assert_true(cJSON_IsTrue(at(svc, "TaskTemplate.ContainerSpec.ReadOnly")));
+	assert_int_equal(cJSON_GetArraySize(at(svc, "EndpointSpec.Ports")), 2);
+	assert_true(num(svc, "EndpointSpec.Ports.0.TargetPort") == 3001);
+	assert_true(num(svc, "EndpointSpec.Ports.1.TargetPort") == 81);
+	assert_int_equal(cJSON_GetArraySize(at(svc,
+	    "TaskTemplate.ContainerSpec.DNSConfig.Nameservers")), 2);
+	const cJSON *env = at(svc, "TaskTemplate.ContainerSpec.Env");
+	assert_int_equal(cJSON_GetArraySize(env), 4);
+	assert_string_equal(cJSON_GetArrayItem(env, 0)->valuestring,
+	    "A=from-file");
+	assert_string_equal(cJSON_GetArrayItem(env, 1)->valuestring,
+	    "B=two words");
+	assert_string_equal(cJSON_GetArrayItem(env, 2)->valuestring, "C=x");
+	assert_string_equal(cJSON_GetArrayItem(env, 3)->valuestring, "K=k");
+	compose_stack_free(s);
 }
 
 static void
