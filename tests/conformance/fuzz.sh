@@ -9,7 +9,8 @@
 #   tests/conformance/fuzz.sh BUILD_DIR N SEED
 #
 # The engine is DOCKER_HOST; without one, a throwaway engine of the
-# harness is started (on 127.0.0.4, beside any other) and stopped again.
+# harness is started (on FUZZ_ADDR, default 127.0.0.4, beside any other)
+# and stopped again.
 set -uo pipefail
 build=$(cd "$1" && pwd)
 n=$2
@@ -29,7 +30,8 @@ trap cleanup EXIT
 . "$here/lib.sh"
 if [ -z "${DOCKER_HOST:-}" ]; then
 	engine=$work/engine
-	STACKD_E1_ADDR=127.0.0.4 STACKD_E1_DATA_PORT=4793 \
+	addr=${FUZZ_ADDR:-127.0.0.4}
+	STACKD_E1_ADDR=$addr STACKD_E1_DATA_PORT=$((4789 + ${addr##*.})) \
 	    "$here/../harness/swarm.sh" start "$engine" 1 >"$work/env" 2>"$work/log" ||
 	    { cat "$work/log"; echo "not ok - the engine did not start"; exit 1; }
 	DOCKER_HOST=$(sed -n 's/^STACKD_TEST_ENGINE1=//p' "$work/env")
