@@ -81,6 +81,9 @@ int interp_cli(struct compose_interp_result *r, const char *in,
     compose_lookup_fn lookup, void *payload, struct err *err);
 int interp_note_unset(struct compose_interp_result *r, const char *name,
     size_t len);
+/* fn's value for the len bytes at name (NULL for a name over 255). */
+const char *interp_lookup(compose_lookup_fn fn, void *payload,
+    const char *name, size_t len);
 
 /* The file's version as the CLI reads it ("3.13" when none), and the keys
  * that version allows; first: the first file's version, or NULL. */

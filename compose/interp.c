@@ -61,8 +61,9 @@ interp_note_unset(struct compose_interp_result *r, const char *name,
 	return 0;
 }
 
-static const char *
-lookup(struct interp *ip, const char *name, size_t len)
+const char *
+interp_lookup(compose_lookup_fn fn, void *payload, const char *name,
+    size_t len)
 {
 	char key[256];
 
@@ -70,7 +71,7 @@ lookup(struct interp *ip, const char *name, size_t len)
 		return NULL;
 	memcpy(key, name, len);
 	key[len] = '\0';
-	return ip->lookup(key, ip->payload);
+	return fn(key, payload);
 }
 
 static int
@@ -98,7 +99,7 @@ braced(struct interp *ip, const char *c, size_t len, struct buf *out,
 		return invalid(ip);
 	while (n < len && name_char(c[n]))
 		n++;
-	val = lookup(ip, c, n);
+	val = interp_lookup(ip->lookup, ip->payload, c, n);
 	set = val != NULL;
 	nonempty = set && *val != '\0';
 	if (n == len) {

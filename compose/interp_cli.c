@@ -86,18 +86,6 @@ cli_find(const char *s, size_t len, const char *sep)
 	return NULL;
 }
 
-static const char *
-cli_lookup(struct cli *c, const char *name, size_t len)
-{
-	char key[256];
-
-	if (len >= sizeof(key))
-		return NULL;
-	memcpy(key, name, len);
-	key[len] = '\0';
-	return c->lookup(key, c->payload);
-}
-
 /* One match's value, by softDefault, hardDefault, requiredNonEmpty,
  * required, then the plain lookup, in the CLI's order. */
 static int
@@ -111,7 +99,7 @@ cli_apply(struct cli *c, const char *s, size_t len, struct buf *out)
 		sep = cli_find(s, len, seps[i]);
 	if (sep == NULL) {
 		c->state = CLI_OK;
-		if ((val = cli_lookup(c, s, len)) == NULL)
+		if ((val = interp_lookup(c->lookup, c->payload, s, len)) == NULL)
 			return interp_note_unset(c->res, s, len);
 		return buf_append(out, val, strlen(val));
 	}
@@ -126,7 +114,7 @@ cli_apply(struct cli *c, const char *s, size_t len, struct buf *out)
 	if (memchr(arg, '$', arglen) != NULL)
 		cli_differs(c, "docker stack deploy keeps a '$' inside a "
 		    "default or message literally");
-	val = cli_lookup(c, s, n);
+	val = interp_lookup(c->lookup, c->payload, s, n);
 	c->state = CLI_OK;
 	if (i < 2) {		/* defaults */
 		if (val == NULL || (i == 0 && *val == '\0'))

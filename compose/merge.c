@@ -283,23 +283,32 @@ item_key(const struct ynode *it, bool target, char *out, size_t len)
 		    colon + 1);
 }
 
-/* Add list's items to k (n of them so far), a later one replacing an
- * earlier of the same key; the items move out of list. */
+/* Put e into k (n entries so far): it replaces one of the same key. */
+static size_t
+keyed_put(struct keyed *k, size_t n, struct keyed e)
+{
+	size_t j;
+
+	for (j = 0; j < n && (k[j].num != e.num ||
+	    strcmp(k[j].key, e.key) != 0); j++)
+		;
+	if (j < n)
+		ynode_free(k[j].item);
+	k[j] = e;
+	return n + (j == n);
+}
+
+/* Add list's items to k, a later one replacing an earlier of the same
+ * key; the items move out of list. */
 static size_t
 keyed_add(struct keyed *k, size_t n, struct ynode *list, bool target)
 {
 	for (size_t i = 0; list != NULL && i < list->n; i++) {
 		struct keyed e = { .item = list->vals[i] };
-		size_t j;
 
 		item_key(e.item, target, e.key, sizeof(e.key));
 		list->vals[i] = NULL;
-		for (j = 0; j < n && strcmp(k[j].key, e.key) != 0; j++)
-			;
-		if (j < n)
-			ynode_free(k[j].item);
-		k[j] = e;
-		n += j == n;
+		n = keyed_put(k, n, e);
 	}
 	return n;
 }
@@ -378,16 +387,9 @@ ports_add(struct keyed *k, size_t n, const cJSON *ports, const struct ynode *at)
 		const cJSON *pub = cJSON_GetObjectItemCaseSensitive(p,
 		    "PublishedPort");
 		struct keyed e = { .num = pub ? pub->valuedouble : 0 };
-		size_t j;
 
-		for (j = 0; j < n && k[j].num != e.num; j++)
-			;
-		if ((e.item = port_node(p, at)) == NULL)
-			continue;
-		if (j < n)
-			ynode_free(k[j].item);
-		k[j] = e;
-		n += j == n;
+		if ((e.item = port_node(p, at)) != NULL)
+			n = keyed_put(k, n, e);
 	}
 	return n;
 }
