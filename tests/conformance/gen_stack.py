@@ -250,6 +250,13 @@ class Stack:
                     ["0.5", "1", "0.125", "2", ".25"])))
                 if R.random() < 0.7:
                     self.out(i + 3, "memory: " + json.dumps(size()))
+                if part == "reservations" and R.random() < 0.3:
+                    self.out(i + 3, "generic_resources:")
+                    for kind in R.sample(["gpu", "ssd", "fpga"],
+                                         R.randint(1, 2)):
+                        self.out(i + 4, "- discrete_resource_spec: "
+                                 "{kind: %s, value: %d}" % (
+                                     kind, R.randint(1, 4)))
                 if part == "limits" and self.version != "3.8" and \
                         R.random() < 0.3:
                     self.out(i + 3, "pids: " + str(R.randint(1, 500)))
@@ -336,6 +343,9 @@ class Stack:
                  "{driver: syslog}", "{options: {tag: x}}"])),
             ("labels", lambda: R.choice(['{a: "1", b: x}', '["c=d", "e"]'])),
         ]
+        if R.random() < 0.1:
+            opts.append(("credential_spec", lambda: R.choice(
+                ["{file: spec.json}", "{registry: cred}"])))
         if self.version == "3.13":
             opts.append(("oom_score_adj", lambda: str(R.randint(-500, 500))))
         for k, v in R.sample(opts, R.randint(2, 10)):
@@ -381,6 +391,11 @@ class Stack:
                     self.out(2, "labels: {tier: %s}" % q("x"))
                 if R.random() < 0.2:
                     self.out(2, "driver_opts: {encrypted: %s}" % q(""))
+                if R.random() < 0.15:
+                    n = R.randint(1, 250)
+                    self.out(2, "ipam:")
+                    self.out(3, "config: [{subnet: %s}]" %
+                             q("172.%d.%d.0/24" % (16 + n % 16, n)))
         if self.volumes:
             self.out(0, "volumes:")
             for v in sorted(self.volumes):
