@@ -109,6 +109,18 @@ int conv_add_bool(struct conv *c, cJSON *obj, const char *field,
 /* Merge the file next into top as the CLI merges files (merge.c); what
  * it takes from next is moved out of it. */
 int conv_merge(struct conv *c, struct ynode *top, struct ynode *next);
+/* The keyed lists of a merge (keyed.c), into *d; src (NULL: none) is
+ * emptied: volumes by target (target) or secrets/configs by source, and
+ * ports by published port. */
+int conv_merge_by_field(struct ynode **d, struct ynode *src, bool target);
+int conv_merge_by_published(struct conv *c, struct ynode **d,
+    const struct ynode *src, const char *path);
+/* A node made by hand, at at's position ("" for a map or a sequence; a
+ * scalar is a quoted string); an item (key NULL) or pair added to a
+ * sequence or map, which takes both, also on failure (ERR_NOMEM). */
+struct ynode *ynode_new(enum ynode_kind kind, const struct ynode *at,
+    const char *str);
+int ynode_add(struct ynode *to, struct ynode *key, struct ynode *val);
 
 /* A service's environment as the CLI resolves it for each file: env_file,
  * then environment, a null or empty value taking the variable's value

@@ -79,48 +79,6 @@ rule_of(const char *path)
 
 /* --- nodes ---------------------------------------------------------- */
 
-static struct ynode *
-node(enum ynode_kind kind, const struct ynode *at, const char *str)
-{
-	struct ynode *n = calloc(1, sizeof(*n));
-
-	if (n == NULL || (n->str = strdup(str ? str : "")) == NULL) {
-		free(n);
-		return NULL;
-	}
-	n->kind = kind;
-	n->line = at->line;
-	n->col = at->col;
-	n->file = at->file;
-	n->quoted = kind == YNODE_SCALAR;
-	return n;
-}
-
-/* Add an item (key NULL) to a sequence or a pair to a map; takes both. */
-static int
-add(struct ynode *to, struct ynode *key, struct ynode *val)
-{
-	struct ynode **k = to->keys, **v;
-
-	if (val == NULL || (to->kind == YNODE_MAP && key == NULL))
-		goto fail;
-	if (to->kind == YNODE_MAP &&
-	    (k = realloc(to->keys, (to->n + 1) * sizeof(*k))) == NULL)
-		goto fail;
-	to->keys = k;
-	if ((v = realloc(to->vals, (to->n + 1) * sizeof(*v))) == NULL)
-		goto fail;
-	to->vals = v;
-	if (to->kind == YNODE_MAP)
-		to->keys[to->n] = key;
-	to->vals[to->n++] = val;
-	return 0;
-fail:
-	ynode_free(key);
-	ynode_free(val);
-	return ERR_NOMEM;
-}
-
 /* Index of key in map n, or -1. */
 static long
 find(const struct ynode *n, const char *key)
@@ -182,7 +140,7 @@ as_list(struct ynode **n, bool shell)
 
 	if ((*n)->kind == YNODE_SEQ)
 		return 0;
-	if ((seq = node(YNODE_SEQ, *n, NULL)) == NULL)
+	if ((seq = ynode_new(YNODE_SEQ, *n, NULL)) == NULL)
 		return ERR_NOMEM;
 	if ((*n)->kind == YNODE_MAP) {	/* extra_hosts: sorted "k:v" */
 		char line[1024];
@@ -192,12 +150,13 @@ as_list(struct ynode **n, bool shell)
 				continue;
 			snprintf(line, sizeof(line), "%s:%s", (*n)->keys[i]->str,
 			    (*n)->vals[i]->str);
-			rc = add(seq, NULL, node(YNODE_SCALAR, *n, line));
+			rc = ynode_add(seq, NULL, ynode_new(YNODE_SCALAR, *n,
+			    line));
 		}
 		qsort(seq->vals, seq->n, sizeof(*seq->vals), str_order);
 	} else if (!ynode_is_null(*n)) {
-		if ((shell && add(seq, NULL, node(YNODE_SCALAR, *n,
-		    "CMD-SHELL")) < 0) || add(seq, NULL, *n) < 0) {
+		if ((shell && ynode_add(seq, NULL, ynode_new(YNODE_SCALAR, *n,
+		    "CMD-SHELL")) < 0) || ynode_add(seq, NULL, *n) < 0) {
 			ynode_free(seq);
 			*n = NULL;
 			return ERR_NOMEM;
@@ -219,7 +178,7 @@ as_map(struct ynode **n, bool env)
 
 	if ((*n)->kind == YNODE_MAP)
 		return 0;
-	if ((map = node(YNODE_MAP, *n, NULL)) == NULL)
+	if ((map = ynode_new(YNODE_MAP, *n, NULL)) == NULL)
 		return ERR_NOMEM;
 	for (size_t i = 0; rc == 0 && (*n)->kind == YNODE_SEQ && i < (*n)->n;
 	    i++) {
@@ -230,7 +189,7 @@ as_map(struct ynode **n, bool env)
 
 		snprintf(key, sizeof(key), "%.*s", (int)(eq ? eq - s :
 		    (long)strlen(s)), s);
-		v = node(YNODE_SCALAR, (*n)->vals[i], eq ? eq + 1 : "");
+		v = ynode_new(YNODE_SCALAR, (*n)->vals[i], eq ? eq + 1 : "");
 		if (v != NULL && eq == NULL && env)
 			v->null = true;
 		if ((at = find(map, key)) >= 0) {	/* later wins */
@@ -238,187 +197,11 @@ as_map(struct ynode **n, bool env)
 			map->vals[at] = v;
 			rc = v ? 0 : ERR_NOMEM;
 		} else
-			rc = add(map, node(YNODE_SCALAR, (*n)->vals[i], key), v);
+			rc = ynode_add(map, ynode_new(YNODE_SCALAR,
+			    (*n)->vals[i], key), v);
 	}
 	ynode_free(*n);
 	*n = map;
-	return rc;
-}
-
-/* --- lists keyed by a field ------------------------------------------ */
-
-struct keyed {
-	char key[512];
-	double num;		/* ports: the published port */
-	struct ynode *item;
-};
-
-static int
-keyed_order(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-
-	if (x->num != y->num)
-		return x->num < y->num ? -1 : 1;
-	return strcmp(x->key, y->key);
-}
-
-/* A volume's target ("src:dst:mode", "dst" or target:), a secret's or
- * config's source ("name" or source:). */
-static void
-item_key(const struct ynode *it, bool target, char *out, size_t len)
-{
-	const struct ynode *v = ynode_get(it, target ? "target" : "source");
-	const char *s = it->str, *colon;
-
-	if (it->kind == YNODE_MAP) {
-		snprintf(out, len, "%s", v ? v->str : "");
-		return;
-	}
-	colon = target ? strchr(s, ':') : NULL;
-	if (colon == NULL)
-		snprintf(out, len, "%s", s);
-	else
-		snprintf(out, len, "%.*s", (int)strcspn(colon + 1, ":"),
-		    colon + 1);
-}
-
-/* Put e into k (n entries so far): it replaces one of the same key. */
-static size_t
-keyed_put(struct keyed *k, size_t n, struct keyed e)
-{
-	size_t j;
-
-	for (j = 0; j < n && (k[j].num != e.num ||
-	    strcmp(k[j].key, e.key) != 0); j++)
-		;
-	if (j < n)
-		ynode_free(k[j].item);
-	k[j] = e;
-	return n + (j == n);
-}
-
-/* Add list's items to k, a later one replacing an earlier of the same
- * key; the items move out of list. */
-static size_t
-keyed_add(struct keyed *k, size_t n, struct ynode *list, bool target)
-{
-	for (size_t i = 0; list != NULL && i < list->n; i++) {
-		struct keyed e = { .item = list->vals[i] };
-
-		item_key(e.item, target, e.key, sizeof(e.key));
-		list->vals[i] = NULL;
-		n = keyed_put(k, n, e);
-	}
-	return n;
-}
-
-/* The merged list: one item per key, sorted by key, into *d. */
-static int
-keyed_build(struct ynode **d, struct keyed *k, size_t n)
-{
-	struct ynode *seq = node(YNODE_SEQ, *d, NULL);
-	int rc = seq ? 0 : ERR_NOMEM;
-
-	qsort(k, n, sizeof(*k), keyed_order);
-	for (size_t i = 0; i < n; i++)
-		if (rc == 0)
-			rc = add(seq, NULL, k[i].item);
-		else
-			ynode_free(k[i].item);
-	if (rc < 0) {
-		ynode_free(seq);
-		return rc;
-	}
-	ynode_free(*d);
-	*d = seq;
-	return 0;
-}
-
-static int
-by_field(struct ynode **d, struct ynode *src, bool target)
-{
-	size_t cap = (*d)->n + (src ? src->n : 0) + 1, n;
-	struct keyed *k = calloc(cap, sizeof(*k));
-	int rc;
-
-	if (k == NULL)
-		return ERR_NOMEM;
-	n = keyed_add(k, 0, *d, target);
-	n = keyed_add(k, n, src, target);
-	rc = keyed_build(d, k, n);
-	free(k);
-	return rc;
-}
-
-/* A port as the loader types it, in the long form. */
-static struct ynode *
-port_node(const cJSON *p, const struct ynode *at)
-{
-	static const char *const keys[][2] = { { "TargetPort", "target" },
-	    { "PublishedPort", "published" }, { "Protocol", "protocol" },
-	    { "PublishMode", "mode" } };
-	struct ynode *m = node(YNODE_MAP, at, NULL), *v;
-	char num[32];
-
-	for (size_t i = 0; m != NULL && i < 4; i++) {
-		const cJSON *f = cJSON_GetObjectItemCaseSensitive(p, keys[i][0]);
-		if (f == NULL)
-			continue;
-		snprintf(num, sizeof(num), "%.0f", f->valuedouble);
-		v = node(YNODE_SCALAR, at, cJSON_IsString(f) ? f->valuestring :
-		    num);
-		if (v != NULL)
-			v->quoted = cJSON_IsString(f);
-		if (add(m, node(YNODE_SCALAR, at, keys[i][1]), v) < 0) {
-			ynode_free(m);
-			return NULL;
-		}
-	}
-	return m;
-}
-
-static size_t
-ports_add(struct keyed *k, size_t n, const cJSON *ports, const struct ynode *at)
-{
-	const cJSON *p;
-
-	cJSON_ArrayForEach(p, ports) {
-		const cJSON *pub = cJSON_GetObjectItemCaseSensitive(p,
-		    "PublishedPort");
-		struct keyed e = { .num = pub ? pub->valuedouble : 0 };
-
-		if ((e.item = port_node(p, at)) != NULL)
-			n = keyed_put(k, n, e);
-	}
-	return n;
-}
-
-/* Ports keyed by published port (all unpublished ones are one key). */
-static int
-by_published(struct conv *c, struct ynode **d, const struct ynode *src,
-    const char *path)
-{
-	cJSON *a = NULL, *b = NULL;
-	struct keyed *k = NULL;
-	size_t n = 0;
-	int rc;
-
-	if ((rc = conv_ports_loaded(c, *d, path, &a)) < 0 ||
-	    (src != NULL && (rc = conv_ports_loaded(c, src, path, &b)) < 0))
-		goto out;
-	if ((k = calloc((size_t)(cJSON_GetArraySize(a) +
-	    cJSON_GetArraySize(b) + 1), sizeof(*k))) == NULL) {
-		rc = err_set(c->err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	n = ports_add(k, 0, a, *d);
-	n = ports_add(k, n, b, *d);
-	rc = keyed_build(d, k, n);
-out:
-	free(k);
-	cJSON_Delete(a);
-	cJSON_Delete(b);
 	return rc;
 }
 
@@ -436,7 +219,7 @@ append(struct ynode **d, struct ynode **s, bool shell)
 	if ((rc = as_list(d, shell)) < 0 || (rc = as_list(s, shell)) < 0)
 		return rc;
 	for (size_t i = 0; rc == 0 && i < (*s)->n; i++) {
-		rc = add(*d, NULL, (*s)->vals[i]);
+		rc = ynode_add(*d, NULL, (*s)->vals[i]);
 		(*s)->vals[i] = NULL;
 	}
 	return rc;
@@ -453,7 +236,7 @@ merge_pairs(struct ynode **d, struct ynode **s, bool env)
 	for (size_t i = 0; rc == 0 && i < (*s)->n; i++) {
 		long at = find(*d, (*s)->keys[i]->str);
 		if (at < 0) {
-			rc = add(*d, (*s)->keys[i], (*s)->vals[i]);
+			rc = ynode_add(*d, (*s)->keys[i], (*s)->vals[i]);
 			(*s)->keys[i] = (*s)->vals[i] = NULL;
 		} else if (!env || ynode_is_null((*d)->vals[at]) ||
 		    !zero((*s)->vals[i]))
@@ -477,7 +260,7 @@ merge_networks(struct ynode **d, struct ynode **s)
 		struct ynode *dv, *sv = (*s)->vals[i];
 
 		if (at < 0) {
-			rc = add(*d, (*s)->keys[i], sv);
+			rc = ynode_add(*d, (*s)->keys[i], sv);
 			(*s)->keys[i] = (*s)->vals[i] = NULL;
 			continue;
 		}
@@ -489,7 +272,7 @@ merge_networks(struct ynode **d, struct ynode **s)
 		}
 		if ((k = find(dv, "aliases")) >= 0) {
 			ynode_free(dv->vals[k]);
-			dv->vals[k] = node(YNODE_SEQ, dv, NULL);
+			dv->vals[k] = ynode_new(YNODE_SEQ, dv, NULL);
 		}
 		for (size_t j = 0; j < sv->n; j++) {
 			const char *key = sv->keys[j]->str;
@@ -500,7 +283,7 @@ merge_networks(struct ynode **d, struct ynode **s)
 				continue;
 			if ((k = find(dv, key)) >= 0)
 				take(&dv->vals[k], &sv->vals[j]);
-			else if ((rc = add(dv, sv->keys[j], sv->vals[j])) == 0)
+			else if ((rc = ynode_add(dv, sv->keys[j], sv->vals[j])) == 0)
 				sv->keys[j] = sv->vals[j] = NULL;
 		}
 	}
@@ -527,7 +310,7 @@ merge_logging(struct ynode **d, struct ynode **s)
 	}
 	if (zero(dd) && !zero(sd)) {
 		at = find(*s, "driver");
-		if ((rc = add(*d, (*s)->keys[at], (*s)->vals[at])) == 0)
+		if ((rc = ynode_add(*d, (*s)->keys[at], (*s)->vals[at])) == 0)
 			(*s)->keys[at] = (*s)->vals[at] = NULL;
 	}
 	/* The CLI merges into a copy of the base's options map: without
@@ -566,10 +349,11 @@ merge_value(struct conv *c, struct ynode **d, struct ynode **s,
 			return merge_map(c, *d, *s, path, where);
 		break;
 	case R_PORTS:
-		return by_published(c, d, *s, conv_path(p, "%s.ports", where));
+		return conv_merge_by_published(c, d, *s, conv_path(p,
+		    "%s.ports", where));
 	case R_BY_TARGET:
 	case R_BY_SOURCE:
-		return by_field(d, *s, r == R_BY_TARGET);
+		return conv_merge_by_field(d, *s, r == R_BY_TARGET);
 	case R_NETWORKS:
 		return merge_networks(d, s);
 	case R_LOGGING:
@@ -599,7 +383,7 @@ merge_map(struct conv *c, struct ynode *d, struct ynode *s, const char *prefix,
 		if (s->keys[i] == NULL)		/* taken already */
 			continue;
 		if ((at = find(d, s->keys[i]->str)) < 0) {
-			rc = add(d, s->keys[i], s->vals[i]);
+			rc = ynode_add(d, s->keys[i], s->vals[i]);
 			s->keys[i] = s->vals[i] = NULL;
 			continue;
 		}
@@ -637,22 +421,23 @@ merge_env(struct conv *c, struct ynode *d, struct ynode *s, const char *name)
 			    cJSON_Duplicate(it, false));
 		}
 	}
-	if ((map = node(YNODE_MAP, d, NULL)) == NULL) {
+	if ((map = ynode_new(YNODE_MAP, d, NULL)) == NULL) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
 	cJSON_ArrayForEach(it, de) {
-		struct ynode *v = node(YNODE_SCALAR, d, cJSON_IsString(it) ?
+		struct ynode *v = ynode_new(YNODE_SCALAR, d, cJSON_IsString(it) ?
 		    it->valuestring : "");
 		if (v != NULL)
 			v->null = !cJSON_IsString(it);
-		if ((rc = add(map, node(YNODE_SCALAR, d, it->string), v)) < 0)
+		if ((rc = ynode_add(map, ynode_new(YNODE_SCALAR, d, it->string),
+		    v)) < 0)
 			break;
 	}
 	for (size_t i = 0; i < 2; i++) {
 		if ((at = find(d, keys[i])) >= 0) {
 			ynode_free(d->vals[at]);
-			d->vals[at] = node(YNODE_SCALAR, d, NULL);
+			d->vals[at] = ynode_new(YNODE_SCALAR, d, NULL);
 			if (d->vals[at] != NULL)
 				d->vals[at]->null = true;
 		}
@@ -665,7 +450,7 @@ merge_env(struct conv *c, struct ynode *d, struct ynode *s, const char *name)
 	if ((at = find(d, "environment")) >= 0)
 		take(&d->vals[at], &map);
 	else if (rc == 0)
-		rc = add(d, node(YNODE_SCALAR, d, "environment"), map);
+		rc = ynode_add(d, ynode_new(YNODE_SCALAR, d, "environment"), map);
 	else
 		ynode_free(map);
 out:
@@ -724,7 +509,7 @@ conv_merge(struct conv *c, struct ynode *top, struct ynode *next)
 		if (at < 0 || ynode_is_null(top->vals[at])) {
 			if (at >= 0)
 				take(&top->vals[at], &next->vals[i]);
-			else if ((rc = add(top, next->keys[i], s)) == 0)
+			else if ((rc = ynode_add(top, next->keys[i], s)) == 0)
 				next->keys[i] = next->vals[i] = NULL;
 			continue;
 		}
@@ -733,7 +518,7 @@ conv_merge(struct conv *c, struct ynode *top, struct ynode *next)
 		    j++) {
 			long have = find(d, s->keys[j]->str);
 			if (have < 0) {
-				rc = add(d, s->keys[j], s->vals[j]);
+				rc = ynode_add(d, s->keys[j], s->vals[j]);
 				s->keys[j] = s->vals[j] = NULL;
 			} else if (services && d->vals[have]->kind == YNODE_MAP &&
 			    s->vals[j]->kind == YNODE_MAP)

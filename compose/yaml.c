@@ -16,7 +16,7 @@
 #include <yaml.h>
 
 #include "buf.h"
-#include "compose.h"
+#include "compose_int.h"
 
 struct loader {
 	yaml_document_t *doc;
@@ -476,4 +476,47 @@ ynode_verror(struct err *e, const struct ynode *n, const char *path,
 		return err_set(e, ERR_INVALID, "%s: %s (%s:%d:%d)", path, msg,
 		    n->file, n->line, n->col);
 	return err_set(e, ERR_INVALID, "%s: %s", path, msg);
+}
+
+/* --- nodes made by hand (the merge of several files) ----------------- */
+
+struct ynode *
+ynode_new(enum ynode_kind kind, const struct ynode *at, const char *str)
+{
+	struct ynode *n = calloc(1, sizeof(*n));
+
+	if (n == NULL || (n->str = strdup(str ? str : "")) == NULL) {
+		free(n);
+		return NULL;
+	}
+	n->kind = kind;
+	n->line = at->line;
+	n->col = at->col;
+	n->file = at->file;
+	n->quoted = kind == YNODE_SCALAR;
+	return n;
+}
+
+int
+ynode_add(struct ynode *to, struct ynode *key, struct ynode *val)
+{
+	struct ynode **k = to->keys, **v;
+
+	if (val == NULL || (to->kind == YNODE_MAP && key == NULL))
+		goto fail;
+	if (to->kind == YNODE_MAP &&
+	    (k = realloc(to->keys, (to->n + 1) * sizeof(*k))) == NULL)
+		goto fail;
+	to->keys = k;
+	if ((v = realloc(to->vals, (to->n + 1) * sizeof(*v))) == NULL)
+		goto fail;
+	to->vals = v;
+	if (to->kind == YNODE_MAP)
+		to->keys[to->n] = key;
+	to->vals[to->n++] = val;
+	return 0;
+fail:
+	ynode_free(key);
+	ynode_free(val);
+	return ERR_NOMEM;
 }
