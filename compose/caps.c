@@ -100,12 +100,6 @@ capset_read(struct conv *c, const struct ynode *n, const char *path,
 	return 0;
 }
 
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* field: the sorted members of s that are not RESET nor in except. */
 static void
 capset_add(cJSON *cs, const char *field, struct capset *s,
@@ -113,7 +107,7 @@ capset_add(cJSON *cs, const char *field, struct capset *s,
 {
 	cJSON *list = NULL;
 
-	qsort(s->v, s->n, sizeof(*s->v), str_cmp);
+	qsort(s->v, s->n, sizeof(*s->v), conv_str_cmp);
 	for (size_t i = 0; i < s->n; i++) {
 		if (strcmp(s->v[i], "RESET") == 0 ||
 		    (except != NULL && capset_has(except, s->v[i])))

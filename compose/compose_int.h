@@ -65,6 +65,8 @@ int conv_map(struct conv *c, const struct ynode *n, const char *path);
 int conv_keys(struct conv *c, const struct ynode *n, const char *path,
     const char *const *allowed);
 
+/* qsort's comparison for an array of strings (char *). */
+int conv_str_cmp(const void *a, const void *b);
 /* Stable sort of a cJSON array by cmp.  0 or ERR_NOMEM. */
 int conv_sort(cJSON *a, int (*cmp)(const cJSON *, const cJSON *));
 /* Go's sort.Slice on a cJSON array, the same swaps in the same order (not
@@ -74,13 +76,17 @@ int conv_go_sort(cJSON *a, bool (*less)(const cJSON *, const cJSON *));
 /* Shell-word split like the docker CLI (google/shlex).  *out is an array. */
 int compose_shlex(const char *s, cJSON **out);
 
-/* Interpolation: the largest value, the CLI's reading (interp_cli.c), and
- * adding a name to r->unset once (0 or ERR_NOMEM). */
+/* Interpolation: the largest value and its error, the CLI's reading
+ * (interp_cli.c), the characters of a variable name (ASCII letters,
+ * digits, '_'), and adding the len bytes at s to a list of strings once
+ * (0 or ERR_NOMEM). */
 #define INTERP_VALUE_MAX (1024u * 1024)
+int interp_too_large(struct err *err);
 int interp_cli(struct compose_interp_result *r, const char *in,
     compose_lookup_fn lookup, void *payload, struct err *err);
-int interp_note_unset(struct compose_interp_result *r, const char *name,
-    size_t len);
+bool interp_name_start(char c);
+bool interp_name_char(char c);
+int interp_list_add(char ***list, size_t *n, const char *s, size_t len);
 /* fn's value for the len bytes at name (NULL for a name over 255). */
 const char *interp_lookup(compose_lookup_fn fn, void *payload,
     const char *name, size_t len);

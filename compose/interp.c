@@ -8,7 +8,6 @@
  * compose` and `docker stack deploy` sees it.  docs/compose.md lists the
  * differences; tests/unit/test_compose_interp.c checks each one.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,35 +29,40 @@ struct interp {
 static int expand(struct interp *ip, const char *s, size_t len,
     struct buf *out, int depth);
 
-static bool
-name_start(char c)
+bool
+interp_name_start(char c)
 {
-	return c == '_' || isalpha((unsigned char)c);
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static bool
-name_char(char c)
+bool
+interp_name_char(char c)
 {
-	return c == '_' || isalnum((unsigned char)c);
+	return interp_name_start(c) || (c >= '0' && c <= '9');
 }
 
 int
-interp_note_unset(struct compose_interp_result *r, const char *name,
-    size_t len)
+interp_list_add(char ***list, size_t *n, const char *s, size_t len)
 {
 	char **v;
 
-	for (size_t i = 0; i < r->nunset; i++)
-		if (strlen(r->unset[i]) == len &&
-		    memcmp(r->unset[i], name, len) == 0)
+	for (size_t i = 0; i < *n; i++)
+		if (strlen((*list)[i]) == len && memcmp((*list)[i], s, len) == 0)
 			return 0;
-	if ((v = realloc(r->unset, (r->nunset + 1) * sizeof(*v))) == NULL)
+	if ((v = realloc(*list, (*n + 1) * sizeof(*v))) == NULL)
 		return ERR_NOMEM;
-	r->unset = v;
-	if ((v[r->nunset] = strndup(name, len)) == NULL)
+	*list = v;
+	if ((v[*n] = strndup(s, len)) == NULL)
 		return ERR_NOMEM;
-	r->nunset++;
+	(*n)++;
 	return 0;
+}
+
+int
+interp_too_large(struct err *err)
+{
+	return err_set(err, ERR_INVALID, "interpolated value larger than %u "
+	    "bytes (or out of memory)", INTERP_VALUE_MAX);
 }
 
 const char *
@@ -95,15 +99,15 @@ braced(struct interp *ip, const char *c, size_t len, struct buf *out,
 	struct buf msg;
 	int rc;
 
-	if (len == 0 || !name_start(c[0]))
+	if (len == 0 || !interp_name_start(c[0]))
 		return invalid(ip);
-	while (n < len && name_char(c[n]))
+	while (n < len && interp_name_char(c[n]))
 		n++;
 	val = interp_lookup(ip->lookup, ip->payload, c, n);
 	set = val != NULL;
 	nonempty = set && *val != '\0';
 	if (n == len) {
-		if (!set && (rc = interp_note_unset(ip->res, c, n)) < 0)
+		if (!set && (rc = interp_list_add(&ip->res->unset, &ip->res->nunset, c, n)) < 0)
 			return rc;
 		return buf_append(out, set ? val : "", set ? strlen(val) : 0);
 	}
@@ -179,9 +183,9 @@ expand(struct interp *ip, const char *s, size_t len, struct buf *out,
 			rc = braced(ip, p + 2, (size_t)(close - p - 2), out,
 			    depth);
 			p = close + 1;
-		} else if (name_start(p[1])) {
+		} else if (interp_name_start(p[1])) {
 			name = ++p;
-			while (p < end && name_char(*p))
+			while (p < end && interp_name_char(*p))
 				p++;
 			rc = braced(ip, name, (size_t)(p - name), out, depth);
 		} else		/* a lone $ stays literal */
@@ -189,8 +193,7 @@ expand(struct interp *ip, const char *s, size_t len, struct buf *out,
 	}
 	/* buf_append says only ERR_NOMEM: give it words. */
 	if (rc == ERR_NOMEM)
-		rc = err_set(ip->err, ERR_INVALID, "interpolated value larger "
-		    "than %u bytes (or out of memory)", INTERP_VALUE_MAX);
+		rc = interp_too_large(ip->err);
 	return rc;
 }
 

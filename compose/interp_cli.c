@@ -31,18 +31,6 @@ struct cli {
 	char required[256];	/* "NAME is missing a value: msg" */
 };
 
-static bool
-cli_name_start(char c)
-{
-	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool
-cli_name_char(char c)
-{
-	return cli_name_start(c) || (c >= '0' && c <= '9');
-}
-
 static void
 cli_differs(struct cli *c, const char *why)
 {
@@ -59,9 +47,9 @@ cli_subst_len(const char *s, const char *end, bool braced)
 {
 	const char *p = s, *q;
 
-	if (p == end || !cli_name_start(*p))
+	if (p == end || !interp_name_start(*p))
 		return 0;
-	while (p < end && cli_name_char(*p))
+	while (p < end && interp_name_char(*p))
 		p++;
 	q = p + (p < end && *p == ':');
 	if (q < end && (*q == '-' || *q == '?')) {
@@ -100,7 +88,8 @@ cli_apply(struct cli *c, const char *s, size_t len, struct buf *out)
 	if (sep == NULL) {
 		c->state = CLI_OK;
 		if ((val = interp_lookup(c->lookup, c->payload, s, len)) == NULL)
-			return interp_note_unset(c->res, s, len);
+			return interp_list_add(&c->res->unset,
+			    &c->res->nunset, s, len);
 		return buf_append(out, val, strlen(val));
 	}
 	i--;
@@ -108,7 +97,7 @@ cli_apply(struct cli *c, const char *s, size_t len, struct buf *out)
 	arg = sep + strlen(seps[i]);
 	arglen = len - n - strlen(seps[i]);
 	for (size_t k = 0; k < n; k++)
-		if (!cli_name_char(s[k]))
+		if (!interp_name_char(s[k]))
 			cli_differs(c, "docker stack deploy splits ${...} at the "
 			    "first ':-', else '-', ':?', '?', wherever it is");
 	if (memchr(arg, '$', arglen) != NULL)
@@ -197,8 +186,7 @@ interp_cli(struct compose_interp_result *r, const char *in,
 	else if (rc == 0 && (r->value = buf_steal(&b)) == NULL)
 		rc = ERR_NOMEM;
 	if (rc == ERR_NOMEM)
-		rc = err_set(err, ERR_INVALID, "interpolated value larger "
-		    "than %u bytes (or out of memory)", INTERP_VALUE_MAX);
+		rc = interp_too_large(err);
 	buf_free(&b);
 	return rc;
 }

@@ -168,12 +168,6 @@ environment(struct conv *c, const struct ynode *n, const char *path,
 	return rc < 0 ? err_set(c->err, ERR_NOMEM, "out of memory") : 0;
 }
 
-static int
-strcmp_items(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* env_file first, then environment; "K=V" sorted.  A null or empty value
  * takes the variable's value when it has one, as the CLI takes its
  * environment's: for stackd the stack's variables are that environment
@@ -244,7 +238,7 @@ convert_env(struct conv *c, const char *name, const struct ynode *svc,
 		snprintf(items[n++], len, "%s%s%s", it->string, val ? "=" : "",
 		    val ? val : "");
 	}
-	qsort(items, n, sizeof(*items), strcmp_items);
+	qsort(items, n, sizeof(*items), conv_str_cmp);
 	out = cJSON_AddArrayToObject(cs, "Env");
 	for (i = 0; i < n; i++)
 		cJSON_AddItemToArray(out, cJSON_CreateString(items[i]));
@@ -399,12 +393,6 @@ host_entry(cJSON *out, const char *entry)
 	return rc;
 }
 
-static int
-str_order(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* A map: its "host:ip" entries sorted as strings (null values left out),
  * as the CLI's loader turns a map into a list. */
 static int
@@ -426,7 +414,7 @@ hosts_map(struct conv *c, const struct ynode *n, cJSON *out)
 			snprintf(items[k++], len, "%s:%s", n->keys[i]->str,
 			    n->vals[i]->str);
 	}
-	qsort(items, k, sizeof(*items), str_order);
+	qsort(items, k, sizeof(*items), conv_str_cmp);
 	for (size_t i = 0; i < k; i++) {
 		if (rc == 0 && host_entry(out, items[i]) < 0)
 			rc = err_set(c->err, ERR_NOMEM, "out of memory");

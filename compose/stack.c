@@ -402,12 +402,6 @@ top_keys(struct conv *c, const struct ynode *top)
 	return 0;
 }
 
-static int
-key_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Names of map n's keys, sorted (for a stable order of objects). */
 static const char **
 sorted_keys(const struct ynode *n, size_t *count)
@@ -419,7 +413,7 @@ sorted_keys(const struct ynode *n, size_t *count)
 		return NULL;
 	for (size_t i = 0; i < *count; i++)
 		k[i] = n->keys[i]->str;
-	qsort(k, *count, sizeof(*k), key_cmp);
+	qsort(k, *count, sizeof(*k), conv_str_cmp);
 	return k;
 }
 

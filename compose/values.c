@@ -389,6 +389,12 @@ conv_keys(struct conv *c, const struct ynode *n, const char *path,
  * detach-and-insert loses items in Debian's 1.7.15.
  */
 int
+conv_str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
 conv_sort(cJSON *a, int (*cmp)(const cJSON *, const cJSON *))
 {
 	int n = cJSON_GetArraySize(a);

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "compose.h"
+#include "compose_int.h"
 
 struct layer {
 	char **names;
@@ -330,24 +330,6 @@ struct walk {
 	struct err *err;
 };
 
-/* Add s to list (*n entries) unless it is there; 0 or ERR_NOMEM. */
-static int
-list_add(char ***list, size_t *n, const char *s)
-{
-	char **v;
-
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*list)[i], s) == 0)
-			return 0;
-	if ((v = realloc(*list, (*n + 1) * sizeof(*v))) == NULL)
-		return ERR_NOMEM;
-	*list = v;
-	if ((v[*n] = strdup(s)) == NULL)
-		return ERR_NOMEM;
-	(*n)++;
-	return 0;
-}
-
 /* The warning for a value the two readings differ on.  It names the
  * position, never the value: a variable may hold a secret. */
 static int
@@ -367,7 +349,8 @@ note_differs(struct walk *w, const struct ynode *n, const char *path,
 		    w->mode == COMPOSE_INTERP_CLI ? "docker stack deploy" :
 		    "compose-spec (interpolation: compose-spec)", n->file,
 		    n->line, n->col);
-	return list_add(&w->rep->notes, &w->rep->nnotes, msg);
+	return interp_list_add(&w->rep->notes, &w->rep->nnotes, msg,
+	    strlen(msg));
 }
 
 static int
@@ -389,7 +372,8 @@ walk_scalar(struct walk *w, struct ynode *n, const char *path)
 		return rc;
 	}
 	for (size_t i = 0; rc == 0 && i < r.nunset; i++)
-		rc = list_add(&w->rep->unset, &w->rep->nunset, r.unset[i]);
+		rc = interp_list_add(&w->rep->unset, &w->rep->nunset,
+		    r.unset[i], strlen(r.unset[i]));
 	if (rc == 0 && r.differs != NULL)
 		rc = note_differs(w, n, path, &r);
 	if (strcmp(r.value, n->str) != 0) {

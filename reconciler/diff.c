@@ -141,12 +141,20 @@ scalar_equal(const cJSON *d, const cJSON *a, const char *path)
 	return cJSON_IsNull(d) && cJSON_IsNull(a);
 }
 
+/* A port's string field, or what the engine fills in for it (fills[]). */
 static const char *
-port_str(const cJSON *p, const char *key, const char *fill)
+port_str(const cJSON *p, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
+	char suffix[32];
 
-	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : fill;
+	if (cJSON_IsString(v) && *v->valuestring)
+		return v->valuestring;
+	snprintf(suffix, sizeof(suffix), "].%s", key);
+	for (size_t i = 0; i < sizeof(fills) / sizeof(fills[0]); i++)
+		if (strcmp(fills[i].suffix, suffix) == 0)
+			return fills[i].value;
+	return "";
 }
 
 static double
@@ -165,10 +173,9 @@ port_order(const void *a, const void *b)
 	static const char *const nums[] = { "TargetPort", "PublishedPort" };
 	int r;
 
-	if ((r = strcmp(port_str(x, "Protocol", "tcp"),
-	    port_str(y, "Protocol", "tcp"))) != 0 ||
-	    (r = strcmp(port_str(x, "PublishMode", "ingress"),
-	    port_str(y, "PublishMode", "ingress"))) != 0)
+	if ((r = strcmp(port_str(x, "Protocol"), port_str(y, "Protocol"))) != 0 ||
+	    (r = strcmp(port_str(x, "PublishMode"),
+	    port_str(y, "PublishMode"))) != 0)
 		return r;
 	for (int i = 0; i < 2; i++)
 		if (port_num(x, nums[i]) != port_num(y, nums[i]))
