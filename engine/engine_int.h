@@ -61,6 +61,29 @@ void engine_resp_init(struct engine_resp *r);
 void engine_resp_message(const struct engine_resp *r, char *out, size_t outlen);
 void engine_resp_release(struct engine_resp *r);
 
+/* One transfer in flight on a handle of the caller's (see begin/end). */
+struct engine_xfer {
+	const struct engine_req *req;
+	struct engine_resp *resp;
+	bool stopped;		/* chunk_fn or *stop ended the transfer */
+	struct curl_slist *hdrs;
+	char url[4096];
+	char detail[CURL_ERROR_SIZE];
+};
+
+/*
+ * A transfer in two halves, for callers that run several at once on a
+ * curl multi handle: begin sets h up for req (and counts it), end reads
+ * the outcome rc of the transfer into resp and maps a transport failure
+ * to an ERR_* code, as engine_http_do does.  end wipes the headers (they
+ * may hold registry credentials); it must follow every begin that
+ * returned 0.
+ */
+int engine_http_begin(struct engine *e, CURL *h, struct engine_xfer *x,
+    const struct engine_req *req, struct engine_resp *resp, struct err *err);
+int engine_http_end(struct engine *e, CURL *h, struct engine_xfer *x,
+    CURLcode rc, struct err *err);
+
 /*
  * One HTTP exchange on handle h (e->curl, or a private one for streams).
  * Returns 0 when the engine answered, whatever the status, and a negative

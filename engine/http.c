@@ -16,12 +16,6 @@
 
 #include "engine_int.h"
 
-struct xfer {
-	const struct engine_req *req;
-	struct engine_resp *resp;
-	bool stopped;		/* chunk_fn or *stop ended the transfer */
-};
-
 void
 engine_resp_init(struct engine_resp *r)
 {
@@ -50,7 +44,7 @@ engine_req_describe(const struct engine *e, const struct engine_req *req,
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
-	struct xfer *x = arg;
+	struct engine_xfer *x = arg;
 	size_t len = size * n;
 
 	if (x->req->chunk_fn != NULL) {
@@ -89,7 +83,7 @@ header_value(const char *line, size_t len, const char *name, char *dst,
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
-	struct engine_resp *r = ((struct xfer *)arg)->resp;
+	struct engine_resp *r = ((struct engine_xfer *)arg)->resp;
 	size_t len = size * n;
 
 	header_value(p, len, "Api-Version", r->api_version,
@@ -103,7 +97,7 @@ static int
 on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
     curl_off_t un)
 {
-	struct xfer *x = arg;
+	struct engine_xfer *x = arg;
 
 	(void)dt, (void)dn, (void)ut, (void)un;
 	if (x->req->stop != NULL && *x->req->stop) {
@@ -269,46 +263,72 @@ engine_counters_get(const struct engine *e, struct engine_counters *out)
 }
 
 int
-engine_http_do(struct engine *e, CURL *h, const struct engine_req *req,
-    struct engine_resp *resp, struct err *err)
+engine_http_begin(struct engine *e, CURL *h, struct engine_xfer *x,
+    const struct engine_req *req, struct engine_resp *resp, struct err *err)
 {
-	struct curl_slist *hdrs = NULL;
-	struct xfer x = { req, resp, false };
-	char url[4096], what[512], detail[CURL_ERROR_SIZE] = "";
-	CURLcode rc;
-	int ret = 0;
+	char what[512];
 
-	engine_req_describe(e, req, what, sizeof(what));
-	if (setup(e, h, req, &hdrs, url, sizeof(url)) < 0) {
-		ret = err_set(err, ERR_INVALID, "engine %s: %s: request too "
+	memset(x, 0, sizeof(*x));
+	x->req = req;
+	x->resp = resp;
+	if (setup(e, h, req, &x->hdrs, x->url, sizeof(x->url)) < 0) {
+		curl_slist_free_all(x->hdrs);
+		x->hdrs = NULL;
+		x->req = NULL;
+		engine_req_describe(e, req, what, sizeof(what));
+		return err_set(err, ERR_INVALID, "engine %s: %s: request too "
 		    "long", e->name, what);
-		goto out;
 	}
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->detail);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	if (req->stop != NULL) {
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	}
 	count(e, req->method);
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (rc != CURLE_OK && !x.stopped)
-		ret = map_curl_error(e, h, rc, what, detail, err);
-	if (ret < 0 || resp->status >= 400)
+	return 0;
+}
+
+int
+engine_http_end(struct engine *e, CURL *h, struct engine_xfer *x,
+    CURLcode rc, struct err *err)
+{
+	char what[512];
+	int ret = 0;
+
+	if (x->req == NULL)
+		return 0;
+	engine_req_describe(e, x->req, what, sizeof(what));
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &x->resp->status);
+	if (rc != CURLE_OK && !x->stopped)
+		ret = map_curl_error(e, h, rc, what, x->detail, err);
+	if (ret < 0 || x->resp->status >= 400)
 		atomic_fetch_add(&e->n_failed, 1);
-out:
 	/* The header list may hold registry credentials. */
-	for (struct curl_slist *s = hdrs; s != NULL; s = s->next)
+	for (struct curl_slist *s = x->hdrs; s != NULL; s = s->next)
 		explicit_bzero(s->data, strlen(s->data));
-	curl_slist_free_all(hdrs);
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+	x->req = NULL;
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	return ret;
+}
+
+int
+engine_http_do(struct engine *e, CURL *h, const struct engine_req *req,
+    struct engine_resp *resp, struct err *err)
+{
+	struct engine_xfer x;
+	int rc;
+
+	if ((rc = engine_http_begin(e, h, &x, req, resp, err)) < 0)
+		return rc;
+	return engine_http_end(e, h, &x, curl_easy_perform(h), err);
 }
 
 void

@@ -161,6 +161,27 @@ int engine_events_watch(struct engine *e, const char *since,
     const atomic_int *stop, struct err *err);
 
 /*
+ * GET /distribution/<image>/json for d[0..n-1] side by side (what the
+ * docker CLI asks before it pins a service's image), each with
+ * X-Registry-Auth when the auth file has credentials for its registry and
+ * each given timeout_ms at most (0 = the engine's timeout).  Every d[i]
+ * gets its own outcome; the return is negative only when none could be
+ * asked (the engine unreachable at negotiation, out of memory).
+ */
+#define ENGINE_IMAGE_REF_MAX 1024
+struct engine_dist {
+	const char *image;	/* in: the familiar reference */
+	int rc;			/* out: 0 or ERR_* */
+	char digest[72];	/* out: "sha256:<64 hex>" when rc == 0 */
+	cJSON *reply;		/* out: the engine's reply; caller frees */
+	int http_status;	/* out: the engine's status, 0 = none */
+	char error[512];	/* out: why, when rc < 0 */
+	long long ms;		/* out: how long the lookup took */
+};
+int engine_distribution_inspect(struct engine *e, struct engine_dist *d,
+    size_t n, long timeout_ms, struct err *err);
+
+/*
  * Registry credentials, from a docker config.json ("auths").  NULL path:
  * $DOCKER_CONFIG/config.json, else ~/.docker/config.json; a missing file
  * is no credentials, not an error.

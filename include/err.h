@@ -25,6 +25,7 @@ enum err_code {
 	ERR_UNSUPPORTED = -10,	/* feature or endpoint stackd does not support */
 	ERR_PROTOCOL = -11,	/* the peer answered something unparseable */
 	ERR_ENGINE = -12,	/* engine answered with another HTTP error */
+	ERR_DENIED = -13,	/* 401/403: credentials missing or refused */
 };
 
 #define ERR_MSG_MAX 1024

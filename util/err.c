@@ -70,6 +70,7 @@ err_code_name(int code)
 	case ERR_UNSUPPORTED:	return "unsupported";
 	case ERR_PROTOCOL:	return "protocol";
 	case ERR_ENGINE:	return "engine";
+	case ERR_DENIED:	return "denied";
 	default:		return "error";
 	}
 }
