@@ -27,7 +27,8 @@ TEST_PKGS := cmocka
 DEBS := gcc make pkg-config libgit2-dev libyaml-dev libcjson-dev \
 	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev \
 	docker.io busybox-static openssl iproute2 ca-certificates python3 \
-	git openssh-client openssh-server chromium python3-yaml
+	git openssh-client openssh-server chromium python3-yaml \
+	docker-registry apache2-utils
 
 COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Werror \
@@ -45,7 +46,7 @@ LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # Library code, in data-flow order; controller/ holds the commands and the
 # daemon (all but main.c in the library too, for the unit tests).
-LIB_SRCS  := $(wildcard util/*.c sources/*.c compose/*.c reconciler/*.c engine/*.c) \
+LIB_SRCS  := $(wildcard util/*.c sources/*.c compose/*.c images/*.c reconciler/*.c engine/*.c) \
 	$(filter-out controller/main.c,$(wildcard controller/*.c))
 CLI_SRCS  := controller/main.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -23,10 +23,11 @@ static const char plan_usage[] =
     "usage: stackd plan (-f FILE [-f FILE]... -s STACK | --dir DIR)\n"
     "                   [--vars FILE]... [--var KEY=VALUE]... [--env-inherit]\n"
     "                   [--strict-vars] [--interpolation docker-cli|compose-spec]\n"
+    "                   [--resolve-image always|changed|never]\n"
     "                   [--root DIR] [--engine URL]\n"
     "                   [--owner NAME] [--keep-replicas] [--prune-secrets]\n"
     "                   [--allow-empty] [--json]\n"
-    "       stackd plan -c FILE [--json]\n"
+    "       stackd plan -c FILE [--resolve-image MODE] [--json]\n"
     "\n"
     "Show what apply would change on the engine (DOCKER_HOST or --engine),\n"
     "or with -c on every engine of a stackd.yaml, as stackd run would.\n"
@@ -36,10 +37,11 @@ static const char apply_usage[] =
     "usage: stackd apply (-f FILE [-f FILE]... -s STACK | --dir DIR)\n"
     "                    [--vars FILE]... [--var KEY=VALUE]... [--env-inherit]\n"
     "                    [--strict-vars] [--interpolation docker-cli|compose-spec]\n"
+    "                    [--resolve-image always|changed|never]\n"
     "                    [--root DIR] [--engine URL]\n"
     "                    [--owner NAME] [--keep-replicas] [--prune-secrets]\n"
     "                    [--allow-empty] [--prune-limit PCT]\n"
-    "       stackd apply -c FILE [--prune-limit PCT]\n"
+    "       stackd apply -c FILE [--resolve-image MODE] [--prune-limit PCT]\n"
     "\n"
     "Make the engine (DOCKER_HOST or --engine) match the stacks: create,\n"
     "update and remove only what differs, then exit (0 ok, 1 error).\n"
@@ -142,6 +144,14 @@ config_engine(struct pass *ps, const struct ctl_config *c,
 	ps->engine = ec->name;
 	ps->p.obs = &obs;
 	ps->p.pruned = 0;
+	/* Digests are the engine's answer: each engine asks its own. */
+	images_cache_free(ps->p.ro.images);
+	if (images_cache_new(&ps->p.ro.images, IMAGES_POLL_MS,
+	    c->image_timeout_ms, false) < 0) {
+		fprintf(stderr, "stackd: out of memory\n");
+		ps->p.failed++;
+		return;
+	}
 	if (ps->json == NULL)
 		printf("engine %s (%s):\n", ec->name, ec->host);
 	if (engine_open(&ps->p.e, ec, &err) < 0 ||
@@ -197,6 +207,20 @@ release_all(struct read_sources *rs)
 	free(rs->tmp);
 }
 
+/* --resolve-image with -c: the command line's word beats the config's,
+ * for every source and stack. */
+static void
+resolve_everywhere(struct ctl_config *c, enum images_mode mode)
+{
+	cJSON *it;
+
+	c->resolve = mode;
+	for (size_t i = 0; i < c->nsources; i++)
+		c->sources[i].resolve = 0;
+	cJSON_ArrayForEach(it, c->stack_list)
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "resolve_image");
+}
+
 /* -c FILE: every engine of the config, with the config's sources, stacks,
  * targets and policies; what one cycle of the daemon would do, without
  * its memory of earlier cycles.  Every source must be read: a plan
@@ -220,6 +244,8 @@ config_reconcile(struct pass *ps, const struct controller_stack_opts *so)
 	base.env_inherit = c.env_inherit;
 	base.strict_vars = c.strict_vars;
 	base.interp = c.interp;
+	if (so->resolve_set)
+		resolve_everywhere(&c, so->resolve);
 	ps->p.cfg = &c;
 	ps->p.ro.owner = c.owner;
 	ps->p.ro.keep_replicas = c.keep_replicas;
@@ -257,6 +283,9 @@ reconcile(int argc, char **argv, bool apply)
 	ps.p.ro.owner = so.owner;
 	ps.p.ro.keep_replicas = so.keep_replicas;
 	ps.p.ro.prune_secrets = so.prune_secrets;
+	ps.p.ro.resolve = so.resolve;
+	if (images_cache_new(&ps.p.ro.images, IMAGES_POLL_MS, 0, false) < 0)
+		goto out;
 	if (so.json && !apply)
 		ps.json = cJSON_CreateArray();
 	if (so.config != NULL) {
@@ -290,6 +319,7 @@ fail:
 	fprintf(stderr, "stackd: %s\n", err.msg);
 out:
 	cJSON_Delete(ps.json);
+	images_cache_free(ps.p.ro.images);
 	recon_observed_release(&obs);
 	engine_free(ps.p.e);
 	engine_config_release(&cfg);

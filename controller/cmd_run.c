@@ -42,7 +42,8 @@ static const char run_usage[] =
     "                  [--prune-secrets] [--allow-empty] [--prune-limit PCT]\n"
     "                  [--env-inherit] [--notify-url URL]\n"
     "                  [--strict-vars] [--interpolation docker-cli|compose-spec]\n"
-    "                  [--log-format text|json]\n"
+    "                  [--resolve-image always|changed|never]\n"
+    "                  [--image-poll DURATION] [--log-format text|json]\n"
     "                  [--log-level debug|info|warn|error]\n"
     "\n"
     "Keep every stack of a source in sync on every engine, until stopped.\n"
@@ -55,7 +56,8 @@ enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
     OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT, OPT_INTERP,
     OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
     OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_GIT_HOSTS,
-    OPT_HOOK_SECRET, OPT_PRUNE_LIMIT, OPT_NOTIFY, OPT_GIT_CA };
+    OPT_HOOK_SECRET, OPT_PRUNE_LIMIT, OPT_NOTIFY, OPT_GIT_CA, OPT_RESOLVE,
+    OPT_IMAGE_POLL };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -85,6 +87,8 @@ static const struct option longopts[] = {
 	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
 	{ "strict-vars", no_argument, NULL, OPT_STRICT },
 	{ "interpolation", required_argument, NULL, OPT_INTERP },
+	{ "resolve-image", required_argument, NULL, OPT_RESOLVE },
+	{ "image-poll", required_argument, NULL, OPT_IMAGE_POLL },
 	{ "log-format", required_argument, NULL, OPT_LOGFMT },
 	{ "log-level", required_argument, NULL, OPT_LOGLVL },
 	{ "help", no_argument, NULL, 'h' },
@@ -114,8 +118,10 @@ struct flags {
 	const char *notify_url;
 	int interval_ms, debounce_ms, poll_ms, prune_limit;
 	bool keep, prune, empty, inherit, strict;
-	bool has_format, has_level, has_interp;
+	bool has_format, has_level, has_interp, has_resolve, has_image_poll;
 	enum compose_interp_mode interp;
+	enum images_mode resolve;
+	int image_poll_ms;
 	enum log_format format;
 	enum log_level level;
 };
@@ -155,6 +161,20 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 			if (controller_interp_option(optarg, &f->interp) < 0)
 				return -1;
 			f->has_interp = true;
+			break;
+		case OPT_RESOLVE:
+			if (controller_resolve_option(optarg, &f->resolve) < 0)
+				return -1;
+			f->has_resolve = true;
+			break;
+		case OPT_IMAGE_POLL:
+			if (ctl_duration_parse(optarg, &f->image_poll_ms) < 0) {
+				fprintf(stderr, "stackd: --image-poll takes a "
+				    "duration (30s, 5m; 0 = every cycle), got "
+				    "\"%s\"\n", optarg);
+				return 1;
+			}
+			f->has_image_poll = true;
 			break;
 		case OPT_INTERVAL:
 		case OPT_DEBOUNCE:
@@ -297,6 +317,11 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 	c->strict_vars |= f->strict;
 	if (f->has_interp)
 		c->interp = f->interp;
+	if (f->has_resolve)
+		c->resolve = f->resolve;
+	if (f->has_image_poll)
+		c->image_poll_ms = f->image_poll_ms > 0 ? f->image_poll_ms :
+		    CTL_IMAGE_POLL_EVERY;
 	if (f->has_format)
 		c->log_format = f->format;
 	if (f->has_level)

@@ -156,6 +156,24 @@ ctl_duration_parse(const char *s, int *ms)
 	return 0;
 }
 
+/* resolve_image: always | changed | never; *set tells it was there. */
+static int
+get_resolve(struct reader *r, const struct ynode *map, const char *path,
+    enum images_mode *out, bool *set)
+{
+	const struct ynode *v = ynode_get(map, "resolve_image");
+
+	if (v == NULL)
+		return 0;
+	if (v->kind != YNODE_SCALAR || images_mode_parse(v->str, out) < 0)
+		return bad(r, v, path, "resolve_image must be always (pin every "
+		    "image's digest, what docker stack deploy does), changed or "
+		    "never");
+	if (set != NULL)
+		*set = true;
+	return 0;
+}
+
 static int
 get_duration(struct reader *r, const struct ynode *map, const char *key,
     const char *path, int *out)
@@ -262,7 +280,7 @@ engines(struct reader *r, struct ctl_config *c, const struct ynode *n)
 }
 
 static const char *const source_keys[] = { "name", "dir", "git",
-    "interpolation", NULL };
+    "interpolation", "resolve_image", NULL };
 static const char *const dir_keys[] = { "path", "debounce", "rescan", NULL };
 static const char *const git_keys[] = { "url", "ref", "path", "poll",
     "timeout", "username", "token_file", "token_env", "ssh_key",
@@ -333,16 +351,19 @@ source_entry(struct reader *r, struct ctl_config *c, const struct ynode *n,
 	struct ctl_source_config *s = &c->sources[i];
 	const struct ynode *e = n->vals[i], *d, *g, *name;
 	enum compose_interp_mode mode;
+	enum images_mode resolve;
 	char at[48], sub[64];
-	bool has_mode = false;
+	bool has_mode = false, has_resolve = false;
 	int rc;
 
 	snprintf(at, sizeof(at), "sources[%zu]", i);
 	if ((rc = known_keys(r, e, at, source_keys)) < 0 ||
 	    (rc = get_str(r, e, "name", at, &s->name)) < 0 ||
-	    (rc = get_interp(r, e, at, &mode, &has_mode)) < 0)
+	    (rc = get_interp(r, e, at, &mode, &has_mode)) < 0 ||
+	    (rc = get_resolve(r, e, at, &resolve, &has_resolve)) < 0)
 		return rc;
 	s->interp = has_mode ? 1 + (int)mode : 0;
+	s->resolve = has_resolve ? 1 + (int)resolve : 0;
 	name = ynode_get(e, "name");
 	if (s->name != NULL && !name_ok(s->name))
 		return bad(r, name, at, "name may hold letters, digits, '_', "
@@ -388,9 +409,11 @@ sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 
 static const char *const policy_keys[] = { "prune_secrets",
     "keep_replicas", "allow_empty", "env_inherit", "strict_vars", "engines",
-    "prune_limit", "list", "interpolation", NULL };
+    "prune_limit", "list", "interpolation", "resolve_image", "image_poll",
+    "image_timeout", NULL };
 static const char *const list_keys[] = { "name", "source", "files", "vars",
-    "engines", "keep_replicas", "prune", "interpolation", NULL };
+    "engines", "keep_replicas", "prune", "interpolation", "resolve_image",
+    NULL };
 
 static bool
 engine_known(const struct ctl_config *c, const char *name)
@@ -509,18 +532,24 @@ stack_policy(struct reader *r, const struct ctl_config *c,
     const struct ynode *s, size_t i, cJSON *o)
 {
 	bool keep = c->keep_replicas, prune = true, has_mode = false;
+	bool has_resolve = false;
 	enum compose_interp_mode mode;
+	enum images_mode resolve;
 	char path[64];
 	int rc;
 
 	snprintf(path, sizeof(path), "stacks.list[%zu]", i);
 	if ((rc = get_bool(r, s, "keep_replicas", path, &keep)) < 0 ||
 	    (rc = get_bool(r, s, "prune", path, &prune)) < 0 ||
-	    (rc = get_interp(r, s, path, &mode, &has_mode)) < 0)
+	    (rc = get_interp(r, s, path, &mode, &has_mode)) < 0 ||
+	    (rc = get_resolve(r, s, path, &resolve, &has_resolve)) < 0)
 		return rc;
 	if (has_mode)
 		cJSON_AddStringToObject(o, "interpolation",
 		    compose_interp_mode_name(mode));
+	if (has_resolve)
+		cJSON_AddStringToObject(o, "resolve_image",
+		    images_mode_name(resolve));
 	if (ynode_get(s, "keep_replicas") != NULL)
 		cJSON_AddBoolToObject(o, "keep_replicas", keep);
 	if (!prune)
@@ -599,8 +628,20 @@ policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	    &c->env_inherit)) < 0 ||
 	    (rc = get_bool(r, n, "strict_vars", "stacks",
 	    &c->strict_vars)) < 0 ||
-	    (rc = get_interp(r, n, "stacks", &c->interp, NULL)) < 0)
+	    (rc = get_interp(r, n, "stacks", &c->interp, NULL)) < 0 ||
+	    (rc = get_resolve(r, n, "stacks", &c->resolve, NULL)) < 0 ||
+	    (rc = get_duration(r, n, "image_timeout", "stacks",
+	    &c->image_timeout_ms)) < 0)
 		return rc;
+	/* image_poll: 0 is allowed, and means at every look. */
+	if ((v = ynode_get(n, "image_poll")) != NULL) {
+		int ms = 0;
+		if (v->kind != YNODE_SCALAR || ctl_duration_parse(v->str,
+		    &ms) < 0)
+			return bad(r, v, "stacks.image_poll", "want a duration "
+			    "such as 30s or 5m (0: look at every cycle)");
+		c->image_poll_ms = ms > 0 ? ms : CTL_IMAGE_POLL_EVERY;
+	}
 	if ((v = ynode_get(n, "prune_limit")) != NULL &&
 	    (v->kind != YNODE_SCALAR ||
 	    controller_percent_parse(v->str, &c->prune_limit) < 0))

@@ -87,6 +87,14 @@ bool ctl_stacks_object(const struct ctl_config *c,
 void ctl_stacks_policy(const struct ctl_config *c, const char *stack,
     struct recon_options *ro);
 
+/* How a stack's images are pinned: its stacks.list entry's resolve_image,
+ * else the source's, else the config's. */
+enum images_mode ctl_stacks_resolve(const struct ctl_config *c,
+    const char *source, const char *stack);
+#define CTL_IMAGE_POLL_EVERY (-1)
+/* The cache poll for a config (images_cache_new's poll_ms). */
+long ctl_image_poll_ms(const struct ctl_config *c);
+
 /* The interpolation of a stack of a source: its stacks.list entry's, else
  * the source's, else the config's (stacks.interpolation). */
 enum compose_interp_mode ctl_stacks_interp(const struct ctl_config *c,
@@ -157,6 +165,8 @@ struct ctl_source_config {
 	int rescan_ms;
 	int interp;		/* 0: the config's; else 1 + its enum
 				 * compose_interp_mode */
+	int resolve;		/* 0: the config's; else 1 + its enum
+				 * images_mode */
 };
 
 /* What `stackd run` was told, by flags or by stackd.yaml (config.c). */
@@ -177,6 +187,11 @@ struct ctl_config {
 	bool env_inherit;
 	bool strict_vars;
 	enum compose_interp_mode interp;	/* stacks.interpolation */
+	enum images_mode resolve;	/* stacks.resolve_image */
+	/* stacks.image_poll: 0 = IMAGES_POLL_MS, CTL_IMAGE_POLL_EVERY = at
+	 * every cycle; stacks.image_timeout: 0 = IMAGES_TIMEOUT_MS. */
+	int image_poll_ms;
+	int image_timeout_ms;
 	/* {"stack": ["engine", ...]}: where a stack goes (default: every
 	 * engine).  Owned. */
 	cJSON *targets;

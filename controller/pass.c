@@ -93,6 +93,25 @@ carry_out(struct ctl_pass *p, struct ctl_result *r, struct err *err)
 	finish(p, r);
 }
 
+/* Look up the stack's images the plan will pin (those not known or due
+ * again); a registry that fails is the plan's note, not the stack's
+ * error. */
+static void
+resolve_images(struct ctl_pass *p, const struct compose_stack *s,
+    const struct recon_options *ro)
+{
+	size_t max = (size_t)cJSON_GetArraySize(s->services), n;
+	const char **imgs;
+	struct err err;
+
+	if (ro->images == NULL || max == 0 ||
+	    (imgs = calloc(max, sizeof(*imgs))) == NULL)
+		return;
+	n = recon_stack_images(s, p->obs, ro, imgs, max);
+	images_cache_resolve(ro->images, p->e, imgs, n, &err);
+	free((void *)imgs);
+}
+
 void
 ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 {
@@ -104,7 +123,11 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 	struct err err;
 
 	ctl_stacks_policy(p->cfg, o->stack, &ro);
-	if (compose_stack_load(&stack, o, &err) < 0 ||
+	if (p->cfg != NULL)
+		ro.resolve = ctl_stacks_resolve(p->cfg, p->source, o->stack);
+	if (compose_stack_load(&stack, o, &err) == 0)
+		resolve_images(p, stack, &ro);
+	if (stack == NULL ||
 	    recon_plan_stack(&plan, stack, p->obs, &ro, &err) < 0) {
 		r.err = &err;
 		finish(p, &r);

@@ -1,7 +1,8 @@
 /*
  * stack_opts.c - the options that name a stack and its inputs, shared by
  * render, plan and apply: -f FILE... -s NAME --vars F... --var K=V...
- * --env-inherit --strict-vars --interpolation MODE --root DIR.
+ * --env-inherit --strict-vars --interpolation MODE --resolve-image MODE
+ * --root DIR.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,7 +14,7 @@
 
 enum { OPT_VARS = 300, OPT_VAR, OPT_INHERIT, OPT_STRICT, OPT_ROOT, OPT_JSON,
     OPT_ENGINE, OPT_OWNER, OPT_KEEP_REPLICAS, OPT_DIR, OPT_PRUNE_SECRETS,
-    OPT_ALLOW_EMPTY, OPT_PRUNE_LIMIT, OPT_INTERP };
+    OPT_ALLOW_EMPTY, OPT_PRUNE_LIMIT, OPT_INTERP, OPT_RESOLVE };
 
 static const struct option longopts[] = {
 	{ "file", required_argument, NULL, 'f' },
@@ -23,6 +24,7 @@ static const struct option longopts[] = {
 	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
 	{ "strict-vars", no_argument, NULL, OPT_STRICT },
 	{ "interpolation", required_argument, NULL, OPT_INTERP },
+	{ "resolve-image", required_argument, NULL, OPT_RESOLVE },
 	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -71,6 +73,17 @@ controller_prune_limit_option(const char *arg, int *out)
 		return 0;
 	fprintf(stderr, "stackd: --prune-limit: want a percentage, 1 to 100, "
 	    "got \"%s\"\n", arg);
+	return -1;
+}
+
+int
+controller_resolve_option(const char *arg, enum images_mode *out)
+{
+	if (images_mode_parse(arg, out) == 0)
+		return 0;
+	fprintf(stderr, "stackd: --resolve-image: want always (pin every "
+	    "image's digest, what docker stack deploy does), changed or never, "
+	    "not \"%s\"\n", arg);
 	return -1;
 }
 
@@ -136,6 +149,11 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 			    &o->interp)) < 0)
 				rc = 1;
 			so->interp_set = rc == 0;
+			break;
+		case OPT_RESOLVE:
+			if (controller_resolve_option(optarg, &so->resolve) < 0)
+				rc = 1;
+			so->resolve_set = rc == 0;
 			break;
 		case OPT_ROOT:
 			o->root = optarg;

@@ -151,6 +151,36 @@ ctl_stacks_policy(const struct ctl_config *c, const char *stack,
 	}
 }
 
+enum images_mode
+ctl_stacks_resolve(const struct ctl_config *c, const char *source,
+    const char *stack)
+{
+	enum images_mode m = c->resolve;
+	const cJSON *it;
+	const char *v;
+
+	for (size_t i = 0; i < c->nsources; i++)
+		if (source != NULL && strcmp(c->sources[i].name, source) == 0 &&
+		    c->sources[i].resolve > 0)
+			m = (enum images_mode)(c->sources[i].resolve - 1);
+	cJSON_ArrayForEach(it, c->stack_list) {
+		v = cJSON_GetStringValue(cJSON_GetObjectItem(it,
+		    "resolve_image"));
+		if (v != NULL && strcmp(cJSON_GetStringValue(
+		    cJSON_GetObjectItem(it, "name")), stack) == 0)
+			images_mode_parse(v, &m);
+	}
+	return m;
+}
+
+long
+ctl_image_poll_ms(const struct ctl_config *c)
+{
+	if (c->image_poll_ms == CTL_IMAGE_POLL_EVERY)
+		return 0;
+	return c->image_poll_ms > 0 ? c->image_poll_ms : IMAGES_POLL_MS;
+}
+
 enum compose_interp_mode
 ctl_stacks_interp(const struct ctl_config *c, const char *source,
     const char *stack)

@@ -309,6 +309,11 @@ next_delay(struct ctl_worker *w, const struct cycle *c)
 {
 	long long interval = w->d->cfg->interval_ms > 0 ?
 	    w->d->cfg->interval_ms : 60000, now = clock_mono_ms(), d;
+	long poll = ctl_image_poll_ms(w->d->cfg);
+
+	/* A tag pushed again is found when its answer is due again. */
+	if (poll > 0 && poll < interval)
+		interval = poll;
 
 	/* Up to 10 % jitter, so engines and replicas do not beat in step. */
 	d = interval - (long long)(rand_r(&w->seed) % (unsigned)(interval / 10 + 1));
@@ -384,6 +389,7 @@ cycle(struct ctl_worker *w)
 	p.ro.keep_replicas = cfg->keep_replicas;
 	p.ro.prune_secrets = cfg->prune_secrets;
 	p.ro.attempted = w->attempted;
+	p.ro.images = w->images;
 	c.stacks = cJSON_CreateObject();
 	/* What left a source is removed only once every source was read. */
 	if (ctl_pass_sources(&p, cfg, c.snaps, c.names, n, w->cfg->name,
@@ -454,6 +460,11 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cv, &ca);
 	pthread_condattr_destroy(&ca);
+	if (images_cache_new(&w->images, ctl_image_poll_ms(d->cfg),
+	    d->cfg->image_timeout_ms, true) < 0) {
+		ctl_worker_join(w);
+		return err_set(err, ERR_NOMEM, "out of memory");
+	}
 	if (engine_open(&w->e, w->cfg, err) < 0 ||
 	    engine_open(&w->ev, w->cfg, err) < 0) {
 		ctl_worker_join(w);
@@ -492,6 +503,7 @@ ctl_worker_join(struct ctl_worker *w)
 	cJSON_Delete(w->own);
 	engine_free(w->e);
 	engine_free(w->ev);
+	images_cache_free(w->images);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);

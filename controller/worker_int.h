@@ -24,6 +24,7 @@ struct ctl_worker {
 	const struct engine_config *cfg;
 	struct engine *e;	/* the worker's connection */
 	struct engine *ev;	/* the events thread's */
+	struct images_cache *images;	/* digests looked up on this engine */
 	pthread_t thread, ev_thread;
 	bool running, ev_running;
 	atomic_int stop;	/* both threads end */

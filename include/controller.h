@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "compose.h"
+#include "images.h"
 
 struct engine_config;
 
@@ -38,6 +39,8 @@ struct controller_stack_opts {
 	bool allow_empty;	/* --allow-empty */
 	int prune_limit;	/* --prune-limit PCT; 0 = the default */
 	bool interp_set;	/* --interpolation was given */
+	enum images_mode resolve;	/* --resolve-image, default always */
+	bool resolve_set;
 };
 
 /* "50" or "50%", 1 to 100, into *out; -1 when it is not one. */
@@ -47,6 +50,9 @@ int controller_percent_parse(const char *s, int *out);
 int controller_prune_limit_option(const char *arg, int *out);
 /* --interpolation docker-cli|compose-spec; says what is wrong on stderr. */
 int controller_interp_option(const char *arg, enum compose_interp_mode *out);
+
+/* --resolve-image always|changed|never; says what is wrong on stderr. */
+int controller_resolve_option(const char *arg, enum images_mode *out);
 
 /* Returns 0, or 1 after printing usage (so->help tells whether asked).
  * dir_ok: --dir DIR or -c FILE may replace -f/-s. */

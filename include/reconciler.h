@@ -18,6 +18,7 @@
 #include "compose.h"
 #include "engine.h"
 #include "err.h"
+#include "images.h"
 
 /* Labels stackd puts on what it writes, so that ownership survives a
  * restart or a replacement controller (nothing is kept on local disk). */
@@ -41,6 +42,11 @@ struct recon_options {
 	 * the engine (services, networks, secrets, configs, and secrets and
 	 * configs replaced by a rotation); only creates and updates. */
 	bool no_prune;
+	/* How images are pinned (--resolve-image), from what images holds
+	 * (looked up by the caller first: recon_stack_images).  NULL
+	 * images: as "never". */
+	enum images_mode resolve;
+	struct images_cache *images;
 };
 
 /* What one engine holds: four list calls, and an index by name. */
@@ -101,6 +107,17 @@ int recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
     const struct recon_observed *obs, const struct recon_options *opt,
     struct err *err);
 void recon_plan_free(struct recon_plan *p);
+
+/* The images of s's services that the plan will pin (each once, at most
+ * max): what the caller looks up with images_cache_resolve first. */
+size_t recon_stack_images(const struct compose_stack *s,
+    const struct recon_observed *obs, const struct recon_options *opt,
+    const char **out, size_t max);
+
+/* Set a service's image (and its platforms) as the CLI does, from
+ * opt->images; why an image stays unpinned goes to notes (pins.c). */
+void recon_service_pin(cJSON *spec, const cJSON *actual,
+    const struct recon_options *opt, cJSON *notes);
 
 /* An ingress port the stack publishes twice, or that a service outside
  * the stack already publishes: ERR_CONFLICT naming both (ports.c).

@@ -22,6 +22,7 @@
 struct planner {
 	const struct compose_stack *s;
 	const struct recon_observed *obs;
+	const struct recon_options *opt;	/* may be NULL */
 	const char *owner;
 	bool keep_replicas;
 	bool no_prune;		/* the stack's policy: never remove */
@@ -425,22 +426,22 @@ without_ids(const cJSON *spec)
 	return c;
 }
 
+static void
+drop_platforms(cJSON *spec)
+{
+	cJSON *pl = (cJSON *)json_get(json_get(spec, "TaskTemplate"),
+	    "Placement");
+
+	/* Placement itself stays: the CLI writes {} without platforms. */
+	cJSON_DeleteItemFromObjectCaseSensitive(pl, "Platforms");
+}
+
 /* Follow the docker CLI where the engine's copy legitimately differs. */
 static void
 carry_over(const struct planner *pl, cJSON *spec, const cJSON *actual)
 {
 	const cJSON *aspec = json_get(actual, "Spec");
-	cJSON *cs = (cJSON *)json_get(json_get(spec, "TaskTemplate"), "ContainerSpec");
 	cJSON *rep = (cJSON *)json_get(json_get(spec, "Mode"), "Replicated");
-	const char *want = json_str(json_get(spec, "Labels"), "com.docker.stack.image");
-	const char *had = json_str(json_get(aspec, "Labels"), "com.docker.stack.image");
-	const char *img = json_str(json_get(json_get(aspec, "TaskTemplate"), "ContainerSpec"),
-	    "Image");
-
-	/* Same image as written in the file: keep a pinned digest. */
-	if (want && had && img && strcmp(want, had) == 0)
-		cJSON_ReplaceItemInObjectCaseSensitive(cs, "Image",
-		    cJSON_CreateString(img));
 	if (pl->keep_replicas && rep != NULL && json_get(rep, "Replicas") == NULL) {
 		const cJSON *n = json_get(json_get(json_get(aspec, "Mode"), "Replicated"),
 		    "Replicas");
@@ -530,9 +531,13 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 	keep(pl, name);
 	rename_refs(pl, (cJSON *)json_get(json_get(spec, "TaskTemplate"),
 	    "ContainerSpec"));
+	recon_service_pin(spec, actual, pl->opt, pl->p->notes);
 	if (actual != NULL)
 		carry_over(pl, spec, actual);
 	cmp = without_ids(spec);
+	/* The platforms follow the digest; whether the CLI's rules wrote
+	 * them (--resolve-image never drops them) is no new spec. */
+	drop_platforms(cmp);
 	hash_of(cmp, hash);
 	cJSON_Delete(cmp);
 	set_labels(pl, labels, hash);
@@ -651,7 +656,7 @@ plan_all(struct recon_plan **out, const struct compose_stack *s,
     const struct recon_observed *obs, const struct recon_options *opt,
     bool keep_file_objects, struct err *err)
 {
-	struct planner pl = { .s = s, .obs = obs, .err = err,
+	struct planner pl = { .s = s, .obs = obs, .opt = opt, .err = err,
 	    .keep_file_objects = keep_file_objects };
 	int rc;
 

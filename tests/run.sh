@@ -84,6 +84,8 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 	    "$here/conformance/run.sh" "$build"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "conformance: 25 generated files (fuzz.sh, seed 1)" \
 	    "$here/conformance/fuzz.sh" "$build" 25 1
+	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: images.sh (digests pinned, against local registries)" \
+	    "$here/e2e/images.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: stacklist.sh (stacks listed in the config)" \
 	    "$here/e2e/stacklist.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: page.sh (the status page in headless Chromium)" \

@@ -81,6 +81,10 @@ start_engine() { # dir n listen-args...
 	local d=$1 n=$2; shift 2
 	mkdir -p "$d/data" "$d/x"
 	printf '%q ' "$@" >"$d/args"	# for restart
+	# Nothing may reach a public registry: a dead proxy on loopback turns
+	# every docker.io lookup into an immediate refusal, and Go never
+	# proxies loopback, so registries on 127.0.0.0/8 are reached directly.
+	HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.0/8,localhost \
 	python3 "$harness/reap.py" dockerd --data-root "$d/data" --exec-root "$d/x" --pidfile "$d/pid" \
 		--bridge=none --iptables=false --ip6tables=false "$@" >"$d/log" 2>&1 &
 	echo $! >"$d/launcher.pid"
