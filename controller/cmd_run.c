@@ -43,7 +43,9 @@ static const char run_usage[] =
     "                  [--env-inherit] [--notify-url URL]\n"
     "                  [--strict-vars] [--interpolation docker-cli|compose-spec]\n"
     "                  [--resolve-image always|changed|never]\n"
-    "                  [--image-poll DURATION] [--log-format text|json]\n"
+    "                  [--image-poll DURATION]\n"
+    "                  [--registry-webhook-secret-file FILE]\n"
+    "                  [--log-format text|json]\n"
     "                  [--log-level debug|info|warn|error]\n"
     "\n"
     "Keep every stack of a source in sync on every engine, until stopped.\n"
@@ -57,7 +59,7 @@ enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
     OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
     OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_GIT_HOSTS,
     OPT_HOOK_SECRET, OPT_PRUNE_LIMIT, OPT_NOTIFY, OPT_GIT_CA, OPT_RESOLVE,
-    OPT_IMAGE_POLL };
+    OPT_IMAGE_POLL, OPT_REGISTRY_HOOK };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -89,6 +91,8 @@ static const struct option longopts[] = {
 	{ "interpolation", required_argument, NULL, OPT_INTERP },
 	{ "resolve-image", required_argument, NULL, OPT_RESOLVE },
 	{ "image-poll", required_argument, NULL, OPT_IMAGE_POLL },
+	{ "registry-webhook-secret-file", required_argument, NULL,
+	    OPT_REGISTRY_HOOK },
 	{ "log-format", required_argument, NULL, OPT_LOGFMT },
 	{ "log-level", required_argument, NULL, OPT_LOGLVL },
 	{ "help", no_argument, NULL, 'h' },
@@ -114,7 +118,7 @@ struct flags {
 	const char *config, *host, *dir, *listen, *owner, *token_file;
 	const char *git, *ref, *path, *state_dir, *git_user, *git_token;
 	const char *git_key, *git_hosts, *git_ca;
-	const char *hook_secret;
+	const char *hook_secret, *registry_secret;
 	const char *notify_url;
 	int interval_ms, debounce_ms, poll_ms, prune_limit;
 	bool keep, prune, empty, inherit, strict;
@@ -148,6 +152,7 @@ parse_flags(struct flags *f, int argc, char **argv, const char *usage)
 		case OPT_GIT_HOSTS: f->git_hosts = optarg; break;
 		case OPT_GIT_CA: f->git_ca = optarg; break;
 		case OPT_HOOK_SECRET: f->hook_secret = optarg; break;
+		case OPT_REGISTRY_HOOK: f->registry_secret = optarg; break;
 		case OPT_NOTIFY: f->notify_url = optarg; break;
 		case OPT_LISTEN: f->listen = optarg; break;
 		case OPT_OWNER: f->owner = optarg; break;
@@ -306,6 +311,7 @@ configure(struct ctl_config *c, const struct flags *f, struct err *err)
 	if (source_flags(c, f) < 0 || set(&c->listen, f->listen) < 0 ||
 	    set(&c->owner, f->owner) < 0 ||
 	    set(&c->token_file, f->token_file) < 0 ||
+	    set(&c->registry_secret_file, f->registry_secret) < 0 ||
 	    set(&c->notify_url, f->notify_url) < 0)
 		return err_set(err, ERR_NOMEM, "out of memory");
 	c->interval_ms = f->interval_ms ? f->interval_ms : c->interval_ms;
@@ -525,8 +531,12 @@ daemon_run(struct ctl_daemon *d, const struct flags *f)
 		rc = err_set(&err, ERR_FAIL, "eventfd: %s", strerror(errno));
 		goto out;
 	}
+	d->st.wake_fd = wake_fd;
 	if ((rc = secret_read_file(&d->st.token, d->cfg->token_file,
 	    "status token", &err)) < 0 ||
+	    (rc = secret_read_file(&d->st.registry_secret,
+	    d->cfg->registry_secret_file, "registry webhook secret",
+	    &err)) < 0 ||
 	    (rc = ctl_sources_open(d, &got_stop, &err)) < 0)
 		goto out;
 	if (*d->cfg->listen != '\0') {
@@ -758,6 +768,7 @@ controller_cmd_run(int argc, char **argv)
 	rc = daemon_run(&d, &f);
 	release_engines(&d.st);
 	secret_free(d.st.token);
+	secret_free(d.st.registry_secret);
 	pthread_mutex_destroy(&d.st.mu);
 	ctl_config_release(d.cfg);
 	free(d.cfg);

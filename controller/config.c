@@ -335,11 +335,12 @@ git_source(struct reader *r, struct ctl_git_config *g, const struct ynode *n,
 	return 0;
 }
 
-/* Source names go into URLs (the webhook) and directory names. */
+/* Source names go into URLs (the webhook) and directory names;
+ * /api/v1/webhook/registry is the registry's. */
 static bool
 name_ok(const char *s)
 {
-	return *s != '\0' && strlen(s) <= 64 && *s != '.' &&
+	return *s != '\0' && strcmp(s, "registry") != 0 && strlen(s) <= 64 && *s != '.' &&
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789_.-") == strlen(s);
 }
@@ -367,7 +368,7 @@ source_entry(struct reader *r, struct ctl_config *c, const struct ynode *n,
 	name = ynode_get(e, "name");
 	if (s->name != NULL && !name_ok(s->name))
 		return bad(r, name, at, "name may hold letters, digits, '_', "
-		    "'.' and '-' (64 at most)");
+		    "'.' and '-' (64 at most), and may not be \"registry\"");
 	if (s->name == NULL && n->n > 1)
 		return bad(r, e, at, "needs a name: (there are several "
 		    "sources)");
@@ -653,7 +654,8 @@ policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	return (v = ynode_get(n, "list")) != NULL ? stack_list(r, c, v) : 0;
 }
 
-static const char *const status_keys[] = { "listen", "token_file", NULL };
+static const char *const status_keys[] = { "listen", "token_file",
+    "registry_webhook_secret_file", NULL };
 static const char *const notify_keys[] = { "url", "token_file", "timeout",
     NULL };
 
@@ -692,7 +694,9 @@ status_and_log(struct reader *r, struct ctl_config *c, const struct ynode *root)
 	if (s != NULL && ((rc = known_keys(r, s, "status", status_keys)) < 0 ||
 	    (rc = get_str(r, s, "listen", "status", &c->listen)) < 0 ||
 	    (rc = get_path(r, s, "token_file", "status",
-	    &c->token_file)) < 0))
+	    &c->token_file)) < 0 ||
+	    (rc = get_path(r, s, "registry_webhook_secret_file", "status",
+	    &c->registry_secret_file)) < 0))
 		return rc;
 	if (l == NULL)
 		return 0;
@@ -801,6 +805,7 @@ ctl_config_release(struct ctl_config *c)
 	free(c->owner);
 	free(c->listen);
 	free(c->token_file);
+	free(c->registry_secret_file);
 	free(c->notify_url);
 	free(c->notify_token_file);
 	free(c->state_dir);

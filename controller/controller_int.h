@@ -204,6 +204,7 @@ struct ctl_config {
 	char *notify_token_file;	/* its bearer token */
 	int notify_timeout_ms;	/* one delivery; 0 = 5 s */
 	char *token_file;	/* bearer token for the status server */
+	char *registry_secret_file;	/* the registry webhook's token */
 	enum log_format log_format;
 	enum log_level log_level;
 };
@@ -271,6 +272,13 @@ struct ctl_source_state {
 	bool watching;
 };
 
+/* A registry push the workers have to hear of (the registry webhook). */
+#define CTL_PUSHES 64
+struct ctl_push {
+	char host[256];		/* the registry, "127.0.0.1:5000" */
+	char repository[256];	/* "app", "team/app" */
+};
+
 struct ctl_state {
 	pthread_mutex_t mu;
 	long long started;
@@ -281,7 +289,19 @@ struct ctl_state {
 	size_t nsources;
 	unsigned long generation;	/* bumped with each new snapshot */
 	struct ctl_notifier *notifier;	/* NULL: none configured */
+	/* Set before the status server starts, then only read: */
+	char *registry_secret;	/* the registry webhook's bearer token,
+				 * NULL: no such route */
+	int wake_fd;		/* a write wakes every worker */
+	/* Registry pushes, a ring: push i is pushes[i % CTL_PUSHES]. */
+	struct ctl_push pushes[CTL_PUSHES];
+	unsigned long npushes;		/* ever received */
+	unsigned long registry_hooks[2];	/* accepted, refused */
 };
+
+/* Record a registry push (takes st->mu) and wake the workers. */
+void ctl_state_push(struct ctl_state *st, const char *host,
+    const char *repository);
 
 /* JSON documents of the status API (caller holds st->mu, frees). */
 cJSON *ctl_status_json(const struct ctl_state *st);

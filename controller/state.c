@@ -3,8 +3,12 @@
  * and the source loop published in struct ctl_state (the caller holds its
  * lock).  Schemas: docs/status-api.md.
  */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "controller_int.h"
 #include "version.h"
@@ -15,6 +19,23 @@ const double ctl_buckets[CTL_BUCKETS] = { 0.01, 0.025, 0.05, 0.1, 0.25,
 /* Worst first: a stack's state over several engines is the worst one. */
 static const char *const states[] = { "failed", "out-of-sync",
     "progressing", "synced" };
+
+void
+ctl_state_push(struct ctl_state *st, const char *host,
+    const char *repository)
+{
+	struct ctl_push *p;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&st->mu);
+	p = &st->pushes[st->npushes++ % CTL_PUSHES];
+	snprintf(p->host, sizeof(p->host), "%s", host);
+	snprintf(p->repository, sizeof(p->repository), "%s", repository);
+	pthread_mutex_unlock(&st->mu);
+	if (st->wake_fd >= 0 && write(st->wake_fd, &one, sizeof(one)) < 0)
+		log_event(LOG_WARN, NULL, NULL, NULL, "cannot wake the "
+		    "workers: %s", strerror(errno));
+}
 
 const char *
 ctl_iso_time(long long t, char *out)

@@ -1,10 +1,11 @@
 /*
  * status_http.c - the read-only status server (libmicrohttpd).
  *
- * GET and HEAD only; every other method is 405, except the webhook: a
+ * GET and HEAD only; every other method is 405, except the webhooks: a
  * POST to /api/v1/webhook/<source>, with its body capped and checked
  * against the source's secret (it is exempt from the bearer token: the
- * forge that calls it signs instead).  Connections, their
+ * forge that calls it signs instead), and to /api/v1/webhook/registry,
+ * which a registry calls with a bearer token of its own.  Connections, their
  * memory (so header sizes) and their idle time are bounded, and a handler
  * only holds the state lock while it renders a document, so a slow client
  * costs the server one connection slot and never stalls a worker.
@@ -29,9 +30,12 @@
 #define HOOK_BODY_MAX (1024u * 1024)
 #define HOOK_PREFIX "/api/v1/webhook/"
 
+#define REGISTRY_HOOK HOOK_PREFIX "registry"
+
 /* A webhook request's body, as it arrives. */
 struct upload {
-	struct ctl_source_state *source;	/* whose webhook */
+	struct ctl_source_state *source;	/* whose webhook, or NULL: */
+	bool registry;				/* the registry's */
 	char *data;
 	size_t len;
 	bool too_big;
@@ -93,21 +97,26 @@ send_error(struct MHD_Connection *conn, unsigned code, const char *msg)
 	return send_json(conn, code, o);
 }
 
+/* Does the request carry "Authorization: Bearer <token>"? */
 static bool
-authorized(struct ctl_status_server *s, struct MHD_Connection *conn)
+bearer(struct MHD_Connection *conn, const char *token)
 {
 	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	size_t n;
 
-	if (s->st->token == NULL)
-		return true;
 	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
 		return false;
 	h += 7;
-	n = strlen(s->st->token);
+	n = strlen(token);
 	/* Constant time in the token's content; only its length shows. */
-	return strlen(h) == n && CRYPTO_memcmp(h, s->st->token, n) == 0;
+	return strlen(h) == n && CRYPTO_memcmp(h, token, n) == 0;
+}
+
+static bool
+authorized(struct ctl_status_server *s, struct MHD_Connection *conn)
+{
+	return s->st->token == NULL || bearer(conn, s->st->token);
 }
 
 static enum MHD_Result
@@ -222,6 +231,46 @@ webhook(struct ctl_status_server *s, struct MHD_Connection *conn,
 	    MHD_HTTP_OK, o);
 }
 
+static void
+on_push(const char *host, const char *repository, void *arg)
+{
+	ctl_state_push(arg, host, repository);
+	log_event(LOG_INFO, NULL, NULL, NULL, "registry webhook: %s/%s was "
+	    "pushed, looking up its images now", host, repository);
+}
+
+/* A registry's notification envelope: the images of each repository
+ * pushed are looked up again at once.  Only the token decides; the body
+ * says which repositories to look at, and the digests are the engine's
+ * answer, never the body's. */
+static enum MHD_Result
+registry_hook(struct ctl_status_server *s, struct MHD_Connection *conn,
+    const struct upload *up)
+{
+	struct ctl_state *st = s->st;
+	bool ok = bearer(conn, st->registry_secret);
+	int n = ok ? images_events_read(up->data ? up->data : "", up->len,
+	    on_push, st) : -1;
+	cJSON *o;
+
+	pthread_mutex_lock(&st->mu);
+	st->registry_hooks[n >= 0 ? 0 : 1]++;
+	pthread_mutex_unlock(&st->mu);
+	if (!ok) {
+		log_event(LOG_WARN, NULL, NULL, NULL, "registry webhook: "
+		    "refused, the bearer token does not match");
+		return send_error(conn, MHD_HTTP_UNAUTHORIZED, "a bearer token "
+		    "is required (the registry's notifications.endpoints "
+		    "headers: Authorization: [Bearer <secret>])");
+	}
+	if (n < 0)
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, "the body is not "
+		    "a registry notification envelope ({\"events\": [...]})");
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "pushes", n);
+	return send_json(conn, n > 0 ? MHD_HTTP_ACCEPTED : MHD_HTTP_OK, o);
+}
+
 /* The source named in a webhook URL, if it has a webhook secret. */
 static struct ctl_source_state *
 hook_source(struct ctl_state *st, const char *name)
@@ -247,14 +296,21 @@ post(struct ctl_status_server *s, struct MHD_Connection *conn,
 			return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "the status server is read-only: GET and HEAD "
 			    "only (POST: " HOOK_PREFIX "<source>)");
-		if ((src = hook_source(s->st, url + strlen(HOOK_PREFIX))) ==
-		    NULL)
+		bool reg = strcmp(url, REGISTRY_HOOK) == 0;
+		if (reg && s->st->registry_secret == NULL)
+			return send_error(conn, MHD_HTTP_NOT_FOUND, "no "
+			    "registry webhook (is "
+			    "status.registry_webhook_secret_file set?)");
+		src = reg ? NULL : hook_source(s->st, url +
+		    strlen(HOOK_PREFIX));
+		if (!reg && src == NULL)
 			return send_error(conn, MHD_HTTP_NOT_FOUND, "no "
 			    "webhook for this source (is a webhook secret "
 			    "set?)");
 		if ((up = calloc(1, sizeof(*up))) == NULL)
 			return MHD_NO;
 		up->source = src;
+		up->registry = reg;
 		*con_cls = up;
 		return MHD_YES;
 	}
@@ -274,11 +330,12 @@ post(struct ctl_status_server *s, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (up->too_big) {
-		count_hook(s->st, up->source, CTL_HOOK_BAD_REQUEST);
+		if (up->source != NULL)
+			count_hook(s->st, up->source, CTL_HOOK_BAD_REQUEST);
 		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body "
 		    "is larger than 1 MiB");
 	}
-	return webhook(s, conn, up);
+	return up->registry ? registry_hook(s, conn, up) : webhook(s, conn, up);
 }
 
 static void

@@ -340,6 +340,15 @@ current_snapshots(struct ctl_worker *w, struct sources_snapshot **snaps,
 		names[i] = st->sources[i].name;
 		n += snaps[i] != NULL;
 	}
+	/* Digests of what was pushed since are asked again. */
+	if (st->npushes - w->pushes_seen > CTL_PUSHES)
+		images_cache_expire(w->images, NULL, NULL);
+	else
+		for (unsigned long i = w->pushes_seen; i < st->npushes; i++)
+			images_cache_expire(w->images,
+			    st->pushes[i % CTL_PUSHES].host,
+			    st->pushes[i % CTL_PUSHES].repository);
+	w->pushes_seen = st->npushes;
 	if (st->generation != w->generation) {
 		/* A new revision is tried at once, whatever failed before. */
 		w->generation = st->generation;

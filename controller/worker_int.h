@@ -37,6 +37,7 @@ struct ctl_worker {
 	struct stack_mem *mem;
 	size_t nmem;
 	unsigned long generation;	/* of the snapshot last seen */
+	unsigned long pushes_seen;	/* ctl_state.npushes, last cycle */
 	long long retry_ms;	/* engine unreachable: next try */
 	bool up;		/* the last cycle reached the engine */
 	unsigned seed;

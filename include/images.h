@@ -78,6 +78,14 @@ void images_pin_release(struct images_pin *p);
 size_t images_cache_expire(struct images_cache *c, const char *host,
     const char *repository);
 
+/* The pushes in a registry's notification envelope: fn(host, repository,
+ * arg) once per push event (pulls and other events are skipped).  The
+ * number of pushes, or -1 when body is no envelope. */
+typedef void (*images_push_fn)(const char *host, const char *repository,
+    void *arg);
+int images_events_read(const char *body, size_t len, images_push_fn fn,
+    void *arg);
+
 /* Lookups so far, by outcome, and their durations for a histogram. */
 #define IMAGES_BUCKETS 8
 extern const double images_buckets[IMAGES_BUCKETS];

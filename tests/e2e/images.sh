@@ -97,6 +97,25 @@ check "registry down: the running pin stays and no write is made" eval \
 check "and the log says why" eval 'has "image $r/app:1 could not be looked up" && has "connection refused"'
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 
+# The registry's notifications: a push is rolled out at once, long before
+# the next look (image_poll 10m).
+printf 'reg-%s-hook\n' "$$" >"$d/regsecret"
+"$stackd" run --dir "$d/src" --owner e2e-img --interval 1h --image-poll 10m \
+	--registry-webhook-secret-file "$d/regsecret" --listen 127.0.0.1:19097 >"$d/log2" 2>&1 &
+pid=$!
+"$here/../harness/registry.sh" notify "$d/reg" http://127.0.0.1:19097/api/v1/webhook/registry \
+	"$(cat "$d/regsecret")" 2>>"$d/harness.log"
+within 20 eval 'curl -sf http://127.0.0.1:19097/readyz'
+sleep 1
+out=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"events":[]}' http://127.0.0.1:19097/api/v1/webhook/registry)
+check "the registry webhook refuses a request without the token" eval '[ "$out" = 401 ]'
+t0=$(date +%s.%N)
+dg5=$(push "$r/app:1" v4)
+check "registry webhook: a push is rolled out within seconds" within 10 eval \
+	'[ "$(image imga_app)" = "$r/app:1@$dg5" ]'
+echo "# webhook push to rolled out: $(python3 -c "import time; print(round(time.time() - $t0, 2))") s (the push itself included)"
+kill "$pid"; wait "$pid" 2>/dev/null; pid=
+
 # Basic auth: credentials from the docker config, as --with-registry-auth.
 echo s3cret | docker login -u alice --password-stdin "$a" >/dev/null 2>&1
 dg3=$(push "$a/priv:1" p1)

@@ -219,6 +219,42 @@ test_silence_costs_the_deadline(void **state)
 	stop(fx);
 }
 
+static void
+collect(const char *host, const char *repo, void *arg)
+{
+	char *out = arg;
+
+	strcat(out, host);
+	strcat(out, "/");
+	strcat(out, repo);
+	strcat(out, " ");
+}
+
+/* An envelope as docker-registry 2.8 sends it: a layer and a manifest
+ * pushed, then a pull. */
+static void
+test_registry_events(void **state)
+{
+	static const char body[] = "{\"events\":[{\"id\":\"1\",\"action\":"
+	    "\"push\",\"target\":{\"mediaType\":\"application/octet-stream\","
+	    "\"repository\":\"team/app\"},\"request\":{\"host\":"
+	    "\"127.0.0.1:5000\"}},{\"action\":\"push\",\"target\":{"
+	    "\"mediaType\":\"application/vnd.docker.distribution.manifest.v2"
+	    "+json\",\"repository\":\"app\",\"tag\":\"1\"},\"request\":{"
+	    "\"host\":\"127.0.0.1:5000\"}},{\"action\":\"pull\",\"target\":"
+	    "{\"repository\":\"other\"},\"request\":{\"host\":\"h\"}},"
+	    "{\"action\":\"push\",\"target\":{}}]}";
+	char got[256] = "";
+
+	(void)state;
+	assert_int_equal(images_events_read(body, sizeof(body) - 1, collect,
+	    got), 2);
+	assert_string_equal(got, "127.0.0.1:5000/team/app 127.0.0.1:5000/app ");
+	assert_int_equal(images_events_read("[]", 2, collect, got), -1);
+	assert_int_equal(images_events_read("{\"events\":", 10, collect,
+	    got), -1);
+}
+
 /* --- the planner's rules ------------------------------------------- */
 
 #define SVC(label, image) "{\"Name\":\"st_app\",\"Labels\":{" \
@@ -331,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_cache_asks_once_per_poll),
 		cmocka_unit_test(test_failure_is_remembered_with_the_last_digest),
 		cmocka_unit_test(test_silence_costs_the_deadline),
+		cmocka_unit_test(test_registry_events),
 		cmocka_unit_test(test_plan_rules),
 	};
 
