@@ -243,6 +243,7 @@ struct ctl_engine_state {
 	unsigned long hist[CTL_BUCKETS + 1];
 	double hist_sum;
 	struct engine_counters calls;
+	struct images_stats images;	/* digest lookups */
 	unsigned long writes[3][4];	/* recon_action x engine_kind */
 	unsigned long drift;		/* drift corrections */
 	unsigned long events;		/* engine events that woke it */

@@ -43,31 +43,71 @@ engine_sample(struct buf *b, const char *name, const char *engine,
 	buf_appendf(b, "\"%s} %.17g\n", extra ? extra : "", v);
 }
 
+/* One engine's histogram name{engine,le}: counts[0..nb] over bounds. */
+static void
+engine_histogram(struct buf *b, const char *name, const char *engine,
+    const unsigned long *counts, const double *bounds, size_t nb, double sum)
+{
+	char le[64], series[96];
+	unsigned long cum = 0;
+
+	snprintf(series, sizeof(series), "%s_bucket", name);
+	for (size_t k = 0; k <= nb; k++) {
+		cum += counts[k];
+		if (k < nb)
+			snprintf(le, sizeof(le), ",le=\"%g\"", bounds[k]);
+		else
+			snprintf(le, sizeof(le), ",le=\"+Inf\"");
+		engine_sample(b, series, engine, le, (double)cum);
+	}
+	snprintf(series, sizeof(series), "%s_sum", name);
+	engine_sample(b, series, engine, NULL, sum);
+	snprintf(series, sizeof(series), "%s_count", name);
+	engine_sample(b, series, engine, NULL, (double)cum);
+}
+
 static void
 histogram(struct buf *b, const struct ctl_state *st)
 {
-	char le[64];
-
 	head(b, "reconcile_duration_seconds", "histogram",
 	    "Time one reconcile cycle of an engine took.");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_histogram(b, "reconcile_duration_seconds",
+		    st->engines[i].name, st->engines[i].hist, ctl_buckets,
+		    CTL_BUCKETS, st->engines[i].hist_sum);
+}
+
+/* Image digest lookups (GET /distribution) and the registry webhook. */
+static void
+image_metrics(struct buf *b, const struct ctl_state *st)
+{
+	head(b, "image_resolutions_total", "counter", "Image digest lookups "
+	    "through an engine, by result (resolved: a digest; failed: the "
+	    "registry did not answer, refused or knows no such tag).");
 	for (size_t i = 0; i < st->nengines; i++) {
-		const struct ctl_engine_state *es = &st->engines[i];
-		unsigned long cum = 0;
-		for (size_t k = 0; k <= CTL_BUCKETS; k++) {
-			cum += es->hist[k];
-			if (k < CTL_BUCKETS)
-				snprintf(le, sizeof(le), ",le=\"%g\"",
-				    ctl_buckets[k]);
-			else
-				snprintf(le, sizeof(le), ",le=\"+Inf\"");
-			engine_sample(b, "reconcile_duration_seconds_bucket",
-			    es->name, le, (double)cum);
-		}
-		engine_sample(b, "reconcile_duration_seconds_sum", es->name,
-		    NULL, es->hist_sum);
-		engine_sample(b, "reconcile_duration_seconds_count", es->name,
-		    NULL, (double)cum);
+		const struct images_stats *is = &st->engines[i].images;
+		engine_sample(b, "image_resolutions_total", st->engines[i].name,
+		    ",result=\"resolved\"", (double)is->resolved);
+		engine_sample(b, "image_resolutions_total", st->engines[i].name,
+		    ",result=\"failed\"", (double)is->failed);
 	}
+	head(b, "image_moves_total", "counter", "Lookups that found another "
+	    "digest under the same reference than the last one (a push).");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_sample(b, "image_moves_total", st->engines[i].name,
+		    NULL, (double)st->engines[i].images.moved);
+	head(b, "image_resolve_duration_seconds", "histogram",
+	    "Time one image digest lookup took.");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_histogram(b, "image_resolve_duration_seconds",
+		    st->engines[i].name, st->engines[i].images.hist,
+		    images_buckets, IMAGES_BUCKETS,
+		    st->engines[i].images.seconds);
+	head(b, "registry_webhooks_total", "counter", "Registry notification "
+	    "deliveries, by result (refused: bad token or body).");
+	buf_appendf(b, "stackd_registry_webhooks_total{result=\"accepted\"} "
+	    "%lu\nstackd_registry_webhooks_total{result=\"refused\"} %lu\n",
+	    st->registry_hooks[0], st->registry_hooks[1]);
 }
 
 static void
@@ -312,6 +352,7 @@ ctl_metrics_text(const struct ctl_state *st)
 	buf_appendf(&b, "stackd_ready %d\n", ctl_ready(st));
 	histogram(&b, st);
 	engine_calls(&b, st);
+	image_metrics(&b, st);
 	engine_gauges(&b, st);
 	stacks_by_state(&b, st);
 	source_metrics(&b, st);

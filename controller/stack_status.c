@@ -52,6 +52,31 @@ count_tasks(const struct cycle *c, const char *id, int *running,
 	}
 }
 
+/* What the last lookup of the service's image found: the reference the
+ * file names, the digest and when, or why not. */
+static void
+add_resolution(const struct cycle *c, cJSON *o, const cJSON *desired)
+{
+	const char *ref = json_str(json_get(json_get(desired, "TaskTemplate"),
+	    "ContainerSpec"), "Image");
+	struct images_pin pin;
+	cJSON *r;
+	char ts[32];
+
+	if (ref == NULL || !images_cache_get(c->w->images, ref, &pin))
+		return;
+	r = cJSON_AddObjectToObject(o, "resolution");
+	cJSON_AddStringToObject(r, "reference", ref);
+	if (pin.digest[0] != '\0') {
+		cJSON_AddStringToObject(r, "digest", pin.digest);
+		cJSON_AddStringToObject(r, "resolved_at",
+		    ctl_iso_time(pin.resolved_at, ts));
+	}
+	if (!pin.ok)
+		cJSON_AddStringToObject(r, "error", pin.error);
+	images_pin_release(&pin);
+}
+
 /* One service's status; *moving when it is not where it should be. */
 static cJSON *
 service_status(const struct cycle *c, const cJSON *desired, bool *moving)
@@ -85,6 +110,7 @@ service_status(const struct cycle *c, const cJSON *desired, bool *moving)
 			    json_str(us, "Message"));
 	}
 	cJSON_AddItemToObject(o, "pending", pending);
+	add_resolution(c, o, desired);
 	if (actual == NULL || running < want || (ust != NULL &&
 	    (strcmp(ust, "updating") == 0 ||
 	    strcmp(ust, "rollback_started") == 0)))

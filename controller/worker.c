@@ -292,6 +292,7 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 	es->hist[b]++;
 	es->hist_sum += secs;
 	engine_counters_get(w->e, &es->calls);
+	images_cache_stats(w->images, &es->images);
 	for (int a = 0; a < 3; a++)
 		for (int k = 0; k < 4; k++)
 			es->writes[a][k] += c->writes[a][k];

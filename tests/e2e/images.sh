@@ -95,6 +95,12 @@ out=$(cat "$d/log")
 check "registry down: the running pin stays and no write is made" eval \
 	'[ "$(grep -c "msg=\"updated:" "$d/log")" = "$writes" ] && [ "$(image imga_app)" = "$r/app:1@$dg4" ]'
 check "and the log says why" eval 'has "image $r/app:1 could not be looked up" && has "connection refused"'
+svc_status() { curl -s http://127.0.0.1:19097/api/v1/stacks/imga | python3 -c 'import json,sys; j=json.load(sys.stdin); print(json.dumps([s for s in j["engines"]["default"]["services"] if s["name"] == "imga_app"][0]))'; }
+out=$(svc_status)
+check "status says why, per service, with the digest it runs" eval \
+	'py "\"connection refused\" in j[\"resolution\"][\"error\"] and j[\"resolution\"][\"digest\"] == \"$dg4\" and j[\"resolution\"][\"reference\"] == \"$r/app:1\"" <<<"$out"'
+out=$(curl -s http://127.0.0.1:19097/metrics)
+check "metrics count the failed lookups (and parse)" eval 'python3 "$here/promcheck.py" <<<"$out" && grep -Eq "^stackd_image_resolutions_total\{engine=\"default\",result=\"failed\"\} [1-9]" <<<"$out"'
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 
 # The registry's notifications: a push is rolled out at once, long before
