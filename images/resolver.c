@@ -26,6 +26,7 @@ struct entry {
 	bool ok;
 	bool expired;		/* pushed since: ask again */
 	long long checked;	/* ms (monotonic) of the last lookup */
+	unsigned long pass;	/* images_cache_pass of the last lookup */
 	char digest[72];
 	cJSON *platforms;
 	long long resolved_at;
@@ -37,6 +38,7 @@ struct images_cache {
 	long poll_ms;
 	long timeout_ms;
 	bool log;
+	unsigned long pass;	/* the caller's pass, images_cache_pass */
 	struct entry *v;
 	size_t n, cap;
 	struct images_stats stats;
@@ -75,6 +77,7 @@ images_cache_new(struct images_cache **out, long poll_ms, long timeout_ms,
 	c->poll_ms = poll_ms < 0 ? IMAGES_POLL_MS : poll_ms;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : IMAGES_TIMEOUT_MS;
 	c->log = log;
+	c->pass = 1;
 	*out = c;
 	return 0;
 }
@@ -125,10 +128,20 @@ add(struct images_cache *c, const char *image)
 	return e;
 }
 
+/* Asked already this pass: not again, even with a poll of 0. */
 static bool
 due(const struct images_cache *c, const struct entry *e, long long now)
 {
-	return !e->asked || e->expired || now - e->checked >= c->poll_ms;
+	return !e->asked || e->expired || (e->pass != c->pass &&
+	    now - e->checked >= c->poll_ms);
+}
+
+void
+images_cache_pass(struct images_cache *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->pass++;
+	pthread_mutex_unlock(&c->mu);
 }
 
 cJSON *
@@ -212,6 +225,7 @@ record(struct images_cache *c, struct entry *e, struct engine_dist *d,
 	e->asked = true;
 	e->expired = false;
 	e->checked = clock_mono_ms();
+	e->pass = c->pass;
 	if (d->rc < 0) {
 		if (c->log && (!was_failing || strcmp(e->error, d->error) != 0))
 			log_event(LOG_WARN, engine, NULL, e->image, "image %s "

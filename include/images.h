@@ -55,6 +55,10 @@ void images_cache_free(struct images_cache *c);
 int images_cache_resolve(struct images_cache *c, struct engine *e,
     const char *const *images, size_t n, struct err *err);
 
+/* A new reconcile pass begins: an image looked up in the last pass is due
+ * again (with a poll of 0), one looked up in this pass is not. */
+void images_cache_pass(struct images_cache *c);
+
 /* What is known of one image, copied out. */
 struct images_pin {
 	bool ok;		/* the last lookup found a digest */
