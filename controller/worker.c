@@ -400,7 +400,7 @@ cycle(struct ctl_worker *w)
 	p.ro.prune_secrets = cfg->prune_secrets;
 	p.ro.attempted = w->attempted;
 	p.ro.images = w->images;
-	images_cache_pass(w->images);
+	images_cache_pass(w->images, w->e, &err);
 	c.stacks = cJSON_CreateObject();
 	/* What left a source is removed only once every source was read. */
 	if (ctl_pass_sources(&p, cfg, c.snaps, c.names, n, w->cfg->name,

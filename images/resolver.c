@@ -27,6 +27,7 @@ struct entry {
 	bool expired;		/* pushed since: ask again */
 	long long checked;	/* ms (monotonic) of the last lookup */
 	unsigned long pass;	/* images_cache_pass of the last lookup */
+	unsigned long wanted;	/* the last pass that asked for it */
 	char digest[72];
 	cJSON *platforms;
 	long long resolved_at;
@@ -136,13 +137,7 @@ due(const struct images_cache *c, const struct entry *e, long long now)
 	    now - e->checked >= c->poll_ms);
 }
 
-void
-images_cache_pass(struct images_cache *c)
-{
-	pthread_mutex_lock(&c->mu);
-	c->pass++;
-	pthread_mutex_unlock(&c->mu);
-}
+
 
 cJSON *
 images_platforms(const cJSON *reply_platforms)
@@ -268,7 +263,10 @@ pick(struct images_cache *c, const char *const *images, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		struct entry *e = add(c, images[i]);
 		bool dup = false;
-		if (e == NULL || !due(c, e, now))
+		if (e == NULL)
+			continue;
+		e->wanted = c->pass;
+		if (!due(c, e, now))
 			continue;
 		for (size_t j = 0; j < k && !dup; j++)
 			dup = strcmp(d[j].image, e->image) == 0;
@@ -278,21 +276,14 @@ pick(struct images_cache *c, const char *const *images, size_t n,
 	return k;
 }
 
-int
-images_cache_resolve(struct images_cache *c, struct engine *e,
-    const char *const *images, size_t n, struct err *err)
+/* Look d[0..k-1] up (the cache locked on entry, unlocked on return);
+ * the names are copied first, since the lookups run without the lock. */
+static int
+lookup_batch(struct images_cache *c, struct engine *e,
+    struct engine_dist *d, size_t k, struct err *err)
 {
-	struct engine_dist *d;
-	size_t k;
 	int rc;
 
-	if (n == 0)
-		return 0;
-	if ((d = calloc(n, sizeof(*d))) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
-	pthread_mutex_lock(&c->mu);
-	k = pick(c, images, n, d);
-	/* The names stay valid: entries are only added by this thread. */
 	for (size_t i = 0; i < k; i++)
 		d[i].image = strdup(d[i].image);
 	pthread_mutex_unlock(&c->mu);
@@ -310,6 +301,61 @@ images_cache_resolve(struct images_cache *c, struct engine *e,
 	}
 	free(d);
 	return rc;
+}
+
+int
+images_cache_resolve(struct images_cache *c, struct engine *e,
+    const char *const *images, size_t n, struct err *err)
+{
+	struct engine_dist *d;
+
+	if (n == 0)
+		return 0;
+	if ((d = calloc(n, sizeof(*d))) == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	pthread_mutex_lock(&c->mu);
+	return lookup_batch(c, e, d, pick(c, images, n, d), err);
+}
+
+/* Forget the images no pass asked for lately (a service left, its image
+ * changed); keep the order of the others. */
+static void
+drop_unwanted(struct images_cache *c)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->v[i].wanted + IMAGES_KEEP_PASSES < c->pass) {
+			free(c->v[i].image);
+			cJSON_Delete(c->v[i].platforms);
+			continue;
+		}
+		c->v[k++] = c->v[i];
+	}
+	c->n = k;
+}
+
+int
+images_cache_pass(struct images_cache *c, struct engine *e,
+    struct err *err)
+{
+	struct engine_dist *d;
+	long long now = clock_mono_ms();
+	size_t k = 0;
+
+	pthread_mutex_lock(&c->mu);
+	c->pass++;
+	drop_unwanted(c);
+	if (e == NULL || c->n == 0 || (d = calloc(c->n, sizeof(*d))) == NULL) {
+		pthread_mutex_unlock(&c->mu);
+		return e == NULL || c->n == 0 ? 0 : err_set(err, ERR_NOMEM,
+		    "out of memory");
+	}
+	/* What the last pass used and is due again, in one batch. */
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].wanted + 1 == c->pass && due(c, &c->v[i], now))
+			d[k++].image = c->v[i].image;
+	return lookup_batch(c, e, d, k, err);
 }
 
 bool

@@ -55,9 +55,16 @@ void images_cache_free(struct images_cache *c);
 int images_cache_resolve(struct images_cache *c, struct engine *e,
     const char *const *images, size_t n, struct err *err);
 
-/* A new reconcile pass begins: an image looked up in the last pass is due
- * again (with a poll of 0), one looked up in this pass is not. */
-void images_cache_pass(struct images_cache *c);
+/*
+ * A new reconcile pass begins on engine e: the images the last pass used
+ * whose answer is due again are looked up now, in one batch (NULL e: not
+ * now, by each resolve); images no pass used in IMAGES_KEEP_PASSES are
+ * forgotten.  An image looked up in this pass is not due again in it,
+ * even with a poll of 0.
+ */
+#define IMAGES_KEEP_PASSES 10
+int images_cache_pass(struct images_cache *c, struct engine *e,
+    struct err *err);
 
 /* What is known of one image, copied out. */
 struct images_pin {

@@ -190,7 +190,7 @@ test_failure_is_remembered_with_the_last_digest(void **state)
 	/* poll 0: not again in the same pass, then at every pass. */
 	images_cache_resolve(fx->c, fx->e, imgs, 1, &err);
 	assert_int_equal(fake_engine_count(fx->fake), 2);
-	images_cache_pass(fx->c);
+	images_cache_pass(fx->c, NULL, &err);
 	images_cache_resolve(fx->c, fx->e, imgs, 1, &err);
 	assert_int_equal(fake_engine_count(fx->fake), 3);
 	assert_true(images_cache_get(fx->c, imgs[0], &pin));
