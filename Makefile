@@ -96,7 +96,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libstackd.a
 # generated 500-service stack; the table goes to bench/RESULTS.md.
 BENCH_CORPUS := tests/conformance/corpus/030__openfaas__faas__docker-compose.yml
 bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile \
-	$(BUILD)/bench/bench_sources
+	$(BUILD)/bench/bench_sources $(BUILD)/bench/bench_images
 	@bench/gen_stack.sh 500 >$(BUILD)/bench/stack-500.yml
 	@mkdir -p $(BUILD)/bench/openfaas/prometheus
 	@cp $(BENCH_CORPUS) $(BUILD)/bench/openfaas/
@@ -107,7 +107,8 @@ bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile \
 	  echo "each file is loaded, interpolated and converted for at least one second."; echo; \
 	  $(BUILD)/bench/bench_compose $(BUILD)/bench/openfaas/$(notdir $(BENCH_CORPUS)) \
 	    $(BUILD)/bench/stack-500.yml; echo; \
-	  bench/reconcile.sh $(BUILD); echo; bench/sources.sh $(BUILD); echo; \
+	  bench/reconcile.sh $(BUILD); echo; bench/images.sh $(BUILD); echo; \
+	  bench/sources.sh $(BUILD); echo; \
 	  bench/soak.sh $(BUILD); } \
 	  | tee bench/RESULTS.md
 

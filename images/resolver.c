@@ -29,6 +29,7 @@ struct entry {
 	unsigned long pass;	/* images_cache_pass of the last lookup */
 	unsigned long wanted;	/* the last pass that asked for it */
 	char digest[72];
+	char *pinned;		/* image with digest, made once per digest */
 	cJSON *platforms;
 	long long resolved_at;
 	char error[512];
@@ -90,6 +91,7 @@ images_cache_free(struct images_cache *c)
 		return;
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->v[i].image);
+		free(c->v[i].pinned);
 		cJSON_Delete(c->v[i].platforms);
 	}
 	free(c->v);
@@ -245,6 +247,12 @@ record(struct images_cache *c, struct entry *e, struct engine_dist *d,
 		    "registry answers again", e->image);
 	e->ok = true;
 	e->error[0] = '\0';
+	if (e->pinned == NULL || strcmp(e->digest, d->digest) != 0) {
+		char pinned[ENGINE_IMAGE_REF_MAX + 80];
+		free(e->pinned);
+		e->pinned = images_pinned(e->image, d->digest, pinned,
+		    sizeof(pinned)) == 0 ? strdup(pinned) : NULL;
+	}
 	memcpy(e->digest, d->digest, sizeof(e->digest));
 	cJSON_Delete(e->platforms);
 	e->platforms = images_platforms(cJSON_GetObjectItemCaseSensitive(
@@ -327,6 +335,7 @@ drop_unwanted(struct images_cache *c)
 	for (size_t i = 0; i < c->n; i++) {
 		if (c->v[i].wanted + IMAGES_KEEP_PASSES < c->pass) {
 			free(c->v[i].image);
+			free(c->v[i].pinned);
 			cJSON_Delete(c->v[i].platforms);
 			continue;
 		}
@@ -367,11 +376,12 @@ images_cache_get(struct images_cache *c, const char *image,
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&c->mu);
 	if ((e = lookup(c, image)) != NULL && e->asked) {
-		out->ok = e->ok;
 		memcpy(out->digest, e->digest, sizeof(out->digest));
-		if (e->digest[0] != '\0')
-			images_pinned(image, e->digest, out->pinned,
-			    sizeof(out->pinned));
+		if (e->pinned != NULL)
+			snprintf(out->pinned, sizeof(out->pinned), "%s",
+			    e->pinned);
+		/* A reference too long to pin stays as it is written. */
+		out->ok = e->ok && e->pinned != NULL;
 		out->platforms = cJSON_Duplicate(e->platforms, true);
 		out->resolved_at = e->resolved_at;
 		memcpy(out->error, e->error, sizeof(out->error));
