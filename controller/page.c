@@ -3,6 +3,7 @@
  * refreshing itself every five seconds: engines, the source, and every
  * stack with its services.  Everything shown is escaped.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -92,6 +93,38 @@ sources(struct buf *b, const struct ctl_state *st)
 		source(b, &st->sources[i]);
 }
 
+/* The image as it runs, its digest cut to 12 digits, and a warning mark
+ * (the reason as its tooltip) while its lookups fail. */
+static void
+image(struct buf *b, const cJSON *svc)
+{
+	const char *img = json_str(svc, "image"), *at;
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(svc, "resolution");
+	const char *why = json_str(res, "error");
+	char name[512], digest[13];
+
+	buf_appendf(b, " <small>");
+	if (img != NULL && (at = strstr(img, "@sha256:")) != NULL &&
+	    (size_t)(at - img) < sizeof(name)) {
+		memcpy(name, img, (size_t)(at - img));
+		name[at - img] = '\0';
+		esc(b, name);
+		snprintf(digest, sizeof(digest), "%s", at + 8);
+		buf_appendf(b, " <code>@");
+		esc(b, digest);
+		buf_appendf(b, "</code>");
+	} else
+		esc(b, img);
+	if (why != NULL) {
+		buf_appendf(b, " <span class=\"out-of-sync\" title=\"");
+		esc(b, why);
+		buf_appendf(b, "\">&#9888; lookup failed: ");
+		esc(b, why);
+		buf_appendf(b, "</span>");
+	}
+	buf_appendf(b, "</small>");
+}
+
 static void
 services(struct buf *b, const cJSON *svcs)
 {
@@ -100,9 +133,8 @@ services(struct buf *b, const cJSON *svcs)
 	cJSON_ArrayForEach(s, svcs) {
 		buf_appendf(b, "<div>");
 		esc(b, json_str(s, "name"));
-		buf_appendf(b, " <small>");
-		esc(b, json_str(s, "image"));
-		buf_appendf(b, "</small> %g/%g", json_num(s, "running"),
+		image(b, s);
+		buf_appendf(b, " %g/%g", json_num(s, "running"),
 		    json_num(s, "desired"));
 		if (json_str(s, "update_status") != NULL) {
 			buf_appendf(b, " <small>update ");

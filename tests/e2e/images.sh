@@ -99,6 +99,9 @@ svc_status() { curl -s http://127.0.0.1:19097/api/v1/stacks/imga | python3 -c 'i
 out=$(svc_status)
 check "status says why, per service, with the digest it runs" eval \
 	'py "\"connection refused\" in j[\"resolution\"][\"error\"] and j[\"resolution\"][\"digest\"] == \"$dg4\" and j[\"resolution\"][\"reference\"] == \"$r/app:1\"" <<<"$out"'
+out=$(curl -s http://127.0.0.1:19097/)
+check "the page shows the short digest and a warning mark" eval \
+	'has "<code>@${dg4:7:12}</code>" && has "&#9888; lookup failed"'
 out=$(curl -s http://127.0.0.1:19097/metrics)
 check "metrics count the failed lookups (and parse)" eval 'python3 "$here/promcheck.py" <<<"$out" && grep -Eq "^stackd_image_resolutions_total\{engine=\"default\",result=\"failed\"\} [1-9]" <<<"$out"'
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
