@@ -82,6 +82,8 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 	# Conversion against `docker stack deploy` on engine 1.
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "conformance" \
 	    "$here/conformance/run.sh" "$build"
+	count "conformance: the corpus with pinned images (pinned.sh, own engine and mirror)" \
+	    "$here/conformance/pinned.sh" "$build"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "conformance: 25 generated files (fuzz.sh, seed 1)" \
 	    "$here/conformance/fuzz.sh" "$build" 25 1
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: images.sh (digests pinned, against local registries)" \

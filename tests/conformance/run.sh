@@ -4,6 +4,11 @@
 # differing field under a failing case.
 #
 #   tests/conformance/run.sh BUILD_DIR
+#
+# CONFORMANCE_RESOLVE=always deploys with the CLI's default
+# (--resolve-image always --with-registry-auth) and stackd's, and first
+# pushes each docker.io image a case names to CONFORMANCE_MIRROR
+# (host:port), the engine's registry mirror (pinned.sh sets both up).
 set -uo pipefail
 build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +31,23 @@ externals() { # create|remove list
 		esac
 	done
 }
+
+cli_resolve=(--resolve-image never)
+[ "${CONFORMANCE_RESOLVE:-never}" = never ] || cli_resolve=(--resolve-image "$CONFORMANCE_RESOLVE" --with-registry-auth)
+
+# The docker.io images of the case in dir, pushed to the mirror under their
+# repository path (the content is the harness's busybox).
+mirror_images() { # dir env...
+	local dir=$1 img; shift
+	while read -r img; do
+		[ -n "${mirrored[$img]:-}" ] && continue
+		mirrored[$img]=1
+		docker tag "$STACKD_TEST_IMAGE" "$CONFORMANCE_MIRROR/$img" >/dev/null 2>&1 &&
+			docker push "$CONFORMANCE_MIRROR/$img" >/dev/null 2>&1
+		docker rmi "$CONFORMANCE_MIRROR/$img" >/dev/null 2>&1
+	done < <( (cd "$dir" && env "$@" docker stack config -c stack.yml 2>/dev/null) | python3 "$here/mirror_paths.py")
+}
+declare -A mirrored
 
 # One case: prepare the directory, deploy with the CLI, snapshot, remove,
 # deploy with stackd, snapshot, remove, compare.
@@ -52,7 +74,8 @@ run_case() { # file expect vars files externals
 		for f in "${envs[@]}"; do varargs+=(--var "$f"); done
 	fi
 
-	out=$( (cd "$dir" && env "${envs[@]}" docker stack deploy --resolve-image never -c stack.yml "$a") 2>&1 ); rca=$?
+	[ -z "${CONFORMANCE_MIRROR:-}" ] || mirror_images "$dir" "${envs[@]}"
+	out=$( (cd "$dir" && env "${envs[@]}" docker stack deploy "${cli_resolve[@]}" -c stack.yml "$a") 2>&1 ); rca=$?
 	[ $rca = 0 ] && python3 "$here/compare.py" snapshot "$a" "$work/$a.json"
 	remove "$a"
 	out+=$'\n'$( (cd "$dir" && "$stackd" apply -f stack.yml -s "$b" --root "$work/c$n" "${varargs[@]}") 2>&1 ); rcb=$?
@@ -76,8 +99,11 @@ run_case() { # file expect vars files externals
 		printf '%s\n' "$out" | sed 's/^/#   /'
 		return
 	fi
+	local pins=
+	[ "${CONFORMANCE_RESOLVE:-never}" = never ] ||
+		pins=", $(grep -o '@sha256:' "$work/$a.json" | wc -l) images pinned by the CLI, $(grep -o '@sha256:' "$work/$b.json" | wc -l) by stackd"
 	if out=$(python3 "$here/compare.py" diff "$work/$a.json" "$work/$b.json"); then
-		echo "ok $n - $name: $(tail -1 <<<"$out")"
+		echo "ok $n - $name: $(tail -1 <<<"$out")$pins"
 	else
 		echo "not ok $n - $name"
 		printf '%s\n' "$out" | sed 's/^/#   /'

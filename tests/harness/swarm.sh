@@ -16,6 +16,8 @@ set -euo pipefail
 
 IMAGE=local/busybox:1
 E2_ADDR=127.0.0.2
+# STACKD_DOCKERD_ARGS: more dockerd options for engine 1 (the pinning
+# conformance gives it a registry mirror).
 # Engine 1's swarm address: `make run` picks another one so that a demo
 # engine and a test run can coexist on one machine.
 E1_ADDR=${STACKD_E1_ADDR:-127.0.0.1}
@@ -99,7 +101,8 @@ start() {
 	make_image_rootfs "$dir"
 
 	local e1=$dir/e1
-	start_engine "$e1" 1 -H "unix://$e1/sock"
+	# shellcheck disable=SC2086 # STACKD_DOCKERD_ARGS: words for dockerd
+	start_engine "$e1" 1 -H "unix://$e1/sock" ${STACKD_DOCKERD_ARGS:-}
 	local h1=unix://$e1/sock
 	local h2= certs=
 	if [ "$count" -ge 2 ]; then
