@@ -10,14 +10,18 @@
 
 #include "compose.h"
 #include "controller.h"
+#include "reconciler.h"
 
 static const char render_usage[] =
     "usage: stackd render -f FILE [-f FILE]... -s STACK [--vars FILE]...\n"
     "                     [--var KEY=VALUE]... [--env-inherit] [--strict-vars]\n"
     "                     [--interpolation docker-cli|compose-spec] [--root DIR]\n"
+    "                     [--resolve-image always|changed|never [--engine URL]]\n"
     "\n"
     "Print the networks, secrets, configs and services STACK becomes, each\n"
-    "the body of its Engine API create call, as one JSON document.\n";
+    "the body of its Engine API create call, as one JSON document.  Offline,\n"
+    "images are as the file writes them; with --resolve-image they are pinned\n"
+    "as apply would pin them, asking the engine (DOCKER_HOST or --engine).\n";
 
 /* Replace Data by "<redacted, N bytes, sha256:...>". */
 static void
@@ -54,6 +58,56 @@ redact(cJSON *secrets)
 	}
 }
 
+/* --resolve-image: the images pinned as apply pins them, against what
+ * the engine runs (changed and never keep a running pin). */
+static int
+pin_images(struct compose_stack *stack, const struct controller_stack_opts *so)
+{
+	struct engine_config cfg;
+	struct engine *e = NULL;
+	struct recon_observed obs = { 0 };
+	struct recon_options ro = { .resolve = so->resolve };
+	size_t max = (size_t)cJSON_GetArraySize(stack->services) + 1, n;
+	const char **imgs = calloc(max, sizeof(*imgs));
+	cJSON *notes = cJSON_CreateArray(), *svc, *it;
+	struct err err;
+	int rc = -1;
+
+	if (engine_config_from_env(&cfg, &err) < 0)
+		goto out;
+	if (imgs == NULL || notes == NULL) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (so->engine != NULL) {
+		free(cfg.host);
+		cfg.host = strdup(so->engine);
+	}
+	if (images_cache_new(&ro.images, IMAGES_POLL_MS, 0, false) < 0 ||
+	    engine_open(&e, &cfg, &err) < 0 ||
+	    recon_observe(&obs, e, &err) < 0)
+		goto out;
+	n = recon_stack_images(stack, &obs, &ro, imgs, max);
+	images_cache_resolve(ro.images, e, imgs, n, &err);
+	cJSON_ArrayForEach(svc, stack->services)
+		recon_service_pin(svc, recon_observed_find(&obs, ENGINE_SERVICE,
+		    cJSON_GetStringValue(cJSON_GetObjectItem(svc, "Name"))), &ro,
+		    notes);
+	cJSON_ArrayForEach(it, notes)
+		fprintf(stderr, "stackd: note: %s\n", it->valuestring);
+	rc = 0;
+out:
+	if (rc < 0)
+		fprintf(stderr, "stackd: %s\n", err.msg);
+	cJSON_Delete(notes);
+	free((void *)imgs);
+	images_cache_free(ro.images);
+	recon_observed_release(&obs);
+	engine_free(e);
+	engine_config_release(&cfg);
+	return rc;
+}
+
 int
 controller_cmd_render(int argc, char **argv)
 {
@@ -73,6 +127,9 @@ controller_cmd_render(int argc, char **argv)
 	}
 	for (size_t i = 0; i < stack->nwarnings; i++)
 		fprintf(stderr, "stackd: warning: %s\n", stack->warnings[i]);
+	if (so.resolve_set && so.resolve != IMAGES_NEVER &&
+	    pin_images(stack, &so) < 0)
+		goto out;
 	redact(stack->secrets);
 	doc = cJSON_CreateObject();
 	cJSON_AddItemReferenceToObject(doc, "networks", stack->networks);

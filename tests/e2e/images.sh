@@ -56,6 +56,10 @@ out="stackd: $(image imga_app) $(placement imga_app)
 cli:    $(image clia_app) $(placement clia_app)"
 check "the same as docker stack deploy's default (--resolve-image always)" eval \
 	'[ "$(image imga_app) $(placement imga_app)" = "$(image clia_app) $(placement clia_app)" ]'
+run render -f "$d/src/imga.yml" -s imga --resolve-image always
+check "render --resolve-image always prints the pin apply writes" eval 'has "\"$r/app:1@$dg1\"" && has "\"Platforms\""'
+run render -f "$d/src/imga.yml" -s imga
+check "render alone stays offline: the tag as written" eval 'has "\"$r/app:1\"" && ! has "@sha256"'
 v=$(version imga_app)
 run plan -f "$d/src/imga.yml" -s imga --owner e2e-img
 check "nothing pushed: in sync" eval '[ $rc = 0 ] && has "in sync"'
