@@ -587,19 +587,26 @@ static const char validate_usage[] =
     "is fetched into a temporary cache), without touching an engine.\n"
     "Exit status: 0 all good, 1 any error.\n";
 
-/* The stack's policies that are not the defaults: " (keep_replicas,
- * prune: false)", or "". */
+/* The stack's policies that are not the defaults, into out:
+ * " (keep_replicas, prune: false, resolve_image: never)", or "". */
 static const char *
-policy_text(const struct ctl_config *c, const char *stack)
+policy_text(const struct ctl_config *c, const char *source,
+    const char *stack, char *out, size_t size)
 {
 	struct recon_options ro = { .keep_replicas = c->keep_replicas };
+	enum images_mode m = ctl_stacks_resolve(c, source, stack);
+	char resolve[40] = "";
 
 	ctl_stacks_policy(c, stack, &ro);
-	if (ro.keep_replicas && ro.no_prune)
-		return " (keep_replicas, prune: false)";
-	if (ro.keep_replicas)
-		return " (keep_replicas)";
-	return ro.no_prune ? " (prune: false)" : "";
+	if (m != IMAGES_ALWAYS)
+		snprintf(resolve, sizeof(resolve), "resolve_image: %s",
+		    images_mode_name(m));
+	snprintf(out, size, "%s%s%s%s%s%s%s", ro.keep_replicas || ro.no_prune ||
+	    *resolve ? " (" : "", ro.keep_replicas ? "keep_replicas" : "",
+	    ro.keep_replicas && (ro.no_prune || *resolve) ? ", " : "",
+	    ro.no_prune ? "prune: false" : "", ro.no_prune && *resolve ? ", " :
+	    "", resolve, ro.keep_replicas || ro.no_prune || *resolve ? ")" : "");
+	return out;
 }
 
 /* stacks.engines naming a stack no source holds: a typo, most likely,
@@ -629,6 +636,7 @@ validate_stack(const struct ctl_config *c, const struct sources_stack *s,
 	const char *other = cJSON_GetStringValue(cJSON_GetObjectItem(names,
 	    s->name));
 	struct err err;
+	char policies[128];
 
 	if (other != NULL) {
 		fprintf(stderr, "stackd: stack %s is in sources %s and %s; a "
@@ -646,7 +654,7 @@ validate_stack(const struct ctl_config *c, const struct sources_stack *s,
 	printf("stack %s: ok, %d service%s%s\n", s->name,
 	    cJSON_GetArraySize(st->services),
 	    cJSON_GetArraySize(st->services) == 1 ? "" : "s",
-	    policy_text(c, s->name));
+	    policy_text(c, source, s->name, policies, sizeof(policies)));
 	for (size_t w = 0; w < st->nwarnings; w++)
 		fprintf(stderr, "stackd: warning: stack %s: %s\n", s->name,
 		    st->warnings[w]);
