@@ -151,25 +151,41 @@ ctl_stacks_policy(const struct ctl_config *c, const char *stack,
 	}
 }
 
+/* The source named source, or NULL. */
+static const struct ctl_source_config *
+source_named(const struct ctl_config *c, const char *source)
+{
+	for (size_t i = 0; i < c->nsources; i++)
+		if (source != NULL && strcmp(c->sources[i].name, source) == 0)
+			return &c->sources[i];
+	return NULL;
+}
+
+/* The string key of stack's stacks.list entry, or NULL. */
+static const char *
+listed(const struct ctl_config *c, const char *stack, const char *key)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, c->stack_list)
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it,
+		    "name")), stack) == 0)
+			return cJSON_GetStringValue(cJSON_GetObjectItem(it,
+			    key));
+	return NULL;
+}
+
 enum images_mode
 ctl_stacks_resolve(const struct ctl_config *c, const char *source,
     const char *stack)
 {
-	enum images_mode m = c->resolve;
-	const cJSON *it;
-	const char *v;
+	const struct ctl_source_config *s = source_named(c, source);
+	const char *v = listed(c, stack, "resolve_image");
+	enum images_mode m = s != NULL && s->resolve > 0 ?
+	    (enum images_mode)(s->resolve - 1) : c->resolve;
 
-	for (size_t i = 0; i < c->nsources; i++)
-		if (source != NULL && strcmp(c->sources[i].name, source) == 0 &&
-		    c->sources[i].resolve > 0)
-			m = (enum images_mode)(c->sources[i].resolve - 1);
-	cJSON_ArrayForEach(it, c->stack_list) {
-		v = cJSON_GetStringValue(cJSON_GetObjectItem(it,
-		    "resolve_image"));
-		if (v != NULL && strcmp(cJSON_GetStringValue(
-		    cJSON_GetObjectItem(it, "name")), stack) == 0)
-			images_mode_parse(v, &m);
-	}
+	if (v != NULL)
+		images_mode_parse(v, &m);
 	return m;
 }
 
@@ -185,21 +201,13 @@ enum compose_interp_mode
 ctl_stacks_interp(const struct ctl_config *c, const char *source,
     const char *stack)
 {
-	enum compose_interp_mode m = c->interp;
-	const cJSON *it;
-	const char *v;
+	const struct ctl_source_config *s = source_named(c, source);
+	const char *v = listed(c, stack, "interpolation");
+	enum compose_interp_mode m = s != NULL && s->interp > 0 ?
+	    (enum compose_interp_mode)(s->interp - 1) : c->interp;
 
-	for (size_t i = 0; i < c->nsources; i++)
-		if (source != NULL && strcmp(c->sources[i].name, source) == 0 &&
-		    c->sources[i].interp > 0)
-			m = (enum compose_interp_mode)(c->sources[i].interp - 1);
-	cJSON_ArrayForEach(it, c->stack_list) {
-		v = cJSON_GetStringValue(cJSON_GetObjectItem(it,
-		    "interpolation"));
-		if (v != NULL && strcmp(cJSON_GetStringValue(
-		    cJSON_GetObjectItem(it, "name")), stack) == 0)
-			compose_interp_mode_parse(v, &m);
-	}
+	if (v != NULL)
+		compose_interp_mode_parse(v, &m);
 	return m;
 }
 
