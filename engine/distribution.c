@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "engine_int.h"
+#include "secret.h"
 
 /* Lookups in flight at once; the rest wait their turn in curl. */
 #define DIST_PARALLEL 16L
@@ -27,15 +28,6 @@ struct lookup {
 	long long started;
 	bool begun;
 };
-
-static void
-wipe(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
 
 static void
 fail(struct engine_dist *d, int rc, const char *msg)
@@ -185,7 +177,7 @@ engine_distribution_inspect(struct engine *e, struct engine_dist *d,
 			curl_easy_cleanup(l[i].h);
 		}
 		engine_resp_release(&l[i].resp);
-		wipe(l[i].auth);
+		secret_free(l[i].auth);
 	}
 	curl_multi_cleanup(m);
 	free(l);

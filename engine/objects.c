@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "secret.h"
 
 struct kind_desc {
 	const char *name;
@@ -152,15 +153,6 @@ service_auth(struct engine *e, const cJSON *spec, char **out,
 	return engine_auth_header(out, e->auth, image->valuestring, err);
 }
 
-static void
-free_secret(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 /* Run req with spec as its body (and registry auth for services). */
 static int
 send_spec(struct engine *e, enum engine_kind kind, struct engine_req *req,
@@ -173,14 +165,14 @@ send_spec(struct engine *e, enum engine_kind kind, struct engine_req *req,
 	    (rc = service_auth(e, spec, &auth, err)) < 0)
 		return rc;
 	if ((body = cJSON_PrintUnformatted(spec)) == NULL) {
-		free_secret(auth);
+		secret_free(auth);
 		return err_set(err, ERR_NOMEM, "out of memory");
 	}
 	req->body = body;
 	req->registry_auth = auth;
 	rc = engine_call(e, req, reply, err);
 	free(body);
-	free_secret(auth);
+	secret_free(auth);
 	return rc;
 }
 
