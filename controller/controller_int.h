@@ -209,6 +209,33 @@ struct ctl_config {
 	enum log_level log_level;
 };
 
+/* Command-line settings, applied over the config file's (and again after
+ * each reload). */
+struct ctl_flags {
+	const char *config, *host, *dir, *listen, *owner, *token_file;
+	const char *git, *ref, *path, *state_dir, *git_user, *git_token;
+	const char *git_key, *git_hosts, *git_ca;
+	const char *hook_secret, *registry_secret;
+	const char *notify_url;
+	int interval_ms, debounce_ms, poll_ms, prune_limit;
+	bool keep, prune, empty, inherit, strict;
+	bool has_format, has_level, has_interp, has_resolve, has_image_poll;
+	enum compose_interp_mode interp;
+	enum images_mode resolve;
+	int image_poll_ms;
+	enum log_format format;
+	enum log_level level;
+};
+
+
+/* Parse run's and validate's flags into f (pointing into argv): 0, -1
+ * after --help (printed), 1 after printing what is wrong and usage. */
+int ctl_flags_parse(struct ctl_flags *f, int argc, char **argv,
+    const char *usage);
+/* c from f: the config file (if any), the flags over it, the defaults. */
+int ctl_flags_configure(struct ctl_config *c, const struct ctl_flags *f,
+    struct err *err);
+
 void ctl_config_release(struct ctl_config *c);
 void ctl_source_config_release(struct ctl_source_config *s);
 /* Does stack go to engine (stacks.engines in the config)? */

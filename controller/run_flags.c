@@ -1,0 +1,269 @@
+/*
+ * run_flags.c - the command line of `stackd run` and `stackd validate`,
+ * and the configuration it makes: the config file, then the flags over
+ * it, then the defaults.  A reload (SIGHUP) applies the same flags again
+ * over the file as it is then.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller.h"
+#include "controller_int.h"
+
+enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
+    OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT, OPT_INTERP,
+    OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
+    OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_GIT_HOSTS,
+    OPT_HOOK_SECRET, OPT_PRUNE_LIMIT, OPT_NOTIFY, OPT_GIT_CA, OPT_RESOLVE,
+    OPT_IMAGE_POLL, OPT_REGISTRY_HOOK };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "host", required_argument, NULL, 'H' },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "git", required_argument, NULL, OPT_GIT },
+	{ "ref", required_argument, NULL, OPT_REF },
+	{ "path", required_argument, NULL, OPT_PATH },
+	{ "poll", required_argument, NULL, OPT_POLL },
+	{ "state-dir", required_argument, NULL, OPT_STATE },
+	{ "git-username", required_argument, NULL, OPT_GIT_USER },
+	{ "git-token-file", required_argument, NULL, OPT_GIT_TOKEN },
+	{ "git-ssh-key", required_argument, NULL, OPT_GIT_KEY },
+	{ "git-known-hosts", required_argument, NULL, OPT_GIT_HOSTS },
+	{ "git-ca-file", required_argument, NULL, OPT_GIT_CA },
+	{ "webhook-secret-file", required_argument, NULL, OPT_HOOK_SECRET },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "debounce", required_argument, NULL, OPT_DEBOUNCE },
+	{ "owner", required_argument, NULL, OPT_OWNER },
+	{ "token-file", required_argument, NULL, OPT_TOKEN },
+	{ "keep-replicas", no_argument, NULL, OPT_KEEP },
+	{ "prune-secrets", no_argument, NULL, OPT_PRUNE },
+	{ "allow-empty", no_argument, NULL, OPT_EMPTY },
+	{ "prune-limit", required_argument, NULL, OPT_PRUNE_LIMIT },
+	{ "notify-url", required_argument, NULL, OPT_NOTIFY },
+	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
+	{ "strict-vars", no_argument, NULL, OPT_STRICT },
+	{ "interpolation", required_argument, NULL, OPT_INTERP },
+	{ "resolve-image", required_argument, NULL, OPT_RESOLVE },
+	{ "image-poll", required_argument, NULL, OPT_IMAGE_POLL },
+	{ "registry-webhook-secret-file", required_argument, NULL,
+	    OPT_REGISTRY_HOOK },
+	{ "log-format", required_argument, NULL, OPT_LOGFMT },
+	{ "log-level", required_argument, NULL, OPT_LOGLVL },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+
+int
+ctl_flags_parse(struct ctl_flags *f, int argc, char **argv,
+    const char *usage)
+{
+	int c;
+
+	memset(f, 0, sizeof(*f));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:H:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': f->config = optarg; break;
+		case 'H': f->host = optarg; break;
+		case OPT_DIR: f->dir = optarg; break;
+		case OPT_GIT: f->git = optarg; break;
+		case OPT_REF: f->ref = optarg; break;
+		case OPT_PATH: f->path = optarg; break;
+		case OPT_STATE: f->state_dir = optarg; break;
+		case OPT_GIT_USER: f->git_user = optarg; break;
+		case OPT_GIT_TOKEN: f->git_token = optarg; break;
+		case OPT_GIT_KEY: f->git_key = optarg; break;
+		case OPT_GIT_HOSTS: f->git_hosts = optarg; break;
+		case OPT_GIT_CA: f->git_ca = optarg; break;
+		case OPT_HOOK_SECRET: f->hook_secret = optarg; break;
+		case OPT_REGISTRY_HOOK: f->registry_secret = optarg; break;
+		case OPT_NOTIFY: f->notify_url = optarg; break;
+		case OPT_LISTEN: f->listen = optarg; break;
+		case OPT_OWNER: f->owner = optarg; break;
+		case OPT_TOKEN: f->token_file = optarg; break;
+		case OPT_KEEP: f->keep = true; break;
+		case OPT_PRUNE: f->prune = true; break;
+		case OPT_EMPTY: f->empty = true; break;
+		case OPT_INHERIT: f->inherit = true; break;
+		case OPT_STRICT: f->strict = true; break;
+		case OPT_INTERP:
+			if (controller_interp_option(optarg, &f->interp) < 0)
+				return -1;
+			f->has_interp = true;
+			break;
+		case OPT_RESOLVE:
+			if (controller_resolve_option(optarg, &f->resolve) < 0)
+				return -1;
+			f->has_resolve = true;
+			break;
+		case OPT_IMAGE_POLL:
+			if (ctl_duration_parse(optarg, &f->image_poll_ms) < 0) {
+				fprintf(stderr, "stackd: --image-poll takes a "
+				    "duration (30s, 5m; 0 = every cycle), got "
+				    "\"%s\"\n", optarg);
+				return 1;
+			}
+			f->has_image_poll = true;
+			break;
+		case OPT_INTERVAL:
+		case OPT_DEBOUNCE:
+		case OPT_POLL:
+			if (ctl_duration_parse(optarg, c == OPT_INTERVAL ?
+			    &f->interval_ms : c == OPT_POLL ? &f->poll_ms :
+			    &f->debounce_ms) < 0) {
+				fprintf(stderr, "stackd: --%s takes a duration "
+				    "(500ms, 30s, 5m), got \"%s\"\n",
+				    c == OPT_INTERVAL ? "interval" :
+				    c == OPT_POLL ? "poll" : "debounce",
+				    optarg);
+				return 1;
+			}
+			break;
+		case OPT_PRUNE_LIMIT:
+			if (controller_prune_limit_option(optarg,
+			    &f->prune_limit) < 0)
+				return 1;
+			break;
+		case OPT_LOGFMT:
+			f->has_format = true;
+			if (log_format_parse(optarg, &f->format) < 0) {
+				fprintf(stderr, "stackd: --log-format is text "
+				    "or json\n");
+				return 1;
+			}
+			break;
+		case OPT_LOGLVL:
+			f->has_level = true;
+			if (log_level_parse(optarg, &f->level) < 0) {
+				fprintf(stderr, "stackd: --log-level is debug, "
+				    "info, warn or error\n");
+				return 1;
+			}
+			break;
+		case 'h':
+			printf("%s", usage);
+			return -1;
+		default:
+			fprintf(stderr, "%s", usage);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "stackd: unexpected argument \"%s\"\n%s",
+		    argv[optind], usage);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+set(char **dst, const char *v)
+{
+	if (v == NULL)
+		return 0;
+	free(*dst);
+	return (*dst = strdup(v)) ? 0 : ERR_NOMEM;
+}
+
+/* The one source --git or --dir make, keeping the name the config gave
+ * it when it has one source (several are replaced by this one). */
+static int
+flag_source(struct ctl_config *c, const struct ctl_flags *f)
+{
+	char *name;
+
+	if (c->nsources == 1) {
+		name = c->sources[0].name;
+		c->sources[0].name = NULL;
+		ctl_source_config_release(&c->sources[0]);
+		c->sources[0].name = name;
+		return 0;
+	}
+	for (size_t i = 0; i < c->nsources; i++)
+		ctl_source_config_release(&c->sources[i]);
+	free(c->sources);
+	c->nsources = 0;
+	if ((c->sources = calloc(1, sizeof(*c->sources))) == NULL ||
+	    (c->sources[0].name = strdup(f->git != NULL ? "git" : "dir")) ==
+	    NULL)
+		return ERR_NOMEM;
+	c->nsources = 1;
+	return 0;
+}
+
+/* --git or --dir replace the config file's source; the other git flags
+ * change a git source. */
+static int
+source_flags(struct ctl_config *c, const struct ctl_flags *f)
+{
+	struct ctl_source_config *s;
+	struct ctl_git_config *g;
+
+	if ((f->dir != NULL || f->git != NULL) && flag_source(c, f) < 0)
+		return ERR_NOMEM;
+	if (set(&c->state_dir, f->state_dir) < 0)
+		return ERR_NOMEM;
+	if (c->nsources == 0)
+		return 0;
+	s = &c->sources[0];
+	g = &s->git;
+	if (set(&s->dir, f->dir) < 0 || set(&g->url, f->git) < 0 ||
+	    set(&g->ref, f->ref) < 0 || set(&g->path, f->path) < 0 ||
+	    set(&g->username, f->git_user) < 0 ||
+	    set(&g->token_file, f->git_token) < 0 ||
+	    set(&g->ssh_key, f->git_key) < 0 ||
+	    set(&g->known_hosts, f->git_hosts) < 0 ||
+	    set(&g->ca_file, f->git_ca) < 0 ||
+	    set(&g->webhook_secret_file, f->hook_secret) < 0)
+		return ERR_NOMEM;
+	g->poll_ms = f->poll_ms ? f->poll_ms : g->poll_ms;
+	s->debounce_ms = f->debounce_ms ? f->debounce_ms : s->debounce_ms;
+	return 0;
+}
+
+/* The config file (if any), then the flags over it, then defaults. */
+int
+ctl_flags_configure(struct ctl_config *c, const struct ctl_flags *f,
+    struct err *err)
+{
+	int rc;
+
+	if ((rc = ctl_config_load(c, f->config, err)) < 0)
+		return rc;
+	if (f->dir != NULL && f->git != NULL)
+		return err_set(err, ERR_INVALID, "give --dir or --git, not "
+		    "both");
+	if (source_flags(c, f) < 0 || set(&c->listen, f->listen) < 0 ||
+	    set(&c->owner, f->owner) < 0 ||
+	    set(&c->token_file, f->token_file) < 0 ||
+	    set(&c->registry_secret_file, f->registry_secret) < 0 ||
+	    set(&c->notify_url, f->notify_url) < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	c->interval_ms = f->interval_ms ? f->interval_ms : c->interval_ms;
+	c->keep_replicas |= f->keep;
+	c->prune_secrets |= f->prune;
+	c->allow_empty |= f->empty;
+	c->prune_limit = f->prune_limit ? f->prune_limit : c->prune_limit;
+	c->env_inherit |= f->inherit;
+	c->strict_vars |= f->strict;
+	if (f->has_interp)
+		c->interp = f->interp;
+	if (f->has_resolve)
+		c->resolve = f->resolve;
+	if (f->has_image_poll)
+		c->image_poll_ms = f->image_poll_ms > 0 ? f->image_poll_ms :
+		    CTL_IMAGE_POLL_EVERY;
+	if (f->has_format)
+		c->log_format = f->format;
+	if (f->has_level)
+		c->log_level = f->level;
+	if (c->listen == NULL && set(&c->listen, "127.0.0.1:9090") < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	return ctl_config_defaults(c, f->host, err);
+}
+
