@@ -44,10 +44,12 @@ ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose -Ic
 	$(PKG_CFLAGS) $(CFLAGS) $(SAN) -DSTACKD_COMMIT='"$(COMMIT)"' -DSRCDIR='"$(CURDIR)"'
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
-# Library code, in data-flow order; controller/ holds the commands and the
-# daemon (all but main.c in the library too, for the unit tests).
+# Library code, in data-flow order; controller/ holds the commands, the
+# configuration and the reconcile pass, daemon/ the `stackd run` process,
+# status/ its read side (all but main.c in the library too, for the tests).
 LIB_SRCS  := $(wildcard util/*.c sources/*.c compose/*.c images/*.c reconciler/*.c engine/*.c) \
-	$(filter-out controller/main.c,$(wildcard controller/*.c))
+	$(filter-out controller/main.c,$(wildcard controller/*.c)) \
+	$(wildcard daemon/*.c status/*.c)
 CLI_SRCS  := controller/main.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 E2E_SRCS  := $(wildcard tests/e2e/test_*.c)

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "controller.h"
-#include "controller_int.h"
+
 
 static const char plan_usage[] =
     "usage: stackd plan (-f FILE [-f FILE]... -s STACK | --dir DIR)\n"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "controller.h"
-#include "controller_int.h"
+
 
 static const char validate_usage[] =
     "usage: stackd validate [-c FILE] [--dir DIR | --git URL [--ref REF]\n"

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "controller.h"
+#include "daemon.h"
 
 struct command {
 	const char *name;
@@ -21,7 +22,7 @@ static const struct command commands[] = {
 	    "check an engine: reachable, API version, swarm role" },
 	{ "plan", controller_cmd_plan,
 	    "show what apply would change (exit 2 when anything)" },
-	{ "run", controller_cmd_run,
+	{ "run", daemon_cmd_run,
 	    "the controller: keep a source's stacks in sync, serve status" },
 	{ "render", controller_cmd_render,
 	    "print the Engine API objects a stack file becomes" },

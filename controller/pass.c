@@ -1,5 +1,5 @@
 /*
- * pass.c - one reconcile pass over one engine (see controller_int.h).
+ * pass.c - one reconcile pass over one engine (see controller.h).
  *
  * The engine has been observed once by the caller; each stack is then
  * planned (and applied) on its own, so a stack whose files are broken
@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller_int.h"
+#include "controller.h"
+
 
 static void
 finish(struct ctl_pass *p, struct ctl_result *r)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "controller.h"
-#include "controller_int.h"
+
 
 enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
     OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT, OPT_INTERP,

@@ -14,7 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "controller_int.h"
+#include "controller.h"
+
 
 /* One listed stack; a missing file is that stack's error, not the list's. */
 static int
@@ -98,7 +99,7 @@ prefixed(const char *object, const char *stack)
 
 bool
 ctl_stacks_object(const struct ctl_config *c,
-    const struct ctl_source_state *sources, size_t n, const char *object)
+    const struct sources_snapshot *snap, const char *object)
 {
 	const cJSON *it;
 
@@ -109,12 +110,9 @@ ctl_stacks_object(const struct ctl_config *c,
 				return true;
 		return false;
 	}
-	for (size_t k = 0; k < n; k++) {
-		const struct sources_snapshot *snap = sources[k].snap;
-		for (size_t i = 0; snap != NULL && i < snap->list.n; i++)
-			if (prefixed(object, snap->list.stacks[i].name))
-				return true;
-	}
+	for (size_t i = 0; snap != NULL && i < snap->list.n; i++)
+		if (prefixed(object, snap->list.stacks[i].name))
+			return true;
 	return false;
 }
 

@@ -1,5 +1,5 @@
 /* fuzz_config.c - stackd.yaml. */
-#include "controller_int.h"
+#include "controller.h"
 #include "fuzz.h"
 
 int

@@ -13,7 +13,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "controller_int.h"
+#include "controller.h"
+#include "daemon.h"
+#include "status.h"
 #include "fuzz.h"
 
 static struct ctl_state st;

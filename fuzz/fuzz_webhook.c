@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "controller_int.h"
+#include "status.h"
 #include "fuzz.h"
 
 #define HEADERS_MAX 16

@@ -1,11 +1,14 @@
 /*
  * clock.h - the one monotonic clock the timers, debounces, backoffs and
- * deadlines of stackd are measured on.
+ * deadlines of stackd are measured on, and the one way a wall time is
+ * written for people and documents.
  */
 #ifndef STACKD_CLOCK_H
 #define STACKD_CLOCK_H
 
 /* Milliseconds on CLOCK_MONOTONIC: only differences mean anything. */
 long long clock_mono_ms(void);
+/* Unix time t as "2026-11-23T10:00:00Z" (UTC) in out (32 bytes). */
+const char *clock_iso_time(long long t, char *out);
 
 #endif

@@ -14,7 +14,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "controller_int.h"
+#include "controller.h"
+#include "daemon.h"
+#include "status.h"
+
 
 static char path[64];
 

@@ -1,5 +1,5 @@
 /*
- * webhook.c - is this POST a genuine push notification (controller_int.h)?
+ * webhook.c - is this POST a genuine push notification (status.h)?
  *
  * Only the signature (or token) decides: the body is never parsed.  A
  * push of any branch triggers a fetch, and a fetch that finds nothing new
@@ -14,7 +14,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "controller_int.h"
+#include "status.h"
+
 
 static int
 hexval(char c)

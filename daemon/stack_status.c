@@ -70,7 +70,7 @@ add_resolution(const struct cycle *c, cJSON *o, const cJSON *desired)
 	if (pin.digest[0] != '\0') {
 		cJSON_AddStringToObject(r, "digest", pin.digest);
 		cJSON_AddStringToObject(r, "resolved_at",
-		    ctl_iso_time(pin.resolved_at, ts));
+		    clock_iso_time(pin.resolved_at, ts));
 	}
 	if (!pin.ok)
 		cJSON_AddStringToObject(r, "error", pin.error);
@@ -182,7 +182,7 @@ ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
 		    (double)(m->retry_at - clock_mono_ms()) / 1000.0);
 	if (m->last_change > 0)
 		cJSON_AddStringToObject(o, "last_change",
-		    ctl_iso_time(m->last_change, ts));
+		    clock_iso_time(m->last_change, ts));
 	if (r->plan != NULL && !r->applied && !recon_plan_in_sync(r->plan))
 		cJSON_AddItemToObject(o, "pending_changes",
 		    changes_of(r->plan));

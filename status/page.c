@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
+#include "daemon.h"
+#include "status.h"
 #include "buf.h"
 #include "json.h"
-#include "controller_int.h"
 #include "version.h"
 
 #define PAGE_MAX (8u * 1024 * 1024)
@@ -54,7 +56,7 @@ engines(struct buf *b, const struct ctl_state *st)
 		    "<td>%lu</td><td>%s (%.3f s)</td><td>",
 		    e->reachable ? "synced" : "failed",
 		    e->reachable ? "yes" : "no", e->api_version, e->cycles,
-		    e->last_cycle ? ctl_iso_time(e->last_cycle, ts) : "-",
+		    e->last_cycle ? clock_iso_time(e->last_cycle, ts) : "-",
 		    e->last_duration);
 		esc(b, e->error);
 		buf_appendf(b, "</td></tr>\n");

@@ -1,12 +1,12 @@
 /*
  * worker_int.h - an engine worker's insides, shared by worker.c (the
- * cycle), events.c (the event stream that wakes it) and stack_status.c
+ * cycle), engine_watch.c (the event stream that wakes it) and stack_status.c
  * (what a cycle reports per stack).
  */
 #ifndef STACKD_WORKER_INT_H
 #define STACKD_WORKER_INT_H
 
-#include "controller_int.h"
+#include "daemon.h"
 
 /* What a worker remembers of a stack between cycles. */
 struct stack_mem {

@@ -18,7 +18,8 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
-#include "controller_int.h"
+#include "clock.h"
+#include "daemon.h"
 #include "json.h"
 #include "log.h"
 #include "secret.h"
@@ -245,7 +246,7 @@ document(const struct ctl_notifier *n, const char *engine, const char *stack,
 	if (json_str(st, "revision") != NULL)
 		cJSON_AddStringToObject(o, "revision", json_str(st, "revision"));
 	cJSON_AddStringToObject(o, "owner", n->owner);
-	cJSON_AddStringToObject(o, "time", ctl_iso_time((long long)time(NULL),
+	cJSON_AddStringToObject(o, "time", clock_iso_time((long long)time(NULL),
 	    when));
 	cJSON_AddStringToObject(o, "controller", "stackd " STACKD_VERSION);
 	text = cJSON_PrintUnformatted(o);

@@ -1,5 +1,5 @@
 /*
- * state.c - the status API's JSON documents, built from what the workers
+ * documents.c - the status API's JSON documents, built from what the workers
  * and the source loop published in struct ctl_state (the caller holds its
  * lock).  Schemas: docs/status-api.md.
  */
@@ -10,43 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "controller_int.h"
+#include "clock.h"
+#include "daemon.h"
+#include "status.h"
 #include "version.h"
-
-const double ctl_buckets[CTL_BUCKETS] = { 0.01, 0.025, 0.05, 0.1, 0.25,
-    0.5, 1, 2.5, 5, 10 };
 
 /* Worst first: a stack's state over several engines is the worst one. */
 static const char *const states[] = { "failed", "out-of-sync",
     "progressing", "synced" };
 
-void
-ctl_state_push(struct ctl_state *st, const char *host,
-    const char *repository)
-{
-	struct ctl_push *p;
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&st->mu);
-	p = &st->pushes[st->npushes++ % CTL_PUSHES];
-	snprintf(p->host, sizeof(p->host), "%s", host);
-	snprintf(p->repository, sizeof(p->repository), "%s", repository);
-	pthread_mutex_unlock(&st->mu);
-	if (st->wake_fd >= 0 && write(st->wake_fd, &one, sizeof(one)) < 0)
-		log_event(LOG_WARN, NULL, NULL, NULL, "cannot wake the "
-		    "workers: %s", strerror(errno));
-}
-
-const char *
-ctl_iso_time(long long t, char *out)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return out;
-}
 
 
 /* A string, or null when there is none (the key is always present). */
@@ -64,7 +36,7 @@ add_time(cJSON *o, const char *key, long long t)
 {
 	char ts[32];
 
-	add_str(o, key, t > 0 ? ctl_iso_time(t, ts) : NULL);
+	add_str(o, key, t > 0 ? clock_iso_time(t, ts) : NULL);
 }
 
 static int

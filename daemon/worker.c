@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon.h"
 #include "clock.h"
-#include "controller_int.h"
 #include "worker_int.h"
 
 #define RETRY_MIN_MS 1000

@@ -1,5 +1,5 @@
 /*
- * config.c - stackd.yaml, the daemon's configuration (see stackd.yaml(5)).
+ * config_file.c - stackd.yaml, the daemon's configuration (see stackd.yaml(5)).
  *
  * Read with the same YAML loader as stack files (anchors and merge keys
  * work, duplicate keys are errors).  Unknown keys and bad values are
@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "controller.h"
-#include "controller_int.h"
 
 struct reader {
 	char *dir;		/* the config file's directory */

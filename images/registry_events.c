@@ -1,5 +1,5 @@
 /*
- * events.c - the notification envelope of a Docker distribution registry
+ * registry_events.c - the notification envelope of a Docker distribution registry
  * (its config's notifications.endpoints), read for pushes.
  *
  * {"events": [{"action": "push", "target": {"repository": "app",

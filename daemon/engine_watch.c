@@ -1,5 +1,5 @@
 /*
- * events.c - an engine's event stream wakes its worker: a service,
+ * engine_watch.c - an engine's event stream wakes its worker: a service,
  * network, secret or config of a managed stack changed or removed by
  * someone else is reconciled within a second instead of at the next
  * interval.  Events about what the worker itself just wrote are ignored.
@@ -39,10 +39,11 @@ static bool
 managed(struct ctl_worker *w, const char *name)
 {
 	struct ctl_state *st = &w->d->st;
-	bool found;
+	bool found = false;
 
 	pthread_mutex_lock(&st->mu);
-	found = ctl_stacks_object(w->d->cfg, st->sources, st->nsources, name);
+	for (size_t k = 0; k < st->nsources && !found; k++)
+		found = ctl_stacks_object(w->d->cfg, st->sources[k].snap, name);
 	pthread_mutex_unlock(&st->mu);
 	return found;
 }

@@ -1,5 +1,5 @@
 /*
- * status_http.c - the read-only status server (libmicrohttpd).
+ * server.c - the read-only status server (libmicrohttpd).
  *
  * GET and HEAD only; every other method is 405, except the webhooks: a
  * POST to /api/v1/webhook/<source>, with its body capped and checked
@@ -20,7 +20,9 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
-#include "controller_int.h"
+#include "daemon.h"
+#include "status.h"
+
 
 #define CONN_LIMIT 64
 #define CONN_PER_IP 16

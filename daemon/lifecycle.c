@@ -1,7 +1,7 @@
 /*
- * cmd_run.c - `stackd run`: the controller daemon.
+ * lifecycle.c - `stackd run`: the controller daemon.
  *
- * Each source is watched by a thread of its own (source.c); the main
+ * Each source is watched by a thread of its own (source_watch.c); the main
  * thread hands each new snapshot to the engine workers (one thread each,
  * plus one for each engine's event stream); the status server answers
  * from its own thread.  SIGHUP reloads
@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "controller.h"
-#include "controller_int.h"
+#include "daemon.h"
+#include "status.h"
 #include "secret.h"
 #include "version.h"
 
@@ -320,7 +320,7 @@ no_core_dumps(void)
 }
 
 int
-controller_cmd_run(int argc, char **argv)
+daemon_cmd_run(int argc, char **argv)
 {
 	struct ctl_daemon d = { 0 };
 	struct ctl_flags f;

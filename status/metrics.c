@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon.h"
+#include "status.h"
 #include "buf.h"
-#include "controller_int.h"
 #include "version.h"
 
 #define METRICS_MAX (8u * 1024 * 1024)
