@@ -154,7 +154,7 @@ static int
 fresh(struct run *r, long poll_ms)
 {
 	images_cache_free(r->cache);
-	return images_cache_new(&r->cache, poll_ms, 0, false);
+	return images_cache_new(&r->cache, poll_ms, 0, NULL, NULL);
 }
 
 int

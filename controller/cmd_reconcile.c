@@ -147,7 +147,7 @@ config_engine(struct pass *ps, const struct ctl_config *c,
 	/* Digests are the engine's answer: each engine asks its own. */
 	images_cache_free(ps->p.ro.images);
 	if (images_cache_new(&ps->p.ro.images, IMAGES_POLL_MS,
-	    c->image_timeout_ms, false) < 0) {
+	    c->image_timeout_ms, NULL, NULL) < 0) {
 		fprintf(stderr, "stackd: out of memory\n");
 		ps->p.failed++;
 		return;
@@ -284,7 +284,7 @@ reconcile(int argc, char **argv, bool apply)
 	ps.p.ro.keep_replicas = so.keep_replicas;
 	ps.p.ro.prune_secrets = so.prune_secrets;
 	ps.p.ro.resolve = so.resolve;
-	if (images_cache_new(&ps.p.ro.images, IMAGES_POLL_MS, 0, false) < 0)
+	if (images_cache_new(&ps.p.ro.images, IMAGES_POLL_MS, 0, NULL, NULL) < 0)
 		goto out;
 	if (so.json && !apply)
 		ps.json = cJSON_CreateArray();

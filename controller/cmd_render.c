@@ -83,7 +83,7 @@ pin_images(struct compose_stack *stack, const struct controller_stack_opts *so)
 		free(cfg.host);
 		cfg.host = strdup(so->engine);
 	}
-	if (images_cache_new(&ro.images, IMAGES_POLL_MS, 0, false) < 0 ||
+	if (images_cache_new(&ro.images, IMAGES_POLL_MS, 0, NULL, NULL) < 0 ||
 	    engine_open(&e, &cfg, &err) < 0 ||
 	    recon_observe(&obs, e, &err) < 0)
 		goto out;

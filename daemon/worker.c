@@ -449,6 +449,25 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* The image cache's news, in the log: "image app:1 moved sha256:a... ->
+ * sha256:b...". */
+static void
+log_image(enum images_event ev, const char *image, const char *a,
+    const char *b, void *arg)
+{
+	const struct ctl_worker *w = arg;
+
+	if (ev == IMAGES_MOVED)
+		log_event(LOG_INFO, w->cfg->name, NULL, image, "image %s moved "
+		    "%.19s -> %.19s", image, a, b);
+	else if (ev == IMAGES_FAILING)
+		log_event(LOG_WARN, w->cfg->name, NULL, image, "image %s could "
+		    "not be looked up on its registry: %s", image, a);
+	else
+		log_event(LOG_INFO, w->cfg->name, NULL, image, "image %s: its "
+		    "registry answers again", image);
+}
+
 int
 ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
     struct err *err)
@@ -472,7 +491,7 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	pthread_cond_init(&w->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (images_cache_new(&w->images, ctl_image_poll_ms(d->cfg),
-	    d->cfg->image_timeout_ms, true) < 0) {
+	    d->cfg->image_timeout_ms, log_image, w) < 0) {
 		ctl_worker_join(w);
 		return err_set(err, ERR_NOMEM, "out of memory");
 	}

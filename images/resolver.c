@@ -15,7 +15,6 @@
 #include "clock.h"
 #include "compose.h"
 #include "images.h"
-#include "log.h"
 
 const double images_buckets[IMAGES_BUCKETS] = { 0.01, 0.025, 0.05, 0.1,
     0.25, 0.5, 1, 5 };
@@ -39,7 +38,8 @@ struct images_cache {
 	pthread_mutex_t mu;
 	long poll_ms;
 	long timeout_ms;
-	bool log;
+	images_event_fn on_event;
+	void *event_arg;
 	unsigned long pass;	/* the caller's pass, images_cache_pass */
 	struct entry *v;
 	size_t n, cap;
@@ -68,7 +68,7 @@ images_mode_name(enum images_mode m)
 
 int
 images_cache_new(struct images_cache **out, long poll_ms, long timeout_ms,
-    bool log)
+    images_event_fn fn, void *arg)
 {
 	struct images_cache *c = calloc(1, sizeof(*c));
 
@@ -78,7 +78,8 @@ images_cache_new(struct images_cache **out, long poll_ms, long timeout_ms,
 	pthread_mutex_init(&c->mu, NULL);
 	c->poll_ms = poll_ms < 0 ? IMAGES_POLL_MS : poll_ms;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : IMAGES_TIMEOUT_MS;
-	c->log = log;
+	c->on_event = fn;
+	c->event_arg = arg;
 	c->pass = 1;
 	*out = c;
 	return 0;
@@ -202,14 +203,15 @@ images_pinned(const char *image, const char *digest, char *out, size_t len)
 }
 
 static void
-short_digest(const char *d, char out[20])
+tell(const struct images_cache *c, enum images_event ev, const char *image,
+    const char *a, const char *b)
 {
-	snprintf(out, 20, "%.19s", *d ? d : "(none)");
+	if (c->on_event != NULL)
+		c->on_event(ev, image, a, b, c->event_arg);
 }
 
 static void
-record(struct images_cache *c, struct entry *e, struct engine_dist *d,
-    const char *engine)
+record(struct images_cache *c, struct entry *e, struct engine_dist *d)
 {
 	double s = (double)d->ms / 1000.0;
 	bool was_failing = e->asked && !e->ok;
@@ -224,10 +226,8 @@ record(struct images_cache *c, struct entry *e, struct engine_dist *d,
 	e->checked = clock_mono_ms();
 	e->pass = c->pass;
 	if (d->rc < 0) {
-		if (c->log && (!was_failing || strcmp(e->error, d->error) != 0))
-			log_event(LOG_WARN, engine, NULL, e->image, "image %s "
-			    "could not be looked up on its registry: %s",
-			    e->image, d->error);
+		if (!was_failing || strcmp(e->error, d->error) != 0)
+			tell(c, IMAGES_FAILING, e->image, d->error, NULL);
 		c->stats.failed++;
 		e->ok = false;
 		snprintf(e->error, sizeof(e->error), "%s", d->error);
@@ -235,16 +235,10 @@ record(struct images_cache *c, struct entry *e, struct engine_dist *d,
 	}
 	c->stats.resolved++;
 	if (e->digest[0] != '\0' && strcmp(e->digest, d->digest) != 0) {
-		char a[20], z[20];
-		short_digest(e->digest, a);
-		short_digest(d->digest, z);
-		if (c->log)
-			log_event(LOG_INFO, engine, NULL, e->image, "image %s "
-			    "moved %s -> %s", e->image, a, z);
+		tell(c, IMAGES_MOVED, e->image, e->digest, d->digest);
 		c->stats.moved++;
-	} else if (c->log && was_failing)
-		log_event(LOG_INFO, engine, NULL, e->image, "image %s: its "
-		    "registry answers again", e->image);
+	} else if (was_failing)
+		tell(c, IMAGES_ANSWERING, e->image, NULL, NULL);
 	e->ok = true;
 	e->error[0] = '\0';
 	if (e->pinned == NULL || strcmp(e->digest, d->digest) != 0) {
@@ -300,7 +294,7 @@ lookup_batch(struct images_cache *c, struct engine *e,
 	for (size_t i = 0; i < k && rc == 0; i++) {
 		struct entry *en = d[i].image ? lookup(c, d[i].image) : NULL;
 		if (en != NULL)
-			record(c, en, &d[i], engine_name(e));
+			record(c, en, &d[i]);
 	}
 	pthread_mutex_unlock(&c->mu);
 	for (size_t i = 0; i < k; i++) {

@@ -36,12 +36,23 @@ const char *images_mode_name(enum images_mode m);
 
 struct images_cache;
 
+/* What the owner of a cache hears of (to log it): an image found under
+ * another digest than before (from, to), its lookups starting to fail or
+ * failing otherwise (why, NULL), answering again (NULL, NULL).  Called
+ * with the cache's lock held: it must not call back into the cache. */
+enum images_event {
+	IMAGES_MOVED,
+	IMAGES_FAILING,
+	IMAGES_ANSWERING,
+};
+typedef void (*images_event_fn)(enum images_event ev, const char *image,
+    const char *a, const char *b, void *arg);
+
 /* poll_ms: how long an answer (or a failure) stands, 0 = every look;
- * timeout_ms: one lookup's deadline, 0 = IMAGES_TIMEOUT_MS; log: say in
- * the log when an image moves or its lookups start or stop failing (the
- * daemon; one-shot commands report in their plans instead). */
+ * timeout_ms: one lookup's deadline, 0 = IMAGES_TIMEOUT_MS; fn (may be
+ * NULL) hears of moves and failures. */
 int images_cache_new(struct images_cache **out, long poll_ms,
-    long timeout_ms, bool log);
+    long timeout_ms, images_event_fn fn, void *arg);
 void images_cache_free(struct images_cache *c);
 
 /*
@@ -49,8 +60,7 @@ void images_cache_free(struct images_cache *c);
  * allowed) that were never looked up, whose answer is older than the poll
  * interval, or whose repository was pushed since (images_cache_expire):
  * each once, side by side, on engine e.  A failed lookup is remembered as
- * such; the return is negative only when nothing could be asked.  engine
- * names e in the log ("image app:1 moved sha256:a... -> sha256:b...").
+ * such; the return is negative only when nothing could be asked.
  */
 int images_cache_resolve(struct images_cache *c, struct engine *e,
     const char *const *images, size_t n, struct err *err);
