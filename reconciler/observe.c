@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconciler.h"
+#include "reconciler_int.h"
 
 #define NKINDS (ENGINE_CONFIG + 1)
 
@@ -18,16 +18,13 @@ struct recon_index {
 	size_t nstacked[NKINDS];
 };
 
-/* Networks keep Name at the top, the others under Spec. */
+/* The name, "" when there is none (sorted first, found by nobody). */
 static const char *
 name_of(enum engine_kind k, const cJSON *o)
 {
-	const cJSON *n = k == ENGINE_NETWORK ?
-	    cJSON_GetObjectItemCaseSensitive(o, "Name") :
-	    cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(o, "Spec"), "Name");
+	const char *n = recon_obj_name(k, o);
 
-	return cJSON_IsString(n) ? n->valuestring : "";
+	return n != NULL ? n : "";
 }
 
 static int by_network_name(const void *a, const void *b)
@@ -46,13 +43,7 @@ static int by_spec_name(const void *a, const void *b)
 static const char *
 stack_of(enum engine_kind k, const cJSON *o)
 {
-	const cJSON *l = k == ENGINE_NETWORK ?
-	    cJSON_GetObjectItemCaseSensitive(o, "Labels") :
-	    cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(o, "Spec"), "Labels");
-	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(l, RECON_LABEL_NS);
-
-	return cJSON_IsString(ns) ? ns->valuestring : NULL;
+	return recon_obj_label(k, o, RECON_LABEL_NS);
 }
 
 static int
@@ -91,15 +82,6 @@ check_object(enum engine_kind k, const cJSON *o, size_t i, struct err *err)
 	    "has no ID or no name; nothing planned", kinds[k], i);
 }
 
-static const cJSON *
-list_of(const struct recon_observed *o, enum engine_kind k)
-{
-	const cJSON *lists[NKINDS] = { o->services, o->networks, o->secrets,
-	    o->configs };
-
-	return lists[k];
-}
-
 static void
 index_free(struct recon_index *ix)
 {
@@ -121,7 +103,7 @@ recon_observed_index(struct recon_observed *o, struct err *err)
 	if (ix == NULL)
 		return err_set(err, ERR_NOMEM, "out of memory");
 	for (int k = 0; k < NKINDS; k++) {
-		const cJSON *list = list_of(o, k);
+		const cJSON *list = recon_observed_list(o, k);
 
 		size_t len = (size_t)cJSON_GetArraySize(list) + 1;
 

@@ -1,0 +1,308 @@
+/*
+ * plan_services.c - the services of a plan: created, updated only where
+ * the diff finds a difference (those giving up published ports first),
+ * held after a rollback of their own spec, removed when they left.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "json.h"
+#include "reconciler_int.h"
+
+/* --- services -------------------------------------------------------- */
+
+/* Point secret/config references at the chosen objects, with their IDs
+ * when they exist already (new ones get theirs at apply time). */
+static void
+rename_refs(struct planner *pl, cJSON *cs)
+{
+	static const struct { const char *list, *name, *id;
+	    enum engine_kind k; } refs[] = {
+		{ "Secrets", "SecretName", "SecretID", ENGINE_SECRET },
+		{ "Configs", "ConfigName", "ConfigID", ENGINE_CONFIG },
+	};
+	cJSON *r;
+
+	for (int i = 0; i < 2; i++)
+		cJSON_ArrayForEach(r, json_get(cs, refs[i].list)) {
+			const char *base = json_str(r, refs[i].name);
+			const char *to = json_str(pl->renames, base);
+			const cJSON *o;
+
+			if (to != NULL)
+				cJSON_ReplaceItemInObjectCaseSensitive(r,
+				    refs[i].name, cJSON_CreateString(to));
+			o = plan_find(pl, refs[i].k, json_str(r, refs[i].name));
+			if (o != NULL)
+				cJSON_AddStringToObject(r, refs[i].id,
+				    recon_obj_id(refs[i].k, o));
+		}
+}
+
+/* The actual spec as stackd would have sent it: network IDs back to
+ * names, reference IDs dropped (names are compared). */
+static cJSON *
+comparable_actual(const struct planner *pl, const cJSON *svc)
+{
+	cJSON *spec = cJSON_Duplicate(json_get(svc, "Spec"), true), *it;
+	cJSON *tt = (cJSON *)json_get(spec, "TaskTemplate");
+	cJSON *cs = (cJSON *)json_get(tt, "ContainerSpec");
+
+	cJSON_ArrayForEach(it, json_get(tt, "Networks")) {
+		const cJSON *n;
+		const char *target = json_str(it, "Target");
+		cJSON_ArrayForEach(n, pl->obs->networks)
+			if (target && json_str(n, "Id") && strcmp(json_str(n, "Id"),
+			    target) == 0) {
+				cJSON_ReplaceItemInObjectCaseSensitive(it,
+				    "Target", cJSON_CreateString(json_str(n,
+				    "Name")));
+				break;
+			}
+	}
+	cJSON_ArrayForEach(it, json_get(cs, "Secrets"))
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "SecretID");
+	cJSON_ArrayForEach(it, json_get(cs, "Configs"))
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "ConfigID");
+	return spec;
+}
+
+static cJSON *
+without_ids(const cJSON *spec)
+{
+	cJSON *c = cJSON_Duplicate(spec, true), *it;
+	cJSON *cs = (cJSON *)json_get(json_get(c, "TaskTemplate"), "ContainerSpec");
+
+	cJSON_ArrayForEach(it, json_get(cs, "Secrets"))
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "SecretID");
+	cJSON_ArrayForEach(it, json_get(cs, "Configs"))
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "ConfigID");
+	return c;
+}
+
+static void
+drop_platforms(cJSON *spec)
+{
+	cJSON *pl = (cJSON *)json_get(json_get(spec, "TaskTemplate"),
+	    "Placement");
+
+	/* Placement itself stays: the CLI writes {} without platforms. */
+	cJSON_DeleteItemFromObjectCaseSensitive(pl, "Platforms");
+}
+
+/* Follow the docker CLI where the engine's copy legitimately differs. */
+static void
+carry_over(const struct planner *pl, cJSON *spec, const cJSON *actual)
+{
+	const cJSON *aspec = json_get(actual, "Spec");
+	cJSON *rep = (cJSON *)json_get(json_get(spec, "Mode"), "Replicated");
+	if (pl->keep_replicas && rep != NULL && json_get(rep, "Replicas") == NULL) {
+		const cJSON *n = json_get(json_get(json_get(aspec, "Mode"), "Replicated"),
+		    "Replicas");
+		if (cJSON_IsNumber(n))
+			cJSON_AddNumberToObject(rep, "Replicas", n->valuedouble);
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)json_get(spec,
+	    "TaskTemplate"), "ForceUpdate", cJSON_Duplicate(json_get(json_get(aspec,
+	    "TaskTemplate"), "ForceUpdate"), true));
+}
+
+static int
+published_ports(const cJSON *spec)
+{
+	const cJSON *p;
+	int n = 0;
+
+	cJSON_ArrayForEach(p, json_get(json_get(spec, "EndpointSpec"), "Ports"))
+		n += json_get(p, "PublishedPort") != NULL;
+	return n;
+}
+
+/*
+ * Rollouts the engine gave up on.  A paused update of this very spec is
+ * reported (sending it again would only restart it).  A rollback of the
+ * spec this process last sent is held: sending it again would loop
+ * deploy, fail, roll back until the file changes.  A rollback stackd did
+ * not see itself (a one-shot apply, or a restart) is reported and the
+ * update is sent again.
+ */
+static bool
+held(struct planner *pl, const char *name, const cJSON *actual,
+    const char *hash)
+{
+	const cJSON *us = json_get(actual, "UpdateStatus");
+	const char *state = json_str(us, "State"), *msg = json_str(us, "Message");
+	const char *cur = json_str(json_get(json_get(actual, "Spec"), "Labels"),
+	    RECON_LABEL_HASH);
+	const char *tried = json_str(pl->attempted, name);
+	char line[768];
+
+	if (state == NULL)
+		return false;
+	if (strcmp(state, "paused") == 0 && cur && strcmp(cur, hash) == 0) {
+		snprintf(line, sizeof(line), "service %s: the update is paused "
+		    "(%s); resume it with 'docker service update' or change "
+		    "the stack file", name, msg ? msg : "");
+		cJSON_AddItemToArray(pl->p->notes, cJSON_CreateString(line));
+		return false;
+	}
+	if (strncmp(state, "rollback_", 9) != 0 || (cur && strcmp(cur,
+	    hash) == 0))
+		return false;
+	if (tried != NULL && strcmp(tried, hash) == 0) {
+		snprintf(line, sizeof(line), "service %s: the engine rolled "
+		    "back this spec (%s); not retrying until the stack file "
+		    "changes", name, msg ? msg : state);
+		cJSON_AddItemToArray(pl->p->held, cJSON_CreateString(line));
+		return true;
+	}
+	snprintf(line, sizeof(line), "service %s: the engine rolled back its "
+	    "last update (%s); sending the spec again", name,
+	    msg ? msg : state);
+	cJSON_AddItemToArray(pl->p->notes, cJSON_CreateString(line));
+	return false;
+}
+
+static bool
+match_hash(const cJSON *actual, const char *hash)
+{
+	const char *cur = json_str(json_get(json_get(actual, "Spec"), "Labels"),
+	    RECON_LABEL_HASH);
+
+	return cur != NULL && strcmp(cur, hash) == 0;
+}
+
+static int
+plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
+{
+	const char *name = json_str(d, "Name");
+	const cJSON *actual = plan_find(pl, ENGINE_SERVICE, name);
+	cJSON *spec = cJSON_Duplicate(d, true), *cmp, *acmp, *diffs;
+	cJSON *labels = (cJSON *)json_get(spec, "Labels");
+	char hash[13];
+	int n;
+
+	plan_keep(pl, name);
+	rename_refs(pl, (cJSON *)json_get(json_get(spec, "TaskTemplate"),
+	    "ContainerSpec"));
+	recon_service_pin(spec, actual, pl->opt, pl->p->notes);
+	if (actual != NULL)
+		carry_over(pl, spec, actual);
+	cmp = without_ids(spec);
+	/* The platforms follow the digest; whether the CLI's rules wrote
+	 * them (--resolve-image never drops them) is no new spec. */
+	drop_platforms(cmp);
+	plan_hash_of(cmp, hash);
+	cJSON_Delete(cmp);
+	plan_set_labels(pl, labels, hash);
+	if (actual == NULL)
+		return plan_add_change(pl, RECON_CREATE, ENGINE_SERVICE, name, NULL,
+		    spec, NULL);
+	if (held(pl, name, actual, hash)) {
+		cJSON_Delete(spec);
+		return 0;
+	}
+	cmp = without_ids(spec);
+	acmp = comparable_actual(pl, actual);
+	diffs = cJSON_CreateArray();
+	n = recon_diff(cmp, acmp, "", diffs);
+	cJSON_Delete(cmp);
+	cJSON_Delete(acmp);
+	if (n == 0) {
+		cJSON_Delete(spec);
+		cJSON_Delete(diffs);
+		return 0;
+	}
+	/* Collected apart, so port-releasing updates can go first. */
+	struct recon_plan *saved = pl->p;
+	pl->p = updates;
+	int rc = plan_add_change(pl, RECON_UPDATE, ENGINE_SERVICE, name, actual, spec,
+	    diffs);
+	pl->p = saved;
+	/* The engine holds the spec stackd last wrote, changed since. */
+	if (rc == 0 && updates->n > 0)
+		updates->changes[updates->n - 1].drift = match_hash(actual,
+		    hash);
+	return rc;
+}
+
+static int
+move_changes(struct planner *pl, struct recon_plan *from, bool releasing)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		struct recon_change *c = &from->changes[i];
+		const cJSON *actual;
+		bool rel;
+
+		if (c->name == NULL)
+			continue;
+		actual = plan_find(pl, ENGINE_SERVICE, c->name);
+		rel = actual && published_ports(c->spec) <
+		    published_ports(json_get(actual, "Spec"));
+		if (rel != releasing)
+			continue;
+		struct recon_change *n = realloc(pl->p->changes,
+		    (pl->p->n + 1) * sizeof(*n));
+		if (n == NULL)
+			return err_set(pl->err, ERR_NOMEM, "out of memory");
+		pl->p->changes = n;
+		n[pl->p->n++] = *c;
+		memset(c, 0, sizeof(*c));
+	}
+	return 0;
+}
+
+int
+plan_removals(struct planner *pl, enum engine_kind k)
+{
+	const cJSON *const *objs, *o;
+	size_t n = recon_observed_stack(pl->obs, k, pl->s->name, &objs);
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *name = recon_obj_name(k, o = objs[i]);
+		if (name == NULL || !plan_ours(pl, k, o) || plan_kept(pl, name))
+			continue;
+		if (pl->no_prune) {
+			char line[400];
+			snprintf(line, sizeof(line), "%s %s: not in the files "
+			    "any more; kept (the stack's policy is prune: "
+			    "false)", engine_kind_name(k), name);
+			cJSON_AddItemToArray(pl->p->notes,
+			    cJSON_CreateString(line));
+			continue;
+		}
+		if ((rc = plan_add_change(pl, RECON_REMOVE, k, name, o, NULL,
+		    NULL)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+plan_services(struct planner *pl)
+{
+	struct recon_plan updates = { 0 };
+	const cJSON *d;
+	int rc = 0;
+
+	cJSON_ArrayForEach(d, pl->s->services)
+		if (plan_find(pl, ENGINE_SERVICE, json_str(d, "Name")) != NULL &&
+		    (rc = plan_service(pl, d, &updates)) < 0)
+			goto out;
+	if ((rc = plan_removals(pl, ENGINE_SERVICE)) < 0 ||
+	    (rc = move_changes(pl, &updates, true)) < 0 ||
+	    (rc = move_changes(pl, &updates, false)) < 0)
+		goto out;
+	cJSON_ArrayForEach(d, pl->s->services)
+		if (plan_find(pl, ENGINE_SERVICE, json_str(d, "Name")) == NULL &&
+		    (rc = plan_service(pl, d, &updates)) < 0)
+			goto out;
+out:
+	plan_free_changes(&updates);
+	return rc;
+}
+
