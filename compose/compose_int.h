@@ -134,6 +134,14 @@ int ynode_add(struct ynode *to, struct ynode *key, struct ynode *val);
 int conv_env_resolve(struct conv *c, const char *name,
     const struct ynode *svc, cJSON **out);
 
+/* ContainerSpec.Env of service svc, sorted (environment.c). */
+int conv_env_convert(struct conv *c, const char *name,
+    const struct ynode *svc, cJSON *cs);
+
+/* extra_hosts n at path into ContainerSpec.Hosts (hosts.c). */
+int conv_extra_hosts(struct conv *c, const struct ynode *n, const char *path,
+    cJSON *cs);
+
 /* cap_add and cap_drop of service svc at path (caps.c). */
 int conv_capabilities(struct conv *c, const struct ynode *svc,
     const char *path, cJSON *cs);
