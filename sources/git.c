@@ -71,62 +71,6 @@ sources_git_error(void)
 	return e != NULL && e->message != NULL ? e->message : "unknown error";
 }
 
-/*
- * The authority of a "scheme://" URL: [*userinfo, *host) is "user[:pw]@"
- * (empty without one), [*host, *end) the host and port.  False for
- * scp-like addresses and paths, which have no scheme.
- */
-static bool
-url_authority(const char *url, const char **userinfo, const char **host,
-    const char **end)
-{
-	const char *scheme = strstr(url, "://"), *at;
-
-	if (scheme == NULL)
-		return false;
-	*userinfo = *host = scheme + 3;
-	*end = *host + strcspn(*host, "/");
-	if ((at = memchr(*host, '@', (size_t)(*end - *host))) != NULL)
-		*host = at + 1;
-	return true;
-}
-
-void
-sources_git_url_redact(char *out, size_t size, const char *url)
-{
-	const char *user, *host, *end;
-
-	if (url_authority(url, &user, &host, &end))
-		snprintf(out, size, "%.*s%s", (int)(user - url), url, host);
-	else
-		snprintf(out, size, "%s", url);
-}
-
-/* "https://user:pass@host/": the password would sit in the config, in
- * `ps` and in the cache's logs; it belongs in token_file. */
-static bool
-url_has_password(const char *url)
-{
-	const char *user, *host, *end;
-
-	return url_authority(url, &user, &host, &end) &&
-	    memchr(user, ':', (size_t)(host - user)) != NULL;
-}
-
-/* The port of an ssh:// URL (22 for scp-like and anything else). */
-static int
-url_ssh_port(const char *url)
-{
-	const char *user, *host, *end, *colon;
-
-	if (strncmp(url, "ssh://", 6) != 0 ||
-	    !url_authority(url, &user, &host, &end) ||
-	    (colon = memchr(host, ':', (size_t)(end - host))) == NULL ||
-	    atoi(colon + 1) <= 0)
-		return 22;
-	return atoi(colon + 1);
-}
-
 static bool
 is_commit_id(const char *s)
 {
@@ -257,7 +201,7 @@ sources_git_open(struct sources_git **out, const struct sources_git_opts *o,
 		    "a cache directory");
 		goto fail;
 	}
-	if (url_has_password(g->url)) {
+	if (sources_git_url_has_password(g->url)) {
 		rc = err_set(err, ERR_INVALID, "git url %s carries a password:"
 		    " put it in token_file instead", g->safe_url);
 		goto fail;
@@ -269,7 +213,7 @@ sources_git_open(struct sources_git **out, const struct sources_git_opts *o,
 		goto fail;
 	}
 	g->cancel = o->cancel;
-	g->port = url_ssh_port(g->url);
+	g->port = sources_git_url_ssh_port(g->url);
 	g->poll_ms = o->poll_ms > 0 ? o->poll_ms : 60000;
 	g->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 120000;
 	if ((rc = check_ref(g, err)) < 0 || (rc = open_cache(g, err)) < 0)

@@ -5,6 +5,7 @@
 #define STACKD_GIT_INT_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include <git2.h>
 
@@ -44,5 +45,11 @@ const char *sources_git_error(void);
 /* Write tree into the new directory dir (removed again on failure). */
 int sources_git_export(git_repository *repo, const git_tree *tree,
     const char *dir, struct err *err);
+
+/* "https://user:pass@host/": the password would sit in the config, in
+ * `ps` and in the cache's logs; it belongs in token_file (git_url.c). */
+bool sources_git_url_has_password(const char *url);
+/* The port of an ssh:// URL (22 for scp-like and anything else). */
+int sources_git_url_ssh_port(const char *url);
 
 #endif
