@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include "alloc.h"
 #include "controller.h"
 #include "daemon.h"
 
@@ -50,6 +51,7 @@ main(int argc, char **argv)
 {
 	int rc;
 
+	alloc_hooks_install();
 	if (argc < 2) {
 		usage(stderr);
 		return 1;
