@@ -26,37 +26,43 @@ engine_known(const struct ctl_config *c, const char *name)
 	return false;
 }
 
+/* The engines stack goes to: l, a list of engine names. */
+static int
+target(struct reader *r, struct ctl_config *c, const char *stack,
+    const struct ynode *l)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char path[128];
+
+	snprintf(path, sizeof(path), "stacks.engines.%.80s", stack);
+	if (c->targets == NULL)
+		c->targets = cJSON_CreateObject();
+	cJSON_AddItemToObject(c->targets, stack, arr);
+	if (l->kind != YNODE_SEQ)
+		return cfg_bad(r, l, path, "must be a list of engine names");
+	for (size_t j = 0; j < l->n; j++) {
+		if (l->vals[j]->kind != YNODE_SCALAR ||
+		    !engine_known(c, l->vals[j]->str))
+			return cfg_bad(r, l->vals[j], path, "\"%s\" is not an "
+			    "engine named under engines:", l->vals[j]->kind ==
+			    YNODE_SCALAR ? l->vals[j]->str : "?");
+		cJSON_AddItemToArray(arr, cJSON_CreateString(l->vals[j]->str));
+	}
+	return 0;
+}
+
 /* stacks.engines: {stack: [engine, ...]}, every engine named above. */
 static int
 targets(struct reader *r, struct ctl_config *c, const struct ynode *n)
 {
-	char path[128];
+	int rc;
 
 	if (n->kind != YNODE_MAP)
 		return cfg_bad(r, n, "stacks.engines", "must map stack names to "
 		    "lists of engine names");
-	if (c->targets == NULL)
-		c->targets = cJSON_CreateObject();
-	for (size_t i = 0; i < n->n; i++) {
-		const struct ynode *l = n->vals[i];
-		cJSON *arr = cJSON_CreateArray();
-		snprintf(path, sizeof(path), "stacks.engines.%.80s",
-		    n->keys[i]->str);
-		cJSON_AddItemToObject(c->targets, n->keys[i]->str, arr);
-		if (l->kind != YNODE_SEQ)
-			return cfg_bad(r, l, path, "must be a list of engine "
-			    "names");
-		for (size_t j = 0; j < l->n; j++) {
-			if (l->vals[j]->kind != YNODE_SCALAR ||
-			    !engine_known(c, l->vals[j]->str))
-				return cfg_bad(r, l->vals[j], path, "\"%s\" is not "
-				    "an engine named under engines:",
-				    l->vals[j]->kind == YNODE_SCALAR ?
-				    l->vals[j]->str : "?");
-			cJSON_AddItemToArray(arr,
-			    cJSON_CreateString(l->vals[j]->str));
-		}
-	}
+	for (size_t i = 0; i < n->n; i++)
+		if ((rc = target(r, c, n->keys[i]->str, n->vals[i])) < 0)
+			return rc;
 	return 0;
 }
 
@@ -200,15 +206,9 @@ stack_list(struct reader *r, struct ctl_config *c, const struct ynode *n)
 		if ((rc = stack_source(r, c, s, i, o)) < 0 ||
 		    (rc = stack_policy(r, c, s, i, o)) < 0)
 			return rc;
-		if (ynode_get(s, "engines") != NULL) {
-			struct ynode wrap = { .kind = YNODE_MAP, .n = 1,
-			    .keys = (struct ynode *[]){ (struct ynode *)name },
-			    .vals = (struct ynode *[]){ ynode_get(s,
-			    "engines") }, .file = s->file, .line = s->line,
-			    .col = s->col };
-			if ((rc = targets(r, c, &wrap)) < 0)
-				return rc;
-		}
+		if (ynode_get(s, "engines") != NULL &&
+		    (rc = target(r, c, name->str, ynode_get(s, "engines"))) < 0)
+			return rc;
 	}
 	return 0;
 }

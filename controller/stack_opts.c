@@ -125,18 +125,19 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 	    (c = getopt_long(argc, argv, "c:f:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			rc = push((const char ***)&o->files, &o->nfiles,
-			    optarg);
+			rc = push(&so->files, &o->nfiles, optarg);
+			o->files = so->files;
 			break;
 		case 's':
 			o->stack = optarg;
 			break;
 		case OPT_VARS:
-			rc = push((const char ***)&o->var_files,
-			    &o->nvar_files, optarg);
+			rc = push(&so->var_files, &o->nvar_files, optarg);
+			o->var_files = so->var_files;
 			break;
 		case OPT_VAR:
-			rc = push((const char ***)&o->vars, &o->nvars, optarg);
+			rc = push(&so->vars, &o->nvars, optarg);
+			o->vars = so->vars;
 			break;
 		case OPT_INHERIT:
 			o->env_inherit = true;
@@ -209,8 +210,9 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 void
 controller_stack_options_release(struct controller_stack_opts *so)
 {
-	free((void *)so->compose.files);
-	free((void *)so->compose.var_files);
-	free((void *)so->compose.vars);
+	free(so->files);
+	free(so->var_files);
+	free(so->vars);
+	so->files = so->var_files = so->vars = NULL;
 	memset(&so->compose, 0, sizeof(so->compose));
 }

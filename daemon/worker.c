@@ -249,7 +249,7 @@ static void
 publish_unreachable(struct ctl_worker *w, const struct err *err)
 {
 	struct ctl_engine_state *es = &w->d->st.engines[w->idx];
-	const cJSON *s;
+	cJSON *s;
 
 	pthread_mutex_lock(&w->d->st.mu);
 	if (es->reachable || es->error == NULL ||
@@ -261,10 +261,10 @@ publish_unreachable(struct ctl_worker *w, const struct err *err)
 	es->failed_cycles++;
 	es->last_cycle = (long long)time(NULL);
 	cJSON_ArrayForEach(s, es->stacks) {
-		cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)s, "state",
+		cJSON_ReplaceItemInObjectCaseSensitive(s, "state",
 		    cJSON_CreateString("failed"));
-		cJSON_DeleteItemFromObjectCaseSensitive((cJSON *)s, "error");
-		cJSON_AddStringToObject((cJSON *)s, "error",
+		cJSON_DeleteItemFromObjectCaseSensitive(s, "error");
+		cJSON_AddStringToObject(s, "error",
 		    "engine unreachable");
 	}
 	ctl_notifier_compare(w->d->st.notifier, es->name, es->stacks);

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "clock.h"
 #include "compose.h"
 #include "images.h"
@@ -172,12 +173,12 @@ images_platforms(const cJSON *reply_platforms)
 		if (seen)
 			continue;
 		/* Go's omitempty: an empty field is left out. */
-		q = cJSON_CreateObject();
+		cJSON *add = cJSON_CreateObject();
 		if (*arch)
-			cJSON_AddStringToObject((cJSON *)q, "Architecture", arch);
+			cJSON_AddStringToObject(add, "Architecture", arch);
 		if (*os)
-			cJSON_AddStringToObject((cJSON *)q, "OS", os);
-		cJSON_AddItemToArray(out, (cJSON *)q);
+			cJSON_AddStringToObject(add, "OS", os);
+		cJSON_AddItemToArray(out, add);
 	}
 	if (cJSON_GetArraySize(out) == 0) {
 		cJSON_Delete(out);
@@ -284,10 +285,11 @@ static int
 lookup_batch(struct images_cache *c, struct engine *e,
     struct engine_dist *d, size_t k, struct err *err)
 {
+	char **names = xcalloc(k + 1, sizeof(*names));
 	int rc;
 
 	for (size_t i = 0; i < k; i++)
-		d[i].image = strdup(d[i].image);
+		d[i].image = names[i] = xstrdup(d[i].image);
 	pthread_mutex_unlock(&c->mu);
 	rc = engine_distribution_inspect(e, d, k, c->timeout_ms, err);
 	pthread_mutex_lock(&c->mu);
@@ -298,9 +300,10 @@ lookup_batch(struct images_cache *c, struct engine *e,
 	}
 	pthread_mutex_unlock(&c->mu);
 	for (size_t i = 0; i < k; i++) {
-		free((char *)d[i].image);
+		free(names[i]);
 		cJSON_Delete(d[i].reply);
 	}
+	free(names);
 	free(d);
 	return rc;
 }

@@ -47,6 +47,8 @@ struct controller_stack_opts {
 	bool interp_set;	/* --interpolation was given */
 	enum images_mode resolve;	/* --resolve-image, default always */
 	bool resolve_set;
+	/* What compose.files, var_files and vars point to (owned). */
+	const char **files, **var_files, **vars;
 };
 
 /* "50" or "50%", 1 to 100, into *out; -1 when it is not one. */

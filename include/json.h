@@ -9,6 +9,8 @@
 #include <cjson/cJSON.h>
 
 const cJSON *json_get(const cJSON *o, const char *key);
+/* The same, for a document being changed. */
+cJSON *json_at(cJSON *o, const char *key);
 /* The string value of key, or NULL when it is missing or not a string. */
 const char *json_str(const cJSON *o, const char *key);
 /* The number value of key, or 0. */

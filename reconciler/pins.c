@@ -21,11 +21,10 @@
 
 #define STACK_IMAGE_LABEL "com.docker.stack.image"
 
-static cJSON *
+static const cJSON *
 container_spec(const cJSON *spec)
 {
-	return (cJSON *)json_get(json_get(spec, "TaskTemplate"),
-	    "ContainerSpec");
+	return json_get(json_get(spec, "TaskTemplate"), "ContainerSpec");
 }
 
 /* Does the service run what this image: text said last time? */
@@ -82,8 +81,8 @@ set_image(cJSON *cs, const char *image)
 static void
 set_platforms(cJSON *spec, const cJSON *platforms)
 {
-	cJSON *tt = (cJSON *)json_get(spec, "TaskTemplate");
-	cJSON *pl = (cJSON *)json_get(tt, "Placement");
+	cJSON *tt = json_at(spec, "TaskTemplate");
+	cJSON *pl = json_at(tt, "Placement");
 
 	if (platforms == NULL || tt == NULL)
 		return;
@@ -112,7 +111,7 @@ void
 recon_service_pin(cJSON *spec, const cJSON *actual,
     const struct recon_options *opt, cJSON *notes)
 {
-	cJSON *cs = container_spec(spec);
+	cJSON *cs = json_at(json_at(spec, "TaskTemplate"), "ContainerSpec");
 	const cJSON *acs = container_spec(json_get(actual, "Spec"));
 	const char *run = json_str(acs, "Image"), *name = json_str(spec, "Name");
 	enum images_mode mode = opt && opt->images ? opt->resolve : IMAGES_NEVER;

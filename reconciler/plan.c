@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "alloc.h"
 #include "json.h"
 #include "reconciler_int.h"
 
@@ -204,7 +205,9 @@ recon_plan_removal(struct recon_plan **out, const char *stack,
     const struct recon_observed *obs, const struct recon_options *opt,
     struct err *err)
 {
-	struct compose_stack none = { .name = (char *)stack };
+	/* A copy: the plan's stack is not const (a namespace label from the
+	 * engine may be any length). */
+	struct compose_stack none = { .name = xstrdup(stack) };
 	/* prune: false is about what leaves a stack's files, not about a
 	 * stack that left the source. */
 	struct recon_options o = opt ? *opt : (struct recon_options){ 0 };
@@ -226,6 +229,7 @@ recon_plan_removal(struct recon_plan **out, const char *stack,
 	cJSON_Delete(none.secrets);
 	cJSON_Delete(none.configs);
 	cJSON_Delete(none.services);
+	free(none.name);
 	return rc;
 }
 

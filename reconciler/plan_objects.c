@@ -73,7 +73,7 @@ plan_networks(struct planner *pl)
 			continue;
 		}
 		spec = cJSON_Duplicate(d, true);
-		plan_set_labels(pl, json_get(spec, "Labels") ? (cJSON *)json_get(spec,
+		plan_set_labels(pl, json_get(spec, "Labels") ? json_at(spec,
 		    "Labels") : cJSON_AddObjectToObject(spec, "Labels"), NULL);
 		if ((rc = plan_add_change(pl, RECON_CREATE, ENGINE_NETWORK, name,
 		    NULL, spec, NULL)) < 0)
@@ -130,7 +130,7 @@ plan_file_object(struct planner *pl, enum engine_kind k, const cJSON *d)
 	spec = cJSON_Duplicate(d, true);
 	cJSON_ReplaceItemInObjectCaseSensitive(spec, "Name",
 	    cJSON_CreateString(name));
-	labels = (cJSON *)json_get(spec, "Labels");
+	labels = json_at(spec, "Labels");
 	plan_set_labels(pl, labels, hash);
 	if (found == NULL)
 		return plan_add_change(pl, RECON_CREATE, k, name, NULL, spec, NULL);

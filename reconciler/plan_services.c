@@ -48,8 +48,8 @@ static cJSON *
 comparable_actual(const struct planner *pl, const cJSON *svc)
 {
 	cJSON *spec = cJSON_Duplicate(json_get(svc, "Spec"), true), *it;
-	cJSON *tt = (cJSON *)json_get(spec, "TaskTemplate");
-	cJSON *cs = (cJSON *)json_get(tt, "ContainerSpec");
+	cJSON *tt = json_at(spec, "TaskTemplate");
+	cJSON *cs = json_at(tt, "ContainerSpec");
 
 	cJSON_ArrayForEach(it, json_get(tt, "Networks")) {
 		const cJSON *n;
@@ -74,7 +74,7 @@ static cJSON *
 without_ids(const cJSON *spec)
 {
 	cJSON *c = cJSON_Duplicate(spec, true), *it;
-	cJSON *cs = (cJSON *)json_get(json_get(c, "TaskTemplate"), "ContainerSpec");
+	cJSON *cs = json_at(json_at(c, "TaskTemplate"), "ContainerSpec");
 
 	cJSON_ArrayForEach(it, json_get(cs, "Secrets"))
 		cJSON_DeleteItemFromObjectCaseSensitive(it, "SecretID");
@@ -86,7 +86,7 @@ without_ids(const cJSON *spec)
 static void
 drop_platforms(cJSON *spec)
 {
-	cJSON *pl = (cJSON *)json_get(json_get(spec, "TaskTemplate"),
+	cJSON *pl = json_at(json_at(spec, "TaskTemplate"),
 	    "Placement");
 
 	/* Placement itself stays: the CLI writes {} without platforms. */
@@ -98,14 +98,14 @@ static void
 carry_over(const struct planner *pl, cJSON *spec, const cJSON *actual)
 {
 	const cJSON *aspec = json_get(actual, "Spec");
-	cJSON *rep = (cJSON *)json_get(json_get(spec, "Mode"), "Replicated");
+	cJSON *rep = json_at(json_at(spec, "Mode"), "Replicated");
 	if (pl->keep_replicas && rep != NULL && json_get(rep, "Replicas") == NULL) {
 		const cJSON *n = json_get(json_get(json_get(aspec, "Mode"), "Replicated"),
 		    "Replicas");
 		if (cJSON_IsNumber(n))
 			cJSON_AddNumberToObject(rep, "Replicas", n->valuedouble);
 	}
-	cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)json_get(spec,
+	cJSON_ReplaceItemInObjectCaseSensitive(json_at(spec,
 	    "TaskTemplate"), "ForceUpdate", cJSON_Duplicate(json_get(json_get(aspec,
 	    "TaskTemplate"), "ForceUpdate"), true));
 }
@@ -181,12 +181,12 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 	const char *name = json_str(d, "Name");
 	const cJSON *actual = plan_find(pl, ENGINE_SERVICE, name);
 	cJSON *spec = cJSON_Duplicate(d, true), *cmp, *acmp, *diffs;
-	cJSON *labels = (cJSON *)json_get(spec, "Labels");
+	cJSON *labels = json_at(spec, "Labels");
 	char hash[13];
 	int n;
 
 	plan_keep(pl, name);
-	rename_refs(pl, (cJSON *)json_get(json_get(spec, "TaskTemplate"),
+	rename_refs(pl, json_at(json_at(spec, "TaskTemplate"),
 	    "ContainerSpec"));
 	recon_service_pin(spec, actual, pl->opt, pl->p->notes);
 	if (actual != NULL)

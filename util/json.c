@@ -22,3 +22,10 @@ json_num(const cJSON *o, const char *key)
 {
 	return cJSON_GetNumberValue(json_get(o, key));
 }
+
+cJSON *
+json_at(cJSON *o, const char *key)
+{
+	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) :
+	    NULL;
+}

@@ -100,14 +100,14 @@ struct reading {
 };
 
 static void
-read_as(struct reading *out, const char *input, const struct env *env,
+read_as(struct reading *out, const char *input, struct env *env,
     enum compose_interp_mode mode)
 {
 	struct compose_interp_result r;
 	struct err err;
 
 	out->rc = compose_interpolate(&r, input, mode, env_lookup,
-	    (void *)env, &err);
+	    env, &err);
 	if (out->rc < 0) {
 		snprintf(out->got, sizeof(out->got), "ERROR: %s", err.msg);
 		out->differs = NULL;

@@ -224,10 +224,16 @@ struct hdr {
 	const char *name, *value;
 };
 
+/* The payload: the request's headers, up to a NULL name. */
+struct hdrs {
+	const struct hdr *h;
+};
+
 static const char *
 hdr_get(const char *name, void *payload)
 {
-	for (const struct hdr *h = payload; h->name != NULL; h++)
+	for (const struct hdr *h = ((struct hdrs *)payload)->h; h->name != NULL;
+	    h++)
 		if (strcasecmp(h->name, name) == 0)
 			return h->value;
 	return NULL;
@@ -236,10 +242,11 @@ hdr_get(const char *name, void *payload)
 static enum ctl_hook_verdict
 hook(const char *body, const struct hdr *h)
 {
+	struct hdrs all = { h };
 	const char *event;
 
 	return ctl_webhook_check("It's a Secret to Everybody", body,
-	    strlen(body), hdr_get, (void *)h, &event);
+	    strlen(body), hdr_get, &all, &event);
 }
 
 static void

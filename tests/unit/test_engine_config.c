@@ -12,11 +12,12 @@
 static int
 open_host(const char *host, struct err *err)
 {
-	struct engine_config cfg = { .host = (char *)host };
+	struct engine_config cfg = { .host = strdup(host) };
 	struct engine *e = NULL;
 	int rc = engine_open(&e, &cfg, err);
 
 	engine_free(e);
+	free(cfg.host);
 	return rc;
 }
 
