@@ -162,6 +162,7 @@ merge-fuzz: all
 # Build everything and run the whole suite (unit, then end-to-end against
 # throwaway swarm engines the harness starts and stops itself).
 check: all $(UNIT_BINS) $(E2E_BINS)
+	tests/banned.sh
 	tests/run.sh $(BUILD)
 
 test: deps

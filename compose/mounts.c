@@ -69,7 +69,7 @@ clean_path(char *path)
 		len += (size_t)snprintf(path + len, PATH_MAX - len, "/%s",
 		    parts[i]);
 	if (n == 0)
-		strcpy(path, "/");
+		snprintf(path, PATH_MAX, "/");
 }
 
 static int

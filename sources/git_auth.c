@@ -227,7 +227,7 @@ hashed_match(const char *pattern, const char *name)
 		return false;
 	memcpy(s64, pattern + 3, (size_t)(bar - pattern - 3));
 	s64[bar - pattern - 3] = '\0';
-	strcpy(h64, bar + 1);
+	snprintf(h64, sizeof(h64), "%s", bar + 1);
 	if ((sl = EVP_DecodeBlock(salt, (unsigned char *)s64,
 	    (int)strlen(s64))) < 20 ||
 	    (hl = EVP_DecodeBlock(hash, (unsigned char *)h64,

@@ -58,12 +58,16 @@ int
 sources_git_url_ssh_port(const char *url)
 {
 	const char *user, *host, *end, *colon;
+	char *stop;
+	long port;
 
 	if (strncmp(url, "ssh://", 6) != 0 ||
 	    !url_authority(url, &user, &host, &end) ||
-	    (colon = memchr(host, ':', (size_t)(end - host))) == NULL ||
-	    atoi(colon + 1) <= 0)
+	    (colon = memchr(host, ':', (size_t)(end - host))) == NULL)
 		return 22;
-	return atoi(colon + 1);
+	port = strtol(colon + 1, &stop, 10);
+	/* The port runs up to the path: "ssh://git@h:2222/repo". */
+	return stop > colon + 1 && stop == end && port > 0 && port < 65536 ?
+	    (int)port : 22;
 }
 

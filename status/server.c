@@ -85,7 +85,7 @@ send_json(struct MHD_Connection *conn, unsigned code, cJSON *doc)
 
 	cJSON_Delete(doc);
 	if (text != NULL && (body = malloc(strlen(text) + 2)) != NULL)
-		sprintf(body, "%s\n", text);
+		snprintf(body, strlen(text) + 2, "%s\n", text);
 	free(text);
 	return send_text(conn, code, "application/json", body);
 }
