@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "controller.h"
+#include "path.h"
 
 
 /* One listed stack; a missing file is that stack's error, not the list's. */
@@ -30,7 +31,7 @@ listed_stack(struct sources_stack *s, const cJSON *def, const char *root)
 	    "name")))) == NULL)
 		return ERR_NOMEM;
 	cJSON_ArrayForEach(f, cJSON_GetObjectItem(def, "files")) {
-		char *p = sources_path_join(root, f->valuestring);
+		char *p = path_join(root, f->valuestring);
 		if (p == NULL || sources_stack_add_file(s, p) < 0)
 			return ERR_NOMEM;
 		if (s->error == NULL && stat(p, &st) < 0) {
@@ -46,7 +47,7 @@ listed_stack(struct sources_stack *s, const cJSON *def, const char *root)
 		if (v == NULL)
 			return ERR_NOMEM;
 		s->var_files = v;
-		v[s->nvar_files] = sources_path_join(root, f->valuestring);
+		v[s->nvar_files] = path_join(root, f->valuestring);
 		if (v[s->nvar_files] == NULL)
 			return ERR_NOMEM;
 		s->nvar_files++;

@@ -8,19 +8,9 @@
 #include <unistd.h>
 
 #include "engine_int.h"
+#include "path.h"
 
 #define DEFAULT_HOST "unix:///var/run/docker.sock"
-
-static char *
-path_join(const char *dir, const char *file)
-{
-	size_t n = strlen(dir) + strlen(file) + 2;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		snprintf(p, n, "%s/%s", dir, file);
-	return p;
-}
 
 int
 engine_config_from_env(struct engine_config *cfg, struct err *err)

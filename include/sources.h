@@ -37,8 +37,6 @@ struct sources_list {
 int sources_discover(struct sources_list *out, const char *root,
     struct err *err);
 void sources_list_release(struct sources_list *l);
-/* "dir/name", malloc'ed (NULL when out of memory). */
-char *sources_path_join(const char *dir, const char *name);
 /* Append path (taken over, freed on failure) to s's compose files. */
 int sources_stack_add_file(struct sources_stack *s, char *path);
 

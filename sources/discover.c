@@ -13,6 +13,7 @@
 #include "compose.h"
 #include "sources.h"
 #include "sources_int.h"
+#include "path.h"
 
 static const char *const compose_names[] = { "compose.yaml", "compose.yml",
     "docker-compose.yaml", "docker-compose.yml", "stack.yml", NULL };
@@ -33,17 +34,6 @@ has_suffix(const char *s, const char *suffix)
 	size_t a = strlen(s), b = strlen(suffix);
 
 	return a > b && strcmp(s + a - b, suffix) == 0;
-}
-
-char *
-sources_path_join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
 }
 
 static bool
@@ -117,7 +107,7 @@ set_error(struct sources_stack *s, const char *fmt, ...)
 static int
 from_dir(struct sources_list *l, const char *root, const char *name)
 {
-	char *dir = sources_path_join(root, name), *p;
+	char *dir = path_join(root, name), *p;
 	struct sources_stack *s;
 	struct dirent *de;
 	DIR *d;
@@ -125,7 +115,7 @@ from_dir(struct sources_list *l, const char *root, const char *name)
 	if (dir == NULL)
 		return ERR_NOMEM;
 	for (int i = 0; compose_names[i] != NULL; i++) {
-		if ((p = sources_path_join(dir, compose_names[i])) == NULL)
+		if ((p = path_join(dir, compose_names[i])) == NULL)
 			goto nomem;
 		if (is_file(p))
 			break;
@@ -151,7 +141,7 @@ from_dir(struct sources_list *l, const char *root, const char *name)
 		if (!is_vars_file(de->d_name))
 			continue;
 		v = realloc(s->var_files, (s->nvar_files + 1) * sizeof(*v));
-		if (v == NULL || (v[s->nvar_files] = sources_path_join(dir,
+		if (v == NULL || (v[s->nvar_files] = path_join(dir,
 		    de->d_name)) == NULL) {
 			if (v != NULL)
 				s->var_files = v;
@@ -198,7 +188,7 @@ sources_discover(struct sources_list *out, const char *root,
 
 		if (sources_name_skipped(n))
 			continue;
-		if ((path = sources_path_join(root, n)) == NULL) {
+		if ((path = path_join(root, n)) == NULL) {
 			rc = ERR_NOMEM;
 			continue;
 		}

@@ -21,6 +21,7 @@
 
 #include "sources.h"
 #include "sources_int.h"
+#include "path.h"
 
 /* Bigger files are hashed by size and modification time only: nothing a
  * stack reads is that large, and a stray image or archive in the tree
@@ -131,8 +132,8 @@ hash_dir(struct hasher *h, const char *dir, const char *rel, int depth)
 		    "source %s: cannot read %s: %s", h->root, *rel ? rel : ".",
 		    strerror(errno));
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		char *path = sources_path_join(dir, names[i]);
-		char *r = *rel ? sources_path_join(rel, names[i]) :
+		char *path = path_join(dir, names[i]);
+		char *r = *rel ? path_join(rel, names[i]) :
 		    strdup(names[i]);
 		struct stat st;
 

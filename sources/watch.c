@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "sources.h"
 #include "sources_int.h"
+#include "path.h"
 
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MODIFY | \
     IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | \
@@ -66,7 +67,7 @@ watch_tree(struct sources_dir *d, const char *dir, int depth)
 		    strcmp(de->d_name, "..") == 0 ||
 		    strcmp(de->d_name, ".git") == 0)
 			continue;
-		if ((p = sources_path_join(dir, de->d_name)) == NULL)
+		if ((p = path_join(dir, de->d_name)) == NULL)
 			break;
 		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
 			watch_tree(d, p, depth + 1);
