@@ -4,11 +4,13 @@
  * file, line and column when a value is wrong.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config_int.h"
+#include "duration.h"
 
 int
 cfg_bad(struct reader *r, const struct ynode *n, const char *path,
@@ -122,23 +124,17 @@ int
 ctl_duration_parse(const char *s, int *ms)
 {
 	char *end;
-	double v = strtod(s, &end), unit;
+	double secs = strtod(s, &end);
+	int64_t ns;
 
-	if (end == s || v < 0)
+	/* A plain number is seconds, as stackd has always read it. */
+	if (end != s && *end == '\0')
+		ns = secs >= 0 && secs <= 86400 ? (int64_t)(secs * 1e9) : -1;
+	else if (duration_parse(s, &ns) < 0)
 		return -1;
-	if (strcmp(end, "ms") == 0)
-		unit = 1;
-	else if (*end == '\0' || strcmp(end, "s") == 0)
-		unit = 1000;
-	else if (strcmp(end, "m") == 0)
-		unit = 60000;
-	else if (strcmp(end, "h") == 0)
-		unit = 3600000;
-	else
+	if (ns < 0 || ns > INT64_C(86400) * 1000000000)
 		return -1;
-	if (v * unit > 24.0 * 3600000)
-		return -1;
-	*ms = (int)(v * unit);
+	*ms = (int)(ns / 1000000);
 	return 0;
 }
 
@@ -171,7 +167,7 @@ cfg_get_duration(struct reader *r, const struct ynode *map, const char *key,
 	if (v->kind != YNODE_SCALAR || ctl_duration_parse(v->str, out) < 0 ||
 	    *out <= 0)
 		return cfg_bad(r, v, path, "%s must be a duration such as 500ms, "
-		    "30s, 5m (at most 24h)", key);
+		    "30s, 1h30m (at most 24h)", key);
 	return 0;
 }
 

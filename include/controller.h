@@ -174,7 +174,8 @@ void ctl_source_config_release(struct ctl_source_config *s);
 /* Does stack go to engine (stacks.engines in the config)? */
 bool ctl_config_targets(const struct ctl_config *c, const char *stack,
     const char *engine);
-/* "500ms", "30s", "5m", "1h", or plain seconds; at most 24 h. */
+/* A duration as compose writes it ("500ms", "30s", "1h30m"; duration.h)
+ * or plain seconds; at most 24 h. */
 int ctl_duration_parse(const char *s, int *ms);
 /* What a config left out: the source's name, and the engine DOCKER_HOST
  * names (host replaces its address, and replaces the config's engines);
