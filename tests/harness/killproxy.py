@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """A unix-socket pass-through to a harness engine that SIGKILLs the engine
-when the Nth request matching a pattern arrives, before forwarding it.
+when the Nth request matching a pattern arrives, before forwarding it; or,
+with ACTION "bump", first writes the service that request updates (a
+label change through the engine itself), so the request carries a stale
+version: a concurrent writer that wins the race every time.
 
 faults.sh uses it to kill dockerd in the middle of an apply at a chosen
 request instead of racing a poll loop against the apply (which on a fast
 machine finished all its writes before the poll saw the first ones).
 The engine and the kill are real; the proxy only picks the moment.
 
-usage: killproxy.py LISTEN_SOCK ENGINE_SOCK ENGINE_PIDFILE PATTERN N
+usage: killproxy.py LISTEN_SOCK ENGINE_SOCK ENGINE_PIDFILE PATTERN N [kill|bump]
 Prints "ready" once listening.  Runs until killed.
 """
+import http.client
+import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -18,6 +24,7 @@ import threading
 import time
 
 listen_path, engine_path, pidfile, pattern, limit = sys.argv[1:6]
+action = sys.argv[6] if len(sys.argv) > 6 else "kill"
 pattern = pattern.encode()
 limit = int(limit)
 seen = 0
@@ -43,6 +50,28 @@ def kill_engine():
         time.sleep(0.05)
 
 
+class EngineConn(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(engine_path)
+
+
+def bump(request):
+    """Update the service POST /vX/services/ID/update names, first."""
+    m = re.search(rb"/services/([^/ ]+)/update", request)
+    if m is None:
+        return
+    c = EngineConn("engine")
+    c.request("GET", "/services/" + m.group(1).decode())
+    svc = json.loads(c.getresponse().read())
+    svc["Spec"].setdefault("Labels", {})["bump"] = "1"
+    c.request("POST", "/services/%s/update?version=%d" % (svc["ID"], svc["Version"]["Index"]),
+              json.dumps(svc["Spec"]), {"Content-Type": "application/json"})
+    c.getresponse().read()
+    c.close()
+    print("bumped " + svc["Spec"]["Name"], flush=True)
+
+
 def matches(chunk, tail):
     """Requests seen in this chunk; tail carries a split pattern over."""
     data = tail + chunk
@@ -60,9 +89,13 @@ def client_to_engine(client, engine):
         with lock:
             if n and seen < limit <= seen + n:
                 seen += n
-                kill_engine()
-                break
-            seen += n
+                if action == "bump":
+                    bump(chunk)
+                else:
+                    kill_engine()
+                    break
+            else:
+                seen += n
         engine.sendall(chunk)
     for s in (client, engine):
         try:
