@@ -96,8 +96,9 @@ static int
 bench_git(const char *url, const char *cache, const char *token,
     const char *user)
 {
-	struct sources_git_opts o = { .url = url, .ref = "main",
-	    .cache_dir = cache, .token_file = token, .username = user };
+	struct sources_git_opts o = { .url = (char *)url, .ref = "main",
+	    .cache_dir = (char *)cache, .token_file = (char *)token,
+	    .username = (char *)user };
 	struct sources_git_stats st;
 	struct sources_snapshot *s = NULL;
 	struct sources_git *g;

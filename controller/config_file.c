@@ -130,15 +130,16 @@ dir_source(struct reader *r, struct ctl_source_config *s, const struct ynode *d,
 }
 
 static int
-git_source(struct reader *r, struct ctl_git_config *g, const struct ynode *n,
+git_source(struct reader *r, struct ctl_source_config *s, const struct ynode *n,
     const char *at)
 {
+	struct sources_git_opts *g = &s->git;
 	int rc;
 
 	if ((rc = cfg_known_keys(r, n, at, git_keys)) < 0 ||
 	    (rc = cfg_get_str(r, n, "url", at, &g->url)) < 0 ||
 	    (rc = cfg_get_str(r, n, "ref", at, &g->ref)) < 0 ||
-	    (rc = cfg_get_str(r, n, "path", at, &g->path)) < 0 ||
+	    (rc = cfg_get_str(r, n, "path", at, &g->subpath)) < 0 ||
 	    (rc = cfg_get_duration(r, n, "poll", at, &g->poll_ms)) < 0 ||
 	    (rc = cfg_get_duration(r, n, "timeout", at, &g->timeout_ms)) < 0 ||
 	    (rc = cfg_get_str(r, n, "username", at, &g->username)) < 0 ||
@@ -150,7 +151,7 @@ git_source(struct reader *r, struct ctl_git_config *g, const struct ynode *n,
 	    (rc = cfg_get_path(r, n, "known_hosts", at, &g->known_hosts)) < 0 ||
 	    (rc = cfg_get_path(r, n, "ca_file", at, &g->ca_file)) < 0 ||
 	    (rc = cfg_get_path(r, n, "webhook_secret_file", at,
-	    &g->webhook_secret_file)) < 0)
+	    &s->webhook_secret_file)) < 0)
 		return rc;
 	if (g->url == NULL)
 		return cfg_bad(r, n, at, "url is required");
@@ -208,7 +209,7 @@ source_entry(struct reader *r, struct ctl_config *c, const struct ynode *n,
 		return cfg_bad(r, e, at, "needs either dir: or git:");
 	snprintf(sub, sizeof(sub), "%s.%s", at, d != NULL ? "dir" : "git");
 	if ((rc = d != NULL ? dir_source(r, s, d, sub) :
-	    git_source(r, &s->git, g, sub)) < 0)
+	    git_source(r, s, g, sub)) < 0)
 		return rc;
 	/* The only source may go unnamed, as with --dir and --git. */
 	if (s->name == NULL && (s->name = strdup(s->git.url ? "git" :
@@ -352,21 +353,10 @@ ctl_config_load(struct ctl_config *c, const char *path, struct err *err)
 void
 ctl_source_config_release(struct ctl_source_config *s)
 {
-	struct ctl_git_config *g = &s->git;
-
 	free(s->name);
 	free(s->dir);
-	free(g->url);
-	free(g->ref);
-	free(g->path);
-	free(g->username);
-	free(g->token_file);
-	free(g->token_env);
-	free(g->ssh_key);
-	free(g->ssh_passphrase_file);
-	free(g->known_hosts);
-	free(g->ca_file);
-	free(g->webhook_secret_file);
+	sources_git_opts_release(&s->git);
+	free(s->webhook_secret_file);
 	memset(s, 0, sizeof(*s));
 }
 

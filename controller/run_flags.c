@@ -202,7 +202,7 @@ static int
 source_flags(struct ctl_config *c, const struct ctl_flags *f)
 {
 	struct ctl_source_config *s;
-	struct ctl_git_config *g;
+	struct sources_git_opts *g;
 
 	if ((f->dir != NULL || f->git != NULL) && flag_source(c, f) < 0)
 		return ERR_NOMEM;
@@ -213,13 +213,13 @@ source_flags(struct ctl_config *c, const struct ctl_flags *f)
 	s = &c->sources[0];
 	g = &s->git;
 	if (set(&s->dir, f->dir) < 0 || set(&g->url, f->git) < 0 ||
-	    set(&g->ref, f->ref) < 0 || set(&g->path, f->path) < 0 ||
+	    set(&g->ref, f->ref) < 0 || set(&g->subpath, f->path) < 0 ||
 	    set(&g->username, f->git_user) < 0 ||
 	    set(&g->token_file, f->git_token) < 0 ||
 	    set(&g->ssh_key, f->git_key) < 0 ||
 	    set(&g->known_hosts, f->git_hosts) < 0 ||
 	    set(&g->ca_file, f->git_ca) < 0 ||
-	    set(&g->webhook_secret_file, f->hook_secret) < 0)
+	    set(&s->webhook_secret_file, f->hook_secret) < 0)
 		return ERR_NOMEM;
 	g->poll_ms = f->poll_ms ? f->poll_ms : g->poll_ms;
 	s->debounce_ms = f->debounce_ms ? f->debounce_ms : s->debounce_ms;

@@ -36,11 +36,10 @@ ctl_source_options(const struct ctl_config *c,
     const struct ctl_source_config *s, const char *state,
     struct sources_opts *o, char *cache, size_t size, struct err *err)
 {
-	const struct ctl_git_config *g = &s->git;
 	char dir[4096];
 
 	memset(o, 0, sizeof(*o));
-	if (g->url == NULL) {
+	if (s->git.url == NULL) {
 		o->kind = SOURCES_DIR;
 		o->dir.root = s->dir;
 		o->dir.debounce_ms = s->debounce_ms;
@@ -55,13 +54,9 @@ ctl_source_options(const struct ctl_config *c,
 		return err_set(err, ERR_INVALID, "state directory path too "
 		    "long: %s", state);
 	o->kind = SOURCES_GIT;
-	o->git = (struct sources_git_opts){ .url = g->url, .ref = g->ref,
-	    .subpath = g->path, .cache_dir = cache, .poll_ms = g->poll_ms,
-	    .timeout_ms = g->timeout_ms, .username = g->username,
-	    .token_file = g->token_file, .token_env = g->token_env,
-	    .ssh_key = g->ssh_key,
-	    .ssh_passphrase_file = g->ssh_passphrase_file,
-	    .known_hosts = g->known_hosts, .ca_file = g->ca_file };
+	/* Borrowed: the config keeps owning every string. */
+	o->git = s->git;
+	o->git.cache_dir = cache;
 	return 0;
 }
 

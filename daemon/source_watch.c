@@ -20,14 +20,14 @@
 static char *
 location(const struct ctl_source_config *s)
 {
-	const struct ctl_git_config *g = &s->git;
+	const struct sources_git_opts *g = &s->git;
 	char safe[2048], loc[4096];
 
 	if (g->url == NULL)
 		return strdup(s->dir);
 	sources_git_url_redact(safe, sizeof(safe), g->url);
 	snprintf(loc, sizeof(loc), "%s @ %s%s%s", safe, g->ref ? g->ref :
-	    "HEAD", g->path ? " /" : "", g->path ? g->path : "");
+	    "HEAD", g->subpath ? " /" : "", g->subpath ? g->subpath : "");
 	return strdup(loc);
 }
 
@@ -46,7 +46,7 @@ source_open(struct ctl_daemon *d, size_t i,
 	    (s->location = location(sc)) == NULL)
 		return err_set(err, ERR_NOMEM, "out of memory");
 	if ((rc = secret_read_file(&s->webhook_secret,
-	    sc->git.webhook_secret_file, "webhook secret", err)) < 0 ||
+	    sc->webhook_secret_file, "webhook secret", err)) < 0 ||
 	    (rc = ctl_source_options(d->cfg, sc, NULL, &o, cache,
 	    sizeof(cache), err)) < 0)
 		return rc;

@@ -79,21 +79,13 @@ int controller_engine_options(struct engine_config *cfg, int argc,
 
 /* --- the configuration (config_file.c, run_flags.c) --------------- */
 
-/* A git source: sources[0].git, or --git. */
-struct ctl_git_config {
-	char *url, *ref, *path;
-	char *username, *token_file, *token_env;
-	char *ssh_key, *ssh_passphrase_file, *known_hosts;
-	char *ca_file;		/* https: trust only these CAs */
-	char *webhook_secret_file;
-	int poll_ms, timeout_ms;
-};
-
 /* One source: a directory or a git repository. */
 struct ctl_source_config {
 	char *name;		/* "dir"/"git" when the only one is unnamed */
 	char *dir;		/* the watched directory, or */
-	struct ctl_git_config git;	/* a git source (git.url set) */
+	struct sources_git_opts git;	/* a git source (git.url set; its
+					 * cache_dir is chosen at open) */
+	char *webhook_secret_file;	/* git: enables its webhook */
 	int debounce_ms;	/* 0 = default */
 	int rescan_ms;
 	int interp;		/* 0: the config's; else 1 + its enum

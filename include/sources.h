@@ -113,27 +113,32 @@ void sources_dir_free(struct sources_dir *d);
  * Credentials are read from files (or an environment variable) at each
  * fetch, never from the URL, and never appear in a message.
  */
+/* Each string is owned by whoever filled the struct (stackd.yaml's
+ * reader owns those of a config, released by sources_git_opts_release);
+ * sources_open copies what it keeps. */
 struct sources_git_opts {
-	const char *url;	/* https://, http://, ssh://, user@host:path,
+	char *url;	/* https://, http://, ssh://, user@host:path,
 				 * file:// or a local path */
-	const char *ref;
-	const char *subpath;	/* stacks live under this directory */
-	const char *cache_dir;	/* created if missing; locked */
+	char *ref;
+	char *subpath;	/* stacks live under this directory */
+	char *cache_dir;	/* created if missing; locked */
 	int poll_ms;		/* 0 = 60 s; jittered by up to 10 % */
 	int timeout_ms;		/* one fetch; 0 = 120 s */
 	/* https: a token (or password) for username */
-	const char *username;	/* default: the URL's, else "git" */
-	const char *token_file;
-	const char *token_env;
+	char *username;	/* default: the URL's, else "git" */
+	char *token_file;
+	char *token_env;
 	/* ssh */
-	const char *ssh_key;	/* private key file; NULL = ssh-agent */
-	const char *ssh_passphrase_file;
-	const char *known_hosts;	/* NULL = ~/.ssh/known_hosts */
+	char *ssh_key;	/* private key file; NULL = ssh-agent */
+	char *ssh_passphrase_file;
+	char *known_hosts;	/* NULL = ~/.ssh/known_hosts */
 	/* https: trust only the CAs of this PEM file (NULL = the system's) */
-	const char *ca_file;
+	char *ca_file;
 	/* A fetch in flight gives up once *cancel is set. */
 	const atomic_int *cancel;
 };
+void sources_git_opts_release(struct sources_git_opts *o);
+
 
 struct sources_git;
 

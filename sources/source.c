@@ -67,3 +67,16 @@ sources_free(struct sources_source *s)
 	sources_dir_free(s->dir);
 	free(s);
 }
+
+void
+sources_git_opts_release(struct sources_git_opts *o)
+{
+	char **strings[] = { &o->url, &o->ref, &o->subpath, &o->cache_dir,
+	    &o->username, &o->token_file, &o->token_env, &o->ssh_key,
+	    &o->ssh_passphrase_file, &o->known_hosts, &o->ca_file };
+
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		free(*strings[i]);
+		*strings[i] = NULL;
+	}
+}

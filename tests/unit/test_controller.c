@@ -98,13 +98,13 @@ test_config_git_source(void **state)
 	assert_null(c.sources[0].dir);
 	assert_string_equal(c.sources[0].git.url, "https://git.example.org/ops/stacks.git");
 	assert_string_equal(c.sources[0].git.ref, "v1.2");
-	assert_string_equal(c.sources[0].git.path, "swarm");
+	assert_string_equal(c.sources[0].git.subpath, "swarm");
 	assert_int_equal(c.sources[0].git.poll_ms, 30000);
 	assert_int_equal(c.sources[0].git.timeout_ms, 60000);
 	assert_string_equal(c.sources[0].git.username, "deploy");
 	assert_string_equal(c.sources[0].git.token_file, "/tmp/secrets/token");
 	assert_string_equal(c.sources[0].git.ca_file, "/tmp/certs/ca.pem");
-	assert_string_equal(c.sources[0].git.webhook_secret_file, "/etc/stackd/hook");
+	assert_string_equal(c.sources[0].webhook_secret_file, "/etc/stackd/hook");
 	assert_string_equal(c.state_dir, "/tmp/state");
 	ctl_config_release(&c);
 

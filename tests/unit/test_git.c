@@ -100,8 +100,8 @@ teardown(void **state)
 static struct sources_git *
 open_source(const char *ref, const char *subpath)
 {
-	struct sources_git_opts o = { .url = url, .ref = ref,
-	    .subpath = subpath };
+	struct sources_git_opts o = { .url = url, .ref = (char *)ref,
+	    .subpath = (char *)subpath };
 	struct sources_git *g;
 	char cache[128];
 	struct err err;
