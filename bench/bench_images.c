@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "reconciler.h"
 
 struct run {
@@ -26,13 +26,11 @@ struct run {
 	double resolve_s;	/* of the pass: time in lookups */
 };
 
+/* Seconds on the monotonic clock. */
 static double
 now(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return (double)clock_mono_ms() / 1000.0;
 }
 
 /* One stack: load, look its images up, plan, apply; writes made. */
