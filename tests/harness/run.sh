@@ -27,10 +27,17 @@ else
 fi
 
 "$stackd" ping || exit 1
+# The throwaway engine's image was imported: no registry holds it, and the
+# engine can reach none, so pinning could only warn on every service.
+resolve=()
+if [ -n "$dir" ]; then
+	resolve=(--resolve-image never)
+	echo "run: images are not pinned (--resolve-image never): the throwaway engine's image is in no registry"
+fi
 echo "run: status page on http://127.0.0.1:9090/ (Ctrl-C stops stackd${dir:+ and the throwaway engine})"
 [ -z "$dir" ] || echo "run: the engine is DOCKER_HOST=$DOCKER_HOST"
 # Not exec: the trap must stop the throwaway engine once stackd exits.
-"$stackd" run --dir "$examples" --listen 127.0.0.1:9090 &
+"$stackd" run --dir "$examples" --listen 127.0.0.1:9090 "${resolve[@]}" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null' INT TERM
 wait $pid
