@@ -2,7 +2,10 @@
  * engine_watch.c - an engine's event stream wakes its worker: a service,
  * network, secret or config of a managed stack changed or removed by
  * someone else is reconciled within a second instead of at the next
- * interval.  Events about what the worker itself just wrote are ignored.
+ * interval.  An event about what the worker itself just wrote is most
+ * likely its own echo: it is looked at once that write's window has
+ * passed, so an echo costs one quiet look at most and a change by hand
+ * right after a write is still found within seconds.
  *
  * The stream has its own connection.  When it drops, it is reopened with
  * backoff; once the engine answers again the worker is woken at once,
@@ -18,19 +21,21 @@
 #define DEBOUNCE_MS 250
 #define RECONNECT_MAX_MS 10000
 
-/* Did the worker write this object a moment ago? */
-static bool
-own_write(struct ctl_worker *w, const char *name)
+/* How long this object's own-write window still runs (0: the worker did
+ * not write it a moment ago). */
+static long long
+own_write_left(struct ctl_worker *w, const char *name)
 {
 	const cJSON *at;
-	bool own;
+	long long left = 0;
 
 	pthread_mutex_lock(&w->mu);
 	at = json_get(w->own, name);
-	own = cJSON_IsNumber(at) &&
-	    clock_mono_ms() - (long long)at->valuedouble < OWN_WRITE_MS;
+	if (cJSON_IsNumber(at))
+		left = OWN_WRITE_MS - (clock_mono_ms() -
+		    (long long)at->valuedouble);
 	pthread_mutex_unlock(&w->mu);
-	return own;
+	return left > 0 ? left : 0;
 }
 
 /* Is name an object of a stack of a current snapshot ("web_db")?  The
@@ -54,14 +59,19 @@ on_event(const cJSON *ev, void *payload)
 	struct ctl_worker *w = payload;
 	const cJSON *name = json_get(json_get(json_get(ev, "Actor"), "Attributes"), "name");
 	const cJSON *type = json_get(ev, "Type"), *action = json_get(ev, "Action");
+	long long left;
 
 	if (!cJSON_IsString(name) || !cJSON_IsString(type) ||
-	    !managed(w, name->valuestring) || own_write(w, name->valuestring))
+	    !managed(w, name->valuestring))
 		return 0;
 	/* Tasks joining and leaving a network change nothing of its spec. */
 	if (cJSON_IsString(action) && (strcmp(action->valuestring,
 	    "connect") == 0 || strcmp(action->valuestring, "disconnect") == 0))
 		return 0;
+	if ((left = own_write_left(w, name->valuestring)) > 0) {
+		ctl_worker_wake(w, left + DEBOUNCE_MS);
+		return 0;
+	}
 	log_event(LOG_INFO, w->cfg->name, NULL, name->valuestring,
 	    "engine event: %s %s", type->valuestring,
 	    cJSON_IsString(action) ? action->valuestring : "?");
