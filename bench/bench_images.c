@@ -45,17 +45,14 @@ stack(struct run *r, const struct recon_observed *obs, int i,
 	struct compose_stack *s = NULL;
 	struct recon_plan *p = NULL;
 	struct recon_stats st = { 0 };
-	const char *imgs[64];
 	struct err err;
-	size_t k;
 	double t0;
 	int rc;
 
 	snprintf(name, sizeof(name), "%s%d", r->prefix, i);
 	if ((rc = compose_stack_load(&s, &o, &err)) == 0) {
-		k = recon_stack_images(s, obs, &ro, imgs, 64);
 		t0 = now();
-		images_cache_resolve(r->cache, r->e, imgs, k, &err);
+		recon_stack_resolve(s, obs, &ro, r->e, &err);
 		r->resolve_s += now() - t0;
 		if ((rc = recon_plan_stack(&p, s, obs, &ro, &err)) == 0)
 			rc = recon_apply(r->e, p, &st, &err);
@@ -152,7 +149,8 @@ static int
 fresh(struct run *r, long poll_ms)
 {
 	images_cache_free(r->cache);
-	return images_cache_new(&r->cache, poll_ms, 0, NULL, NULL);
+	r->cache = images_cache_new(poll_ms, 0, NULL, NULL);
+	return 0;
 }
 
 int

@@ -146,12 +146,8 @@ config_engine(struct pass *ps, const struct ctl_config *c,
 	ps->p.pruned = 0;
 	/* Digests are the engine's answer: each engine asks its own. */
 	images_cache_free(ps->p.ro.images);
-	if (images_cache_new(&ps->p.ro.images, IMAGES_POLL_MS,
-	    c->image_timeout_ms, NULL, NULL) < 0) {
-		fprintf(stderr, "stackd: out of memory\n");
-		ps->p.failed++;
-		return;
-	}
+	ps->p.ro.images = images_cache_new(IMAGES_POLL_MS,
+	    c->image_timeout_ms, NULL, NULL);
 	if (ps->json == NULL)
 		printf("engine %s (%s):\n", ec->name, ec->host);
 	if (engine_open(&ps->p.e, ec, &err) < 0 ||
@@ -284,8 +280,7 @@ reconcile(int argc, char **argv, bool apply)
 	ps.p.ro.keep_replicas = so.keep_replicas;
 	ps.p.ro.prune_secrets = so.prune_secrets;
 	ps.p.ro.resolve = so.resolve;
-	if (images_cache_new(&ps.p.ro.images, IMAGES_POLL_MS, 0, NULL, NULL) < 0)
-		goto out;
+	ps.p.ro.images = images_cache_new(IMAGES_POLL_MS, 0, NULL, NULL);
 	if (so.json && !apply)
 		ps.json = cJSON_CreateArray();
 	if (so.config != NULL) {

@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "alloc.h"
 #include "compose.h"
 #include "controller.h"
 #include "reconciler.h"
@@ -67,28 +68,21 @@ pin_images(struct compose_stack *stack, const struct controller_stack_opts *so)
 	struct engine *e = NULL;
 	struct recon_observed obs = { 0 };
 	struct recon_options ro = { .resolve = so->resolve };
-	size_t max = (size_t)cJSON_GetArraySize(stack->services) + 1, n;
-	const char **imgs = calloc(max, sizeof(*imgs));
 	cJSON *notes = cJSON_CreateArray(), *svc, *it;
 	struct err err;
 	int rc = -1;
 
 	if (engine_config_from_env(&cfg, &err) < 0)
 		goto out;
-	if (imgs == NULL || notes == NULL) {
-		err_set(&err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	if (so->engine != NULL) {
 		free(cfg.host);
-		cfg.host = strdup(so->engine);
+		cfg.host = xstrdup(so->engine);
 	}
-	if (images_cache_new(&ro.images, IMAGES_POLL_MS, 0, NULL, NULL) < 0 ||
-	    engine_open(&e, &cfg, &err) < 0 ||
+	ro.images = images_cache_new(IMAGES_POLL_MS, 0, NULL, NULL);
+	if (engine_open(&e, &cfg, &err) < 0 ||
 	    recon_observe(&obs, e, &err) < 0)
 		goto out;
-	n = recon_stack_images(stack, &obs, &ro, imgs, max);
-	images_cache_resolve(ro.images, e, imgs, n, &err);
+	recon_stack_resolve(stack, &obs, &ro, e, &err);
 	cJSON_ArrayForEach(svc, stack->services)
 		recon_service_pin(svc, recon_observed_find(&obs, ENGINE_SERVICE,
 		    cJSON_GetStringValue(cJSON_GetObjectItem(svc, "Name"))), &ro,
@@ -100,7 +94,6 @@ out:
 	if (rc < 0)
 		fprintf(stderr, "stackd: %s\n", err.msg);
 	cJSON_Delete(notes);
-	free((void *)imgs);
 	images_cache_free(ro.images);
 	recon_observed_release(&obs);
 	engine_free(e);

@@ -101,16 +101,9 @@ static void
 resolve_images(struct ctl_pass *p, const struct compose_stack *s,
     const struct recon_options *ro)
 {
-	size_t max = (size_t)cJSON_GetArraySize(s->services), n;
-	const char **imgs;
 	struct err err;
 
-	if (ro->images == NULL || max == 0 ||
-	    (imgs = calloc(max, sizeof(*imgs))) == NULL)
-		return;
-	n = recon_stack_images(s, p->obs, ro, imgs, max);
-	images_cache_resolve(ro->images, p->e, imgs, n, &err);
-	free((void *)imgs);
+	recon_stack_resolve(s, p->obs, ro, p->e, &err);
 }
 
 void

@@ -490,11 +490,8 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (images_cache_new(&w->images, ctl_image_poll_ms(d->cfg),
-	    d->cfg->image_timeout_ms, log_image, w) < 0) {
-		ctl_worker_join(w);
-		return err_set(err, ERR_NOMEM, "out of memory");
-	}
+	w->images = images_cache_new(ctl_image_poll_ms(d->cfg),
+	    d->cfg->image_timeout_ms, log_image, w);
 	if (engine_open(&w->e, w->cfg, err) < 0 ||
 	    engine_open(&w->ev, w->cfg, err) < 0) {
 		ctl_worker_join(w);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "clock.h"
 #include "engine_int.h"
 #include "secret.h"
@@ -152,11 +153,10 @@ engine_distribution_inspect(struct engine *e, struct engine_dist *d,
 		return 0;
 	if ((rc = engine_negotiate(e, err)) < 0)
 		return rc;
-	if ((l = calloc(n, sizeof(*l))) == NULL || (m = curl_multi_init()) ==
-	    NULL) {
-		free(l);
+	/* curl_multi_init fails only when curl itself is out of memory. */
+	if ((m = curl_multi_init()) == NULL)
 		return err_set(err, ERR_NOMEM, "out of memory");
-	}
+	l = xcalloc(n, sizeof(*l));
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, DIST_PARALLEL);
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {

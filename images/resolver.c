@@ -67,23 +67,19 @@ images_mode_name(enum images_mode m)
 	    "always";
 }
 
-int
-images_cache_new(struct images_cache **out, long poll_ms, long timeout_ms,
-    images_event_fn fn, void *arg)
+struct images_cache *
+images_cache_new(long poll_ms, long timeout_ms, images_event_fn fn,
+    void *arg)
 {
-	struct images_cache *c = calloc(1, sizeof(*c));
+	struct images_cache *c = xcalloc(1, sizeof(*c));
 
-	*out = NULL;
-	if (c == NULL)
-		return ERR_NOMEM;
 	pthread_mutex_init(&c->mu, NULL);
 	c->poll_ms = poll_ms < 0 ? IMAGES_POLL_MS : poll_ms;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : IMAGES_TIMEOUT_MS;
 	c->on_event = fn;
 	c->event_arg = arg;
 	c->pass = 1;
-	*out = c;
-	return 0;
+	return c;
 }
 
 void
@@ -118,18 +114,12 @@ add(struct images_cache *c, const char *image)
 	if (e != NULL)
 		return e;
 	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct entry *v = realloc(c->v, cap * sizeof(*v));
-		if (v == NULL)
-			return NULL;
-		c->v = v;
-		c->cap = cap;
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
 	}
-	e = &c->v[c->n];
+	e = &c->v[c->n++];
 	memset(e, 0, sizeof(*e));
-	if ((e->image = strdup(image)) == NULL)
-		return NULL;
-	c->n++;
+	e->image = xstrdup(image);
 	return e;
 }
 
@@ -246,7 +236,7 @@ record(struct images_cache *c, struct entry *e, struct engine_dist *d)
 		char pinned[ENGINE_IMAGE_REF_MAX + 80];
 		free(e->pinned);
 		e->pinned = images_pinned(e->image, d->digest, pinned,
-		    sizeof(pinned)) == 0 ? strdup(pinned) : NULL;
+		    sizeof(pinned)) == 0 ? xstrdup(pinned) : NULL;
 	}
 	memcpy(e->digest, d->digest, sizeof(e->digest));
 	cJSON_Delete(e->platforms);
@@ -266,8 +256,7 @@ pick(struct images_cache *c, const char *const *images, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		struct entry *e = add(c, images[i]);
 		bool dup = false;
-		if (e == NULL)
-			continue;
+
 		e->wanted = c->pass;
 		if (!due(c, e, now))
 			continue;
@@ -316,8 +305,7 @@ images_cache_resolve(struct images_cache *c, struct engine *e,
 
 	if (n == 0)
 		return 0;
-	if ((d = calloc(n, sizeof(*d))) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	d = xcalloc(n, sizeof(*d));
 	pthread_mutex_lock(&c->mu);
 	return lookup_batch(c, e, d, pick(c, images, n, d), err);
 }
@@ -352,11 +340,11 @@ images_cache_pass(struct images_cache *c, struct engine *e,
 	pthread_mutex_lock(&c->mu);
 	c->pass++;
 	drop_unwanted(c);
-	if (e == NULL || c->n == 0 || (d = calloc(c->n, sizeof(*d))) == NULL) {
+	if (e == NULL || c->n == 0) {
 		pthread_mutex_unlock(&c->mu);
-		return e == NULL || c->n == 0 ? 0 : err_set(err, ERR_NOMEM,
-		    "out of memory");
+		return 0;
 	}
+	d = xcalloc(c->n, sizeof(*d));
 	/* What the last pass used and is due again, in one batch. */
 	for (size_t i = 0; i < c->n; i++)
 		if (c->v[i].wanted + 1 == c->pass && due(c, &c->v[i], now))

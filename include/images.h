@@ -51,8 +51,8 @@ typedef void (*images_event_fn)(enum images_event ev, const char *image,
 /* poll_ms: how long an answer (or a failure) stands, 0 = every look;
  * timeout_ms: one lookup's deadline, 0 = IMAGES_TIMEOUT_MS; fn (may be
  * NULL) hears of moves and failures. */
-int images_cache_new(struct images_cache **out, long poll_ms,
-    long timeout_ms, images_event_fn fn, void *arg);
+struct images_cache *images_cache_new(long poll_ms, long timeout_ms,
+    images_event_fn fn, void *arg);
 void images_cache_free(struct images_cache *c);
 
 /*

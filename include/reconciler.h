@@ -43,7 +43,7 @@ struct recon_options {
 	 * configs replaced by a rotation); only creates and updates. */
 	bool no_prune;
 	/* How images are pinned (--resolve-image), from what images holds
-	 * (looked up by the caller first: recon_stack_images).  NULL
+	 * (looked up by the caller first: recon_stack_resolve).  NULL
 	 * images: as "never". */
 	enum images_mode resolve;
 	struct images_cache *images;
@@ -108,11 +108,12 @@ int recon_plan_stack(struct recon_plan **out, const struct compose_stack *s,
     struct err *err);
 void recon_plan_free(struct recon_plan *p);
 
-/* The images of s's services that the plan will pin (each once, at most
- * max): what the caller looks up with images_cache_resolve first. */
-size_t recon_stack_images(const struct compose_stack *s,
+/* Look up, on engine e (images_cache_resolve), the images of s's services
+ * that the plan will pin, each once: what a caller does before
+ * recon_plan_stack.  0 with nothing to look up (opt->images NULL). */
+int recon_stack_resolve(const struct compose_stack *s,
     const struct recon_observed *obs, const struct recon_options *opt,
-    const char **out, size_t max);
+    struct engine *e, struct err *err);
 
 /* Set a service's image (and its platforms) as the CLI does, from
  * opt->images; why an image stays unpinned goes to notes (pins.c). */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "images.h"
 #include "json.h"
 #include "reconciler.h"
@@ -44,16 +45,15 @@ wanted(enum images_mode mode, bool same)
 	return mode == IMAGES_ALWAYS || (mode == IMAGES_CHANGED && !same);
 }
 
-size_t
-recon_stack_images(const struct compose_stack *s,
-    const struct recon_observed *obs, const struct recon_options *opt,
-    const char **out, size_t max)
+/* The images of s's services the plan will pin, each once, into out
+ * (room for every service). */
+static size_t
+stack_images(const struct compose_stack *s, const struct recon_observed *obs,
+    const struct recon_options *opt, const char **out)
 {
 	const cJSON *svc;
 	size_t n = 0;
 
-	if (opt == NULL || opt->images == NULL)
-		return 0;
 	cJSON_ArrayForEach(svc, s->services) {
 		const cJSON *actual = recon_observed_find(obs, ENGINE_SERVICE,
 		    json_str(svc, "Name"));
@@ -65,10 +65,28 @@ recon_stack_images(const struct compose_stack *s,
 			continue;
 		for (size_t i = 0; i < n && !dup; i++)
 			dup = strcmp(out[i], img) == 0;
-		if (!dup && n < max)
+		if (!dup)
 			out[n++] = img;
 	}
 	return n;
+}
+
+int
+recon_stack_resolve(const struct compose_stack *s,
+    const struct recon_observed *obs, const struct recon_options *opt,
+    struct engine *e, struct err *err)
+{
+	size_t max = (size_t)cJSON_GetArraySize(s->services);
+	const char **imgs;
+	int rc;
+
+	if (opt == NULL || opt->images == NULL || max == 0)
+		return 0;
+	imgs = xcalloc(max, sizeof(*imgs));
+	rc = images_cache_resolve(opt->images, e, imgs, stack_images(s, obs,
+	    opt, imgs), err);
+	free(imgs);
+	return rc;
 }
 
 static void

@@ -116,7 +116,7 @@ start(const char *const *bodies, size_t n, long poll_ms, long timeout_ms)
 	cfg.host = (char *)fake_engine_host(fx->fake);
 	setenv("DOCKER_CONFIG", "/nonexistent", 1);
 	assert_int_equal(engine_open(&fx->e, &cfg, &err), 0);
-	assert_int_equal(images_cache_new(&fx->c, poll_ms, timeout_ms, NULL, NULL), 0);
+	fx->c = images_cache_new(poll_ms, timeout_ms, NULL, NULL);
 	return fx;
 }
 
