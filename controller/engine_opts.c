@@ -2,7 +2,6 @@
  * engine_opts.c - the docker CLI's engine options, for every command that
  * talks to an engine.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,25 +9,9 @@
 #include "controller.h"
 #include "engine.h"
 
-enum {
-	OPT_TLSVERIFY = 256,
-	OPT_CA,
-	OPT_CERT,
-	OPT_KEY,
-	OPT_AUTH,
-	OPT_TIMEOUT,
-};
-
-static const struct option engine_longopts[] = {
-	{ "host", required_argument, NULL, 'H' },
-	{ "tlsverify", no_argument, NULL, OPT_TLSVERIFY },
-	{ "tlscacert", required_argument, NULL, OPT_CA },
-	{ "tlscert", required_argument, NULL, OPT_CERT },
-	{ "tlskey", required_argument, NULL, OPT_KEY },
-	{ "registry-auth", required_argument, NULL, OPT_AUTH },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const enum ctl_opt engine_opts[] = {
+	CTL_OPT_HOST, CTL_OPT_TLSVERIFY, CTL_OPT_TLSCACERT, CTL_OPT_TLSCERT,
+	CTL_OPT_TLSKEY, CTL_OPT_REGISTRY_AUTH, CTL_OPT_TIMEOUT, CTL_OPT_HELP,
 };
 
 static int
@@ -54,6 +37,7 @@ int
 controller_engine_options(struct engine_config *cfg, int argc, char **argv,
     int *optind_out, const char *usage)
 {
+	struct ctl_getopt g;
 	struct err err;
 	int c, rc = 0;
 
@@ -61,29 +45,29 @@ controller_engine_options(struct engine_config *cfg, int argc, char **argv,
 		fprintf(stderr, "stackd: %s\n", err.msg);
 		return 1;
 	}
-	optind = 1;
-	while (rc == 0 &&
-	    (c = getopt_long(argc, argv, "H:h", engine_longopts, NULL)) != -1) {
+	ctl_getopt_init(&g, engine_opts, sizeof(engine_opts) /
+	    sizeof(*engine_opts));
+	while (rc == 0 && (c = ctl_getopt_next(&g, argc, argv)) != -1) {
 		switch (c) {
-		case 'H':
+		case CTL_OPT_HOST:
 			rc = replace(&cfg->host, optarg);
 			break;
-		case OPT_TLSVERIFY:
+		case CTL_OPT_TLSVERIFY:
 			cfg->tls = cfg->tls_verify = true;
 			break;
-		case OPT_CA:
-		case OPT_CERT:
-		case OPT_KEY:
+		case CTL_OPT_TLSCACERT:
+		case CTL_OPT_TLSCERT:
+		case CTL_OPT_TLSKEY:
 			/* Like docker: naming a TLS file means TLS, verified. */
 			cfg->tls = cfg->tls_verify = true;
-			rc = replace(c == OPT_CA ? &cfg->ca_file :
-			    c == OPT_CERT ? &cfg->cert_file : &cfg->key_file,
+			rc = replace(c == CTL_OPT_TLSCACERT ? &cfg->ca_file :
+			    c == CTL_OPT_TLSCERT ? &cfg->cert_file : &cfg->key_file,
 			    optarg);
 			break;
-		case OPT_AUTH:
+		case CTL_OPT_REGISTRY_AUTH:
 			rc = replace(&cfg->auth_file, optarg);
 			break;
-		case OPT_TIMEOUT:
+		case CTL_OPT_TIMEOUT:
 			if (parse_timeout(optarg, &cfg->timeout_ms) < 0) {
 				fprintf(stderr, "stackd: --timeout takes "
 				    "seconds (0 < N <= 3600), got \"%s\"\n",
@@ -92,7 +76,7 @@ controller_engine_options(struct engine_config *cfg, int argc, char **argv,
 			}
 			cfg->connect_timeout_ms = cfg->timeout_ms;
 			break;
-		case 'h':
+		case CTL_OPT_HELP:
 			printf("%s", usage);
 			engine_config_release(cfg);
 			exit(0);

@@ -4,7 +4,6 @@
  * it, then the defaults.  A reload (SIGHUP) applies the same flags again
  * over the file as it is then.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,96 +11,64 @@
 #include "controller.h"
 
 
-enum { OPT_DIR = 400, OPT_LISTEN, OPT_INTERVAL, OPT_DEBOUNCE, OPT_OWNER,
-    OPT_TOKEN, OPT_KEEP, OPT_PRUNE, OPT_EMPTY, OPT_INHERIT, OPT_STRICT, OPT_INTERP,
-    OPT_LOGFMT, OPT_LOGLVL, OPT_GIT, OPT_REF, OPT_PATH, OPT_POLL,
-    OPT_STATE, OPT_GIT_USER, OPT_GIT_TOKEN, OPT_GIT_KEY, OPT_GIT_HOSTS,
-    OPT_HOOK_SECRET, OPT_PRUNE_LIMIT, OPT_NOTIFY, OPT_GIT_CA, OPT_RESOLVE,
-    OPT_IMAGE_POLL, OPT_REGISTRY_HOOK };
-
-static const struct option longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "host", required_argument, NULL, 'H' },
-	{ "dir", required_argument, NULL, OPT_DIR },
-	{ "git", required_argument, NULL, OPT_GIT },
-	{ "ref", required_argument, NULL, OPT_REF },
-	{ "path", required_argument, NULL, OPT_PATH },
-	{ "poll", required_argument, NULL, OPT_POLL },
-	{ "state-dir", required_argument, NULL, OPT_STATE },
-	{ "git-username", required_argument, NULL, OPT_GIT_USER },
-	{ "git-token-file", required_argument, NULL, OPT_GIT_TOKEN },
-	{ "git-ssh-key", required_argument, NULL, OPT_GIT_KEY },
-	{ "git-known-hosts", required_argument, NULL, OPT_GIT_HOSTS },
-	{ "git-ca-file", required_argument, NULL, OPT_GIT_CA },
-	{ "webhook-secret-file", required_argument, NULL, OPT_HOOK_SECRET },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "debounce", required_argument, NULL, OPT_DEBOUNCE },
-	{ "owner", required_argument, NULL, OPT_OWNER },
-	{ "token-file", required_argument, NULL, OPT_TOKEN },
-	{ "keep-replicas", no_argument, NULL, OPT_KEEP },
-	{ "prune-secrets", no_argument, NULL, OPT_PRUNE },
-	{ "allow-empty", no_argument, NULL, OPT_EMPTY },
-	{ "prune-limit", required_argument, NULL, OPT_PRUNE_LIMIT },
-	{ "notify-url", required_argument, NULL, OPT_NOTIFY },
-	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
-	{ "strict-vars", no_argument, NULL, OPT_STRICT },
-	{ "interpolation", required_argument, NULL, OPT_INTERP },
-	{ "resolve-image", required_argument, NULL, OPT_RESOLVE },
-	{ "image-poll", required_argument, NULL, OPT_IMAGE_POLL },
-	{ "registry-webhook-secret-file", required_argument, NULL,
-	    OPT_REGISTRY_HOOK },
-	{ "log-format", required_argument, NULL, OPT_LOGFMT },
-	{ "log-level", required_argument, NULL, OPT_LOGLVL },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const enum ctl_opt run_opts[] = {
+	CTL_OPT_CONFIG, CTL_OPT_HOST, CTL_OPT_DIR, CTL_OPT_GIT, CTL_OPT_REF,
+	CTL_OPT_PATH, CTL_OPT_POLL, CTL_OPT_STATE_DIR, CTL_OPT_GIT_USERNAME,
+	CTL_OPT_GIT_TOKEN_FILE, CTL_OPT_GIT_SSH_KEY, CTL_OPT_GIT_KNOWN_HOSTS,
+	CTL_OPT_GIT_CA_FILE, CTL_OPT_WEBHOOK_SECRET_FILE, CTL_OPT_LISTEN,
+	CTL_OPT_INTERVAL, CTL_OPT_DEBOUNCE, CTL_OPT_OWNER, CTL_OPT_TOKEN_FILE,
+	CTL_OPT_KEEP_REPLICAS, CTL_OPT_PRUNE_SECRETS, CTL_OPT_ALLOW_EMPTY,
+	CTL_OPT_PRUNE_LIMIT, CTL_OPT_NOTIFY_URL, CTL_OPT_ENV_INHERIT,
+	CTL_OPT_STRICT_VARS, CTL_OPT_INTERPOLATION, CTL_OPT_RESOLVE_IMAGE,
+	CTL_OPT_IMAGE_POLL, CTL_OPT_REGISTRY_WEBHOOK_SECRET_FILE,
+	CTL_OPT_LOG_FORMAT, CTL_OPT_LOG_LEVEL, CTL_OPT_HELP,
 };
-
 
 int
 ctl_flags_parse(struct ctl_flags *f, int argc, char **argv,
     const char *usage)
 {
+	struct ctl_getopt g;
 	int c;
 
 	memset(f, 0, sizeof(*f));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:H:h", longopts, NULL)) != -1) {
+	ctl_getopt_init(&g, run_opts, sizeof(run_opts) / sizeof(*run_opts));
+	while ((c = ctl_getopt_next(&g, argc, argv)) != -1) {
 		switch (c) {
-		case 'c': f->config = optarg; break;
-		case 'H': f->host = optarg; break;
-		case OPT_DIR: f->dir = optarg; break;
-		case OPT_GIT: f->git = optarg; break;
-		case OPT_REF: f->ref = optarg; break;
-		case OPT_PATH: f->path = optarg; break;
-		case OPT_STATE: f->state_dir = optarg; break;
-		case OPT_GIT_USER: f->git_user = optarg; break;
-		case OPT_GIT_TOKEN: f->git_token = optarg; break;
-		case OPT_GIT_KEY: f->git_key = optarg; break;
-		case OPT_GIT_HOSTS: f->git_hosts = optarg; break;
-		case OPT_GIT_CA: f->git_ca = optarg; break;
-		case OPT_HOOK_SECRET: f->hook_secret = optarg; break;
-		case OPT_REGISTRY_HOOK: f->registry_secret = optarg; break;
-		case OPT_NOTIFY: f->notify_url = optarg; break;
-		case OPT_LISTEN: f->listen = optarg; break;
-		case OPT_OWNER: f->owner = optarg; break;
-		case OPT_TOKEN: f->token_file = optarg; break;
-		case OPT_KEEP: f->keep = true; break;
-		case OPT_PRUNE: f->prune = true; break;
-		case OPT_EMPTY: f->empty = true; break;
-		case OPT_INHERIT: f->inherit = true; break;
-		case OPT_STRICT: f->strict = true; break;
-		case OPT_INTERP:
+		case CTL_OPT_CONFIG: f->config = optarg; break;
+		case CTL_OPT_HOST: f->host = optarg; break;
+		case CTL_OPT_DIR: f->dir = optarg; break;
+		case CTL_OPT_GIT: f->git = optarg; break;
+		case CTL_OPT_REF: f->ref = optarg; break;
+		case CTL_OPT_PATH: f->path = optarg; break;
+		case CTL_OPT_STATE_DIR: f->state_dir = optarg; break;
+		case CTL_OPT_GIT_USERNAME: f->git_user = optarg; break;
+		case CTL_OPT_GIT_TOKEN_FILE: f->git_token = optarg; break;
+		case CTL_OPT_GIT_SSH_KEY: f->git_key = optarg; break;
+		case CTL_OPT_GIT_KNOWN_HOSTS: f->git_hosts = optarg; break;
+		case CTL_OPT_GIT_CA_FILE: f->git_ca = optarg; break;
+		case CTL_OPT_WEBHOOK_SECRET_FILE: f->hook_secret = optarg; break;
+		case CTL_OPT_REGISTRY_WEBHOOK_SECRET_FILE: f->registry_secret = optarg; break;
+		case CTL_OPT_NOTIFY_URL: f->notify_url = optarg; break;
+		case CTL_OPT_LISTEN: f->listen = optarg; break;
+		case CTL_OPT_OWNER: f->owner = optarg; break;
+		case CTL_OPT_TOKEN_FILE: f->token_file = optarg; break;
+		case CTL_OPT_KEEP_REPLICAS: f->keep = true; break;
+		case CTL_OPT_PRUNE_SECRETS: f->prune = true; break;
+		case CTL_OPT_ALLOW_EMPTY: f->empty = true; break;
+		case CTL_OPT_ENV_INHERIT: f->inherit = true; break;
+		case CTL_OPT_STRICT_VARS: f->strict = true; break;
+		case CTL_OPT_INTERPOLATION:
 			if (controller_interp_option(optarg, &f->interp) < 0)
 				return -1;
 			f->has_interp = true;
 			break;
-		case OPT_RESOLVE:
+		case CTL_OPT_RESOLVE_IMAGE:
 			if (controller_resolve_option(optarg, &f->resolve) < 0)
 				return -1;
 			f->has_resolve = true;
 			break;
-		case OPT_IMAGE_POLL:
+		case CTL_OPT_IMAGE_POLL:
 			if (ctl_duration_parse(optarg, &f->image_poll_ms) < 0) {
 				fprintf(stderr, "stackd: --image-poll takes a "
 				    "duration (30s, 5m; 0 = every cycle), got "
@@ -110,26 +77,26 @@ ctl_flags_parse(struct ctl_flags *f, int argc, char **argv,
 			}
 			f->has_image_poll = true;
 			break;
-		case OPT_INTERVAL:
-		case OPT_DEBOUNCE:
-		case OPT_POLL:
-			if (ctl_duration_parse(optarg, c == OPT_INTERVAL ?
-			    &f->interval_ms : c == OPT_POLL ? &f->poll_ms :
+		case CTL_OPT_INTERVAL:
+		case CTL_OPT_DEBOUNCE:
+		case CTL_OPT_POLL:
+			if (ctl_duration_parse(optarg, c == CTL_OPT_INTERVAL ?
+			    &f->interval_ms : c == CTL_OPT_POLL ? &f->poll_ms :
 			    &f->debounce_ms) < 0) {
 				fprintf(stderr, "stackd: --%s takes a duration "
 				    "(500ms, 30s, 5m), got \"%s\"\n",
-				    c == OPT_INTERVAL ? "interval" :
-				    c == OPT_POLL ? "poll" : "debounce",
+				    c == CTL_OPT_INTERVAL ? "interval" :
+				    c == CTL_OPT_POLL ? "poll" : "debounce",
 				    optarg);
 				return 1;
 			}
 			break;
-		case OPT_PRUNE_LIMIT:
+		case CTL_OPT_PRUNE_LIMIT:
 			if (controller_prune_limit_option(optarg,
 			    &f->prune_limit) < 0)
 				return 1;
 			break;
-		case OPT_LOGFMT:
+		case CTL_OPT_LOG_FORMAT:
 			f->has_format = true;
 			if (log_format_parse(optarg, &f->format) < 0) {
 				fprintf(stderr, "stackd: --log-format is text "
@@ -137,7 +104,7 @@ ctl_flags_parse(struct ctl_flags *f, int argc, char **argv,
 				return 1;
 			}
 			break;
-		case OPT_LOGLVL:
+		case CTL_OPT_LOG_LEVEL:
 			f->has_level = true;
 			if (log_level_parse(optarg, &f->level) < 0) {
 				fprintf(stderr, "stackd: --log-level is debug, "
@@ -145,7 +112,7 @@ ctl_flags_parse(struct ctl_flags *f, int argc, char **argv,
 				return 1;
 			}
 			break;
-		case 'h':
+		case CTL_OPT_HELP:
 			printf("%s", usage);
 			return -1;
 		default:

@@ -5,38 +5,18 @@
  * --root DIR.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controller.h"
 
-enum { OPT_VARS = 300, OPT_VAR, OPT_INHERIT, OPT_STRICT, OPT_ROOT, OPT_JSON,
-    OPT_ENGINE, OPT_OWNER, OPT_KEEP_REPLICAS, OPT_DIR, OPT_PRUNE_SECRETS,
-    OPT_ALLOW_EMPTY, OPT_PRUNE_LIMIT, OPT_INTERP, OPT_RESOLVE };
-
-static const struct option longopts[] = {
-	{ "file", required_argument, NULL, 'f' },
-	{ "stack", required_argument, NULL, 's' },
-	{ "vars", required_argument, NULL, OPT_VARS },
-	{ "var", required_argument, NULL, OPT_VAR },
-	{ "env-inherit", no_argument, NULL, OPT_INHERIT },
-	{ "strict-vars", no_argument, NULL, OPT_STRICT },
-	{ "interpolation", required_argument, NULL, OPT_INTERP },
-	{ "resolve-image", required_argument, NULL, OPT_RESOLVE },
-	{ "root", required_argument, NULL, OPT_ROOT },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "engine", required_argument, NULL, OPT_ENGINE },
-	{ "owner", required_argument, NULL, OPT_OWNER },
-	{ "keep-replicas", no_argument, NULL, OPT_KEEP_REPLICAS },
-	{ "dir", required_argument, NULL, OPT_DIR },
-	{ "prune-secrets", no_argument, NULL, OPT_PRUNE_SECRETS },
-	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
-	{ "prune-limit", required_argument, NULL, OPT_PRUNE_LIMIT },
-	{ "config", required_argument, NULL, 'c' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const enum ctl_opt stack_opts[] = {
+	CTL_OPT_FILE, CTL_OPT_STACK, CTL_OPT_VARS, CTL_OPT_VAR,
+	CTL_OPT_ENV_INHERIT, CTL_OPT_STRICT_VARS, CTL_OPT_INTERPOLATION,
+	CTL_OPT_RESOLVE_IMAGE, CTL_OPT_ROOT, CTL_OPT_JSON, CTL_OPT_ENGINE,
+	CTL_OPT_OWNER, CTL_OPT_KEEP_REPLICAS, CTL_OPT_DIR, CTL_OPT_PRUNE_SECRETS,
+	CTL_OPT_ALLOW_EMPTY, CTL_OPT_PRUNE_LIMIT, CTL_OPT_CONFIG, CTL_OPT_HELP,
 };
 
 static int
@@ -116,79 +96,79 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
     char **argv, const char *usage, bool dir_ok)
 {
 	struct compose_options *o = &so->compose;
+	struct ctl_getopt g;
 	int c, rc = 0;
 
 	memset(so, 0, sizeof(*so));
 	so->dir_ok = dir_ok;
-	optind = 1;
-	while (rc == 0 &&
-	    (c = getopt_long(argc, argv, "c:f:s:h", longopts, NULL)) != -1) {
+	ctl_getopt_init(&g, stack_opts, sizeof(stack_opts) / sizeof(*stack_opts));
+	while (rc == 0 && (c = ctl_getopt_next(&g, argc, argv)) != -1) {
 		switch (c) {
-		case 'f':
+		case CTL_OPT_FILE:
 			rc = push(&so->files, &o->nfiles, optarg);
 			o->files = so->files;
 			break;
-		case 's':
+		case CTL_OPT_STACK:
 			o->stack = optarg;
 			break;
-		case OPT_VARS:
+		case CTL_OPT_VARS:
 			rc = push(&so->var_files, &o->nvar_files, optarg);
 			o->var_files = so->var_files;
 			break;
-		case OPT_VAR:
+		case CTL_OPT_VAR:
 			rc = push(&so->vars, &o->nvars, optarg);
 			o->vars = so->vars;
 			break;
-		case OPT_INHERIT:
+		case CTL_OPT_ENV_INHERIT:
 			o->env_inherit = true;
 			break;
-		case OPT_STRICT:
+		case CTL_OPT_STRICT_VARS:
 			o->strict_vars = true;
 			break;
-		case OPT_INTERP:
+		case CTL_OPT_INTERPOLATION:
 			if ((rc = controller_interp_option(optarg,
 			    &o->interp)) < 0)
 				rc = 1;
 			so->interp_set = rc == 0;
 			break;
-		case OPT_RESOLVE:
+		case CTL_OPT_RESOLVE_IMAGE:
 			if (controller_resolve_option(optarg, &so->resolve) < 0)
 				rc = 1;
 			so->resolve_set = rc == 0;
 			break;
-		case OPT_ROOT:
+		case CTL_OPT_ROOT:
 			o->root = optarg;
 			break;
-		case OPT_JSON:
+		case CTL_OPT_JSON:
 			so->json = true;
 			break;
-		case OPT_ENGINE:
+		case CTL_OPT_ENGINE:
 			so->engine = optarg;
 			break;
-		case OPT_OWNER:
+		case CTL_OPT_OWNER:
 			so->owner = optarg;
 			break;
-		case OPT_KEEP_REPLICAS:
+		case CTL_OPT_KEEP_REPLICAS:
 			so->keep_replicas = true;
 			break;
-		case OPT_DIR:
+		case CTL_OPT_DIR:
 			so->dir = optarg;
 			break;
-		case 'c':
+		case CTL_OPT_CONFIG:
 			so->config = optarg;
 			break;
-		case OPT_PRUNE_SECRETS:
+		case CTL_OPT_PRUNE_SECRETS:
 			so->prune_secrets = true;
 			break;
-		case OPT_ALLOW_EMPTY:
+		case CTL_OPT_ALLOW_EMPTY:
 			so->allow_empty = true;
 			break;
-		case OPT_PRUNE_LIMIT:
+		case CTL_OPT_PRUNE_LIMIT:
 			if (controller_prune_limit_option(optarg,
 			    &so->prune_limit) < 0)
 				rc = 1;
 			break;
-		case 'h':
+		case CTL_OPT_HELP:
 			printf("%s", usage);
 			so->help = true;
 			return 1;

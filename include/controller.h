@@ -10,6 +10,7 @@
 #ifndef STACKD_CONTROLLER_H
 #define STACKD_CONTROLLER_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -28,6 +29,48 @@ int controller_cmd_render(int argc, char **argv);
 int controller_cmd_plan(int argc, char **argv);
 int controller_cmd_apply(int argc, char **argv);
 int controller_cmd_validate(int argc, char **argv);
+
+/* --- options (options.c): each declared once, accepted per command ---- */
+
+enum ctl_opt {
+	CTL_OPT_UNKNOWN = -2,	/* getopt printed what is wrong */
+	CTL_OPT_CONFIG = 0, CTL_OPT_HOST, CTL_OPT_FILE, CTL_OPT_STACK,
+	CTL_OPT_HELP,
+	/* the docker CLI's engine options */
+	CTL_OPT_TLSVERIFY, CTL_OPT_TLSCACERT, CTL_OPT_TLSCERT, CTL_OPT_TLSKEY,
+	CTL_OPT_REGISTRY_AUTH, CTL_OPT_TIMEOUT, CTL_OPT_ENGINE,
+	/* a stack and its inputs */
+	CTL_OPT_DIR, CTL_OPT_ROOT, CTL_OPT_VARS, CTL_OPT_VAR,
+	CTL_OPT_ENV_INHERIT, CTL_OPT_STRICT_VARS, CTL_OPT_INTERPOLATION,
+	CTL_OPT_RESOLVE_IMAGE, CTL_OPT_JSON,
+	/* what a reconcile may do */
+	CTL_OPT_OWNER, CTL_OPT_KEEP_REPLICAS, CTL_OPT_PRUNE_SECRETS,
+	CTL_OPT_ALLOW_EMPTY, CTL_OPT_PRUNE_LIMIT,
+	/* the daemon */
+	CTL_OPT_GIT, CTL_OPT_REF, CTL_OPT_PATH, CTL_OPT_POLL, CTL_OPT_STATE_DIR,
+	CTL_OPT_GIT_USERNAME, CTL_OPT_GIT_TOKEN_FILE, CTL_OPT_GIT_SSH_KEY,
+	CTL_OPT_GIT_KNOWN_HOSTS, CTL_OPT_GIT_CA_FILE,
+	CTL_OPT_WEBHOOK_SECRET_FILE, CTL_OPT_LISTEN, CTL_OPT_INTERVAL,
+	CTL_OPT_DEBOUNCE, CTL_OPT_TOKEN_FILE, CTL_OPT_NOTIFY_URL,
+	CTL_OPT_IMAGE_POLL, CTL_OPT_REGISTRY_WEBHOOK_SECRET_FILE,
+	CTL_OPT_LOG_FORMAT, CTL_OPT_LOG_LEVEL,
+	CTL_OPT_COUNT
+};
+
+/* getopt_long's tables for one command (a value, on the caller's stack). */
+struct ctl_getopt {
+	struct option longopts[CTL_OPT_COUNT + 1];
+	char shortopts[2 * CTL_OPT_COUNT + 1];
+};
+
+/* Accept these n options (and restart getopt at argv[1]). */
+void ctl_getopt_init(struct ctl_getopt *g, const enum ctl_opt *accepted,
+    size_t n);
+/* The next option (its argument in optarg), -1 after the last, or
+ * CTL_OPT_UNKNOWN after getopt said what is wrong. */
+int ctl_getopt_next(struct ctl_getopt *g, int argc, char **argv);
+/* "prune-limit" */
+const char *ctl_opt_name(enum ctl_opt o);
 
 /* -f/-s/--vars/--var/--env-inherit/--strict-vars/--interpolation/--root
  * (and --json). */
