@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "compose_int.h"
 
 #define CAPS_MAX 128
@@ -49,8 +50,7 @@ normalize(const char *s)
 	len = strlen(s);
 	while (len > 0 && isspace((unsigned char)s[len - 1]))
 		len--;
-	if ((out = malloc(len + 5)) == NULL)
-		return NULL;
+	out = xmalloc(len + 5);
 	memcpy(out + 4, s, len);
 	out[len + 4] = '\0';
 	for (size_t i = 4; i < len + 4; i++)
@@ -79,12 +79,7 @@ capset_read(struct conv *c, const struct ynode *n, const char *path,
 	if ((rc = conv_strlist(c, n, path, false, &list)) < 0)
 		return rc;
 	for (int i = 0; i < cJSON_GetArraySize(list); i++) {
-		if ((cap = normalize(cJSON_GetArrayItem(list, i)->
-		    valuestring)) == NULL) {
-			cJSON_Delete(list);
-			capset_release(s);
-			return err_set(c->err, ERR_NOMEM, "out of memory");
-		}
+		cap = normalize(cJSON_GetArrayItem(list, i)->valuestring);
 		if (capset_has(s, cap) || s->n == CAPS_MAX)
 			free(cap);
 		else
@@ -93,7 +88,7 @@ capset_read(struct conv *c, const struct ynode *n, const char *path,
 	cJSON_Delete(list);
 	if (capset_has(s, "ALL")) {
 		capset_release(s);
-		s->v[s->n++] = strdup("ALL");
+		s->v[s->n++] = xstrdup("ALL");
 		if (s->v[0] == NULL)
 			s->n = 0;
 	}

@@ -67,26 +67,25 @@ int conv_keys(struct conv *c, const struct ynode *n, const char *path,
 
 /* qsort's comparison for an array of strings (char *). */
 int conv_str_cmp(const void *a, const void *b);
-/* Stable sort of a cJSON array by cmp.  0 or ERR_NOMEM. */
-int conv_sort(cJSON *a, int (*cmp)(const cJSON *, const cJSON *));
+/* Stable sort of a cJSON array by cmp. */
+void conv_sort(cJSON *a, int (*cmp)(const cJSON *, const cJSON *));
 /* Go's sort.Slice on a cJSON array, the same swaps in the same order (not
  * stable beyond 12 items), for lists the CLI sorts so (gosort.c). */
-int conv_go_sort(cJSON *a, bool (*less)(const cJSON *, const cJSON *));
+void conv_go_sort(cJSON *a, bool (*less)(const cJSON *, const cJSON *));
 
 /* Shell-word split like the docker CLI (google/shlex).  *out is an array. */
 int compose_shlex(const char *s, cJSON **out);
 
 /* Interpolation: the largest value and its error, the CLI's reading
  * (interp_cli.c), the characters of a variable name (ASCII letters,
- * digits, '_'), and adding the len bytes at s to a list of strings once
- * (0 or ERR_NOMEM). */
+ * digits, '_'), and adding the len bytes at s to a list of strings once. */
 #define INTERP_VALUE_MAX (1024u * 1024)
 int interp_too_large(struct err *err);
 int interp_cli(struct compose_interp_result *r, const char *in,
     compose_lookup_fn lookup, void *payload, struct err *err);
 bool interp_name_start(char c);
 bool interp_name_char(char c);
-int interp_list_add(char ***list, size_t *n, const char *s, size_t len);
+void interp_list_add(char ***list, size_t *n, const char *s, size_t len);
 /* fn's value for the len bytes at name (NULL for a name over 255). */
 const char *interp_lookup(compose_lookup_fn fn, void *payload,
     const char *name, size_t len);
@@ -118,15 +117,15 @@ int conv_merge(struct conv *c, struct ynode *top, struct ynode *next);
 /* The keyed lists of a merge (keyed.c), into *d; src (NULL: none) is
  * emptied: volumes by target (target) or secrets/configs by source, and
  * ports by published port. */
-int conv_merge_by_field(struct ynode **d, struct ynode *src, bool target);
+void conv_merge_by_field(struct ynode **d, struct ynode *src, bool target);
 int conv_merge_by_published(struct conv *c, struct ynode **d,
     const struct ynode *src, const char *path);
 /* A node made by hand, at at's position ("" for a map or a sequence; a
  * scalar is a quoted string); an item (key NULL) or pair added to a
- * sequence or map, which takes both, also on failure (ERR_NOMEM). */
+ * sequence or map, which takes both. */
 struct ynode *ynode_new(enum ynode_kind kind, const struct ynode *at,
     const char *str);
-int ynode_add(struct ynode *to, struct ynode *key, struct ynode *val);
+void ynode_add(struct ynode *to, struct ynode *key, struct ynode *val);
 
 /* A service's environment as the CLI resolves it for each file: env_file,
  * then environment, a null or empty value taking the variable's value
@@ -173,7 +172,7 @@ int conv_object_name(struct conv *c, const char *section, const char *key,
  * node, take no aliases and are never looked up. */
 bool conv_network_user_defined(const char *target);
 /* Mark a network as used by a service (it will be created). */
-int conv_network_use(struct conv *c, const char *key);
+void conv_network_use(struct conv *c, const char *key);
 /* Resolve a path from the stack file against its directory; refuse paths
  * that leave the source root.  out is PATH_MAX. */
 int conv_source_path(struct conv *c, const struct ynode *n, const char *path,
@@ -183,6 +182,6 @@ int conv_source_path(struct conv *c, const struct ynode *n, const char *path,
 void conv_scope(const struct conv *c, const char *key, char *out,
     size_t outlen);
 /* Add com.docker.stack.namespace=<stack> to a labels object. */
-int conv_stack_label(struct conv *c, cJSON *labels);
+void conv_stack_label(const struct conv *c, cJSON *labels);
 
 #endif

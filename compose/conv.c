@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "compose_int.h"
 
 #define NS_LABEL "com.docker.stack.namespace"
@@ -29,10 +30,10 @@ conv_warn(struct conv *c, const char *fmt, ...)
 	for (size_t i = 0; i < s->nwarnings; i++)
 		if (strcmp(s->warnings[i], msg) == 0)
 			return;
-	if ((w = realloc(s->warnings, (s->nwarnings + 1) * sizeof(*w))) == NULL)
+	if ((w = xrealloc(s->warnings, (s->nwarnings + 1) * sizeof(*w))) == NULL)
 		return;
 	s->warnings = w;
-	if ((w[s->nwarnings] = strdup(msg)) != NULL)
+	if ((w[s->nwarnings] = xstrdup(msg)) != NULL)
 		s->nwarnings++;
 }
 
@@ -42,12 +43,11 @@ conv_scope(const struct conv *c, const char *key, char *out, size_t outlen)
 	snprintf(out, outlen, "%s_%s", c->stack, key);
 }
 
-int
-conv_stack_label(struct conv *c, cJSON *labels)
+void
+conv_stack_label(const struct conv *c, cJSON *labels)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(labels, NS_LABEL);
-	return cJSON_AddStringToObject(labels, NS_LABEL, c->stack) ? 0 :
-	    err_set(c->err, ERR_NOMEM, "out of memory");
+	cJSON_AddStringToObject(labels, NS_LABEL, c->stack);
 }
 
 const struct ynode *
@@ -95,16 +95,15 @@ conv_object_name(struct conv *c, const char *section, const char *key,
 	return 0;
 }
 
-int
+void
 conv_network_use(struct conv *c, const char *key)
 {
 	cJSON *it;
 
 	cJSON_ArrayForEach(it, c->used_networks)
 		if (strcmp(it->valuestring, key) == 0)
-			return 0;
-	return cJSON_AddItemToArray(c->used_networks,
-	    cJSON_CreateString(key)) ? 0 : ERR_NOMEM;
+			return;
+	cJSON_AddItemToArray(c->used_networks, cJSON_CreateString(key));
 }
 
 int

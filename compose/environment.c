@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "compose_int.h"
 
 /* --- environment --------------------------------------------------- */
 
-static int
+static void
 env_set(cJSON *env, const char *key, size_t keylen, const char *value)
 {
 	char k[1024];
@@ -21,8 +22,10 @@ env_set(cJSON *env, const char *key, size_t keylen, const char *value)
 	snprintf(k, sizeof(k), "%.*s", (int)keylen, key);
 	cJSON_DeleteItemFromObjectCaseSensitive(env, k);
 	/* JSON null marks "no value": the entry becomes a bare KEY. */
-	return (value ? cJSON_AddStringToObject(env, k, value) :
-	    cJSON_AddNullToObject(env, k)) ? 0 : ERR_NOMEM;
+	if (value != NULL)
+		cJSON_AddStringToObject(env, k, value);
+	else
+		cJSON_AddNullToObject(env, k);
 }
 
 /* docker/cli's kvfile format: KEY=VALUE taken literally, # comments. */
@@ -60,14 +63,12 @@ env_file(struct conv *c, const struct ynode *n, const char *path, cJSON *env)
 		}
 		/* a bare KEY takes the variable's value, else is left out */
 		if (eq != NULL)
-			rc = env_set(env, key, (size_t)(eq - key), eq + 1);
+			env_set(env, key, (size_t)(eq - key), eq + 1);
 		else if ((inherited = c->lookup(key, c->payload)) != NULL)
-			rc = env_set(env, key, strlen(key), inherited);
-		if (rc < 0)
-			break;
+			env_set(env, key, strlen(key), inherited);
 	}
 	fclose(f);
-	return rc < 0 ? err_set(c->err, ERR_NOMEM, "out of memory") : 0;
+	return 0;
 }
 
 static int
@@ -77,30 +78,29 @@ environment(struct conv *c, const struct ynode *n, const char *path,
 	const struct ynode *v;
 	const char *eq;
 	char p[CONV_PATH_MAX];
-	int rc = 0;
 
 	if (n->kind == YNODE_MAP) {
-		for (size_t i = 0; rc == 0 && i < n->n; i++) {
+		for (size_t i = 0; i < n->n; i++) {
 			v = n->vals[i];
 			if (v->kind != YNODE_SCALAR)
 				return conv_fail(c, v, conv_path(p, "%s.%s",
 				    path, n->keys[i]->str), "expected a string");
-			rc = env_set(env, n->keys[i]->str,
-			    strlen(n->keys[i]->str), v->null ? NULL : v->str);
+			env_set(env, n->keys[i]->str, strlen(n->keys[i]->str),
+			    v->null ? NULL : v->str);
 		}
 	} else if (n->kind == YNODE_SEQ) {
-		for (size_t i = 0; rc == 0 && i < n->n; i++) {
+		for (size_t i = 0; i < n->n; i++) {
 			v = n->vals[i];
 			if (v->kind != YNODE_SCALAR)
 				return conv_fail(c, v, conv_path(p, "%s[%zu]",
 				    path, i), "expected \"KEY=VALUE\"");
 			eq = strchr(v->str, '=');
-			rc = env_set(env, v->str, eq ? (size_t)(eq - v->str) :
+			env_set(env, v->str, eq ? (size_t)(eq - v->str) :
 			    strlen(v->str), eq ? eq + 1 : NULL);
 		}
 	} else if (!ynode_is_null(n))
 		return conv_fail(c, n, path, "expected a mapping or a list");
-	return rc < 0 ? err_set(c->err, ERR_NOMEM, "out of memory") : 0;
+	return 0;
 }
 
 /* env_file first, then environment; "K=V" sorted.  A null or empty value
@@ -119,8 +119,7 @@ conv_env_resolve(struct conv *c, const char *name, const struct ynode *svc,
 	char p[CONV_PATH_MAX];
 	int rc = 0;
 
-	if ((*out = env) == NULL)
-		return err_set(c->err, ERR_NOMEM, "out of memory");
+	*out = env;
 	conv_path(p, "services.%s.env_file", name);
 	if (files != NULL && files->kind == YNODE_SCALAR && !files->null)
 		rc = env_file(c, files, p, env);
@@ -136,10 +135,9 @@ conv_env_resolve(struct conv *c, const char *name, const struct ynode *svc,
 	for (it = env->child; rc == 0 && it != NULL; it = next) {
 		next = it->next;
 		if ((!cJSON_IsString(it) || *it->valuestring == '\0') &&
-		    (inherited = c->lookup(it->string, c->payload)) != NULL &&
-		    !cJSON_ReplaceItemInObjectCaseSensitive(env, it->string,
-		    cJSON_CreateString(inherited)))
-			rc = err_set(c->err, ERR_NOMEM, "out of memory");
+		    (inherited = c->lookup(it->string, c->payload)) != NULL)
+			cJSON_ReplaceItemInObjectCaseSensitive(env, it->string,
+			    cJSON_CreateString(inherited));
 	}
 	if (rc < 0) {
 		cJSON_Delete(env);
@@ -160,16 +158,13 @@ conv_env_convert(struct conv *c, const char *name, const struct ynode *svc,
 	if ((rc = conv_env_resolve(c, name, svc, &env)) < 0 ||
 	    cJSON_GetArraySize(env) == 0)
 		goto out;
-	items = calloc((size_t)cJSON_GetArraySize(env), sizeof(*items));
+	items = xcalloc((size_t)cJSON_GetArraySize(env), sizeof(*items));
 	cJSON_ArrayForEach(it, env) {
 		const char *val = cJSON_IsString(it) ? it->valuestring : NULL;
 		size_t len;
 
 		len = strlen(it->string) + (val ? strlen(val) + 2 : 1);
-		if (items == NULL || (items[n] = malloc(len)) == NULL) {
-			rc = err_set(c->err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
+		items[n] = xmalloc(len);
 		snprintf(items[n++], len, "%s%s%s", it->string, val ? "=" : "",
 		    val ? val : "");
 	}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "compose_int.h"
 
 struct gs {
@@ -275,21 +276,19 @@ pdqsort(struct gs *d, int a, int b, int limit)
 	}
 }
 
-int
+void
 conv_go_sort(cJSON *a, bool (*less)(const cJSON *, const cJSON *))
 {
 	int n = cJSON_GetArraySize(a);
 	struct gs d = { NULL, less };
 
 	if (n < 2)
-		return 0;
-	if ((d.v = calloc((size_t)n, sizeof(*d.v))) == NULL)
-		return ERR_NOMEM;
+		return;
+	d.v = xcalloc((size_t)n, sizeof(*d.v));
 	for (int i = 0; i < n; i++)
 		d.v[i] = cJSON_DetachItemFromArray(a, 0);
 	pdqsort(&d, 0, n, bits_len((unsigned long)n));
 	for (int i = 0; i < n; i++)
 		cJSON_AddItemToArray(a, d.v[i]);
 	free(d.v);
-	return 0;
 }

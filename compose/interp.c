@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "compose_int.h"
 
@@ -41,28 +42,21 @@ interp_name_char(char c)
 	return interp_name_start(c) || (c >= '0' && c <= '9');
 }
 
-int
+void
 interp_list_add(char ***list, size_t *n, const char *s, size_t len)
 {
-	char **v;
-
 	for (size_t i = 0; i < *n; i++)
 		if (strlen((*list)[i]) == len && memcmp((*list)[i], s, len) == 0)
-			return 0;
-	if ((v = realloc(*list, (*n + 1) * sizeof(*v))) == NULL)
-		return ERR_NOMEM;
-	*list = v;
-	if ((v[*n] = strndup(s, len)) == NULL)
-		return ERR_NOMEM;
-	(*n)++;
-	return 0;
+			return;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = xstrndup(s, len);
 }
 
 int
 interp_too_large(struct err *err)
 {
 	return err_set(err, ERR_INVALID, "interpolated value larger than %u "
-	    "bytes (or out of memory)", INTERP_VALUE_MAX);
+	    "bytes", INTERP_VALUE_MAX);
 }
 
 const char *
@@ -107,8 +101,8 @@ braced(struct interp *ip, const char *c, size_t len, struct buf *out,
 	set = val != NULL;
 	nonempty = set && *val != '\0';
 	if (n == len) {
-		if (!set && (rc = interp_list_add(&ip->res->unset, &ip->res->nunset, c, n)) < 0)
-			return rc;
+		if (!set)
+			interp_list_add(&ip->res->unset, &ip->res->nunset, c, n);
 		return buf_append(out, set ? val : "", set ? strlen(val) : 0);
 	}
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]) && op == NULL; i++)
@@ -191,7 +185,7 @@ expand(struct interp *ip, const char *s, size_t len, struct buf *out,
 		} else		/* a lone $ stays literal */
 			rc = buf_append(out, p++, 1);
 	}
-	/* buf_append says only ERR_NOMEM: give it words. */
+	/* buf_append fails only at the bound: give it words. */
 	if (rc == ERR_NOMEM)
 		rc = interp_too_large(ip->err);
 	return rc;
@@ -213,7 +207,7 @@ interp_spec(struct compose_interp_result *out, const char *in,
 		return rc;
 	}
 	out->value = buf_steal(&b);
-	return out->value ? 0 : err_set(err, ERR_NOMEM, "out of memory");
+	return 0;
 }
 
 void

@@ -87,9 +87,12 @@ cli_apply(struct cli *c, const char *s, size_t len, struct buf *out)
 		sep = cli_find(s, len, seps[i]);
 	if (sep == NULL) {
 		c->state = CLI_OK;
-		if ((val = interp_lookup(c->lookup, c->payload, s, len)) == NULL)
-			return interp_list_add(&c->res->unset,
-			    &c->res->nunset, s, len);
+		if ((val = interp_lookup(c->lookup, c->payload, s, len)) ==
+		    NULL) {
+			interp_list_add(&c->res->unset, &c->res->nunset, s,
+			    len);
+			return 0;
+		}
 		return buf_append(out, val, strlen(val));
 	}
 	i--;
@@ -183,9 +186,9 @@ interp_cli(struct compose_interp_result *r, const char *in,
 	else if (rc == 0 && c.state == CLI_REQUIRED)
 		rc = err_set(err, ERR_INVALID, "required variable %s",
 		    c.required);
-	else if (rc == 0 && (r->value = buf_steal(&b)) == NULL)
-		rc = ERR_NOMEM;
-	if (rc == ERR_NOMEM)
+	else if (rc == 0)
+		r->value = buf_steal(&b);
+	if (rc == ERR_NOMEM)	/* buf_append at its bound */
 		rc = interp_too_large(err);
 	buf_free(&b);
 	return rc;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "compose_int.h"
 
 struct keyed {
@@ -79,41 +80,28 @@ keyed_add(struct keyed *k, size_t n, struct ynode *list, bool target)
 }
 
 /* The merged list: one item per key, sorted by key, into *d. */
-static int
+static void
 keyed_build(struct ynode **d, struct keyed *k, size_t n)
 {
 	struct ynode *seq = ynode_new(YNODE_SEQ, *d, NULL);
-	int rc = seq ? 0 : ERR_NOMEM;
 
 	qsort(k, n, sizeof(*k), keyed_order);
 	for (size_t i = 0; i < n; i++)
-		if (rc == 0)
-			rc = ynode_add(seq, NULL, k[i].item);
-		else
-			ynode_free(k[i].item);
-	if (rc < 0) {
-		ynode_free(seq);
-		return rc;
-	}
+		ynode_add(seq, NULL, k[i].item);
 	ynode_free(*d);
 	*d = seq;
-	return 0;
 }
 
-int
+void
 conv_merge_by_field(struct ynode **d, struct ynode *src, bool target)
 {
 	size_t cap = (*d)->n + (src ? src->n : 0) + 1, n;
-	struct keyed *k = calloc(cap, sizeof(*k));
-	int rc;
+	struct keyed *k = xcalloc(cap, sizeof(*k));
 
-	if (k == NULL)
-		return ERR_NOMEM;
 	n = keyed_add(k, 0, *d, target);
 	n = keyed_add(k, n, src, target);
-	rc = keyed_build(d, k, n);
+	keyed_build(d, k, n);
 	free(k);
-	return rc;
 }
 
 /* A port as the loader types it, in the long form. */
@@ -126,19 +114,15 @@ port_node(const cJSON *p, const struct ynode *at)
 	struct ynode *m = ynode_new(YNODE_MAP, at, NULL), *v;
 	char num[32];
 
-	for (size_t i = 0; m != NULL && i < 4; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		const cJSON *f = cJSON_GetObjectItemCaseSensitive(p, keys[i][0]);
 		if (f == NULL)
 			continue;
 		snprintf(num, sizeof(num), "%.0f", f->valuedouble);
 		v = ynode_new(YNODE_SCALAR, at, cJSON_IsString(f) ? f->valuestring :
 		    num);
-		if (v != NULL)
-			v->quoted = cJSON_IsString(f);
-		if (ynode_add(m, ynode_new(YNODE_SCALAR, at, keys[i][1]), v) < 0) {
-			ynode_free(m);
-			return NULL;
-		}
+		v->quoted = cJSON_IsString(f);
+		ynode_add(m, ynode_new(YNODE_SCALAR, at, keys[i][1]), v);
 	}
 	return m;
 }
@@ -151,10 +135,10 @@ ports_add(struct keyed *k, size_t n, const cJSON *ports, const struct ynode *at)
 	cJSON_ArrayForEach(p, ports) {
 		const cJSON *pub = cJSON_GetObjectItemCaseSensitive(p,
 		    "PublishedPort");
-		struct keyed e = { .num = pub ? pub->valuedouble : 0 };
+		struct keyed e = { .num = pub ? pub->valuedouble : 0,
+		    .item = port_node(p, at) };
 
-		if ((e.item = port_node(p, at)) != NULL)
-			n = keyed_put(k, n, e);
+		n = keyed_put(k, n, e);
 	}
 	return n;
 }
@@ -172,15 +156,13 @@ conv_merge_by_published(struct conv *c, struct ynode **d, const struct ynode *sr
 	if ((rc = conv_ports_loaded(c, *d, path, &a)) < 0 ||
 	    (src != NULL && (rc = conv_ports_loaded(c, src, path, &b)) < 0))
 		goto out;
-	if ((k = calloc((size_t)(cJSON_GetArraySize(a) +
-	    cJSON_GetArraySize(b) + 1), sizeof(*k))) == NULL) {
-		rc = err_set(c->err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
+	k = xcalloc((size_t)(cJSON_GetArraySize(a) + cJSON_GetArraySize(b) +
+	    1), sizeof(*k));
 	n = ports_add(k, 0, a, *d);
 	n = ports_add(k, n, b, *d);
-	rc = keyed_build(d, k, n);
+	keyed_build(d, k, n);
 out:
+
 	free(k);
 	cJSON_Delete(a);
 	cJSON_Delete(b);

@@ -133,55 +133,46 @@ str_order(const void *a, const void *b)
 /* --- lists and maps in the forms the loader gives them ---------------- */
 
 /* A string is a list of one; healthcheck.test's is a shell command. */
-static int
+static void
 as_list(struct ynode **n, bool shell)
 {
 	struct ynode *seq;
 
 	if ((*n)->kind == YNODE_SEQ)
-		return 0;
-	if ((seq = ynode_new(YNODE_SEQ, *n, NULL)) == NULL)
-		return ERR_NOMEM;
+		return;
+	seq = ynode_new(YNODE_SEQ, *n, NULL);
 	if ((*n)->kind == YNODE_MAP) {	/* extra_hosts: sorted "k:v" */
 		char line[1024];
-		int rc = 0;
-		for (size_t i = 0; rc == 0 && i < (*n)->n; i++) {
+		for (size_t i = 0; i < (*n)->n; i++) {
 			if (ynode_is_null((*n)->vals[i]))
 				continue;
 			snprintf(line, sizeof(line), "%s:%s", (*n)->keys[i]->str,
 			    (*n)->vals[i]->str);
-			rc = ynode_add(seq, NULL, ynode_new(YNODE_SCALAR, *n,
-			    line));
+			ynode_add(seq, NULL, ynode_new(YNODE_SCALAR, *n, line));
 		}
 		qsort(seq->vals, seq->n, sizeof(*seq->vals), str_order);
 	} else if (!ynode_is_null(*n)) {
-		if ((shell && ynode_add(seq, NULL, ynode_new(YNODE_SCALAR, *n,
-		    "CMD-SHELL")) < 0) || ynode_add(seq, NULL, *n) < 0) {
-			ynode_free(seq);
-			*n = NULL;
-			return ERR_NOMEM;
-		}
+		if (shell)
+			ynode_add(seq, NULL, ynode_new(YNODE_SCALAR, *n,
+			    "CMD-SHELL"));
+		ynode_add(seq, NULL, *n);
 		*n = seq;
-		return 0;
+		return;
 	}
 	ynode_free(*n);
 	*n = seq;
-	return 0;
 }
 
 /* "k=v" items as a map (a bare "k": null for environment, "" else). */
-static int
+static void
 as_map(struct ynode **n, bool env)
 {
 	struct ynode *map;
-	int rc = 0;
 
 	if ((*n)->kind == YNODE_MAP)
-		return 0;
-	if ((map = ynode_new(YNODE_MAP, *n, NULL)) == NULL)
-		return ERR_NOMEM;
-	for (size_t i = 0; rc == 0 && (*n)->kind == YNODE_SEQ && i < (*n)->n;
-	    i++) {
+		return;
+	map = ynode_new(YNODE_MAP, *n, NULL);
+	for (size_t i = 0; (*n)->kind == YNODE_SEQ && i < (*n)->n; i++) {
 		const char *s = (*n)->vals[i]->str, *eq = strchr(s, '=');
 		char key[512];
 		struct ynode *v;
@@ -190,19 +181,16 @@ as_map(struct ynode **n, bool env)
 		snprintf(key, sizeof(key), "%.*s", (int)(eq ? eq - s :
 		    (long)strlen(s)), s);
 		v = ynode_new(YNODE_SCALAR, (*n)->vals[i], eq ? eq + 1 : "");
-		if (v != NULL && eq == NULL && env)
-			v->null = true;
+		v->null = eq == NULL && env;
 		if ((at = find(map, key)) >= 0) {	/* later wins */
 			ynode_free(map->vals[at]);
 			map->vals[at] = v;
-			rc = v ? 0 : ERR_NOMEM;
 		} else
-			rc = ynode_add(map, ynode_new(YNODE_SCALAR,
-			    (*n)->vals[i], key), v);
+			ynode_add(map, ynode_new(YNODE_SCALAR, (*n)->vals[i],
+			    key), v);
 	}
 	ynode_free(*n);
 	*n = map;
-	return rc;
 }
 
 /* --- the rules ---------------------------------------------------------- */
@@ -211,56 +199,49 @@ static int merge_map(struct conv *c, struct ynode *d, struct ynode *s,
     const char *prefix, const char *where);
 
 /* Move s's items to the end of d. */
-static int
+static void
 append(struct ynode **d, struct ynode **s, bool shell)
 {
-	int rc;
-
-	if ((rc = as_list(d, shell)) < 0 || (rc = as_list(s, shell)) < 0)
-		return rc;
-	for (size_t i = 0; rc == 0 && i < (*s)->n; i++) {
-		rc = ynode_add(*d, NULL, (*s)->vals[i]);
+	as_list(d, shell);
+	as_list(s, shell);
+	for (size_t i = 0; i < (*s)->n; i++) {
+		ynode_add(*d, NULL, (*s)->vals[i]);
 		(*s)->vals[i] = NULL;
 	}
-	return rc;
 }
 
 /* Key by key; env: an empty or bare override leaves a set value. */
-static int
+static void
 merge_pairs(struct ynode **d, struct ynode **s, bool env)
 {
-	int rc;
-
-	if ((rc = as_map(d, env)) < 0 || (rc = as_map(s, env)) < 0)
-		return rc;
-	for (size_t i = 0; rc == 0 && i < (*s)->n; i++) {
+	as_map(d, env);
+	as_map(s, env);
+	for (size_t i = 0; i < (*s)->n; i++) {
 		long at = find(*d, (*s)->keys[i]->str);
 		if (at < 0) {
-			rc = ynode_add(*d, (*s)->keys[i], (*s)->vals[i]);
+			ynode_add(*d, (*s)->keys[i], (*s)->vals[i]);
 			(*s)->keys[i] = (*s)->vals[i] = NULL;
 		} else if (!env || ynode_is_null((*d)->vals[at]) ||
 		    !zero((*s)->vals[i]))
 			take(&(*d)->vals[at], &(*s)->vals[i]);
 	}
-	return rc;
 }
 
 /* A service's networks: an entry given again keeps what it had, but
  * takes the override's aliases (even none) and addresses. */
-static int
+static void
 merge_networks(struct ynode **d, struct ynode **s)
 {
 	static const char *const addrs[] = { "ipv4_address", "ipv6_address" };
-	int rc;
 
-	if ((rc = as_map(d, true)) < 0 || (rc = as_map(s, true)) < 0)
-		return rc;
-	for (size_t i = 0; rc == 0 && i < (*s)->n; i++) {
+	as_map(d, true);
+	as_map(s, true);
+	for (size_t i = 0; i < (*s)->n; i++) {
 		long at = find(*d, (*s)->keys[i]->str), k;
 		struct ynode *dv, *sv = (*s)->vals[i];
 
 		if (at < 0) {
-			rc = ynode_add(*d, (*s)->keys[i], sv);
+			ynode_add(*d, (*s)->keys[i], sv);
 			(*s)->keys[i] = (*s)->vals[i] = NULL;
 			continue;
 		}
@@ -283,44 +264,43 @@ merge_networks(struct ynode **d, struct ynode **s)
 				continue;
 			if ((k = find(dv, key)) >= 0)
 				take(&dv->vals[k], &sv->vals[j]);
-			else if ((rc = ynode_add(dv, sv->keys[j], sv->vals[j])) == 0)
+			else {
+				ynode_add(dv, sv->keys[j], sv->vals[j]);
 				sv->keys[j] = sv->vals[j] = NULL;
+			}
 		}
 	}
-	return rc;
 }
 
 /* The same driver (or one not given): options merge; else replaced. */
-static int
+static void
 merge_logging(struct ynode **d, struct ynode **s)
 {
 	const struct ynode *dd = ynode_get(*d, "driver");
 	const struct ynode *sd = ynode_get(*s, "driver");
 	long at;
-	int rc = 0;
 
 	if ((*d)->kind != YNODE_MAP || (*s)->kind != YNODE_MAP) {
 		if (!zero(*s))
 			take(d, s);
-		return 0;
+		return;
 	}
 	if (!zero(dd) && !zero(sd) && strcmp(dd->str, sd->str) != 0) {
 		take(d, s);
-		return 0;
+		return;
 	}
 	if (zero(dd) && !zero(sd)) {
 		at = find(*s, "driver");
-		if ((rc = ynode_add(*d, (*s)->keys[at], (*s)->vals[at])) == 0)
-			(*s)->keys[at] = (*s)->vals[at] = NULL;
+		ynode_add(*d, (*s)->keys[at], (*s)->vals[at]);
+		(*s)->keys[at] = (*s)->vals[at] = NULL;
 	}
 	/* The CLI merges into a copy of the base's options map: without
 	 * one in the base, the override's options are lost. */
-	if (rc == 0 && (at = find(*s, "options")) >= 0) {
+	if ((at = find(*s, "options")) >= 0) {
 		long o = find(*d, "options");
 		if (o >= 0 && (*d)->vals[o]->kind == YNODE_MAP)
-			rc = merge_pairs(&(*d)->vals[o], &(*s)->vals[at], false);
+			merge_pairs(&(*d)->vals[o], &(*s)->vals[at], false);
 	}
-	return rc;
 }
 
 static int
@@ -340,10 +320,12 @@ merge_value(struct conv *c, struct ynode **d, struct ynode **s,
 			take(d, s);
 		return 0;
 	case R_APPEND:
-		return append(d, s, strcmp(path, "healthcheck.test") == 0);
+		append(d, s, strcmp(path, "healthcheck.test") == 0);
+		return 0;
 	case R_MAP:
 	case R_ENV:
-		return merge_pairs(d, s, r == R_ENV);
+		merge_pairs(d, s, r == R_ENV);
+		return 0;
 	case R_STRUCT:
 		if ((*d)->kind == YNODE_MAP && (*s)->kind == YNODE_MAP)
 			return merge_map(c, *d, *s, path, where);
@@ -353,11 +335,14 @@ merge_value(struct conv *c, struct ynode **d, struct ynode **s,
 		    "%s.ports", where));
 	case R_BY_TARGET:
 	case R_BY_SOURCE:
-		return conv_merge_by_field(d, *s, r == R_BY_TARGET);
+		conv_merge_by_field(d, *s, r == R_BY_TARGET);
+		return 0;
 	case R_NETWORKS:
-		return merge_networks(d, s);
+		merge_networks(d, s);
+		return 0;
 	case R_LOGGING:
-		return merge_logging(d, s);
+		merge_logging(d, s);
+		return 0;
 	case R_ULIMITS:
 		if ((*d)->kind == YNODE_MAP && (*s)->kind == YNODE_MAP)
 			return merge_map(c, *d, *s, path, where);
@@ -383,7 +368,7 @@ merge_map(struct conv *c, struct ynode *d, struct ynode *s, const char *prefix,
 		if (s->keys[i] == NULL)		/* taken already */
 			continue;
 		if ((at = find(d, s->keys[i]->str)) < 0) {
-			rc = ynode_add(d, s->keys[i], s->vals[i]);
+			ynode_add(d, s->keys[i], s->vals[i]);
 			s->keys[i] = s->vals[i] = NULL;
 			continue;
 		}
@@ -391,8 +376,7 @@ merge_map(struct conv *c, struct ynode *d, struct ynode *s, const char *prefix,
 		    s->keys[i]->str);
 		rc = merge_value(c, &d->vals[at], &s->vals[i], path, where);
 	}
-	return rc == ERR_NOMEM ? err_set(c->err, ERR_NOMEM, "out of memory") :
-	    rc;
+	return rc;
 }
 
 /* Each file's environment is resolved (env_file folded in, variables
@@ -421,25 +405,18 @@ merge_env(struct conv *c, struct ynode *d, struct ynode *s, const char *name)
 			    cJSON_Duplicate(it, false));
 		}
 	}
-	if ((map = ynode_new(YNODE_MAP, d, NULL)) == NULL) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
+	map = ynode_new(YNODE_MAP, d, NULL);
 	cJSON_ArrayForEach(it, de) {
 		struct ynode *v = ynode_new(YNODE_SCALAR, d, cJSON_IsString(it) ?
 		    it->valuestring : "");
-		if (v != NULL)
-			v->null = !cJSON_IsString(it);
-		if ((rc = ynode_add(map, ynode_new(YNODE_SCALAR, d, it->string),
-		    v)) < 0)
-			break;
+		v->null = !cJSON_IsString(it);
+		ynode_add(map, ynode_new(YNODE_SCALAR, d, it->string), v);
 	}
 	for (size_t i = 0; i < 2; i++) {
 		if ((at = find(d, keys[i])) >= 0) {
 			ynode_free(d->vals[at]);
 			d->vals[at] = ynode_new(YNODE_SCALAR, d, NULL);
-			if (d->vals[at] != NULL)
-				d->vals[at]->null = true;
+			d->vals[at]->null = true;
 		}
 		if ((at = find(s, keys[i])) >= 0) {
 			ynode_free(s->keys[at]);
@@ -449,10 +426,8 @@ merge_env(struct conv *c, struct ynode *d, struct ynode *s, const char *name)
 	}
 	if ((at = find(d, "environment")) >= 0)
 		take(&d->vals[at], &map);
-	else if (rc == 0)
-		rc = ynode_add(d, ynode_new(YNODE_SCALAR, d, "environment"), map);
 	else
-		ynode_free(map);
+		ynode_add(d, ynode_new(YNODE_SCALAR, d, "environment"), map);
 out:
 	cJSON_Delete(de);
 	cJSON_Delete(se);
@@ -509,8 +484,10 @@ conv_merge(struct conv *c, struct ynode *top, struct ynode *next)
 		if (at < 0 || ynode_is_null(top->vals[at])) {
 			if (at >= 0)
 				take(&top->vals[at], &next->vals[i]);
-			else if ((rc = ynode_add(top, next->keys[i], s)) == 0)
+			else {
+				ynode_add(top, next->keys[i], s);
 				next->keys[i] = next->vals[i] = NULL;
+			}
 			continue;
 		}
 		d = top->vals[at];
@@ -518,8 +495,9 @@ conv_merge(struct conv *c, struct ynode *top, struct ynode *next)
 		    j++) {
 			long have = find(d, s->keys[j]->str);
 			if (have < 0) {
-				rc = ynode_add(d, s->keys[j], s->vals[j]);
+				ynode_add(d, s->keys[j], s->vals[j]);
 				s->keys[j] = s->vals[j] = NULL;
+
 			} else if (services && d->vals[have]->kind == YNODE_MAP &&
 			    s->vals[j]->kind == YNODE_MAP)
 				rc = merge_service(c, d->vals[have], s->vals[j],
@@ -528,6 +506,6 @@ conv_merge(struct conv *c, struct ynode *top, struct ynode *next)
 				take(&d->vals[have], &s->vals[j]);
 		}
 	}
-	return rc == ERR_NOMEM ? err_set(c->err, ERR_NOMEM, "out of memory") :
-	    rc;
+	return rc;
 }
+

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "compose_int.h"
 
 struct vol {
@@ -258,10 +259,7 @@ to_mount(struct conv *c, struct vol *v, const char *path, cJSON *list)
 	cJSON *m = cJSON_CreateObject(), *o;
 	int rc = 0;
 
-	if (m == NULL || !cJSON_AddItemToArray(list, m)) {
-		cJSON_Delete(m);
-		return err_set(c->err, ERR_NOMEM, "out of memory");
-	}
+	cJSON_AddItemToArray(list, m);
 	if (v->target == NULL || *v->target == '\0')
 		return conv_fail(c, v->node, path, "a volume needs a target");
 	cJSON_AddStringToObject(m, "Type", v->type);
@@ -314,15 +312,10 @@ conv_mounts(struct conv *c, const struct ynode *vols, const char *path,
 {
 	cJSON *list = cJSON_CreateArray();
 	char p[CONV_PATH_MAX];
-	struct vol *v = calloc(1, sizeof(*v));
+	struct vol *v = xcalloc(1, sizeof(*v));
 	int rc = 0;
 
 	*out = NULL;
-	if (list == NULL || v == NULL) {
-		cJSON_Delete(list);
-		free(v);
-		return err_set(c->err, ERR_NOMEM, "out of memory");
-	}
 	if (vols->kind != YNODE_SEQ && !ynode_is_null(vols))
 		rc = conv_fail(c, vols, path, "expected a list of volumes");
 	for (size_t i = 0; rc == 0 && vols->kind == YNODE_SEQ && i < vols->n;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "compose_int.h"
 
 /* --- ports --------------------------------------------------------- */
@@ -35,14 +36,13 @@ port_range(const char *s, size_t len, long *lo, long *hi)
 	return 0;
 }
 
-static int
+static void
 add_port(cJSON *ports, const char *proto, long target, long published,
     const char *mode)
 {
 	cJSON *p = cJSON_CreateObject();
 
-	if (p == NULL || !cJSON_AddItemToArray(ports, p))
-		return ERR_NOMEM;
+	cJSON_AddItemToArray(ports, p);
 	if (proto != NULL)
 		cJSON_AddStringToObject(p, "Protocol", proto);
 	cJSON_AddNumberToObject(p, "TargetPort", (double)target);
@@ -50,7 +50,6 @@ add_port(cJSON *ports, const char *proto, long target, long published,
 		cJSON_AddNumberToObject(p, "PublishedPort", (double)published);
 	if (mode != NULL)
 		cJSON_AddStringToObject(p, "PublishMode", mode);
-	return 0;
 }
 
 /* The CLI expands a short port through a map keyed "port/proto" and walks
@@ -67,29 +66,24 @@ key_cmp(const void *a, const void *b)
 
 /* Target ports tlo..thi, each with its published port (plo..phi maps one
  * to one; one target with a published range takes each of them). */
-static int
+static void
 short_expand(cJSON *ports, const char *proto, long tlo, long thi, long plo,
     long phi)
 {
-	long n = thi - tlo + 1, *keys = calloc((size_t)n, sizeof(*keys));
-	int rc = 0;
+	long n = thi - tlo + 1, *keys = xcalloc((size_t)n, sizeof(*keys));
 
-	if (keys == NULL)
-		return ERR_NOMEM;
 	for (long i = 0; i < n; i++)
 		keys[i] = tlo + i;
 	qsort(keys, (size_t)n, sizeof(*keys), key_cmp);
-	for (long i = 0; rc == 0 && i < n; i++) {
+	for (long i = 0; i < n; i++) {
 		if (n == 1 && phi > plo)
-			for (long p = plo; rc == 0 && p <= phi; p++)
-				rc = add_port(ports, proto, keys[i], p,
-				    "ingress");
+			for (long p = plo; p <= phi; p++)
+				add_port(ports, proto, keys[i], p, "ingress");
 		else
-			rc = add_port(ports, proto, keys[i], plo ? plo +
-			    keys[i] - tlo : 0, "ingress");
+			add_port(ports, proto, keys[i], plo ? plo + keys[i] -
+			    tlo : 0, "ingress");
 	}
 	free(keys);
-	return rc;
 }
 
 /* "[ip:][published[-end]:]target[-end][/proto]" */
@@ -134,8 +128,8 @@ port_short(struct conv *c, const struct ynode *n, const char *path,
 			return conv_fail(c, n, path, "published and target "
 			    "port ranges differ in size in \"%s\"", s);
 	}
-	return short_expand(ports, proto, tlo, thi, plo, phi) < 0 ?
-	    err_set(c->err, ERR_NOMEM, "out of memory") : 0;
+	short_expand(ports, proto, tlo, thi, plo, phi);
+	return 0;
 }
 
 static int
@@ -173,8 +167,8 @@ port_long(struct conv *c, const struct ynode *n, const char *path,
 	conv_path(p, "%s.mode", path);
 	if ((v = ynode_get(n, "mode")) && (rc = conv_str(c, v, p, &mode)) < 0)
 		return rc;
-	return add_port(ports, proto, (long)target, (long)published, mode) < 0 ?
-	    err_set(c->err, ERR_NOMEM, "out of memory") : 0;
+	add_port(ports, proto, (long)target, (long)published, mode);
+	return 0;
 }
 
 /* The CLI's order: by published port alone, with Go's sort.Slice. */
@@ -195,11 +189,7 @@ conv_ports(struct conv *c, const struct ynode *ports, const char *path,
 
 	if ((rc = conv_ports_loaded(c, ports, path, out)) < 0)
 		return rc;
-	if (conv_go_sort(*out, port_less) < 0) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		return err_set(c->err, ERR_NOMEM, "out of memory");
-	}
+	conv_go_sort(*out, port_less);
 	return 0;
 }
 
@@ -212,8 +202,6 @@ conv_ports_loaded(struct conv *c, const struct ynode *ports, const char *path,
 	int rc = 0;
 
 	*out = NULL;
-	if (a == NULL)
-		return err_set(c->err, ERR_NOMEM, "out of memory");
 	if (ports->kind != YNODE_SEQ && !ynode_is_null(ports))
 		rc = conv_fail(c, ports, path, "expected a list of ports");
 	for (size_t i = 0; rc == 0 && ports->kind == YNODE_SEQ &&
@@ -268,8 +256,9 @@ attach(struct conv *c, const char *svc, const char *key,
 	    conv_toplevel(c, "networks", key) == NULL)
 		return conv_fail(c, cfg, path, "undefined network \"%s\"", key);
 	if ((rc = conv_object_name(c, "networks", key, target, sizeof(target),
-	    &external)) < 0 || (rc = conv_network_use(c, key)) < 0)
+	    &external)) < 0)
 		return rc;
+	conv_network_use(c, key);
 	if (cfg != NULL && (rc = conv_map(c, cfg, path)) < 0)
 		return rc;
 	if (cfg != NULL && (rc = conv_keys(c, cfg, path, keys)) < 0)
@@ -286,12 +275,8 @@ attach(struct conv *c, const char *svc, const char *key,
 			return rc;
 		}
 	}
-	if ((att = cJSON_CreateObject()) == NULL ||
-	    !cJSON_AddItemToArray(list, att)) {
-		cJSON_Delete(aliases);
-		cJSON_Delete(opts);
-		return err_set(c->err, ERR_NOMEM, "out of memory");
-	}
+	att = cJSON_CreateObject();
+	cJSON_AddItemToArray(list, att);
 	cJSON_AddStringToObject(att, "Target", target);
 	if (conv_network_user_defined(target)) {
 		if (aliases == NULL)
@@ -314,8 +299,6 @@ conv_networks(struct conv *c, const char *svc, const struct ynode *nets,
 	int rc = 0;
 
 	*out = NULL;
-	if (list == NULL)
-		return err_set(c->err, ERR_NOMEM, "out of memory");
 	if (nets == NULL || ynode_is_null(nets) || nets->n == 0)
 		rc = attach(c, svc, "default", NULL, path, list);
 	else if (nets->kind == YNODE_SEQ) {
@@ -343,10 +326,7 @@ conv_networks(struct conv *c, const char *svc, const struct ynode *nets,
 		cJSON_Delete(list);
 		return rc;
 	}
-	if (conv_sort(list, target_cmp) < 0) {
-		cJSON_Delete(list);
-		return err_set(c->err, ERR_NOMEM, "out of memory");
-	}
+	conv_sort(list, target_cmp);
 	*out = list;
 	return 0;
 }
@@ -418,10 +398,7 @@ file_ref(struct conv *c, bool secrets, const struct ynode *n,
 		return rc;
 	ref = cJSON_CreateObject();
 	file = cJSON_AddObjectToObject(ref, "File");
-	if (ref == NULL || file == NULL || !cJSON_AddItemToArray(list, ref)) {
-		cJSON_Delete(ref);
-		return err_set(c->err, ERR_NOMEM, "out of memory");
-	}
+	cJSON_AddItemToArray(list, ref);
 	cJSON_AddStringToObject(file, "Name", target ? target : source);
 	cJSON_AddStringToObject(file, "UID", uid);
 	cJSON_AddStringToObject(file, "GID", gid);
@@ -456,8 +433,6 @@ conv_file_refs(struct conv *c, bool secrets, const struct ynode *refs,
 	int rc = 0;
 
 	*out = NULL;
-	if (list == NULL)
-		return err_set(c->err, ERR_NOMEM, "out of memory");
 	if (refs->kind != YNODE_SEQ && !ynode_is_null(refs))
 		rc = conv_fail(c, refs, path, "expected a list");
 	for (size_t i = 0; rc == 0 && refs->kind == YNODE_SEQ && i < refs->n;
@@ -485,10 +460,8 @@ conv_file_refs(struct conv *c, bool secrets, const struct ynode *refs,
 		cJSON_Delete(list);
 		return rc;
 	}
-	if (conv_sort(list, secrets ? secret_cmp : config_cmp) < 0) {
-		cJSON_Delete(list);
-		return err_set(c->err, ERR_NOMEM, "out of memory");
-	}
+	conv_sort(list, secrets ? secret_cmp : config_cmp);
 	*out = list;
+
 	return 0;
 }

@@ -191,8 +191,8 @@ ulimits(struct conv *c, const struct ynode *n, const char *path, cJSON *cs)
 		cJSON_AddNumberToObject(u, "Soft", (double)soft);
 		cJSON_AddItemToArray(list, u);
 	}
-	return conv_sort(list, name_cmp) < 0 ?
-	    err_set(c->err, ERR_NOMEM, "out of memory") : 0;
+	conv_sort(list, name_cmp);
+	return 0;
 }
 
 static int
@@ -207,10 +207,7 @@ labels(struct conv *c, const struct ynode *n, const char *path, cJSON *obj,
 			return rc;
 	} else
 		l = cJSON_CreateObject();
-	if (l == NULL || conv_stack_label(c, l) < 0) {
-		cJSON_Delete(l);
-		return err_set(c->err, ERR_NOMEM, "out of memory");
-	}
+	conv_stack_label(c, l);
 	if (image != NULL) {
 		cJSON_DeleteItemFromObjectCaseSensitive(l, LABEL_IMAGE);
 		cJSON_AddStringToObject(l, LABEL_IMAGE, image);
@@ -449,8 +446,6 @@ compose_convert_service(struct conv *c, const char *name,
 
 	*out = NULL;
 	conv_path(p, "services.%s", name);
-	if (spec == NULL)
-		return err_set(c->err, ERR_NOMEM, "out of memory");
 	if ((rc = conv_map(c, svc, p)) < 0 ||
 	    (rc = check_keys(c, name, svc)) < 0)
 		goto fail;

@@ -16,19 +16,14 @@ blank(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
-static int
+static void
 emit(cJSON *a, struct buf *w, bool *inword)
 {
-	cJSON *s;
-
 	if (!*inword)
-		return 0;
-	s = cJSON_CreateString(w->data ? w->data : "");
-	if (s == NULL || !cJSON_AddItemToArray(a, s))
-		return ERR_NOMEM;
+		return;
+	cJSON_AddItemToArray(a, cJSON_CreateString(w->data ? w->data : ""));
 	buf_reset(w);
 	*inword = false;
-	return 0;
 }
 
 int
@@ -41,12 +36,10 @@ compose_shlex(const char *s, cJSON **out)
 	char q;
 
 	*out = NULL;
-	if (a == NULL)
-		return ERR_NOMEM;
 	buf_init(&w, 1024 * 1024);
 	while (rc == 0 && *s != '\0') {
 		if (blank(*s)) {
-			rc = emit(a, &w, &inword);
+			emit(a, &w, &inword);
 			s++;
 		} else if (*s == '#' && !inword) {
 			while (*s != '\0' && *s != '\n')
@@ -78,7 +71,7 @@ compose_shlex(const char *s, cJSON **out)
 		}
 	}
 	if (rc == 0)
-		rc = emit(a, &w, &inword);
+		emit(a, &w, &inword);
 	buf_free(&w);
 	if (rc < 0) {
 		cJSON_Delete(a);

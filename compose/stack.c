@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "compose_int.h"
 
@@ -167,10 +168,7 @@ base64_file(struct conv *c, const struct ynode *n, const char *path,
 		return conv_fail(c, n, path, "%s is empty; the engine refuses "
 		    "empty secrets and configs", file);
 	}
-	if ((b64 = malloc((data.len + 2) / 3 * 4 + 1)) == NULL) {
-		buf_free(&data);
-		return err_set(c->err, ERR_NOMEM, "out of memory");
-	}
+	b64 = xmalloc((data.len + 2) / 3 * 4 + 1);
 	EVP_EncodeBlock(b64, (unsigned char *)data.data, (int)data.len);
 	cJSON_AddStringToObject(body, "Data", (char *)b64);
 	explicit_bzero(data.data, data.len);
@@ -273,8 +271,7 @@ sorted_keys(const struct ynode *n, size_t *count)
 	const char **k;
 
 	*count = n && n->kind == YNODE_MAP ? n->n : 0;
-	if ((k = calloc(*count + 1, sizeof(*k))) == NULL)
-		return NULL;
+	k = xcalloc(*count + 1, sizeof(*k));
 	for (size_t i = 0; i < *count; i++)
 		k[i] = n->keys[i]->str;
 	qsort(k, *count, sizeof(*k), conv_str_cmp);
@@ -292,8 +289,7 @@ convert_all(struct conv *c)
 
 	if ((rc = top_keys(c, top)) < 0)
 		return rc;
-	if ((keys = sorted_keys(ynode_get(top, "services"), &n)) == NULL)
-		return err_set(c->err, ERR_NOMEM, "out of memory");
+	keys = sorted_keys(ynode_get(top, "services"), &n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const struct ynode *def = ynode_get(ynode_get(top, "services"),
 		    keys[i]);
@@ -332,8 +328,7 @@ load_vars(struct compose_vars **vars, const struct compose_options *o,
 	char dotenv[PATH_MAX + 8];
 	int rc;
 
-	if (compose_vars_new(vars, o->env_inherit) < 0)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	*vars = compose_vars_new(o->env_inherit);
 	snprintf(dotenv, sizeof(dotenv), "%s/.env", dir);
 	rc = compose_vars_load_dotenv(*vars, dotenv, false, err);
 	if (rc == ERR_NOTFOUND)
@@ -433,17 +428,14 @@ compose_stack_load(struct compose_stack **out,
 	if (realpath(dirname(tmp), dir) == NULL)
 		return err_set(err, ERR_NOTFOUND, "%s: %s", o->files[0],
 		    strerror(errno));
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->name = strdup(o->stack)) == NULL ||
-	    (s->networks = cJSON_CreateArray()) == NULL ||
-	    (s->external_networks = cJSON_CreateArray()) == NULL ||
-	    (s->secrets = cJSON_CreateArray()) == NULL ||
-	    (s->configs = cJSON_CreateArray()) == NULL ||
-	    (s->services = cJSON_CreateArray()) == NULL ||
-	    (c.used_networks = cJSON_CreateArray()) == NULL) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
+	s = xcalloc(1, sizeof(*s));
+	s->name = xstrdup(o->stack);
+	s->networks = cJSON_CreateArray();
+	s->external_networks = cJSON_CreateArray();
+	s->secrets = cJSON_CreateArray();
+	s->configs = cJSON_CreateArray();
+	s->services = cJSON_CreateArray();
+	c.used_networks = cJSON_CreateArray();
 	c.stack = o->stack;
 	c.dir = dir;
 	c.root = o->root ? o->root : dir;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "compose_int.h"
 #include "duration.h"
 
@@ -225,8 +226,6 @@ conv_strlist(struct conv *c, const struct ynode *n, const char *path,
 	char p[CONV_PATH_MAX];
 
 	*out = NULL;
-	if (a == NULL)
-		return err_set(c->err, ERR_NOMEM, "out of memory");
 	if (n->kind == YNODE_SCALAR && single_ok && !n->null) {
 		cJSON_AddItemToArray(a, cJSON_CreateString(n->str));
 	} else if (n->kind == YNODE_SEQ) {
@@ -259,8 +258,6 @@ conv_strmap(struct conv *c, const struct ynode *n, const char *path,
 	char p[CONV_PATH_MAX], key[512];
 
 	*out = NULL;
-	if (m == NULL)
-		return err_set(c->err, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; n->kind != YNODE_SCALAR && i < n->n; i++) {
 		v = n->vals[i];
 		if (n->kind == YNODE_MAP) {
@@ -338,16 +335,15 @@ conv_str_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int
+void
 conv_sort(cJSON *a, int (*cmp)(const cJSON *, const cJSON *))
 {
 	int n = cJSON_GetArraySize(a);
 	cJSON **items, *x;
 
 	if (n < 2)
-		return 0;
-	if ((items = calloc((size_t)n, sizeof(*items))) == NULL)
-		return ERR_NOMEM;
+		return;
+	items = xcalloc((size_t)n, sizeof(*items));
 	for (int i = 0; i < n; i++)
 		items[i] = cJSON_DetachItemFromArray(a, 0);
 	for (int i = 1; i < n; i++)
@@ -359,7 +355,6 @@ conv_sort(cJSON *a, int (*cmp)(const cJSON *, const cJSON *))
 	for (int i = 0; i < n; i++)
 		cJSON_AddItemToArray(a, items[i]);
 	free(items);
-	return 0;
 }
 
 /* --- optional fields: add obj.field when parent has key ---------------- */

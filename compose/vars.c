@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "compose_int.h"
 
@@ -26,13 +27,13 @@ struct compose_vars {
 	bool env_inherit;
 };
 
-int
-compose_vars_new(struct compose_vars **out, bool env_inherit)
+struct compose_vars *
+compose_vars_new(bool env_inherit)
 {
-	if ((*out = calloc(1, sizeof(**out))) == NULL)
-		return ERR_NOMEM;
-	(*out)->env_inherit = env_inherit;
-	return 0;
+	struct compose_vars *v = xcalloc(1, sizeof(*v));
+
+	v->env_inherit = env_inherit;
+	return v;
 }
 
 static void
@@ -56,26 +57,15 @@ compose_vars_free(struct compose_vars *v)
 	free(v);
 }
 
-static int
+static void
 layer_set(struct layer *l, const char *name, size_t namelen,
     const char *value)
 {
-	char **n, **v;
-
-	if ((n = realloc(l->names, (l->n + 1) * sizeof(*n))) == NULL)
-		return ERR_NOMEM;
-	l->names = n;
-	if ((v = realloc(l->values, (l->n + 1) * sizeof(*v))) == NULL)
-		return ERR_NOMEM;
-	l->values = v;
-	if ((l->names[l->n] = strndup(name, namelen)) == NULL)
-		return ERR_NOMEM;
-	if ((l->values[l->n] = strdup(value)) == NULL) {
-		free(l->names[l->n]);
-		return ERR_NOMEM;
-	}
+	l->names = xrealloc(l->names, (l->n + 1) * sizeof(*l->names));
+	l->values = xrealloc(l->values, (l->n + 1) * sizeof(*l->values));
+	l->names[l->n] = xstrndup(name, namelen);
+	l->values[l->n] = xstrdup(value);
 	l->n++;
-	return 0;
 }
 
 static const char *
@@ -121,8 +111,8 @@ compose_vars_set(struct compose_vars *v, const char *assignment,
 		return err_set(err, ERR_INVALID, "--var expects KEY=VALUE, got "
 		    "\"%.*s...\"", (int)(eq ? eq - assignment : 20),
 		    assignment);
-	return layer_set(&v->high, assignment, (size_t)(eq - assignment),
-	    eq + 1) < 0 ? err_set(err, ERR_NOMEM, "out of memory") : 0;
+	layer_set(&v->high, assignment, (size_t)(eq - assignment), eq + 1);
+	return 0;
 }
 
 static int
@@ -184,19 +174,19 @@ set_expanded(struct compose_vars *v, struct layer *l, const char *key,
 	struct compose_interp_result r;
 	int rc;
 
-	if (!expand || strchr(value, '$') == NULL)
-		return layer_set(l, key, keylen, value) < 0 ?
-		    err_set(err, ERR_NOMEM, "out of memory") : 0;
+	if (!expand || strchr(value, '$') == NULL) {
+		layer_set(l, key, keylen, value);
+		return 0;
+	}
 	/* vars files follow compose's .env syntax, so its reading too */
 	if ((rc = compose_interpolate(&r, value, COMPOSE_INTERP_SPEC,
 	    compose_vars_lookup, v, err)) < 0) {
 		err_prefix(err, "%s:%d", path, line);
 		return rc;
 	}
-	rc = layer_set(l, key, keylen, r.value) < 0 ?
-	    err_set(err, ERR_NOMEM, "out of memory") : 0;
+	layer_set(l, key, keylen, r.value);
 	compose_interp_result_release(&r);
-	return rc;
+	return 0;
 }
 
 int
@@ -310,11 +300,8 @@ compose_vars_load_file(struct compose_vars *v, const char *path,
 			ynode_free(root);
 			return rc;
 		}
-		if (layer_set(&v->high, root->keys[i]->str,
-		    strlen(root->keys[i]->str), val->null ? "" : val->str) < 0) {
-			ynode_free(root);
-			return err_set(err, ERR_NOMEM, "out of memory");
-		}
+		layer_set(&v->high, root->keys[i]->str,
+		    strlen(root->keys[i]->str), val->null ? "" : val->str);
 	}
 	ynode_free(root);
 	return 0;
@@ -332,7 +319,7 @@ struct walk {
 
 /* The warning for a value the two readings differ on.  It names the
  * position, never the value: a variable may hold a secret. */
-static int
+static void
 note_differs(struct walk *w, const struct ynode *n, const char *path,
     const struct compose_interp_result *r)
 {
@@ -349,8 +336,7 @@ note_differs(struct walk *w, const struct ynode *n, const char *path,
 		    w->mode == COMPOSE_INTERP_CLI ? "docker stack deploy" :
 		    "compose-spec (interpolation: compose-spec)", n->file,
 		    n->line, n->col);
-	return interp_list_add(&w->rep->notes, &w->rep->nnotes, msg,
-	    strlen(msg));
+	interp_list_add(&w->rep->notes, &w->rep->nnotes, msg, strlen(msg));
 }
 
 static int
@@ -371,11 +357,11 @@ walk_scalar(struct walk *w, struct ynode *n, const char *path)
 		}
 		return rc;
 	}
-	for (size_t i = 0; rc == 0 && i < r.nunset; i++)
-		rc = interp_list_add(&w->rep->unset, &w->rep->nunset,
-		    r.unset[i], strlen(r.unset[i]));
-	if (rc == 0 && r.differs != NULL)
-		rc = note_differs(w, n, path, &r);
+	for (size_t i = 0; i < r.nunset; i++)
+		interp_list_add(&w->rep->unset, &w->rep->nunset, r.unset[i],
+		    strlen(r.unset[i]));
+	if (r.differs != NULL)
+		note_differs(w, n, path, &r);
 	if (strcmp(r.value, n->str) != 0) {
 		free(n->str);
 		n->str = r.value;
@@ -416,7 +402,7 @@ compose_interpolate_tree(struct ynode *root, enum compose_interp_mode mode,
 	char path[1024] = "";
 	int rc = walk(&w, root, path, sizeof(path));
 
-	return rc == ERR_NOMEM ? err_set(err, ERR_NOMEM, "out of memory") : rc;
+	return rc;
 }
 
 void

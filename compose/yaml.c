@@ -15,6 +15,7 @@
 
 #include <yaml.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "compose_int.h"
 
@@ -51,18 +52,12 @@ node_new(struct loader *l, const yaml_node_t *yn, enum ynode_kind kind)
 		    "aliases (an alias bomb?)");
 		return NULL;
 	}
-	if ((n = calloc(1, sizeof(*n))) == NULL) {
-		err_set(l->err, ERR_NOMEM, "out of memory");
-		return NULL;
-	}
+	n = xcalloc(1, sizeof(*n));
 	/* Maps and sequences hold "", so that code reading ->str of a node
 	 * it expected to be a scalar gets a wrong value and an error, never
 	 * a NULL. */
-	if (kind != YNODE_SCALAR && (n->str = strdup("")) == NULL) {
-		free(n);
-		err_set(l->err, ERR_NOMEM, "out of memory");
-		return NULL;
-	}
+	if (kind != YNODE_SCALAR)
+		n->str = xstrdup("");
 	n->kind = kind;
 	n->line = (int)yn->start_mark.line + 1;
 	n->col = (int)yn->start_mark.column + 1;
@@ -96,20 +91,16 @@ ynode_copy(const struct ynode *src, struct loader *l)
 		    "expanding aliases (an alias bomb?) (%s)", l->file);
 		return NULL;
 	}
-	if ((n = calloc(1, sizeof(*n))) == NULL)
-		goto nomem;
+	n = xmalloc(sizeof(*n));
 	*n = *src;
-	n->str = NULL;
+	n->str = src->str != NULL ? xstrdup(src->str) : NULL;
 	n->keys = NULL;
 	n->vals = NULL;
 	n->n = 0;
-	if (src->str != NULL && (n->str = strdup(src->str)) == NULL)
-		goto nomem;
 	if (src->n > 0) {
-		if ((n->vals = calloc(src->n, sizeof(*n->vals))) == NULL ||
-		    (src->keys && (n->keys = calloc(src->n,
-		    sizeof(*n->keys))) == NULL))
-			goto nomem;
+		n->vals = xcalloc(src->n, sizeof(*n->vals));
+		if (src->keys != NULL)
+			n->keys = xcalloc(src->n, sizeof(*n->keys));
 		for (size_t i = 0; i < src->n; i++, n->n++) {
 			if ((src->keys && (n->keys[i] = ynode_copy(src->keys[i],
 			    l)) == NULL) ||
@@ -121,10 +112,6 @@ ynode_copy(const struct ynode *src, struct loader *l)
 		}
 	}
 	return n;
-nomem:
-	ynode_free(n);
-	err_set(l->err, ERR_NOMEM, "out of memory");
-	return NULL;
 }
 
 static struct ynode *convert(struct loader *l, int index, int depth);
@@ -153,11 +140,7 @@ convert_scalar(struct loader *l, const yaml_node_t *yn)
 		ynode_free(n);
 		return NULL;
 	}
-	if ((n->str = malloc(len + 1)) == NULL) {
-		ynode_free(n);
-		err_set(l->err, ERR_NOMEM, "out of memory");
-		return NULL;
-	}
+	n->str = xmalloc(len + 1);
 	memcpy(n->str, yn->data.scalar.value, len);
 	n->str[len] = '\0';
 	n->quoted = yn->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
@@ -165,23 +148,14 @@ convert_scalar(struct loader *l, const yaml_node_t *yn)
 	return n;
 }
 
-static int
+static void
 append(struct ynode *map, struct ynode *key, struct ynode *val)
 {
-	struct ynode **k, **v;
-
-	k = realloc(map->keys, (map->n + 1) * sizeof(*k));
-	if (k == NULL)
-		return ERR_NOMEM;
-	map->keys = k;
-	v = realloc(map->vals, (map->n + 1) * sizeof(*v));
-	if (v == NULL)
-		return ERR_NOMEM;
-	map->vals = v;
+	map->keys = xrealloc(map->keys, (map->n + 1) * sizeof(*map->keys));
+	map->vals = xrealloc(map->vals, (map->n + 1) * sizeof(*map->vals));
 	map->keys[map->n] = key;
 	map->vals[map->n] = val;
 	map->n++;
-	return 0;
 }
 
 struct ynode *
@@ -216,12 +190,12 @@ merge_from(struct loader *l, struct ynode *map, const struct ynode *src,
 			continue;
 		if ((k = ynode_copy(src->keys[i], l)) == NULL)
 			return l->err ? l->err->code : ERR_FAIL;
-		if ((v = ynode_copy(src->vals[i], l)) == NULL ||
-		    append(map, k, v) < 0) {
+		if ((v = ynode_copy(src->vals[i], l)) == NULL) {
 			ynode_free(k);
-			ynode_free(v);
-			return err_set(l->err, ERR_NOMEM, "out of memory");
+			return l->err ? l->err->code : ERR_FAIL;
 		}
+		append(map, k, v);
+
 	}
 	return 0;
 }
@@ -291,10 +265,7 @@ convert_map(struct loader *l, const yaml_node_t *yn, int depth)
 		}
 		if ((v = convert(l, p->value, depth + 1)) == NULL)
 			goto fail;
-		if (append(map, k, v) < 0) {
-			err_set(l->err, ERR_NOMEM, "out of memory");
-			goto fail;
-		}
+		append(map, k, v);
 		k = v = NULL;
 	}
 	if (apply_merges(l, map, merges, merge_at, nmerges) < 0)
@@ -314,7 +285,7 @@ fail:
 static struct ynode *
 convert_seq(struct loader *l, const yaml_node_t *yn, int depth)
 {
-	struct ynode *seq = node_new(l, yn, YNODE_SEQ), *item, **v;
+	struct ynode *seq = node_new(l, yn, YNODE_SEQ), *item;
 	yaml_node_item_t *it;
 
 	if (seq == NULL)
@@ -323,12 +294,8 @@ convert_seq(struct loader *l, const yaml_node_t *yn, int depth)
 	    it < yn->data.sequence.items.top; it++) {
 		if ((item = convert(l, *it, depth + 1)) == NULL)
 			goto fail;
-		if ((v = realloc(seq->vals, (seq->n + 1) * sizeof(*v))) == NULL) {
-			ynode_free(item);
-			err_set(l->err, ERR_NOMEM, "out of memory");
-			goto fail;
-		}
-		seq->vals = v;
+		seq->vals = xrealloc(seq->vals, (seq->n + 1) *
+		    sizeof(*seq->vals));
 		seq->vals[seq->n++] = item;
 	}
 	return seq;
@@ -375,7 +342,8 @@ parser_error(const yaml_parser_t *p, const char *file, struct err *err)
 	const yaml_mark_t *m = p->problem ? &p->problem_mark : &p->context_mark;
 
 	if (p->error == YAML_MEMORY_ERROR)
-		return err_set(err, ERR_NOMEM, "%s: out of memory", file);
+		alloc_fail();
+
 	return err_set(err, ERR_INVALID, "invalid YAML: %s%s%s (%s:%zu:%zu)",
 	    p->problem ? p->problem : "syntax error",
 	    p->context ? " " : "", p->context ? p->context : "", file,
@@ -397,7 +365,7 @@ compose_yaml_parse(struct ynode **out, const char *file, const char *text,
 		return err_set(err, ERR_INVALID, "%s: larger than %u bytes",
 		    file, COMPOSE_FILE_MAX);
 	if (!yaml_parser_initialize(&parser))
-		return err_set(err, ERR_NOMEM, "out of memory");
+		alloc_fail();
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
 	    len);
 	if (!yaml_parser_load(&parser, &doc)) {
@@ -483,12 +451,9 @@ ynode_verror(struct err *e, const struct ynode *n, const char *path,
 struct ynode *
 ynode_new(enum ynode_kind kind, const struct ynode *at, const char *str)
 {
-	struct ynode *n = calloc(1, sizeof(*n));
+	struct ynode *n = xcalloc(1, sizeof(*n));
 
-	if (n == NULL || (n->str = strdup(str ? str : "")) == NULL) {
-		free(n);
-		return NULL;
-	}
+	n->str = xstrdup(str ? str : "");
 	n->kind = kind;
 	n->line = at->line;
 	n->col = at->col;
@@ -497,26 +462,14 @@ ynode_new(enum ynode_kind kind, const struct ynode *at, const char *str)
 	return n;
 }
 
-int
+void
 ynode_add(struct ynode *to, struct ynode *key, struct ynode *val)
 {
-	struct ynode **k = to->keys, **v;
-
-	if (val == NULL || (to->kind == YNODE_MAP && key == NULL))
-		goto fail;
-	if (to->kind == YNODE_MAP &&
-	    (k = realloc(to->keys, (to->n + 1) * sizeof(*k))) == NULL)
-		goto fail;
-	to->keys = k;
-	if ((v = realloc(to->vals, (to->n + 1) * sizeof(*v))) == NULL)
-		goto fail;
-	to->vals = v;
-	if (to->kind == YNODE_MAP)
+	if (to->kind == YNODE_MAP) {
+		to->keys = xrealloc(to->keys, (to->n + 1) * sizeof(*to->keys));
 		to->keys[to->n] = key;
+	}
+	to->vals = xrealloc(to->vals, (to->n + 1) * sizeof(*to->vals));
 	to->vals[to->n++] = val;
-	return 0;
-fail:
-	ynode_free(key);
-	ynode_free(val);
-	return ERR_NOMEM;
 }
+

@@ -19,6 +19,10 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* What they do when memory runs out; for a library (libyaml, OpenSSL)
+ * that reports it instead. */
+_Noreturn void alloc_fail(void);
+
 /* Route cJSON's allocations through xmalloc (once, before any thread). */
 void alloc_hooks_install(void);
 

@@ -18,14 +18,15 @@ struct buf {
 };
 
 void buf_init(struct buf *b, size_t max);
-/* 0, or ERR_NOMEM when the bound or the allocator says no. */
+/* 0, or ERR_NOMEM when the data would pass the bound. */
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_appendf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes (used by line readers). */
 void buf_consume(struct buf *b, size_t n);
 void buf_reset(struct buf *b);
-/* Hand the data to the caller (who frees it) and reset the buffer. */
+/* Hand the data to the caller (who frees it; "" when there is none)
+ * and reset the buffer. */
 char *buf_steal(struct buf *b);
 void buf_free(struct buf *b);
 

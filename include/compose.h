@@ -121,7 +121,7 @@ void compose_interp_result_release(struct compose_interp_result *r);
  */
 struct compose_vars;
 
-int compose_vars_new(struct compose_vars **out, bool env_inherit);
+struct compose_vars *compose_vars_new(bool env_inherit);
 void compose_vars_free(struct compose_vars *v);
 /* KEY=VALUE files (compose's .env syntax: quotes, export, # comments,
  * ${VAR} expansion) into the lowest (dotenv) or highest (vars) layer. */

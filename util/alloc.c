@@ -10,8 +10,8 @@
 #include "alloc.h"
 
 /* No stdio: it may allocate, and memory is what is missing. */
-static void
-out_of_memory(void)
+void
+alloc_fail(void)
 {
 	static const char msg[] = "stackd: out of memory\n";
 
@@ -26,7 +26,7 @@ xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (p == NULL)
-		out_of_memory();
+		alloc_fail();
 	return p;
 }
 
@@ -36,7 +36,7 @@ xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
-		out_of_memory();
+		alloc_fail();
 	return p;
 }
 
@@ -46,7 +46,7 @@ xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (q == NULL)
-		out_of_memory();
+		alloc_fail();
 	return q;
 }
 
@@ -56,7 +56,7 @@ xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (p == NULL)
-		out_of_memory();
+		alloc_fail();
 	return p;
 }
 
@@ -66,7 +66,7 @@ xstrndup(const char *s, size_t n)
 	char *p = strndup(s, n);
 
 	if (p == NULL)
-		out_of_memory();
+		alloc_fail();
 	return p;
 }
 

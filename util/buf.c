@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "err.h"
 
@@ -19,7 +20,6 @@ static int
 buf_reserve(struct buf *b, size_t extra)
 {
 	size_t need, cap;
-	char *p;
 
 	if (extra > b->max || b->len > b->max - extra)
 		return ERR_NOMEM;
@@ -29,9 +29,7 @@ buf_reserve(struct buf *b, size_t extra)
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
-	if ((p = realloc(b->data, cap)) == NULL)
-		return ERR_NOMEM;
-	b->data = p;
+	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
 	return 0;
 }
@@ -96,7 +94,7 @@ buf_steal(struct buf *b)
 	char *p = b->data;
 
 	if (p == NULL)
-		p = calloc(1, 1);
+		p = xcalloc(1, 1);
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return p;

@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "alloc.h"
 #include "secret.h"
 
 /* Longer than any token or passphrase: the rest of a line is ignored. */
@@ -49,7 +50,7 @@ secret_read_file(char **out, const char *path, const char *what,
 	if ((f = fopen(path, "re")) == NULL)
 		return err_set(err, ERR_INVALID, "%s file %s: %s", what, path,
 		    strerror(errno));
-	if ((s = calloc(1, SECRET_MAX)) != NULL && fgets(s, SECRET_MAX, f) ==
+	if ((s = xcalloc(1, SECRET_MAX)) != NULL && fgets(s, SECRET_MAX, f) ==
 	    NULL)
 		*s = '\0';
 	fclose(f);
@@ -69,7 +70,7 @@ secret_read_env(char **out, const char *name, const char *what,
 		return err_set(err, ERR_INVALID, "%s variable %s is not set",
 		    what, name);
 	snprintf(where, sizeof(where), "variable %s", name);
-	return finish(out, strdup(v), what, where, err);
+	return finish(out, xstrdup(v), what, where, err);
 }
 
 void
