@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "controller.h"
 
 
@@ -154,11 +155,9 @@ config_engine(struct pass *ps, const struct ctl_config *c,
 	    recon_observe(&obs, ps->p.e, &err) < 0) {
 		fprintf(stderr, "stackd: %s\n", err.msg);
 		ps->p.failed++;
-	} else if (ctl_pass_sources(&ps->p, c, rs->snaps, rs->names, rs->n,
-	    ec->name, base) < 0) {
-		fprintf(stderr, "stackd: out of memory\n");
-		ps->p.failed++;
-	}
+	} else
+		ctl_pass_sources(&ps->p, c, rs->snaps, rs->names, rs->n,
+		    ec->name, base);
 	recon_observed_release(&obs);
 	engine_free(ps->p.e);
 	ps->p.e = NULL;
@@ -170,13 +169,9 @@ read_all(struct read_sources *rs, const struct ctl_config *c)
 	struct err err;
 
 	rs->n = c->nsources;
-	rs->snaps = calloc(c->nsources, sizeof(*rs->snaps));
-	rs->names = calloc(c->nsources, sizeof(*rs->names));
-	rs->tmp = calloc(c->nsources, sizeof(*rs->tmp));
-	if (rs->snaps == NULL || rs->names == NULL || rs->tmp == NULL) {
-		fprintf(stderr, "stackd: out of memory\n");
-		return -1;
-	}
+	rs->snaps = xcalloc(c->nsources, sizeof(*rs->snaps));
+	rs->names = xcalloc(c->nsources, sizeof(*rs->names));
+	rs->tmp = xcalloc(c->nsources, sizeof(*rs->tmp));
 	for (size_t i = 0; i < c->nsources; i++) {
 		rs->names[i] = c->sources[i].name;
 		if (ctl_source_read(c, i, &rs->snaps[i], rs->tmp[i],
@@ -293,7 +288,7 @@ reconcile(int argc, char **argv, bool apply)
 		goto fail;
 	if (so.engine != NULL) {
 		free(cfg.host);
-		cfg.host = strdup(so.engine);
+		cfg.host = xstrdup(so.engine);
 	}
 	if (engine_open(&ps.p.e, &cfg, &err) < 0 ||
 	    recon_observe(&obs, ps.p.e, &err) < 0)

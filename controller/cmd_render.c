@@ -40,8 +40,7 @@ redact(cJSON *secrets)
 		if (!cJSON_IsString(data))
 			continue;
 		len = strlen(data->valuestring);
-		if ((raw = malloc(len / 4 * 3 + 4)) == NULL)
-			continue;
+		raw = xmalloc(len / 4 * 3 + 4);
 		n = EVP_DecodeBlock(raw, (unsigned char *)data->valuestring,
 		    (int)len);
 		pad = len >= 2 ? (data->valuestring[len - 1] == '=') +

@@ -119,11 +119,8 @@ validate_source(const struct ctl_config *c, size_t i, cJSON *names)
 		    snap->revision, snap->subject,
 		    snap->author ? snap->author : "?");
 	}
-	if (snap != NULL && c->stack_list != NULL &&
-	    ctl_stacks_listed(&listed, c, snap, name) < 0) {
-		fprintf(stderr, "stackd: out of memory\n");
-		failed = 1;
-	}
+	if (snap != NULL && c->stack_list != NULL)
+		ctl_stacks_listed(&listed, c, snap, name);
 	all = c->stack_list != NULL ? &listed : snap ? &snap->list : NULL;
 	for (size_t k = 0; all != NULL && k < all->n; k++)
 		failed += validate_stack(c, &all->stacks[k], name, snap, names);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+#include "path.h"
 #include "config_int.h"
 
 static const char *const engine_keys[] = { "name", "host", "tls",
@@ -34,10 +36,8 @@ tls_files(struct reader *r, struct engine_config *e, const struct ynode *t,
 		return rc;
 	/* A cert dir, as DOCKER_CERT_PATH: ca.pem, cert.pem, key.pem. */
 	for (int i = 0; dir != NULL && i < 3; i++) {
-		size_t n = strlen(dir) + 10;
 		free(*slots[i]);
-		if ((*slots[i] = malloc(n)) != NULL)
-			snprintf(*slots[i], n, "%s/%s", dir, names[i]);
+		*slots[i] = path_join(dir, names[i]);
 	}
 	free(dir);
 	e->tls = e->tls_verify = true;
@@ -69,8 +69,8 @@ engine_entry(struct reader *r, struct engine_config *e, const struct ynode *n,
 	if (e->host == NULL)
 		return cfg_bad(r, n, path, "host is required (unix:///path or "
 		    "tcp://host:port)");
-	if (e->name == NULL && (e->name = strdup(e->host)) == NULL)
-		return err_set(r->err, ERR_NOMEM, "out of memory");
+	if (e->name == NULL)
+		e->name = xstrdup(e->host);
 	e->timeout_ms = e->connect_timeout_ms = ms;
 	if ((t = ynode_get(n, "tls")) != NULL)
 		return tls_files(r, e, t, path);
@@ -89,8 +89,7 @@ engines(struct reader *r, struct ctl_config *c, const struct ynode *n)
 		engine_config_release(&c->engines[i]);
 	free(c->engines);
 	c->nengines = 0;
-	if ((c->engines = calloc(n->n, sizeof(*c->engines))) == NULL)
-		return err_set(r->err, ERR_NOMEM, "out of memory");
+	c->engines = xcalloc(n->n, sizeof(*c->engines));
 	for (size_t i = 0; i < n->n; i++) {
 		snprintf(path, sizeof(path), "engines[%zu]", i);
 		c->nengines++;
@@ -212,9 +211,8 @@ source_entry(struct reader *r, struct ctl_config *c, const struct ynode *n,
 	    git_source(r, s, g, sub)) < 0)
 		return rc;
 	/* The only source may go unnamed, as with --dir and --git. */
-	if (s->name == NULL && (s->name = strdup(s->git.url ? "git" :
-	    "dir")) == NULL)
-		return ERR_NOMEM;
+	if (s->name == NULL)
+		s->name = xstrdup(s->git.url ? "git" : "dir");
 	return 0;
 }
 
@@ -225,8 +223,7 @@ sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 
 	if (n->kind != YNODE_SEQ || n->n == 0)
 		return cfg_bad(r, n, "sources", "must be a list of sources");
-	if ((c->sources = calloc(n->n, sizeof(*c->sources))) == NULL)
-		return ERR_NOMEM;
+	c->sources = xcalloc(n->n, sizeof(*c->sources));
 	for (size_t i = 0; i < n->n; i++) {
 		c->nsources++;
 		if ((rc = source_entry(r, c, n, i)) < 0)
@@ -338,9 +335,9 @@ ctl_config_load(struct ctl_config *c, const char *path, struct err *err)
 	c->log_level = LOG_INFO;
 	if (path == NULL)
 		return 0;
-	if ((c->path = strdup(path)) == NULL || (copy = strdup(path)) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
-	r.dir = strdup(dirname(copy));
+	c->path = xstrdup(path);
+	copy = xstrdup(path);
+	r.dir = xstrdup(dirname(copy));
 	free(copy);
 	rc = compose_yaml_load(&root, path, err);
 	if (rc == 0)
@@ -399,18 +396,12 @@ ctl_config_defaults(struct ctl_config *c, const char *host, struct err *err)
 		engine_config_release(&c->engines[i]);
 	free(c->engines);
 	c->nengines = 0;
-	if ((c->engines = calloc(1, sizeof(*c->engines))) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	c->engines = xcalloc(1, sizeof(*c->engines));
 	c->nengines = 1;
 	if ((rc = engine_config_from_env(&c->engines[0], err)) < 0)
 		return rc;
-	if (host != NULL) {
-		free(c->engines[0].host);
-		if ((c->engines[0].host = strdup(host)) == NULL)
-			return err_set(err, ERR_NOMEM, "out of memory");
-	}
-	free(c->engines[0].name);
-	if ((c->engines[0].name = strdup("default")) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	if (host != NULL)
+		xstrset(&c->engines[0].host, host);
+	xstrset(&c->engines[0].name, "default");
 	return 0;
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+#include "path.h"
 #include "config_int.h"
 #include "duration.h"
 
@@ -53,9 +55,8 @@ cfg_get_str(struct reader *r, const struct ynode *map, const char *key,
 		return 0;
 	if (v->kind != YNODE_SCALAR || v->null)
 		return cfg_bad(r, v, path, "%s must be a string", key);
-	free(*out);
-	return (*out = strdup(v->str)) ? 0 : err_set(r->err, ERR_NOMEM,
-	    "out of memory");
+	xstrset(out, v->str);
+	return 0;
 }
 
 /* A path: relative ones are taken from the config file's directory. */
@@ -69,12 +70,7 @@ cfg_get_path(struct reader *r, const struct ynode *map, const char *key,
 	if ((rc = cfg_get_str(r, map, key, path, &p)) < 0 || p == NULL)
 		return rc;
 	if (p[0] != '/' && r->dir != NULL) {
-		size_t n = strlen(r->dir) + strlen(p) + 2;
-		if ((full = malloc(n)) == NULL) {
-			free(p);
-			return err_set(r->err, ERR_NOMEM, "out of memory");
-		}
-		snprintf(full, n, "%s/%s", r->dir, p);
+		full = path_join(r->dir, p);
 		free(p);
 		p = full;
 	}

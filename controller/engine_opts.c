@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "controller.h"
 #include "engine.h"
 
@@ -13,13 +14,6 @@ static const enum ctl_opt engine_opts[] = {
 	CTL_OPT_HOST, CTL_OPT_TLSVERIFY, CTL_OPT_TLSCACERT, CTL_OPT_TLSCERT,
 	CTL_OPT_TLSKEY, CTL_OPT_REGISTRY_AUTH, CTL_OPT_TIMEOUT, CTL_OPT_HELP,
 };
-
-static int
-replace(char **dst, const char *src)
-{
-	free(*dst);
-	return (*dst = strdup(src)) == NULL ? -1 : 0;
-}
 
 static int
 parse_timeout(const char *s, long *ms)
@@ -50,7 +44,7 @@ controller_engine_options(struct engine_config *cfg, int argc, char **argv,
 	while (rc == 0 && (c = ctl_getopt_next(&g, argc, argv)) != -1) {
 		switch (c) {
 		case CTL_OPT_HOST:
-			rc = replace(&cfg->host, optarg);
+			xstrset(&cfg->host, optarg);
 			break;
 		case CTL_OPT_TLSVERIFY:
 			cfg->tls = cfg->tls_verify = true;
@@ -60,12 +54,12 @@ controller_engine_options(struct engine_config *cfg, int argc, char **argv,
 		case CTL_OPT_TLSKEY:
 			/* Like docker: naming a TLS file means TLS, verified. */
 			cfg->tls = cfg->tls_verify = true;
-			rc = replace(c == CTL_OPT_TLSCACERT ? &cfg->ca_file :
+			xstrset(c == CTL_OPT_TLSCACERT ? &cfg->ca_file :
 			    c == CTL_OPT_TLSCERT ? &cfg->cert_file : &cfg->key_file,
 			    optarg);
 			break;
 		case CTL_OPT_REGISTRY_AUTH:
-			rc = replace(&cfg->auth_file, optarg);
+			xstrset(&cfg->auth_file, optarg);
 			break;
 		case CTL_OPT_TIMEOUT:
 			if (parse_timeout(optarg, &cfg->timeout_ms) < 0) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "controller.h"
 
 
@@ -176,7 +177,7 @@ departing_services(const struct ctl_pass *p, const struct ctl_group *g,
     size_t ng, const cJSON *names, char *list, size_t size)
 {
 	const cJSON *it, *const *svcs;
-	const char **gone = calloc((size_t)cJSON_GetArraySize(names) + 1,
+	const char **gone = xcalloc((size_t)cJSON_GetArraySize(names) + 1,
 	    sizeof(*gone));
 	size_t ngone = 0, len = 0;
 	unsigned n = 0;
@@ -190,11 +191,9 @@ departing_services(const struct ctl_pass *p, const struct ctl_group *g,
 		for (size_t i = 0; i < k; i++)
 			n += recon_object_owned(ENGINE_SERVICE, svcs[i],
 			    p->ro.owner);
-		if (gone != NULL)
-			gone[ngone++] = it->valuestring;
+		gone[ngone++] = it->valuestring;
 	}
-	if (gone != NULL)
-		qsort(gone, ngone, sizeof(*gone), name_cmp);
+	qsort(gone, ngone, sizeof(*gone), name_cmp);
 	list[0] = '\0';
 	for (size_t i = 0; i < ngone && len < size; i++)
 		len += (size_t)snprintf(list + len, size - len, "%s%s",

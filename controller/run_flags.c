@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "controller.h"
 
 
@@ -128,18 +129,17 @@ ctl_flags_parse(struct ctl_flags *f, int argc, char **argv,
 	return 0;
 }
 
-static int
+/* A flag given replaces the file's value. */
+static void
 set(char **dst, const char *v)
 {
-	if (v == NULL)
-		return 0;
-	free(*dst);
-	return (*dst = strdup(v)) ? 0 : ERR_NOMEM;
+	if (v != NULL)
+		xstrset(dst, v);
 }
 
 /* The one source --git or --dir make, keeping the name the config gave
  * it when it has one source (several are replaced by this one). */
-static int
+static void
 flag_source(struct ctl_config *c, const struct ctl_flags *f)
 {
 	char *name;
@@ -149,48 +149,44 @@ flag_source(struct ctl_config *c, const struct ctl_flags *f)
 		c->sources[0].name = NULL;
 		ctl_source_config_release(&c->sources[0]);
 		c->sources[0].name = name;
-		return 0;
+		return;
 	}
 	for (size_t i = 0; i < c->nsources; i++)
 		ctl_source_config_release(&c->sources[i]);
 	free(c->sources);
 	c->nsources = 0;
-	if ((c->sources = calloc(1, sizeof(*c->sources))) == NULL ||
-	    (c->sources[0].name = strdup(f->git != NULL ? "git" : "dir")) ==
-	    NULL)
-		return ERR_NOMEM;
+	c->sources = xcalloc(1, sizeof(*c->sources));
+	c->sources[0].name = xstrdup(f->git != NULL ? "git" : "dir");
 	c->nsources = 1;
-	return 0;
 }
 
 /* --git or --dir replace the config file's source; the other git flags
  * change a git source. */
-static int
+static void
 source_flags(struct ctl_config *c, const struct ctl_flags *f)
 {
 	struct ctl_source_config *s;
 	struct sources_git_opts *g;
 
-	if ((f->dir != NULL || f->git != NULL) && flag_source(c, f) < 0)
-		return ERR_NOMEM;
-	if (set(&c->state_dir, f->state_dir) < 0)
-		return ERR_NOMEM;
+	if (f->dir != NULL || f->git != NULL)
+		flag_source(c, f);
+	set(&c->state_dir, f->state_dir);
 	if (c->nsources == 0)
-		return 0;
+		return;
 	s = &c->sources[0];
 	g = &s->git;
-	if (set(&s->dir, f->dir) < 0 || set(&g->url, f->git) < 0 ||
-	    set(&g->ref, f->ref) < 0 || set(&g->subpath, f->path) < 0 ||
-	    set(&g->username, f->git_user) < 0 ||
-	    set(&g->token_file, f->git_token) < 0 ||
-	    set(&g->ssh_key, f->git_key) < 0 ||
-	    set(&g->known_hosts, f->git_hosts) < 0 ||
-	    set(&g->ca_file, f->git_ca) < 0 ||
-	    set(&s->webhook_secret_file, f->hook_secret) < 0)
-		return ERR_NOMEM;
+	set(&s->dir, f->dir);
+	set(&g->url, f->git);
+	set(&g->ref, f->ref);
+	set(&g->subpath, f->path);
+	set(&g->username, f->git_user);
+	set(&g->token_file, f->git_token);
+	set(&g->ssh_key, f->git_key);
+	set(&g->known_hosts, f->git_hosts);
+	set(&g->ca_file, f->git_ca);
+	set(&s->webhook_secret_file, f->hook_secret);
 	g->poll_ms = f->poll_ms ? f->poll_ms : g->poll_ms;
 	s->debounce_ms = f->debounce_ms ? f->debounce_ms : s->debounce_ms;
-	return 0;
 }
 
 /* The config file (if any), then the flags over it, then defaults. */
@@ -205,12 +201,12 @@ ctl_flags_configure(struct ctl_config *c, const struct ctl_flags *f,
 	if (f->dir != NULL && f->git != NULL)
 		return err_set(err, ERR_INVALID, "give --dir or --git, not "
 		    "both");
-	if (source_flags(c, f) < 0 || set(&c->listen, f->listen) < 0 ||
-	    set(&c->owner, f->owner) < 0 ||
-	    set(&c->token_file, f->token_file) < 0 ||
-	    set(&c->registry_secret_file, f->registry_secret) < 0 ||
-	    set(&c->notify_url, f->notify_url) < 0)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	source_flags(c, f);
+	set(&c->listen, f->listen);
+	set(&c->owner, f->owner);
+	set(&c->token_file, f->token_file);
+	set(&c->registry_secret_file, f->registry_secret);
+	set(&c->notify_url, f->notify_url);
 	c->interval_ms = f->interval_ms ? f->interval_ms : c->interval_ms;
 	c->keep_replicas |= f->keep;
 	c->prune_secrets |= f->prune;
@@ -229,8 +225,8 @@ ctl_flags_configure(struct ctl_config *c, const struct ctl_flags *f,
 		c->log_format = f->format;
 	if (f->has_level)
 		c->log_level = f->level;
-	if (c->listen == NULL && set(&c->listen, "127.0.0.1:9090") < 0)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	if (c->listen == NULL)
+		set(&c->listen, "127.0.0.1:9090");
 	return ctl_config_defaults(c, f->host, err);
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "controller.h"
 
 static const enum ctl_opt stack_opts[] = {
@@ -19,16 +20,11 @@ static const enum ctl_opt stack_opts[] = {
 	CTL_OPT_ALLOW_EMPTY, CTL_OPT_PRUNE_LIMIT, CTL_OPT_CONFIG, CTL_OPT_HELP,
 };
 
-static int
+static void
 push(const char ***list, size_t *n, const char *v)
 {
-	const char **l = realloc(*list, (*n + 1) * sizeof(*l));
-
-	if (l == NULL)
-		return -1;
-	l[(*n)++] = v;
-	*list = l;
-	return 0;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = v;
 }
 
 int
@@ -105,18 +101,18 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 	while (rc == 0 && (c = ctl_getopt_next(&g, argc, argv)) != -1) {
 		switch (c) {
 		case CTL_OPT_FILE:
-			rc = push(&so->files, &o->nfiles, optarg);
+			push(&so->files, &o->nfiles, optarg);
 			o->files = so->files;
 			break;
 		case CTL_OPT_STACK:
 			o->stack = optarg;
 			break;
 		case CTL_OPT_VARS:
-			rc = push(&so->var_files, &o->nvar_files, optarg);
+			push(&so->var_files, &o->nvar_files, optarg);
 			o->var_files = so->var_files;
 			break;
 		case CTL_OPT_VAR:
-			rc = push(&so->vars, &o->nvars, optarg);
+			push(&so->vars, &o->nvars, optarg);
 			o->vars = so->vars;
 			break;
 		case CTL_OPT_ENV_INHERIT:

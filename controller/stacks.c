@@ -14,12 +14,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alloc.h"
 #include "controller.h"
 #include "path.h"
 
 
 /* One listed stack; a missing file is that stack's error, not the list's. */
-static int
+static void
 listed_stack(struct sources_stack *s, const cJSON *def, const char *root)
 {
 	const cJSON *f;
@@ -27,32 +28,22 @@ listed_stack(struct sources_stack *s, const cJSON *def, const char *root)
 	char msg[512];
 
 	memset(s, 0, sizeof(*s));
-	if ((s->name = strdup(cJSON_GetStringValue(cJSON_GetObjectItem(def,
-	    "name")))) == NULL)
-		return ERR_NOMEM;
+	s->name = xstrdup(cJSON_GetStringValue(cJSON_GetObjectItem(def,
+	    "name")));
 	cJSON_ArrayForEach(f, cJSON_GetObjectItem(def, "files")) {
 		char *p = path_join(root, f->valuestring);
-		if (p == NULL || sources_stack_add_file(s, p) < 0)
-			return ERR_NOMEM;
+		sources_stack_add_file(s, p);
 		if (s->error == NULL && stat(p, &st) < 0) {
 			snprintf(msg, sizeof(msg), "stacks.list: %s: cannot "
 			    "read it (%s)", f->valuestring, strerror(errno));
-			if ((s->error = strdup(msg)) == NULL)
-				return ERR_NOMEM;
+			s->error = xstrdup(msg);
 		}
 	}
 	cJSON_ArrayForEach(f, cJSON_GetObjectItem(def, "vars")) {
-		char **v = realloc(s->var_files, (s->nvar_files + 1) *
-		    sizeof(*v));
-		if (v == NULL)
-			return ERR_NOMEM;
-		s->var_files = v;
-		v[s->nvar_files] = path_join(root, f->valuestring);
-		if (v[s->nvar_files] == NULL)
-			return ERR_NOMEM;
-		s->nvar_files++;
+		s->var_files = xrealloc(s->var_files, (s->nvar_files + 1) *
+		    sizeof(*s->var_files));
+		s->var_files[s->nvar_files++] = path_join(root, f->valuestring);
 	}
-	return 0;
 }
 
 /* Is this stacks.list entry one of source's?  (An entry without a source
@@ -66,7 +57,7 @@ of_source(const cJSON *def, const char *source)
 	return s == NULL || source == NULL || strcmp(s, source) == 0;
 }
 
-int
+void
 ctl_stacks_listed(struct sources_list *out, const struct ctl_config *c,
     const struct sources_snapshot *snap, const char *source)
 {
@@ -75,19 +66,11 @@ ctl_stacks_listed(struct sources_list *out, const struct ctl_config *c,
 
 	memset(out, 0, sizeof(*out));
 	if (n == 0)
-		return 0;
-	if ((out->stacks = calloc((size_t)n, sizeof(*out->stacks))) == NULL)
-		return ERR_NOMEM;
-	cJSON_ArrayForEach(def, c->stack_list) {
-		if (!of_source(def, source))
-			continue;
-		if (listed_stack(&out->stacks[out->n++], def,
-		    snap->root) < 0) {
-			sources_list_release(out);
-			return ERR_NOMEM;
-		}
-	}
-	return 0;
+		return;
+	out->stacks = xcalloc((size_t)n, sizeof(*out->stacks));
+	cJSON_ArrayForEach(def, c->stack_list)
+		if (of_source(def, source))
+			listed_stack(&out->stacks[out->n++], def, snap->root);
 }
 
 static bool
@@ -210,7 +193,7 @@ ctl_stacks_interp(const struct ctl_config *c, const char *source,
 	return m;
 }
 
-int
+void
 ctl_stacks_for_engine(struct ctl_stack_set *set, const struct ctl_config *c,
     const struct sources_snapshot *snap, const char *source,
     const char *engine)
@@ -219,21 +202,15 @@ ctl_stacks_for_engine(struct ctl_stack_set *set, const struct ctl_config *c,
 
 	memset(set, 0, sizeof(*set));
 	if (c->stack_list != NULL) {
-		if (ctl_stacks_listed(&set->listed, c, snap, source) < 0)
-			return ERR_NOMEM;
+		ctl_stacks_listed(&set->listed, c, snap, source);
 		all = &set->listed;
 	}
 	if (all->n == 0)
-		return 0;
-	if ((set->mine.stacks = calloc(all->n, sizeof(*all->stacks))) ==
-	    NULL) {
-		ctl_stack_set_release(set);
-		return ERR_NOMEM;
-	}
+		return;
+	set->mine.stacks = xcalloc(all->n, sizeof(*all->stacks));
 	for (size_t i = 0; i < all->n; i++)
 		if (ctl_config_targets(c, all->stacks[i].name, engine))
 			set->mine.stacks[set->mine.n++] = all->stacks[i];
-	return 0;
 }
 
 void
@@ -247,20 +224,18 @@ ctl_stack_set_release(struct ctl_stack_set *set)
 
 /* The groups of an engine from n sources (a NULL snapshot, not read yet,
  * makes no group); sets[i] hold what group i borrows.  Returns how many
- * groups, or ERR_NOMEM. */
-static int
+ * groups. */
+static size_t
 groups_for_engine(struct ctl_group *g, struct ctl_stack_set *sets,
     const struct ctl_config *c, struct sources_snapshot *const *snaps,
     const char *const *names, size_t n, const char *engine)
 {
-	int ng = 0;
+	size_t ng = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (snaps[i] == NULL)
 			continue;
-		if (ctl_stacks_for_engine(&sets[i], c, snaps[i], names[i],
-		    engine) < 0)
-			return ERR_NOMEM;
+		ctl_stacks_for_engine(&sets[i], c, snaps[i], names[i], engine);
 		g[ng++] = (struct ctl_group){ .source = names[i],
 		    .root = snaps[i]->root, .snap = snaps[i],
 		    .list = &sets[i].mine };
@@ -268,21 +243,18 @@ groups_for_engine(struct ctl_group *g, struct ctl_stack_set *sets,
 	return ng;
 }
 
-int
+void
 ctl_pass_sources(struct ctl_pass *p, const struct ctl_config *c,
     struct sources_snapshot *const *snaps, const char *const *names,
     size_t n, const char *engine, const struct compose_options *base)
 {
-	struct ctl_stack_set *sets = calloc(n, sizeof(*sets));
-	struct ctl_group *g = calloc(n, sizeof(*g));
-	int ng = ERR_NOMEM;
+	struct ctl_stack_set *sets = xcalloc(n, sizeof(*sets));
+	struct ctl_group *g = xcalloc(n, sizeof(*g));
+	size_t ng = groups_for_engine(g, sets, c, snaps, names, n, engine);
 
-	if (sets != NULL && g != NULL &&
-	    (ng = groups_for_engine(g, sets, c, snaps, names, n, engine)) >= 0)
-		ctl_pass_groups(p, g, (size_t)ng, (size_t)ng == n, base);
-	for (size_t i = 0; sets != NULL && i < n; i++)
+	ctl_pass_groups(p, g, ng, ng == n, base);
+	for (size_t i = 0; i < n; i++)
 		ctl_stack_set_release(&sets[i]);
 	free(sets);
 	free(g);
-	return ng < 0 ? ng : 0;
 }

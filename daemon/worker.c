@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "daemon.h"
 #include "clock.h"
 #include "worker_int.h"
@@ -47,12 +48,12 @@ mem_of(struct ctl_worker *w, const char *stack)
 	for (size_t i = 0; i < w->nmem; i++)
 		if (strcmp(w->mem[i].name, stack) == 0)
 			return &w->mem[i];
-	if ((m = realloc(w->mem, (w->nmem + 1) * sizeof(*m))) == NULL)
+	if ((m = xrealloc(w->mem, (w->nmem + 1) * sizeof(*m))) == NULL)
 		return NULL;
 	w->mem = m;
 	m = &w->mem[w->nmem];
 	memset(m, 0, sizeof(*m));
-	if ((m->name = strdup(stack)) == NULL)
+	if ((m->name = xstrdup(stack)) == NULL)
 		return NULL;
 	w->nmem++;
 	return m;
@@ -69,7 +70,7 @@ mem_fail(struct stack_mem *m, const char *msg)
 	m->retry_at = clock_mono_ms() + (delay < RETRY_MAX_MS ? delay :
 	    RETRY_MAX_MS);
 	free(m->error);
-	m->error = strdup(msg);
+	m->error = xstrdup(msg);
 }
 
 static void
@@ -257,7 +258,7 @@ publish_unreachable(struct ctl_worker *w, const struct err *err)
 		log_event(LOG_ERROR, es->name, NULL, NULL, "%s", err->msg);
 	es->reachable = false;
 	free(es->error);
-	es->error = strdup(err->msg);
+	es->error = xstrdup(err->msg);
 	es->failed_cycles++;
 	es->last_cycle = (long long)time(NULL);
 	cJSON_ArrayForEach(s, es->stacks) {
@@ -377,8 +378,8 @@ cycle(struct ctl_worker *w)
 	size_t n = w->d->st.nsources;
 	struct err err;
 
-	c.snaps = calloc(n, sizeof(*c.snaps));
-	c.names = calloc(n, sizeof(*c.names));
+	c.snaps = xcalloc(n, sizeof(*c.snaps));
+	c.names = xcalloc(n, sizeof(*c.names));
 	if (c.snaps == NULL || c.names == NULL ||
 	    current_snapshots(w, c.snaps, c.names) == 0)
 		goto out;
@@ -403,12 +404,7 @@ cycle(struct ctl_worker *w)
 	images_cache_pass(w->images, w->e, &err);
 	c.stacks = cJSON_CreateObject();
 	/* What left a source is removed only once every source was read. */
-	if (ctl_pass_sources(&p, cfg, c.snaps, c.names, n, w->cfg->name,
-	    &base) < 0) {
-		err_set(&err, ERR_NOMEM, "out of memory");
-		publish_unreachable(w, &err);
-		goto out;
-	}
+	ctl_pass_sources(&p, cfg, c.snaps, c.names, n, w->cfg->name, &base);
 	publish(w, &c, (double)(clock_mono_ms() - t0) / 1000.0);
 	delay = next_delay(w, &c);
 out:
@@ -472,7 +468,7 @@ int
 ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
     struct err *err)
 {
-	struct ctl_worker *w = calloc(1, sizeof(*w));
+	struct ctl_worker *w = xcalloc(1, sizeof(*w));
 	pthread_condattr_t ca;
 
 	*out = NULL;

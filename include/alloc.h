@@ -18,6 +18,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Replace the string *dst owns by a copy of s (NULL: none). */
+void xstrset(char **dst, const char *s);
 
 /* What they do when memory runs out; for a library (libyaml, OpenSSL)
  * that reports it instead. */

@@ -286,7 +286,7 @@ struct ctl_config;
  * snap's root (an empty list without stacks.list; a listed file that is
  * missing is that stack's error).  Release with sources_list_release
  * (stacks.c). */
-int ctl_stacks_listed(struct sources_list *out, const struct ctl_config *c,
+void ctl_stacks_listed(struct sources_list *out, const struct ctl_config *c,
     const struct sources_snapshot *snap, const char *source);
 /* The stacks of a source meant for one engine: mine borrows from listed
  * (stacks.list, built here) or from the snapshot's discovered list. */
@@ -294,7 +294,7 @@ struct ctl_stack_set {
 	struct sources_list listed;
 	struct sources_list mine;
 };
-int ctl_stacks_for_engine(struct ctl_stack_set *set,
+void ctl_stacks_for_engine(struct ctl_stack_set *set,
     const struct ctl_config *c, const struct sources_snapshot *snap,
     const char *source, const char *engine);
 void ctl_stack_set_release(struct ctl_stack_set *set);
@@ -352,8 +352,8 @@ void ctl_pass_groups(struct ctl_pass *p, const struct ctl_group *g,
     size_t ng, bool complete, const struct compose_options *base);
 /* ctl_pass_groups over the stacks of n sources (names[i], snaps[i]) meant
  * for engine; a NULL snapshot (not read yet) holds none, and while any
- * is NULL nothing is removed.  0, or ERR_NOMEM before any stack. */
-int ctl_pass_sources(struct ctl_pass *p, const struct ctl_config *c,
+ * is NULL nothing is removed. */
+void ctl_pass_sources(struct ctl_pass *p, const struct ctl_config *c,
     struct sources_snapshot *const *snaps, const char *const *names,
     size_t n, const char *engine, const struct compose_options *base);
 /* ctl_pass_groups over one discovered list under root. */

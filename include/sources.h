@@ -37,8 +37,8 @@ struct sources_list {
 int sources_discover(struct sources_list *out, const char *root,
     struct err *err);
 void sources_list_release(struct sources_list *l);
-/* Append path (taken over, freed on failure) to s's compose files. */
-int sources_stack_add_file(struct sources_stack *s, char *path);
+/* Append path (taken over) to s's compose files. */
+void sources_stack_add_file(struct sources_stack *s, char *path);
 
 /*
  * A snapshot: the stacks a source held at one revision.  Immutable once

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alloc.h"
 #include "compose.h"
 #include "sources.h"
 #include "sources_int.h"
@@ -54,31 +55,20 @@ is_file(const char *path)
 static struct sources_stack *
 add(struct sources_list *l, const char *name, size_t len)
 {
-	struct sources_stack *s = realloc(l->stacks, (l->n + 1) * sizeof(*s));
+	struct sources_stack *s;
 
-	if (s == NULL)
-		return NULL;
-	l->stacks = s;
-	s = &l->stacks[l->n];
+	l->stacks = xrealloc(l->stacks, (l->n + 1) * sizeof(*l->stacks));
+	s = &l->stacks[l->n++];
 	memset(s, 0, sizeof(*s));
-	if ((s->name = strndup(name, len)) == NULL)
-		return NULL;
-	l->n++;
+	s->name = xstrndup(name, len);
 	return s;
 }
 
-int
+void
 sources_stack_add_file(struct sources_stack *s, char *path)
 {
-	char **f = realloc(s->files, (s->nfiles + 1) * sizeof(*f));
-
-	if (f == NULL) {
-		free(path);
-		return ERR_NOMEM;
-	}
-	s->files = f;
+	s->files = xrealloc(s->files, (s->nfiles + 1) * sizeof(*s->files));
 	s->files[s->nfiles++] = path;
-	return 0;
 }
 
 static int
@@ -87,10 +77,10 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int set_error(struct sources_stack *s, const char *fmt, ...)
+static void set_error(struct sources_stack *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static int
+static void
 set_error(struct sources_stack *s, const char *fmt, ...)
 {
 	char msg[ERR_MSG_MAX];
@@ -100,11 +90,11 @@ set_error(struct sources_stack *s, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	free(s->error);
-	return (s->error = strdup(msg)) ? 0 : ERR_NOMEM;
+	s->error = xstrdup(msg);
 }
 
 /* NAME/: the first compose file found, and the vars files beside it. */
-static int
+static void
 from_dir(struct sources_list *l, const char *root, const char *name)
 {
 	char *dir = path_join(root, name), *p;
@@ -112,11 +102,8 @@ from_dir(struct sources_list *l, const char *root, const char *name)
 	struct dirent *de;
 	DIR *d;
 
-	if (dir == NULL)
-		return ERR_NOMEM;
 	for (int i = 0; compose_names[i] != NULL; i++) {
-		if ((p = path_join(dir, compose_names[i])) == NULL)
-			goto nomem;
+		p = path_join(dir, compose_names[i]);
 		if (is_file(p))
 			break;
 		free(p);
@@ -124,41 +111,26 @@ from_dir(struct sources_list *l, const char *root, const char *name)
 	}
 	if (p == NULL) {	/* not a stack directory */
 		free(dir);
-		return 0;
+		return;
 	}
-	if ((s = add(l, name, strlen(name))) == NULL) {
-		free(p);
-		goto nomem;
-	}
-	if (sources_stack_add_file(s, p) < 0)
-		goto nomem;
+	s = add(l, name, strlen(name));
+	sources_stack_add_file(s, p);
 	if ((d = opendir(dir)) == NULL) {
 		free(dir);
-		return set_error(s, "cannot read %s", name);
+		set_error(s, "cannot read %s", name);
+		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		char **v;
 		if (!is_vars_file(de->d_name))
 			continue;
-		v = realloc(s->var_files, (s->nvar_files + 1) * sizeof(*v));
-		if (v == NULL || (v[s->nvar_files] = path_join(dir,
-		    de->d_name)) == NULL) {
-			if (v != NULL)
-				s->var_files = v;
-			closedir(d);
-			goto nomem;
-		}
-		s->var_files = v;
-		s->nvar_files++;
+		s->var_files = xrealloc(s->var_files, (s->nvar_files + 1) *
+		    sizeof(*s->var_files));
+		s->var_files[s->nvar_files++] = path_join(dir, de->d_name);
 	}
 	closedir(d);
 	if (s->nvar_files > 1)
 		qsort(s->var_files, s->nvar_files, sizeof(char *), cmp_str);
 	free(dir);
-	return 0;
-nomem:
-	free(dir);
-	return ERR_NOMEM;
 }
 
 static int
@@ -176,41 +148,28 @@ sources_discover(struct sources_list *out, const char *root,
 	struct stat st;
 	char *path;
 	DIR *d;
-	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((d = opendir(root)) == NULL)
 		return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL,
 		    "source %s: %s", root, strerror(errno));
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+	while ((de = readdir(d)) != NULL) {
 		const char *n = de->d_name;
-		struct sources_stack *s;
 
 		if (sources_name_skipped(n))
 			continue;
-		if ((path = path_join(root, n)) == NULL) {
-			rc = ERR_NOMEM;
-			continue;
-		}
+		path = path_join(root, n);
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			rc = from_dir(out, root, n);
+			from_dir(out, root, n);
 		else if (S_ISREG(st.st_mode) && (has_suffix(n, ".yml") ||
 		    has_suffix(n, ".yaml"))) {
 			size_t len = strlen(n) - (has_suffix(n, ".yml") ? 4 : 5);
-			if ((s = add(out, n, len)) == NULL)
-				rc = ERR_NOMEM;
-			else if (sources_stack_add_file(s, path) < 0)
-				rc = ERR_NOMEM, path = NULL;
-			else
-				path = NULL;
+			sources_stack_add_file(add(out, n, len), path);
+			path = NULL;
 		}
 		free(path);
 	}
 	closedir(d);
-	if (rc < 0) {
-		sources_list_release(out);
-		return err_set(err, ERR_NOMEM, "out of memory");
-	}
 	if (out->n > 1)
 		qsort(out->stacks, out->n, sizeof(*out->stacks), by_name);
 	for (size_t i = 0; i < out->n; i++) {
@@ -219,16 +178,12 @@ sources_discover(struct sources_list *out, const char *root,
 		if ((i > 0 && strcmp(out->stacks[i].name,
 		    out->stacks[i - 1].name) == 0) || (i + 1 < out->n &&
 		    strcmp(out->stacks[i].name, out->stacks[i + 1].name) == 0))
-			rc = set_error(&out->stacks[i], "stack %s is defined "
+			set_error(&out->stacks[i], "stack %s is defined "
 			    "twice (a directory and a file)",
 			    out->stacks[i].name);
 		else if (compose_stack_name_check(out->stacks[i].name,
 		    &nerr) < 0)
-			rc = set_error(&out->stacks[i], "%s", nerr.msg);
-		if (rc < 0) {
-			sources_list_release(out);
-			return err_set(err, ERR_NOMEM, "out of memory");
-		}
+			set_error(&out->stacks[i], "%s", nerr.msg);
 	}
 	return 0;
 }

@@ -77,3 +77,10 @@ alloc_hooks_install(void)
 
 	cJSON_InitHooks(&hooks);
 }
+
+void
+xstrset(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = s != NULL ? xstrdup(s) : NULL;
+}
