@@ -284,8 +284,7 @@ reconcile(int argc, char **argv, bool apply)
 			goto out;
 		goto done;
 	}
-	if (engine_config_from_env(&cfg, &err) < 0)
-		goto fail;
+	engine_config_from_env(&cfg);
 	if (so.engine != NULL) {
 		free(cfg.host);
 		cfg.host = xstrdup(so.engine);

@@ -71,8 +71,7 @@ pin_images(struct compose_stack *stack, const struct controller_stack_opts *so)
 	struct err err;
 	int rc = -1;
 
-	if (engine_config_from_env(&cfg, &err) < 0)
-		goto out;
+	engine_config_from_env(&cfg);
 	if (so->engine != NULL) {
 		free(cfg.host);
 		cfg.host = xstrdup(so->engine);

@@ -384,8 +384,6 @@ ctl_config_release(struct ctl_config *c)
 int
 ctl_config_defaults(struct ctl_config *c, const char *host, struct err *err)
 {
-	int rc;
-
 	if (c->nsources == 0)
 		return err_set(err, ERR_INVALID, "no source: give --dir DIR, "
 		    "--git URL, or a config file (-c) with sources:");
@@ -398,8 +396,7 @@ ctl_config_defaults(struct ctl_config *c, const char *host, struct err *err)
 	c->nengines = 0;
 	c->engines = xcalloc(1, sizeof(*c->engines));
 	c->nengines = 1;
-	if ((rc = engine_config_from_env(&c->engines[0], err)) < 0)
-		return rc;
+	engine_config_from_env(&c->engines[0]);
 	if (host != NULL)
 		xstrset(&c->engines[0].host, host);
 	xstrset(&c->engines[0].name, "default");

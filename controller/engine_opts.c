@@ -32,13 +32,9 @@ controller_engine_options(struct engine_config *cfg, int argc, char **argv,
     int *optind_out, const char *usage)
 {
 	struct ctl_getopt g;
-	struct err err;
 	int c, rc = 0;
 
-	if (engine_config_from_env(cfg, &err) < 0) {
-		fprintf(stderr, "stackd: %s\n", err.msg);
-		return 1;
-	}
+	engine_config_from_env(cfg);
 	ctl_getopt_init(&g, engine_opts, sizeof(engine_opts) /
 	    sizeof(*engine_opts));
 	while (rc == 0 && (c = ctl_getopt_next(&g, argc, argv)) != -1) {

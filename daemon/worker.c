@@ -239,8 +239,7 @@ observe(struct ctl_worker *w, struct cycle *c, struct err *err)
 
 	if ((rc = recon_observe(&c->obs, w->e, err)) < 0)
 		return rc;
-	if (engine_filter_add(&filters, "desired-state", "running") < 0)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	engine_filter_add(&filters, "desired-state", "running");
 	rc = engine_object_list(w->e, ENGINE_TASK, filters, &c->tasks, err);
 	cJSON_Delete(filters);
 	return rc;

@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "alloc.h"
 #include "engine_int.h"
 
 #define AUTH_FILE_MAX (1024u * 1024)
@@ -45,8 +46,8 @@ default_path(void)
 		sub = "/.docker";
 	}
 	n = strlen(dir) + strlen(sub) + sizeof("/config.json");
-	if ((p = malloc(n)) != NULL)
-		snprintf(p, n, "%s%s/config.json", dir, sub);
+	p = xmalloc(n);
+	snprintf(p, n, "%s%s/config.json", dir, sub);
 	return p;
 }
 
@@ -86,8 +87,7 @@ engine_auth_load(struct engine_auth **out, const char *path, struct err *err)
 	int rc;
 
 	*out = NULL;
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	a = xcalloc(1, sizeof(*a));
 	if (path == NULL && (path = defpath = default_path()) == NULL) {
 		*out = a;	/* no home, no credentials */
 		return 0;
@@ -216,8 +216,9 @@ decode_auth(const char *b64, char **user, char **pass)
 	char *colon;
 	int n;
 
-	if (len == 0 || len % 4 != 0 || (raw = calloc(1, cap)) == NULL)
+	if (len == 0 || len % 4 != 0)
 		return ERR_INVALID;
+	raw = xcalloc(1, cap);
 	n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)len);
 	if (n < 0) {
 		wipe_free((char *)raw, cap);
@@ -233,11 +234,9 @@ decode_auth(const char *b64, char **user, char **pass)
 		return ERR_INVALID;
 	}
 	*colon = '\0';
-	*user = strdup((char *)raw);
-	*pass = strdup(colon + 1);
+	*user = xstrdup((char *)raw);
+	*pass = xstrdup(colon + 1);
 	wipe_free((char *)raw, cap);
-	if (*user == NULL || *pass == NULL)
-		return ERR_NOMEM;
 	return 0;
 }
 
@@ -246,10 +245,8 @@ static char *
 base64url(const char *s)
 {
 	size_t len = strlen(s), cap = (len + 2) / 3 * 4 + 1;
-	char *out = malloc(cap);
+	char *out = xmalloc(cap);
 
-	if (out == NULL)
-		return NULL;
 	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s,
 	    (int)len);
 	for (char *p = out; *p; p++) {
@@ -269,19 +266,18 @@ auth_json(const cJSON *entry, const char *user, const char *pass)
 	const char *token = entry_string(entry, "identitytoken");
 	const char *regtoken = entry_string(entry, "registrytoken");
 	cJSON *j = cJSON_CreateObject();
-	char *s = NULL;
+	char *s;
 
-	if (j == NULL)
-		return NULL;
-	if ((user && !cJSON_AddStringToObject(j, "username", user)) ||
-	    (pass && !cJSON_AddStringToObject(j, "password", pass)) ||
-	    !cJSON_AddStringToObject(j, "serveraddress", entry->string) ||
-	    (token && !cJSON_AddStringToObject(j, "identitytoken", token)) ||
-	    (regtoken && !cJSON_AddStringToObject(j, "registrytoken",
-	    regtoken)))
-		goto out;
+	if (user != NULL)
+		cJSON_AddStringToObject(j, "username", user);
+	if (pass != NULL)
+		cJSON_AddStringToObject(j, "password", pass);
+	cJSON_AddStringToObject(j, "serveraddress", entry->string);
+	if (token != NULL)
+		cJSON_AddStringToObject(j, "identitytoken", token);
+	if (regtoken != NULL)
+		cJSON_AddStringToObject(j, "registrytoken", regtoken);
 	s = cJSON_PrintUnformatted(j);
-out:
 	wipe_json(j);
 	cJSON_Delete(j);
 	return s;
@@ -313,9 +309,8 @@ engine_auth_header(char **out, const struct engine_auth *a,
 	} else if (entry_string(entry, "identitytoken") == NULL &&
 	    entry_string(entry, "registrytoken") == NULL)
 		goto out;	/* an empty entry, as credsStore users have */
-	if ((json = auth_json(entry, user, pass)) == NULL ||
-	    (*out = base64url(json)) == NULL)
-		rc = err_set(err, ERR_NOMEM, "out of memory");
+	json = auth_json(entry, user, pass);
+	*out = base64url(json);
 out:
 	if (user)
 		wipe_free(user, strlen(user));

@@ -7,13 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "engine_int.h"
 #include "path.h"
 
 #define DEFAULT_HOST "unix:///var/run/docker.sock"
 
-int
-engine_config_from_env(struct engine_config *cfg, struct err *err)
+void
+engine_config_from_env(struct engine_config *cfg)
 {
 	const char *host = getenv("DOCKER_HOST");
 	const char *verify = getenv("DOCKER_TLS_VERIFY");
@@ -24,30 +25,20 @@ engine_config_from_env(struct engine_config *cfg, struct err *err)
 	memset(cfg, 0, sizeof(*cfg));
 	if (host == NULL || *host == '\0')
 		host = DEFAULT_HOST;
-	if ((cfg->host = strdup(host)) == NULL)
-		goto nomem;
+	cfg->host = xstrdup(host);
 	/* Like the docker CLI: any non-empty DOCKER_TLS_VERIFY turns TLS on. */
 	if (verify != NULL && *verify != '\0') {
 		cfg->tls = cfg->tls_verify = true;
 		if (certs == NULL || *certs == '\0') {
 			if (home == NULL)
 				home = "/";
-			if ((defcerts = path_join(home, ".docker")) == NULL)
-				goto nomem;
-			certs = defcerts;
+			certs = defcerts = path_join(home, ".docker");
 		}
 		cfg->ca_file = path_join(certs, "ca.pem");
 		cfg->cert_file = path_join(certs, "cert.pem");
 		cfg->key_file = path_join(certs, "key.pem");
-		if (!cfg->ca_file || !cfg->cert_file || !cfg->key_file)
-			goto nomem;
 	}
 	free(defcerts);
-	return 0;
-nomem:
-	free(defcerts);
-	engine_config_release(cfg);
-	return err_set(err, ERR_NOMEM, "out of memory reading DOCKER_HOST");
 }
 
 void
@@ -98,9 +89,8 @@ parse_host(struct engine *e, const char *host, struct err *err)
 			return err_set(err, ERR_INVALID, "engine %s: unix "
 			    "socket path must be absolute (unix:///path)",
 			    e->name);
-		if ((e->sock_path = strdup(rest)) == NULL ||
-		    (e->base_url = strdup("http://localhost")) == NULL)
-			return err_set(err, ERR_NOMEM, "out of memory");
+		e->sock_path = xstrdup(rest);
+		e->base_url = xstrdup("http://localhost");
 		e->tls = false;	/* the docker CLI ignores TLS on sockets too */
 		return 0;
 	}
@@ -111,8 +101,7 @@ parse_host(struct engine *e, const char *host, struct err *err)
 			return err_set(err, ERR_INVALID, "engine %s: expected "
 			    "tcp://HOST:PORT, got \"%s\"", e->name, host);
 		n = strlen(rest) + 16;
-		if ((e->base_url = malloc(n)) == NULL)
-			return err_set(err, ERR_NOMEM, "out of memory");
+		e->base_url = xmalloc(n);
 		/* No port: the docker CLI's defaults, 2376 for TLS else 2375. */
 		snprintf(e->base_url, n, "%s://%s%s", e->tls ? "https" : "http",
 		    rest, has_port(rest) ? "" : (e->tls ? ":2376" : ":2375"));
@@ -131,14 +120,6 @@ parse_host(struct engine *e, const char *host, struct err *err)
 	    "\"%s\" (expected unix:///path or tcp://host:port)", e->name, host);
 }
 
-static int
-dup_opt(char **dst, const char *src)
-{
-	if (src == NULL)
-		return 0;
-	return (*dst = strdup(src)) == NULL ? -1 : 0;
-}
-
 int
 engine_open(struct engine **out, const struct engine_config *cfg,
     struct err *err)
@@ -149,22 +130,18 @@ engine_open(struct engine **out, const struct engine_config *cfg,
 	*out = NULL;
 	if (cfg->host == NULL || *cfg->host == '\0')
 		return err_set(err, ERR_INVALID, "engine address is empty");
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	e = xcalloc(1, sizeof(*e));
 	e->tls = cfg->tls;
 	e->tls_verify = cfg->tls_verify;
 	e->connect_timeout_ms = cfg->connect_timeout_ms > 0 ?
 	    cfg->connect_timeout_ms : ENGINE_CONNECT_TIMEOUT_MS;
 	e->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms :
 	    ENGINE_TIMEOUT_MS;
-	if (dup_opt(&e->name, cfg->name ? cfg->name : cfg->host) < 0 ||
-	    dup_opt(&e->host, cfg->host) < 0 ||
-	    dup_opt(&e->ca_file, cfg->ca_file) < 0 ||
-	    dup_opt(&e->cert_file, cfg->cert_file) < 0 ||
-	    dup_opt(&e->key_file, cfg->key_file) < 0) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-		goto fail;
-	}
+	xstrset(&e->name, cfg->name ? cfg->name : cfg->host);
+	xstrset(&e->host, cfg->host);
+	xstrset(&e->ca_file, cfg->ca_file);
+	xstrset(&e->cert_file, cfg->cert_file);
+	xstrset(&e->key_file, cfg->key_file);
 	if ((rc = parse_host(e, cfg->host, err)) < 0)
 		goto fail;
 	if (e->tls && ((rc = check_readable("CA file", e->ca_file, e->name,
@@ -182,10 +159,8 @@ engine_open(struct engine **out, const struct engine_config *cfg,
 		err_prefix(err, "engine %s", e->name);
 		goto fail;
 	}
-	if ((e->curl = curl_easy_init()) == NULL) {
-		rc = err_set(err, ERR_NOMEM, "out of memory (curl handle)");
-		goto fail;
-	}
+	if ((e->curl = curl_easy_init()) == NULL)
+		alloc_fail();
 	*out = e;
 	return 0;
 fail:

@@ -38,8 +38,9 @@ fail(struct engine_dist *d, int rc, const char *msg)
 	    msg);
 }
 
-static int
-prepare(struct engine *e, struct lookup *l, long timeout_ms, struct err *err)
+/* Set up one lookup; a failure is that image's (fail), not the batch's. */
+static void
+prepare(struct engine *e, struct lookup *l, long timeout_ms)
 {
 	struct engine_dist *d = l->d;
 	struct err aerr;
@@ -49,26 +50,25 @@ prepare(struct engine *e, struct lookup *l, long timeout_ms, struct err *err)
 	    d->image);
 	if (n < 0 || (size_t)n >= sizeof(l->path)) {
 		fail(d, ERR_INVALID, "the image reference is too long");
-		return 0;
+		return;
 	}
 	if (engine_auth_header(&l->auth, e->auth, d->image, &aerr) < 0) {
 		fail(d, aerr.code, aerr.msg);
-		return 0;
+		return;
 	}
 	if ((l->h = curl_easy_init()) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+		alloc_fail();
 	l->req = (struct engine_req){ .method = "GET", .path = l->path,
 	    .registry_auth = l->auth };
 	engine_resp_init(&l->resp);
 	if (engine_http_begin(e, l->h, &l->x, &l->req, &l->resp, &aerr) < 0) {
 		fail(d, aerr.code, aerr.msg);
-		return 0;
+		return;
 	}
 	curl_easy_setopt(l->h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(l->h, CURLOPT_PRIVATE, l);
 	l->begun = true;
 	l->started = clock_mono_ms();
-	return 0;
 }
 
 /* The engine's answer: a descriptor with a digest, or why not. */
@@ -155,18 +155,16 @@ engine_distribution_inspect(struct engine *e, struct engine_dist *d,
 		return rc;
 	/* curl_multi_init fails only when curl itself is out of memory. */
 	if ((m = curl_multi_init()) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+		alloc_fail();
 	l = xcalloc(n, sizeof(*l));
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, DIST_PARALLEL);
-	rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0; i < n; i++) {
 		l[i].d = &d[i];
-		if ((rc = prepare(e, &l[i], timeout_ms > 0 ? timeout_ms :
-		    e->timeout_ms, err)) == 0 && l[i].begun)
+		prepare(e, &l[i], timeout_ms > 0 ? timeout_ms : e->timeout_ms);
+		if (l[i].begun)
 			curl_multi_add_handle(m, l[i].h);
 	}
-	if (rc == 0)
-		run(e, m, timeout_ms);
+	run(e, m, timeout_ms);
 	for (size_t i = 0; i < n; i++) {
 		if (l[i].h != NULL) {
 			/* Not finished: the batch was cut short. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "engine_int.h"
 
 struct watch {
@@ -97,21 +98,22 @@ build_query(CURL *h, const char *since, const cJSON *filters,
 	int rc = 0;
 
 	if (since != NULL && *since != '\0') {
-		if ((esc = curl_easy_escape(h, since, 0)) == NULL ||
-		    buf_appendf(q, "since=%s", esc) < 0)
-			rc = ERR_NOMEM;
+		if ((esc = curl_easy_escape(h, since, 0)) == NULL)
+			alloc_fail();
+		rc = buf_appendf(q, "since=%s", esc);
 		curl_free(esc);
 		esc = NULL;
 	}
 	if (rc == 0 && filters != NULL) {
-		if ((json = cJSON_PrintUnformatted(filters)) == NULL ||
-		    (esc = curl_easy_escape(h, json, 0)) == NULL ||
-		    buf_appendf(q, "%sfilters=%s", q->len ? "&" : "", esc) < 0)
-			rc = ERR_NOMEM;
+		json = cJSON_PrintUnformatted(filters);
+		if ((esc = curl_easy_escape(h, json, 0)) == NULL)
+			alloc_fail();
+		rc = buf_appendf(q, "%sfilters=%s", q->len ? "&" : "", esc);
 	}
 	free(json);
 	curl_free(esc);
-	return rc < 0 ? err_set(err, rc, "out of memory") : 0;
+	return rc < 0 ? err_set(err, ERR_INVALID, "engine events: the query "
+	    "is larger than %zu bytes", q->max) : 0;
 }
 
 int
@@ -131,10 +133,8 @@ engine_events_watch(struct engine *e, const char *since,
 	buf_init(&query, 64 * 1024);
 	engine_event_stream_init(&w.stream, fn, payload);
 	engine_resp_init(&resp);
-	if ((w.h = curl_easy_init()) == NULL) {
-		rc = err_set(err, ERR_NOMEM, "out of memory (curl handle)");
-		goto out;
-	}
+	if ((w.h = curl_easy_init()) == NULL)
+		alloc_fail();
 	if ((rc = build_query(w.h, since, filters, &query, err)) < 0)
 		goto out;
 	req.query = query.len ? query.data : NULL;

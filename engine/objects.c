@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "engine_int.h"
 #include "secret.h"
 
@@ -31,20 +32,17 @@ engine_kind_name(enum engine_kind kind)
 	return kinds[kind].name;
 }
 
-int
+void
 engine_filter_add(cJSON **filters, const char *key, const char *value)
 {
-	cJSON *f = *filters, *set;
+	cJSON *set;
 
-	if (f == NULL && (f = cJSON_CreateObject()) == NULL)
-		return ERR_NOMEM;
-	*filters = f;
-	set = cJSON_GetObjectItemCaseSensitive(f, key);
-	if (set == NULL && (set = cJSON_AddObjectToObject(f, key)) == NULL)
-		return ERR_NOMEM;
-	if (cJSON_GetObjectItemCaseSensitive(set, value) != NULL)
-		return 0;
-	return cJSON_AddTrueToObject(set, value) ? 0 : ERR_NOMEM;
+	if (*filters == NULL)
+		*filters = cJSON_CreateObject();
+	if ((set = cJSON_GetObjectItemCaseSensitive(*filters, key)) == NULL)
+		set = cJSON_AddObjectToObject(*filters, key);
+	if (cJSON_GetObjectItemCaseSensitive(set, value) == NULL)
+		cJSON_AddTrueToObject(set, value);
 }
 
 /* "/services/<escaped id><suffix>" into out. */
@@ -59,7 +57,7 @@ object_path(struct engine *e, enum engine_kind kind, const char *id,
 		return err_set(err, ERR_INVALID, "engine %s: empty %s id",
 		    e->name, kinds[kind].name);
 	if ((esc = curl_easy_escape(e->curl, id, 0)) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+		alloc_fail();
 	n = snprintf(out, outlen, "%s/%s%s", kinds[kind].path, esc, suffix);
 	curl_free(esc);
 	if (n < 0 || (size_t)n >= outlen)
@@ -79,17 +77,12 @@ engine_object_list(struct engine *e, enum engine_kind kind,
 
 	*out = NULL;
 	if (filters != NULL) {
-		if ((json = cJSON_PrintUnformatted(filters)) == NULL ||
-		    (esc = curl_easy_escape(e->curl, json, 0)) == NULL) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
+		json = cJSON_PrintUnformatted(filters);
+		if ((esc = curl_easy_escape(e->curl, json, 0)) == NULL)
+			alloc_fail();
 	}
 	qlen = (esc ? strlen(esc) : 0) + 32;
-	if ((query = malloc(qlen)) == NULL) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
+	query = xmalloc(qlen);
 	/* status=true adds ServiceStatus (running/desired task counts) at no
 	 * extra round trip; engines before API 1.41 ignore it. */
 	snprintf(query, qlen, "%s%s%s",
@@ -164,10 +157,7 @@ send_spec(struct engine *e, enum engine_kind kind, struct engine_req *req,
 	if (kind == ENGINE_SERVICE &&
 	    (rc = service_auth(e, spec, &auth, err)) < 0)
 		return rc;
-	if ((body = cJSON_PrintUnformatted(spec)) == NULL) {
-		secret_free(auth);
-		return err_set(err, ERR_NOMEM, "out of memory");
-	}
+	body = cJSON_PrintUnformatted(spec);
 	req->body = body;
 	req->registry_auth = auth;
 	rc = engine_call(e, req, reply, err);
@@ -200,8 +190,8 @@ engine_object_create(struct engine *e, enum engine_kind kind,
 	if (!cJSON_IsString(id))
 		rc = err_set(err, ERR_PROTOCOL, "engine %s: POST %s: reply has "
 		    "no ID", e->name, path);
-	else if (id_out != NULL && (*id_out = strdup(id->valuestring)) == NULL)
-		rc = err_set(err, ERR_NOMEM, "out of memory");
+	else if (id_out != NULL)
+		*id_out = xstrdup(id->valuestring);
 	cJSON_Delete(reply);
 	return rc;
 }
@@ -247,13 +237,12 @@ engine_object_remove(struct engine *e, enum engine_kind kind,
 	return engine_call(e, &req, NULL, err);
 }
 
-static int
+static void
 dup_string(char **dst, const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
-	*dst = strdup(cJSON_IsString(v) ? v->valuestring : "");
-	return *dst == NULL ? ERR_NOMEM : 0;
+	*dst = xstrdup(cJSON_IsString(v) ? v->valuestring : "");
 }
 
 int
@@ -267,15 +256,12 @@ engine_info_get(struct engine *e, struct engine_info *out, struct err *err)
 	if ((rc = engine_call(e, &req, &info, err)) < 0)
 		return rc;
 	swarm = cJSON_GetObjectItemCaseSensitive(info, "Swarm");
-	if (dup_string(&out->name, info, "Name") < 0 ||
-	    dup_string(&out->server_version, info, "ServerVersion") < 0 ||
-	    dup_string(&out->node_id, swarm, "NodeID") < 0 ||
-	    dup_string(&out->swarm_state, swarm, "LocalNodeState") < 0) {
-		engine_info_release(out);
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-	} else
-		out->manager = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-		    swarm, "ControlAvailable"));
+	dup_string(&out->name, info, "Name");
+	dup_string(&out->server_version, info, "ServerVersion");
+	dup_string(&out->node_id, swarm, "NodeID");
+	dup_string(&out->swarm_state, swarm, "LocalNodeState");
+	out->manager = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(swarm,
+	    "ControlAvailable"));
 	cJSON_Delete(info);
 	return rc;
 }

@@ -48,7 +48,7 @@ struct engine_config {
  * certificate in DOCKER_CERT_PATH, default ~/.docker).  Free with
  * engine_config_release().
  */
-int engine_config_from_env(struct engine_config *cfg, struct err *err);
+void engine_config_from_env(struct engine_config *cfg);
 void engine_config_release(struct engine_config *cfg);
 
 struct engine;
@@ -120,7 +120,7 @@ const char *engine_kind_name(enum engine_kind kind);
  * Add key=value to a filters object ({"label": {"k=v": true}}), creating it
  * when *filters is NULL.  Caller frees with cJSON_Delete.
  */
-int engine_filter_add(cJSON **filters, const char *key, const char *value);
+void engine_filter_add(cJSON **filters, const char *key, const char *value);
 
 /* GET /<kind>s?filters=..  (services with ?status=true).  *out is an array. */
 int engine_object_list(struct engine *e, enum engine_kind kind,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "reconciler.h"
 
 #define OUTOFSEQ_RETRIES 5
@@ -24,11 +25,11 @@ id_by_name(struct engine *e, enum engine_kind kind, const char *name,
 	int rc;
 
 	*out = NULL;
-	if (cJSON_IsString(it))
-		return (*out = strdup(it->valuestring)) ? 0 :
-		    err_set(err, ERR_NOMEM, "out of memory");
-	if (engine_filter_add(&f, "name", name) < 0)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	if (cJSON_IsString(it)) {
+		*out = xstrdup(it->valuestring);
+		return 0;
+	}
+	engine_filter_add(&f, "name", name);
 	rc = engine_object_list(e, kind, f, &list, err);
 	cJSON_Delete(f);
 	if (rc < 0)
@@ -37,7 +38,7 @@ id_by_name(struct engine *e, enum engine_kind kind, const char *name,
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(
 		    cJSON_GetObjectItemCaseSensitive(it, "Spec"), "Name");
 		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-			*out = strdup(cJSON_GetObjectItemCaseSensitive(it,
+			*out = xstrdup(cJSON_GetObjectItemCaseSensitive(it,
 			    "ID")->valuestring);
 	}
 	cJSON_Delete(list);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "reconciler_int.h"
 
 #define NKINDS (ENGINE_CONFIG + 1)
@@ -97,7 +98,7 @@ index_free(struct recon_index *ix)
 int
 recon_observed_index(struct recon_observed *o, struct err *err)
 {
-	struct recon_index *ix = calloc(1, sizeof(*ix));
+	struct recon_index *ix = xcalloc(1, sizeof(*ix));
 	const cJSON *it;
 
 	if (ix == NULL)
@@ -107,8 +108,8 @@ recon_observed_index(struct recon_observed *o, struct err *err)
 
 		size_t len = (size_t)cJSON_GetArraySize(list) + 1;
 
-		ix->objs[k] = calloc(len, sizeof(*ix->objs[k]));
-		ix->stacked[k] = calloc(len, sizeof(*ix->stacked[k]));
+		ix->objs[k] = xcalloc(len, sizeof(*ix->objs[k]));
+		ix->stacked[k] = xcalloc(len, sizeof(*ix->stacked[k]));
 		if (ix->objs[k] == NULL || ix->stacked[k] == NULL) {
 			index_free(ix);
 			return err_set(err, ERR_NOMEM, "out of memory");
@@ -194,8 +195,7 @@ recon_observe(struct recon_observed *out, struct engine *e, struct err *err)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (engine_filter_add(&f, "label", RECON_LABEL_NS) < 0)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	engine_filter_add(&f, "label", RECON_LABEL_NS);
 	if ((rc = engine_object_list(e, ENGINE_SERVICE, f, &out->services,
 	    err)) < 0 ||
 	    (rc = engine_object_list(e, ENGINE_NETWORK, NULL, &out->networks,
