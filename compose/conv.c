@@ -21,7 +21,7 @@ void
 conv_warn(struct conv *c, const char *fmt, ...)
 {
 	struct compose_stack *s = c->out;
-	char msg[768], **w;
+	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -30,11 +30,9 @@ conv_warn(struct conv *c, const char *fmt, ...)
 	for (size_t i = 0; i < s->nwarnings; i++)
 		if (strcmp(s->warnings[i], msg) == 0)
 			return;
-	if ((w = xrealloc(s->warnings, (s->nwarnings + 1) * sizeof(*w))) == NULL)
-		return;
-	s->warnings = w;
-	if ((w[s->nwarnings] = xstrdup(msg)) != NULL)
-		s->nwarnings++;
+	s->warnings = xrealloc(s->warnings, (s->nwarnings + 1) *
+	    sizeof(*s->warnings));
+	s->warnings[s->nwarnings++] = xstrdup(msg);
 }
 
 void

@@ -129,11 +129,10 @@ controller_cmd_render(int argc, char **argv)
 	cJSON_AddItemReferenceToObject(doc, "secrets", stack->secrets);
 	cJSON_AddItemReferenceToObject(doc, "configs", stack->configs);
 	cJSON_AddItemReferenceToObject(doc, "services", stack->services);
-	if ((text = cJSON_Print(doc)) != NULL) {
-		printf("%s\n", text);
-		free(text);
-		rc = 0;
-	}
+	text = cJSON_Print(doc);
+	printf("%s\n", text);
+	free(text);
+	rc = 0;
 out:
 	cJSON_Delete(doc);
 	compose_stack_free(stack);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "daemon.h"
 #include "status.h"
 #include "secret.h"
@@ -100,17 +101,15 @@ start_workers(struct ctl_daemon *d, struct err *err)
 
 	pthread_mutex_lock(&st->mu);
 	release_engines(st);
-	st->engines = calloc(d->cfg->nengines, sizeof(*st->engines));
-	st->nengines = st->engines ? d->cfg->nengines : 0;
+	st->engines = xcalloc(d->cfg->nengines, sizeof(*st->engines));
+	st->nengines = d->cfg->nengines;
 	for (size_t i = 0; i < st->nengines; i++) {
 		st->engines[i].name = d->cfg->engines[i].name;
 		st->engines[i].host = d->cfg->engines[i].host;
 		st->engines[i].stacks = cJSON_CreateObject();
 	}
 	pthread_mutex_unlock(&st->mu);
-	if ((d->workers = calloc(d->cfg->nengines, sizeof(*d->workers))) ==
-	    NULL || st->engines == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	d->workers = xcalloc(d->cfg->nengines, sizeof(*d->workers));
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (size_t i = 0; i < d->cfg->nengines && rc == 0; i++) {
@@ -167,7 +166,7 @@ same_sources(const struct ctl_config *a, const struct ctl_config *b)
 static void
 reload(struct ctl_daemon *d, const struct ctl_flags *f)
 {
-	struct ctl_config *next = calloc(1, sizeof(*next)), *old;
+	struct ctl_config *next = xcalloc(1, sizeof(*next)), *old;
 	struct ctl_notifier *notifier;
 	struct err err;
 
@@ -329,8 +328,7 @@ daemon_cmd_run(int argc, char **argv)
 
 	if ((rc = ctl_flags_parse(&f, argc, argv, run_usage)) != 0)
 		return rc < 0 ? 0 : 1;
-	if ((d.cfg = calloc(1, sizeof(*d.cfg))) == NULL)
-		return 1;
+	d.cfg = xcalloc(1, sizeof(*d.cfg));
 	if (ctl_flags_configure(d.cfg, &f, &err) < 0) {
 		fprintf(stderr, "stackd: %s\n", err.msg);
 		ctl_config_release(d.cfg);

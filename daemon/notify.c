@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "alloc.h"
 #include "clock.h"
 #include "daemon.h"
 #include "json.h"
@@ -63,10 +64,8 @@ post(struct ctl_notifier *n, const char *body, char *why, size_t size)
 	CURLcode rc;
 	long status = 0;
 
-	if (c == NULL) {
-		snprintf(why, size, "out of memory");
-		return 1;
-	}
+	if (c == NULL)
+		alloc_fail();
 	h = curl_slist_append(h, "Content-Type: application/json");
 	if (n->token != NULL) {
 		snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s",
@@ -180,13 +179,10 @@ ctl_notifier_start(struct ctl_notifier **out, const struct ctl_config *c,
 	*out = NULL;
 	if (c->notify_url == NULL || *c->notify_url == '\0')
 		return 0;
-	if ((n = calloc(1, sizeof(*n))) == NULL ||
-	    (n->url = strdup(c->notify_url)) == NULL ||
-	    (n->owner = strdup(c->owner ? c->owner : "stackd")) == NULL ||
-	    (n->last = cJSON_CreateObject()) == NULL) {
-		ctl_notifier_stop(n);
-		return err_set(err, ERR_NOMEM, "out of memory");
-	}
+	n = xcalloc(1, sizeof(*n));
+	n->url = xstrdup(c->notify_url);
+	n->owner = xstrdup(c->owner ? c->owner : "stackd");
+	n->last = cJSON_CreateObject();
 	sources_git_url_redact(n->shown, sizeof(n->shown), n->url);
 	n->timeout_ms = c->notify_timeout_ms > 0 ? c->notify_timeout_ms : 5000;
 	if ((rc = secret_read_file(&n->token, c->notify_token_file,
@@ -263,9 +259,8 @@ ctl_notifier_compare(struct ctl_notifier *n, const char *engine,
 
 	if (n == NULL)
 		return;
-	if ((mine = cJSON_GetObjectItemCaseSensitive(n->last, engine)) ==
-	    NULL && (mine = cJSON_AddObjectToObject(n->last, engine)) == NULL)
-		return;
+	if ((mine = cJSON_GetObjectItemCaseSensitive(n->last, engine)) == NULL)
+		mine = cJSON_AddObjectToObject(n->last, engine);
 	cJSON_ArrayForEach(s, stacks) {
 		const char *state = json_str(s, "state");
 		const char *prev = json_str(mine, s->string);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "daemon.h"
 #include "secret.h"
 
@@ -24,11 +25,11 @@ location(const struct ctl_source_config *s)
 	char safe[2048], loc[4096];
 
 	if (g->url == NULL)
-		return strdup(s->dir);
+		return xstrdup(s->dir);
 	sources_git_url_redact(safe, sizeof(safe), g->url);
 	snprintf(loc, sizeof(loc), "%s @ %s%s%s", safe, g->ref ? g->ref :
 	    "HEAD", g->subpath ? " /" : "", g->subpath ? g->subpath : "");
-	return strdup(loc);
+	return xstrdup(loc);
 }
 
 static int
@@ -42,9 +43,8 @@ source_open(struct ctl_daemon *d, size_t i,
 	int rc;
 
 	s->kind = sc->git.url != NULL ? "git" : "dir";
-	if ((s->name = strdup(sc->name)) == NULL ||
-	    (s->location = location(sc)) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	s->name = xstrdup(sc->name);
+	s->location = location(sc);
 	if ((rc = secret_read_file(&s->webhook_secret,
 	    sc->webhook_secret_file, "webhook secret", err)) < 0 ||
 	    (rc = ctl_source_options(d->cfg, sc, NULL, &o, cache,
@@ -62,9 +62,7 @@ ctl_sources_open(struct ctl_daemon *d, const atomic_int *cancel,
 {
 	int rc;
 
-	d->st.sources = calloc(d->cfg->nsources, sizeof(*d->st.sources));
-	if (d->st.sources == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	d->st.sources = xcalloc(d->cfg->nsources, sizeof(*d->st.sources));
 	d->st.nsources = d->cfg->nsources;
 	for (size_t i = 0; i < d->st.nsources; i++)
 		if ((rc = source_open(d, i, cancel, err)) < 0)
@@ -119,7 +117,7 @@ publish(struct ctl_daemon *d, struct ctl_source_state *s,
 			    err->msg);
 		s->errors++;
 		free(s->error);
-		s->error = strdup(err->msg);
+		s->error = xstrdup(err->msg);
 	} else {
 		s->nstacks = ctl_stacks_count(d->cfg, snap, s->name);
 		log_snapshot(s, snap);
@@ -173,13 +171,9 @@ ctl_sources_watch(struct ctl_daemon *d, int wake_fd,
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (size_t i = 0; rc == 0 && i < d->st.nsources; i++) {
-		struct watcher *w = malloc(sizeof(*w));
+		struct watcher *w = xmalloc(sizeof(*w));
 		struct ctl_source_state *s = &d->st.sources[i];
 
-		if (w == NULL) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			break;
-		}
 		*w = (struct watcher){ .d = d, .s = s, .stop = stop,
 		    .wake_fd = wake_fd };
 		if (pthread_create(&s->thread, NULL, watch_main, w) != 0) {

@@ -48,14 +48,10 @@ mem_of(struct ctl_worker *w, const char *stack)
 	for (size_t i = 0; i < w->nmem; i++)
 		if (strcmp(w->mem[i].name, stack) == 0)
 			return &w->mem[i];
-	if ((m = xrealloc(w->mem, (w->nmem + 1) * sizeof(*m))) == NULL)
-		return NULL;
-	w->mem = m;
-	m = &w->mem[w->nmem];
+	w->mem = xrealloc(w->mem, (w->nmem + 1) * sizeof(*w->mem));
+	m = &w->mem[w->nmem++];
 	memset(m, 0, sizeof(*m));
-	if ((m->name = xstrdup(stack)) == NULL)
-		return NULL;
-	w->nmem++;
+	m->name = xstrdup(stack);
 	return m;
 }
 
@@ -111,7 +107,7 @@ may_apply(const struct recon_plan *p, void *payload)
 	struct cycle *c = payload;
 	struct stack_mem *m = mem_of(c->w, p->stack);
 
-	if (m != NULL && m->retry_at > clock_mono_ms())
+	if (m->retry_at > clock_mono_ms())
 		return false;
 	note_own_writes(c->w, p);
 	return true;
@@ -197,8 +193,7 @@ on_result(const struct ctl_result *r, void *payload)
 		c->source_error = true;
 		return;
 	}
-	if ((m = mem_of(c->w, r->stack)) == NULL)
-		return;
+	m = mem_of(c->w, r->stack);
 	if (r->loaded != NULL)
 		for (size_t i = 0; i < r->loaded->nwarnings; i++)
 			log_event(LOG_WARN, c->engine, r->stack, NULL, "%s",
@@ -471,8 +466,6 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	pthread_condattr_t ca;
 
 	*out = NULL;
-	if (w == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
 	w->d = d;
 	w->idx = index;
 	w->cfg = &d->cfg->engines[index];

@@ -166,7 +166,7 @@ int engine_events_watch(struct engine *e, const char *since,
  * X-Registry-Auth when the auth file has credentials for its registry and
  * each given timeout_ms at most (0 = the engine's timeout).  Every d[i]
  * gets its own outcome; the return is negative only when none could be
- * asked (the engine unreachable at negotiation, out of memory).
+ * asked (the engine unreachable at negotiation).
  */
 #define ENGINE_IMAGE_REF_MAX 1024
 struct engine_dist {

@@ -122,8 +122,7 @@ apply_one(struct engine *e, const struct recon_change *c, cJSON *created,
 		st->removes += rc == 0;
 		return rc;
 	}
-	if ((spec = cJSON_Duplicate(c->spec, true)) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	spec = cJSON_Duplicate(c->spec, true);
 	if (c->kind == ENGINE_SERVICE &&
 	    (rc = resolve_refs(e, spec, created, err)) < 0)
 		goto out;
@@ -148,8 +147,6 @@ recon_apply(struct engine *e, const struct recon_plan *p,
 	int rc = 0;
 
 	memset(stats, 0, sizeof(*stats));
-	if (created == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; rc == 0 && i < p->n; i++) {
 		rc = apply_one(e, &p->changes[i], created, stats, err);
 		if (rc < 0)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "reconciler.h"
 
 /* Values the engine fills in when the request left them out
@@ -200,13 +201,8 @@ diff_ports(const cJSON *desired, const cJSON *actual, const char *path,
 
 	if (n != cJSON_GetArraySize(actual) || n == 0)
 		return -1;
-	d = calloc((size_t)n, sizeof(*d));
-	a = calloc((size_t)n, sizeof(*a));
-	if (d == NULL || a == NULL) {
-		free(d);
-		free(a);
-		return -1;
-	}
+	d = xcalloc((size_t)n, sizeof(*d));
+	a = xcalloc((size_t)n, sizeof(*a));
 	cJSON_ArrayForEach(c, desired)
 		d[k++] = c;
 	k = 0;

@@ -101,8 +101,6 @@ recon_observed_index(struct recon_observed *o, struct err *err)
 	struct recon_index *ix = xcalloc(1, sizeof(*ix));
 	const cJSON *it;
 
-	if (ix == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
 	for (int k = 0; k < NKINDS; k++) {
 		const cJSON *list = recon_observed_list(o, k);
 
@@ -110,10 +108,6 @@ recon_observed_index(struct recon_observed *o, struct err *err)
 
 		ix->objs[k] = xcalloc(len, sizeof(*ix->objs[k]));
 		ix->stacked[k] = xcalloc(len, sizeof(*ix->stacked[k]));
-		if (ix->objs[k] == NULL || ix->stacked[k] == NULL) {
-			index_free(ix);
-			return err_set(err, ERR_NOMEM, "out of memory");
-		}
 		if (list != NULL && !cJSON_IsArray(list)) {
 			index_free(ix);
 			return err_set(err, ERR_PROTOCOL, "an engine list reply "

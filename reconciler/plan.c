@@ -70,29 +70,20 @@ plan_add_change(struct planner *pl, enum recon_action a, enum engine_kind k,
 	struct recon_plan *p = pl->p;
 	struct recon_change *c;
 
-	c = realloc(p->changes, (p->n + 1) * sizeof(*c));
-	if (c == NULL)
-		goto nomem;
-	p->changes = c;
+	p->changes = xrealloc(p->changes, (p->n + 1) * sizeof(*p->changes));
 	c = &p->changes[p->n];
 	memset(c, 0, sizeof(*c));
 	c->action = a;
 	c->kind = k;
 	c->spec = spec;
 	c->diffs = diffs;
-	if ((c->name = strdup(name)) == NULL)
-		goto nomem;
+	c->name = xstrdup(name);
 	if (obs != NULL) {
-		if ((c->id = strdup(recon_obj_id(k, obs))) == NULL)
-			goto nomem;
+		c->id = xstrdup(recon_obj_id(k, obs));
 		c->version = recon_object_version(obs);
 	}
 	p->n++;
 	return 0;
-nomem:
-	cJSON_Delete(spec);
-	cJSON_Delete(diffs);
-	return err_set(pl->err, ERR_NOMEM, "out of memory");
 }
 
 void
@@ -156,15 +147,12 @@ plan_all(struct recon_plan **out, const struct compose_stack *s,
 	pl.keep_replicas = opt && opt->keep_replicas;
 	pl.no_prune = opt && opt->no_prune;
 	pl.attempted = opt ? opt->attempted : NULL;
-	if ((pl.p = calloc(1, sizeof(*pl.p))) == NULL ||
-	    (pl.p->stack = strdup(s->name)) == NULL ||
-	    (pl.p->held = cJSON_CreateArray()) == NULL ||
-	    (pl.p->notes = cJSON_CreateArray()) == NULL ||
-	    (pl.renames = cJSON_CreateObject()) == NULL ||
-	    (pl.kept = cJSON_CreateArray()) == NULL) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
+	pl.p = xcalloc(1, sizeof(*pl.p));
+	pl.p->stack = xstrdup(s->name);
+	pl.p->held = cJSON_CreateArray();
+	pl.p->notes = cJSON_CreateArray();
+	pl.renames = cJSON_CreateObject();
+	pl.kept = cJSON_CreateArray();
 	if (obs->index == NULL) {
 		rc = err_set(err, ERR_INVALID, "observed state has no index "
 		    "(use recon_observe or recon_observed_index)");
@@ -216,14 +204,12 @@ recon_plan_removal(struct recon_plan **out, const char *stack,
 	*out = NULL;
 	o.no_prune = false;
 	/* An empty desired stack: everything owned goes. */
-	if ((none.networks = cJSON_CreateArray()) == NULL ||
-	    (none.external_networks = cJSON_CreateArray()) == NULL ||
-	    (none.secrets = cJSON_CreateArray()) == NULL ||
-	    (none.configs = cJSON_CreateArray()) == NULL ||
-	    (none.services = cJSON_CreateArray()) == NULL)
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-	else
-		rc = plan_all(out, &none, obs, &o, !o.prune_secrets, err);
+	none.networks = cJSON_CreateArray();
+	none.external_networks = cJSON_CreateArray();
+	none.secrets = cJSON_CreateArray();
+	none.configs = cJSON_CreateArray();
+	none.services = cJSON_CreateArray();
+	rc = plan_all(out, &none, obs, &o, !o.prune_secrets, err);
 	cJSON_Delete(none.networks);
 	cJSON_Delete(none.external_networks);
 	cJSON_Delete(none.secrets);

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "alloc.h"
 #include "json.h"
 #include "reconciler_int.h"
 
@@ -244,12 +245,9 @@ move_changes(struct planner *pl, struct recon_plan *from, bool releasing)
 		    published_ports(json_get(actual, "Spec"));
 		if (rel != releasing)
 			continue;
-		struct recon_change *n = realloc(pl->p->changes,
-		    (pl->p->n + 1) * sizeof(*n));
-		if (n == NULL)
-			return err_set(pl->err, ERR_NOMEM, "out of memory");
-		pl->p->changes = n;
-		n[pl->p->n++] = *c;
+		pl->p->changes = xrealloc(pl->p->changes, (pl->p->n + 1) *
+		    sizeof(*pl->p->changes));
+		pl->p->changes[pl->p->n++] = *c;
 		memset(c, 0, sizeof(*c));
 	}
 	return 0;

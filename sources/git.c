@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "clock.h"
 #include "git_int.h"
 #include "sources.h"
@@ -79,11 +80,10 @@ is_commit_id(const char *s)
 	return n == GIT_OID_HEXSZ && s[n] == '\0';
 }
 
-static int
+static void
 dup_opt(char **dst, const char *src)
 {
-	*dst = NULL;
-	return src == NULL || (*dst = strdup(src)) != NULL ? 0 : -1;
+	*dst = src != NULL ? xstrdup(src) : NULL;
 }
 
 static int
@@ -172,30 +172,26 @@ int
 sources_git_open(struct sources_git **out, const struct sources_git_opts *o,
     struct err *err)
 {
-	struct sources_git *g = calloc(1, sizeof(*g));
+	struct sources_git *g = xcalloc(1, sizeof(*g));
 	char safe[2048];
 	int rc;
 
 	*out = NULL;
-	if (g == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
 	g->lockfd = g->wakefd = -1;
 	pthread_once(&init_once, init_libgit2);
 	sources_git_url_redact(safe, sizeof(safe), o->url ? o->url : "");
-	if (dup_opt(&g->url, o->url) < 0 || dup_opt(&g->safe_url, safe) < 0 ||
-	    dup_opt(&g->ref, o->ref) < 0 ||
-	    dup_opt(&g->subpath, o->subpath) < 0 ||
-	    dup_opt(&g->cache, o->cache_dir) < 0 ||
-	    dup_opt(&g->username, o->username) < 0 ||
-	    dup_opt(&g->token_file, o->token_file) < 0 ||
-	    dup_opt(&g->token_env, o->token_env) < 0 ||
-	    dup_opt(&g->ssh_key, o->ssh_key) < 0 ||
-	    dup_opt(&g->ssh_passphrase_file, o->ssh_passphrase_file) < 0 ||
-	    dup_opt(&g->known_hosts, o->known_hosts) < 0 ||
-	    dup_opt(&g->ca_file, o->ca_file) < 0) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-		goto fail;
-	}
+	dup_opt(&g->url, o->url);
+	dup_opt(&g->safe_url, safe);
+	dup_opt(&g->ref, o->ref);
+	dup_opt(&g->subpath, o->subpath);
+	dup_opt(&g->cache, o->cache_dir);
+	dup_opt(&g->username, o->username);
+	dup_opt(&g->token_file, o->token_file);
+	dup_opt(&g->token_env, o->token_env);
+	dup_opt(&g->ssh_key, o->ssh_key);
+	dup_opt(&g->ssh_passphrase_file, o->ssh_passphrase_file);
+	dup_opt(&g->known_hosts, o->known_hosts);
+	dup_opt(&g->ca_file, o->ca_file);
 	if (g->url == NULL || *g->url == '\0' || g->cache == NULL) {
 		rc = err_set(err, ERR_INVALID, "a git source needs a url and "
 		    "a cache directory");
@@ -481,12 +477,10 @@ snapshot_of(struct sources_git *g, git_commit *c, const char *id,
 		err_prefix(err, "commit %.12s: ", id);
 		return rc;
 	}
-	if ((a != NULL && a->name != NULL &&
-	    (s->author = strdup(a->name)) == NULL) ||
-	    (subject != NULL && (s->subject = strdup(subject)) == NULL)) {
-		sources_snapshot_unref(s);
-		return err_set(err, ERR_NOMEM, "out of memory");
-	}
+	if (a != NULL && a->name != NULL)
+		s->author = xstrdup(a->name);
+	if (subject != NULL)
+		s->subject = xstrdup(subject);
 	s->commit_time = (long long)git_commit_time(c);
 	*out = s;
 	return 0;

@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "alloc.h"
 #include "clock.h"
 #include "git_int.h"
 #include "secret.h"
@@ -279,12 +280,10 @@ static bool
 key_equal(const char *b64, const unsigned char *key, size_t keylen)
 {
 	size_t len = strlen(b64);
-	unsigned char *raw = malloc(len);
+	unsigned char *raw = xmalloc(len);
 	int n;
 	bool eq = false;
 
-	if (raw == NULL)
-		return false;
 	n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)len);
 	/* Padding adds up to two zero bytes to what EVP_DecodeBlock says. */
 	if (len > 0 && b64[len - 1] == '=')

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "alloc.h"
 #include "sources.h"
 #include "sources_int.h"
 #include "path.h"
@@ -53,7 +54,7 @@ static int
 names_of(const char *dir, char ***out, size_t *n)
 {
 	struct dirent *de;
-	char **v = NULL, **nv;
+	char **v = NULL;
 	DIR *d;
 
 	*n = 0;
@@ -62,22 +63,10 @@ names_of(const char *dir, char ***out, size_t *n)
 	while ((de = readdir(d)) != NULL) {
 		if (sources_name_skipped(de->d_name))
 			continue;
-		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL ||
-		    (nv[*n] = strdup(de->d_name)) == NULL) {
-			v = nv ? nv : v;
-			break;
-		}
-		v = nv;
-		(*n)++;
+		v = xrealloc(v, (*n + 1) * sizeof(*v));
+		v[(*n)++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	if (de != NULL) {
-		for (size_t i = 0; i < *n; i++)
-			free(v[i]);
-		free(v);
-		errno = ENOMEM;
-		return -1;
-	}
 	if (*n > 1)
 		qsort(v, *n, sizeof(*v), cmp_str);
 	*out = v;
@@ -127,19 +116,17 @@ hash_dir(struct hasher *h, const char *dir, const char *rel, int depth)
 	if (depth > SOURCES_DEPTH_MAX)
 		return 0;
 	if (names_of(dir, &names, &n) < 0)
-		return err_set(h->err, errno == ENOMEM ? ERR_NOMEM :
-		    errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL,
+		return err_set(h->err, errno == ENOENT ? ERR_NOTFOUND :
+		    ERR_FAIL,
 		    "source %s: cannot read %s: %s", h->root, *rel ? rel : ".",
 		    strerror(errno));
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *path = path_join(dir, names[i]);
 		char *r = *rel ? path_join(rel, names[i]) :
-		    strdup(names[i]);
+		    xstrdup(names[i]);
 		struct stat st;
 
-		if (path == NULL || r == NULL)
-			rc = err_set(h->err, ERR_NOMEM, "out of memory");
-		else if (++h->files > HASH_FILES_MAX)
+		if (++h->files > HASH_FILES_MAX)
 			rc = err_set(h->err, ERR_INVALID, "source %s: more than "
 			    "%d files", h->root, HASH_FILES_MAX);
 		/* A dangling symlink or a socket is not part of any stack. */
@@ -167,10 +154,8 @@ sources_dir_revision(char out[65], const char *root, struct err *err)
 	int rc;
 
 	if ((h.md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(h.md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(h.md);
-		return err_set(err, ERR_NOMEM, "out of memory");
-	}
+	    EVP_DigestInit_ex(h.md, EVP_sha256(), NULL) != 1)
+		alloc_fail();	/* OpenSSL's only reason here */
 	rc = hash_dir(&h, root, "", 0);
 	if (rc == 0)
 		EVP_DigestFinal_ex(h.md, md, &len);
@@ -186,12 +171,9 @@ sources_dir_revision(char out[65], const char *root, struct err *err)
 static struct snapshot_ref *
 snapshot_alloc(const char *root)
 {
-	struct snapshot_ref *r = calloc(1, sizeof(*r));
+	struct snapshot_ref *r = xcalloc(1, sizeof(*r));
 
-	if (r == NULL || (r->s.root = strdup(root)) == NULL) {
-		free(r);
-		return NULL;
-	}
+	r->s.root = xstrdup(root);
 	atomic_init(&r->refs, 1);
 	return r;
 }
@@ -205,8 +187,6 @@ sources_dir_snapshot(struct sources_snapshot **out, const char *root,
 	int rc = 0;
 
 	*out = NULL;
-	if (r == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
 	/* Hash, discover, hash again: a tree that changed in between is
 	 * read again rather than delivered half old, half new. */
 	for (int tries = 0; tries < 3; tries++) {
@@ -235,11 +215,8 @@ sources_snapshot_new(struct sources_snapshot **out, const char *root,
 	int rc;
 
 	*out = NULL;
-	if (r == NULL || (owned_dir != NULL &&
-	    (r->owned_dir = strdup(owned_dir)) == NULL)) {
-		sources_snapshot_unref(r ? &r->s : NULL);
-		return err_set(err, ERR_NOMEM, "out of memory");
-	}
+	if (owned_dir != NULL)
+		r->owned_dir = xstrdup(owned_dir);
 	snprintf(r->s.revision, sizeof(r->s.revision), "%s", revision);
 	if ((rc = sources_discover(&r->s.list, root, err)) < 0) {
 		sources_snapshot_unref(&r->s);

@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "sources.h"
 
 struct sources_source {
@@ -15,12 +16,10 @@ int
 sources_open(struct sources_source **out, const struct sources_opts *o,
     struct err *err)
 {
-	struct sources_source *s = calloc(1, sizeof(*s));
+	struct sources_source *s = xcalloc(1, sizeof(*s));
 	int rc;
 
 	*out = NULL;
-	if (s == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
 	s->kind = o->kind;
 	rc = o->kind == SOURCES_GIT ? sources_git_open(&s->git, &o->git, err) :
 	    sources_dir_open(&s->dir, &o->dir, err);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "clock.h"
 #include "sources.h"
 #include "sources_int.h"
@@ -89,14 +90,11 @@ int
 sources_dir_open(struct sources_dir **out, const struct sources_dir_opts *o,
     struct err *err)
 {
-	struct sources_dir *d = calloc(1, sizeof(*d));
+	struct sources_dir *d = xcalloc(1, sizeof(*d));
 	struct stat st;
 
 	*out = NULL;
-	if (d == NULL || (d->root = strdup(o->root)) == NULL) {
-		free(d);
-		return err_set(err, ERR_NOMEM, "out of memory");
-	}
+	d->root = xstrdup(o->root);
 	d->fd = -1;
 	errno = 0;
 	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode)) {

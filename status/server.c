@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "alloc.h"
 #include "daemon.h"
 #include "status.h"
 
@@ -84,8 +85,10 @@ send_json(struct MHD_Connection *conn, unsigned code, cJSON *doc)
 	char *body = NULL;
 
 	cJSON_Delete(doc);
-	if (text != NULL && (body = malloc(strlen(text) + 2)) != NULL)
+	if (text != NULL) {
+		body = xmalloc(strlen(text) + 2);
 		snprintf(body, strlen(text) + 2, "%s\n", text);
+	}
 	free(text);
 	return send_text(conn, code, "application/json", body);
 }
@@ -131,14 +134,14 @@ route(struct ctl_status_server *s, struct MHD_Connection *conn,
 
 	if (strcmp(url, "/healthz") == 0)
 		return send_text(conn, MHD_HTTP_OK, "text/plain",
-		    strdup("ok\n"));
+		    xstrdup("ok\n"));
 	pthread_mutex_lock(&st->mu);
 	if (strcmp(url, "/readyz") == 0) {
 		bool ready = ctl_ready(st);
 		pthread_mutex_unlock(&st->mu);
 		return send_text(conn, ready ? MHD_HTTP_OK :
 		    MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
-		    strdup(ready ? "ready\n" : "not ready\n"));
+		    xstrdup(ready ? "ready\n" : "not ready\n"));
 	}
 	if (!authorized(s, conn)) {
 		pthread_mutex_unlock(&st->mu);
@@ -309,8 +312,7 @@ post(struct ctl_status_server *s, struct MHD_Connection *conn,
 			return send_error(conn, MHD_HTTP_NOT_FOUND, "no "
 			    "webhook for this source (is a webhook secret "
 			    "set?)");
-		if ((up = calloc(1, sizeof(*up))) == NULL)
-			return MHD_NO;
+		up = xcalloc(1, sizeof(*up));
 		up->source = src;
 		up->registry = reg;
 		*con_cls = up;
@@ -318,9 +320,7 @@ post(struct ctl_status_server *s, struct MHD_Connection *conn,
 	}
 	if (*size > 0) {
 		if (!up->too_big && up->len + *size <= HOOK_BODY_MAX) {
-			char *n = realloc(up->data, up->len + *size + 1);
-			if (n == NULL)
-				return MHD_NO;
+			char *n = xrealloc(up->data, up->len + *size + 1);
 			memcpy(n + up->len, data, *size);
 			up->len += *size;
 			n[up->len] = '\0';
@@ -411,8 +411,7 @@ ctl_status_start(struct ctl_status_server **out, const char *listen,
 	*out = NULL;
 	if ((rc = parse_listen(listen, &sa, err)) < 0)
 		return rc;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
+	s = xcalloc(1, sizeof(*s));
 	s->st = st;
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_POLL, 0, NULL, NULL, handler, s,

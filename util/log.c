@@ -86,8 +86,8 @@ json_line(FILE *f, const char *ts, enum log_level level, const char *engine,
 	if (object != NULL)
 		cJSON_AddStringToObject(o, "object", object);
 	cJSON_AddStringToObject(o, "msg", msg);
-	if ((text = cJSON_PrintUnformatted(o)) != NULL)
-		fprintf(f, "%s\n", text);
+	text = cJSON_PrintUnformatted(o);
+	fprintf(f, "%s\n", text);
 	free(text);
 	cJSON_Delete(o);
 }

@@ -22,8 +22,6 @@ finish(char **out, char *s, const char *what, const char *where,
 {
 	size_t len;
 
-	if (s == NULL)
-		return err_set(err, ERR_NOMEM, "out of memory");
 	len = strlen(s);
 	while (len > 0 && isspace((unsigned char)s[len - 1]))
 		s[--len] = '\0';
@@ -50,8 +48,8 @@ secret_read_file(char **out, const char *path, const char *what,
 	if ((f = fopen(path, "re")) == NULL)
 		return err_set(err, ERR_INVALID, "%s file %s: %s", what, path,
 		    strerror(errno));
-	if ((s = xcalloc(1, SECRET_MAX)) != NULL && fgets(s, SECRET_MAX, f) ==
-	    NULL)
+	s = xcalloc(1, SECRET_MAX);
+	if (fgets(s, SECRET_MAX, f) == NULL)
 		*s = '\0';
 	fclose(f);
 	snprintf(where, sizeof(where), "file %s", path);

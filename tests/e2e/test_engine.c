@@ -170,9 +170,9 @@ count_labelled(struct ctx *c, enum engine_kind kind, const char *label)
 	int n;
 
 	snprintf(want, sizeof(want), "%s=%s", NS_LABEL, c->prefix);
-	assert_int_equal(engine_filter_add(&f, "label", want), 0);
+	engine_filter_add(&f, "label", want);
 	if (label != NULL)
-		assert_int_equal(engine_filter_add(&f, "label", label), 0);
+		engine_filter_add(&f, "label", label);
 	if (engine_object_list(c->e, kind, f, &list, &err) < 0)
 		fail_msg("%s", err.msg);
 	n = cJSON_GetArraySize(list);
@@ -360,7 +360,7 @@ test_service_lifecycle(void **state)
 	assert_int_equal(count_labelled(c, ENGINE_SERVICE, "rev=3"), 0);
 
 	/* tasks of the service, by filter */
-	assert_int_equal(engine_filter_add(&f, "service", id), 0);
+	engine_filter_add(&f, "service", id);
 	if (engine_object_list(c->e, ENGINE_TASK, f, &tasks, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_true(cJSON_GetArraySize(tasks) >= 1);
@@ -411,7 +411,7 @@ test_events_stream(void **state)
 	cJSON_AddItemToObject(spec, "Labels", labels(c, NULL, NULL));
 	if (engine_object_create(c->e, ENGINE_CONFIG, spec, &id, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(engine_filter_add(&f, "type", "config"), 0);
+	engine_filter_add(&f, "type", "config");
 	/* since= replays the create; the callback ends the watch. */
 	if (engine_events_watch(c->e, since, f, on_event, &w, NULL, &err) < 0)
 		fail_msg("%s", err.msg);
