@@ -20,12 +20,12 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 
 PKGS      := libgit2 yaml-0.1 libcjson libcurl openssl libmicrohttpd
-TEST_PKGS := cmocka
+TEST_PKGS := cmocka zlib
 # Debian packages: build and test dependencies, the engine, an sshd and a
 # headless browser for the tests (their services are not started on
 # install: the tests run their own, on loopback addresses).
 DEBS := gcc make pkg-config libgit2-dev libyaml-dev libcjson-dev \
-	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev \
+	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev zlib1g-dev \
 	docker.io busybox-static openssl iproute2 ca-certificates python3 \
 	git openssh-client openssh-server chromium python3-yaml \
 	docker-registry apache2-utils
@@ -48,7 +48,7 @@ LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 # Library code, in data-flow order; controller/ holds the commands, the
 # configuration and the reconcile pass, daemon/ the `stackd run` process,
 # status/ its read side (all but main.c in the library too, for the tests).
-LIB_SRCS  := $(wildcard util/*.c sources/*.c compose/*.c images/*.c reconciler/*.c engine/*.c) \
+LIB_SRCS  := $(wildcard util/*.c sources/*.c sops/*.c compose/*.c images/*.c reconciler/*.c engine/*.c) \
 	$(filter-out controller/main.c,$(wildcard controller/*.c)) \
 	$(wildcard daemon/*.c status/*.c)
 CLI_SRCS  := controller/main.c
