@@ -62,4 +62,31 @@ int sops_age_decrypt(const struct sops_keys *k, const unsigned char *in,
     size_t len, struct buf *out, size_t *who, enum sops_age_fault *fault,
     struct err *err);
 
+/* --- SOPS files (sops_formats.c) -------------------------------------- */
+
+/* The format sops gives a file by its name: .yaml/.yml, .json, .env (a
+ * name ending so, ".env" too), .ini, and binary for anything else. */
+enum sops_format {
+	SOPS_YAML,
+	SOPS_JSON,
+	SOPS_DOTENV,
+	SOPS_INI,
+	SOPS_BINARY,
+};
+
+enum sops_format sops_format_of(const char *path);
+/* Is this a SOPS file?  Flux's rule: the format's marker of an encrypted
+ * MAC is in it (YAML "mac: ENC[", JSON and binary "\"mac\": \"ENC[",
+ * dotenv "sops_mac=ENC[", INI "[sops]"). */
+bool sops_is_encrypted(const char *data, size_t len, enum sops_format f);
+/* Decrypt a SOPS file (its contents, its path for the format and for
+ * messages) into out: YAML and dotenv as their text with each value in
+ * clear and the metadata left out, JSON re-serialized, binary the exact
+ * original bytes.  name_key: a key derived from the identity that opened
+ * it, for content hashes that cannot be tested against guesses.  On
+ * failure out holds nothing; the message names the file and the reason. */
+int sops_decrypt(const struct sops_keys *k, const char *path,
+    const char *data, size_t len, struct buf *out, unsigned char
+    name_key[32], struct err *err);
+
 #endif

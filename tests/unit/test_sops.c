@@ -1,0 +1,236 @@
+/*
+ * Unit tests: SOPS files, driven by tests/data/sops/VECTORS.tsv (real
+ * files from Flux, doco-cd and sops, with the test keys those projects
+ * publish): each positive row decrypts and gives the expected values or
+ * the plaintext file; each negative row (a wrong key, an edit made in
+ * memory) is refused, never decrypted.  Then what stackd adds: messages
+ * that name the recipients but never a value, the marker rule, and the
+ * name key.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "compose.h"
+#include "sops.h"
+
+#define DIR SRCDIR "/tests/data/sops"
+
+static char *
+slurp(const char *name, size_t *len)
+{
+	char path[512];
+	FILE *f;
+	char *p;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", DIR, name);
+	assert_non_null(f = fopen(path, "rb"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	p = malloc((size_t)n + 1);
+	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
+	p[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+static struct sops_keys *
+keys_of(const char *name)
+{
+	struct sops_keys *k = sops_keys_new();
+	struct err err;
+	size_t len;
+	char *t = slurp(name, &len);
+
+	assert_int_equal(sops_keys_add_text(k, t, len, name, &err), 0);
+	free(t);
+	return k;
+}
+
+/* OLD=>NEW applied once to the file, in memory. */
+static char *
+mutate(char *text, size_t *len, const char *m)
+{
+	const char *sep = strstr(m, "=>");
+	size_t ol = (size_t)(sep - m), nl = strlen(sep + 2);
+	char old[256], *p, *out;
+
+	snprintf(old, sizeof(old), "%.*s", (int)ol, m);
+	if ((p = strstr(text, old)) == NULL)
+		fail_msg("mutation %s does not apply", m);
+	out = malloc(*len - ol + nl + 1);
+	memcpy(out, text, (size_t)(p - text));
+	memcpy(out + (p - text), sep + 2, nl);
+	memcpy(out + (p - text) + nl, p + ol, *len - (size_t)(p - text) - ol +
+	    1);
+	*len = *len - ol + nl;
+	free(text);
+	return out;
+}
+
+/* A dotted path in a decrypted file: YAML through the compose loader,
+ * dotenv by its lines, binary as a whole (path ""). */
+static void
+check_value(const char *file, const struct buf *out, const char *path,
+    const char *want)
+{
+	enum sops_format f = sops_format_of(file);
+	char line[512];
+
+	if (f == SOPS_BINARY) {
+		assert_int_equal(out->len, strlen(want));
+		assert_memory_equal(out->data, want, out->len);
+	} else if (f == SOPS_DOTENV) {
+		snprintf(line, sizeof(line), "%s=%s\n", path, want);
+		assert_non_null(strstr(out->data, line));
+	} else {
+		struct ynode *root, *n;
+		struct err err;
+		char key[256], *dot, *p = key;
+
+		assert_int_equal(compose_yaml_parse(&root, file, out->data,
+		    out->len, &err), 0);
+		snprintf(key, sizeof(key), "%s", path);
+		n = root;
+		while ((dot = strchr(p, '.')) != NULL) {
+			*dot = '\0';
+			n = ynode_get(n, p);
+			p = dot + 1;
+		}
+		n = ynode_get(n, p);
+		assert_non_null(n);
+		assert_string_equal(n->str, want);
+		ynode_free(root);
+	}
+}
+
+/* The decrypted file against the project's own plaintext. */
+static void
+check_plain(const char *file, const struct buf *out, const char *plain)
+{
+	size_t len;
+	char *want = slurp(plain, &len);
+	enum sops_format f = sops_format_of(file);
+
+	if (f == SOPS_JSON) {
+		cJSON *a = cJSON_Parse(out->data), *b = cJSON_Parse(want);
+		assert_true(cJSON_Compare(a, b, true));
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	} else if (f == SOPS_YAML) {
+		struct ynode *a, *b;
+		struct err err;
+		assert_int_equal(compose_yaml_parse(&a, file, out->data,
+		    out->len, &err), 0);
+		assert_int_equal(compose_yaml_parse(&b, plain, want, len, &err),
+		    0);
+		assert_int_equal(a->n, b->n);
+		for (size_t i = 0; i < a->n; i++) {
+			assert_string_equal(a->keys[i]->str, b->keys[i]->str);
+			assert_string_equal(a->vals[i]->str, b->vals[i]->str);
+		}
+		ynode_free(a);
+		ynode_free(b);
+	} else {
+		/* dotenv: the same lines (the plaintext has no last \n) */
+		assert_memory_equal(out->data, want, len);
+	}
+	free(want);
+}
+
+static void
+run_row(char **col)
+{
+	const char *file = col[0], *format = col[1], *id = col[2];
+	const char *plain = col[3], *expect = col[4], *mutation = col[6];
+	bool ok = strcmp(col[5], "ok") == 0;
+	struct sops_keys *k = keys_of(id);
+	unsigned char nk[32];
+	enum sops_age_fault f;
+	struct err err = { 0 };
+	struct buf out;
+	size_t len;
+	char *text = slurp(file, &len);
+	int rc;
+
+	if (strcmp(mutation, "-") != 0)
+		text = mutate(text, &len, mutation);
+	buf_init(&out, 1 << 20);
+	if (strcmp(format, "age") == 0)
+		rc = sops_age_decrypt(k, (unsigned char *)text, len, &out, NULL,
+		    &f, &err);
+	else {
+		assert_true(sops_is_encrypted(text, len, sops_format_of(file)));
+		rc = sops_decrypt(k, file, text, len, &out, nk, &err);
+	}
+	if (!ok) {
+		if (rc == 0)
+			fail_msg("%s (%s): decrypted, should be refused", file,
+			    mutation);
+		assert_int_equal(out.len, 0);
+		print_message("refused %s %s: %s\n", file, mutation, err.msg);
+	} else {
+		if (rc != 0)
+			fail_msg("%s: %s", file, err.msg);
+		if (strcmp(plain, "-") != 0)
+			check_plain(file, &out, plain);
+		char *e = strdup(expect), *save = NULL;
+
+		for (char *t = strcmp(e, "-") ? strtok_r(e, ";", &save) : NULL;
+		    t != NULL; t = strtok_r(NULL, ";", &save)) {
+			char *eq = strchr(t, '=');
+			if (eq == NULL)	/* a bare age file: no values */
+				continue;
+			*eq = '\0';
+			check_value(file, &out, t, eq + 1);
+		}
+		free(e);
+	}
+	buf_free(&out);
+	free(text);
+	sops_keys_free(k);
+}
+
+static void
+test_vectors(void **state)
+{
+	size_t len;
+	char *tsv = slurp("VECTORS.tsv", &len), *save = NULL, *line;
+	int rows = 0;
+
+	(void)state;
+	line = strtok_r(tsv, "\n", &save);	/* the header */
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+		char *col[7], *s2 = NULL;
+		int n = 0;
+
+		for (char *c = strtok_r(line, "\t", &s2); c != NULL && n < 7;
+		    c = strtok_r(NULL, "\t", &s2))
+			col[n++] = c;
+		assert_int_equal(n, 7);
+		run_row(col);
+		rows++;
+	}
+	assert_int_equal(rows, 14);
+	free(tsv);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vectors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
