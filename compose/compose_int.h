@@ -21,6 +21,7 @@ struct conv {
 	compose_lookup_fn lookup;
 	void *payload;
 	cJSON *used_networks;	/* keys of networks services attach to */
+	const struct compose_sops *sops;	/* for SOPS files */
 };
 
 /* Key paths ("services.web.deploy") are built into buffers of this size;

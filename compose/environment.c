@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "alloc.h"
 #include "compose_int.h"
 
@@ -33,18 +35,23 @@ static int
 env_file(struct conv *c, const struct ynode *n, const char *path, cJSON *env)
 {
 	char file[4096], line[65536];
-	const char *key, *eq, *inherited;
+	const char *key, *eq, *inherited, *p;
+	struct compose_file f;
+	struct err ferr;
 	size_t lineno = 0;
-	FILE *f;
 	int rc;
 
 	if ((rc = conv_source_path(c, n, path, n->str, file)) < 0)
 		return rc;
-	if ((f = fopen(file, "r")) == NULL)
-		return conv_fail(c, n, path, "cannot read env file %s: %s",
-		    file, strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
+	if (compose_file_read(&f, file, COMPOSE_FILE_MAX, c->sops, &ferr) < 0) {
+		compose_file_release(&f);
+		return conv_fail(c, n, path, "cannot read env file %s",
+		    ferr.msg);
+	}
+	for (p = f.data.data; *p != '\0'; p += strcspn(p, "\n") +
+	    (p[strcspn(p, "\n")] == '\n')) {
 		lineno++;
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
 		line[strcspn(line, "\r\n")] = '\0';
 		key = line;
 		if (lineno == 1 && strncmp(key, "\xef\xbb\xbf", 3) == 0)
@@ -56,7 +63,7 @@ env_file(struct conv *c, const struct ynode *n, const char *path, cJSON *env)
 		eq = strchr(key, '=');
 		if (strcspn(key, " \t") < (eq ? (size_t)(eq - key) :
 		    strlen(key))) {
-			fclose(f);
+			compose_file_release(&f);
 			return conv_fail(c, n, path, "%s:%zu: variable '%.*s' "
 			    "contains whitespaces", file, lineno,
 			    (int)(eq ? eq - key : (long)strlen(key)), key);
@@ -67,7 +74,8 @@ env_file(struct conv *c, const struct ynode *n, const char *path, cJSON *env)
 		else if ((inherited = c->lookup(key, c->payload)) != NULL)
 			env_set(env, key, strlen(key), inherited);
 	}
-	fclose(f);
+	OPENSSL_cleanse(line, sizeof(line));
+	compose_file_release(&f);
 	return 0;
 }
 

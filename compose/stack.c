@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "alloc.h"
 #include "buf.h"
 #include "compose_int.h"
+#include "sops.h"
 
 #define SECRET_MAX 512000	/* swarmkit: secrets < 500 KiB */
 #define CONFIG_MAX 1024000	/* swarmkit: configs < 1000 KiB */
@@ -136,44 +138,52 @@ network_body(struct conv *c, const char *key, cJSON *networks,
 	return 0;
 }
 
+/* A SOPS file's secret: its content hash keyed by the identity, so that
+ * the object's name and labels cannot be tested against guesses of a
+ * weak secret; the planner hashes this instead of the data. */
+static void
+keyed_digest(cJSON *body, const struct compose_file *f)
+{
+	char hex[65];
+
+	sops_keyed_hash(f->name_key, f->data.data, f->data.len, hex);
+	cJSON_AddStringToObject(body, COMPOSE_KEYED_HASH, hex);
+}
+
 static int
 base64_file(struct conv *c, const struct ynode *n, const char *path,
     const char *file, size_t max, cJSON *body)
 {
 	char real[PATH_MAX];
-	struct buf data;
+	struct compose_file f;
+	struct err ferr;
 	unsigned char *b64 = NULL;
-	char chunk[8192];
-	size_t len;
-	FILE *f;
 	int rc;
 
 	if ((rc = conv_source_path(c, n, path, file, real)) < 0)
 		return rc;
-	if ((f = fopen(real, "r")) == NULL)
-		return conv_fail(c, n, path, "cannot read %s: %s", file,
-		    strerror(errno));
 	/* swarmkit wants strictly less than max bytes */
-	buf_init(&data, max - 1);
-	while ((len = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(&data, chunk, len) < 0) {
-			fclose(f);
-			buf_free(&data);
+	if (compose_file_read(&f, real, max - 1, c->sops, &ferr) < 0) {
+		compose_file_release(&f);
+		if (ferr.code == ERR_NOMEM)
 			return conv_fail(c, n, path, "%s is larger than the "
 			    "engine allows (%zu bytes)", file, max - 1);
-		}
-	fclose(f);
-	if (data.len == 0) {
-		buf_free(&data);
+		return conv_fail(c, n, path, "cannot read %s (%s)", file,
+		    ferr.msg);
+	}
+	if (f.data.len == 0) {
+		compose_file_release(&f);
 		return conv_fail(c, n, path, "%s is empty; the engine refuses "
 		    "empty secrets and configs", file);
 	}
-	b64 = xmalloc((data.len + 2) / 3 * 4 + 1);
-	EVP_EncodeBlock(b64, (unsigned char *)data.data, (int)data.len);
+	b64 = xmalloc((f.data.len + 2) / 3 * 4 + 1);
+	EVP_EncodeBlock(b64, (unsigned char *)f.data.data, (int)f.data.len);
 	cJSON_AddStringToObject(body, "Data", (char *)b64);
-	explicit_bzero(data.data, data.len);
-	buf_free(&data);
+	if (f.sops)
+		keyed_digest(body, &f);
+	OPENSSL_cleanse(b64, strlen((char *)b64));
 	free(b64);
+	compose_file_release(&f);
 	return 0;
 }
 
@@ -328,7 +338,7 @@ load_vars(struct compose_vars **vars, const struct compose_options *o,
 	char dotenv[PATH_MAX + 8];
 	int rc;
 
-	*vars = compose_vars_new(o->env_inherit);
+	*vars = compose_vars_new(o->env_inherit, &o->sops);
 	snprintf(dotenv, sizeof(dotenv), "%s/.env", dir);
 	rc = compose_vars_load_dotenv(*vars, dotenv, false, err);
 	if (rc == ERR_NOTFOUND)
@@ -383,7 +393,8 @@ load_files(struct conv *c, const struct compose_options *o,
 
 	*top = NULL;
 	for (size_t i = 0; rc == 0 && i < o->nfiles; i++) {
-		if ((rc = compose_yaml_load(&next, o->files[i], c->err)) < 0 ||
+		if ((rc = compose_yaml_load(&next, o->files[i], &o->sops,
+		    c->err)) < 0 ||
 		    (rc = compose_interpolate_tree(next, o->interp,
 		    compose_vars_lookup, vars, &rep, c->err)) < 0 ||
 		    (rc = conv_schema_check(c, next, i ? first : NULL)) < 0)
@@ -437,6 +448,7 @@ compose_stack_load(struct compose_stack **out,
 	s->services = cJSON_CreateArray();
 	c.used_networks = cJSON_CreateArray();
 	c.stack = o->stack;
+	c.sops = &o->sops;
 	c.dir = dir;
 	c.root = o->root ? o->root : dir;
 	c.out = s;

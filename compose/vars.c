@@ -25,14 +25,16 @@ struct compose_vars {
 	struct layer low;	/* .env */
 	struct layer high;	/* vars files, then --var */
 	bool env_inherit;
+	const struct compose_sops *sops;	/* for SOPS vars files */
 };
 
 struct compose_vars *
-compose_vars_new(bool env_inherit)
+compose_vars_new(bool env_inherit, const struct compose_sops *sops)
 {
 	struct compose_vars *v = xcalloc(1, sizeof(*v));
 
 	v->env_inherit = env_inherit;
+	v->sops = sops;
 	return v;
 }
 
@@ -115,27 +117,6 @@ compose_vars_set(struct compose_vars *v, const char *assignment,
 	return 0;
 }
 
-static int
-read_all(const char *path, struct buf *b, struct err *err)
-{
-	char chunk[8192];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL,
-		    "%s: cannot read: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(b, chunk, n) < 0) {
-			fclose(f);
-			return err_set(err, ERR_INVALID, "%s: too large", path);
-		}
-	fclose(f);
-	if (b->data == NULL)
-		buf_append(b, "", 0);
-	return 0;
-}
-
 /* A quoted value; p points after the opening quote.  Returns the end. */
 static const char *
 quoted(const char *p, char q, struct buf *out, bool *ok)
@@ -189,22 +170,20 @@ set_expanded(struct compose_vars *v, struct layer *l, const char *key,
 	return 0;
 }
 
-int
-compose_vars_load_dotenv(struct compose_vars *v, const char *path,
+/* compose's .env syntax, from text (NUL-terminated). */
+static int
+dotenv_parse(struct compose_vars *v, const char *path, const char *text,
     bool high, struct err *err)
 {
 	struct layer *l = high ? &v->high : &v->low;
-	struct buf text, val;
+	struct buf val;
 	const char *p, *key, *inherited;
 	size_t keylen;
 	int line = 1, rc = 0;
 	bool ok, expand;
 
-	buf_init(&text, 1024 * 1024);
 	buf_init(&val, 1024 * 1024);
-	if ((rc = read_all(path, &text, err)) < 0)
-		goto out;
-	for (p = text.data; rc == 0 && *p != '\0'; line++) {
+	for (p = text; rc == 0 && *p != '\0'; line++) {
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p == '#' || *p == '\n' || *p == '\r') {
@@ -271,9 +250,20 @@ compose_vars_load_dotenv(struct compose_vars *v, const char *path,
 		rc = set_expanded(v, l, key, keylen, val.data, expand, path,
 		    line, err);
 	}
-out:
-	buf_free(&text);
 	buf_free(&val);
+	return rc;
+}
+
+int
+compose_vars_load_dotenv(struct compose_vars *v, const char *path,
+    bool high, struct err *err)
+{
+	struct compose_file f;
+	int rc;
+
+	if ((rc = compose_file_read(&f, path, 1024 * 1024, v->sops, err)) == 0)
+		rc = dotenv_parse(v, path, f.data.data, high, err);
+	compose_file_release(&f);
 	return rc;
 }
 
@@ -282,15 +272,23 @@ compose_vars_load_file(struct compose_vars *v, const char *path,
     struct err *err)
 {
 	struct ynode *root = NULL;
+	struct compose_file f;
 	struct err yerr;
 	int rc;
 
-	if (compose_yaml_load(&root, path, &yerr) < 0) {
-		if (yerr.code == ERR_NOTFOUND)
-			return err_set(err, ERR_NOTFOUND, "%s", yerr.msg);
-		/* Not a YAML mapping: a KEY=VALUE file. */
-		return compose_vars_load_dotenv(v, path, true, err);
+	if ((rc = compose_file_read(&f, path, COMPOSE_FILE_MAX, v->sops,
+	    err)) < 0) {
+		compose_file_release(&f);
+		return rc;
 	}
+	if (compose_yaml_parse(&root, path, f.data.data, f.data.len,
+	    &yerr) < 0) {
+		/* Not a YAML mapping: a KEY=VALUE file. */
+		rc = dotenv_parse(v, path, f.data.data, true, err);
+		compose_file_release(&f);
+		return rc;
+	}
+	compose_file_release(&f);
 	for (size_t i = 0; i < root->n; i++) {
 		const struct ynode *val = root->vals[i];
 		if (val->kind != YNODE_SCALAR) {

@@ -404,32 +404,17 @@ compose_yaml_parse(struct ynode **out, const char *file, const char *text,
 }
 
 int
-compose_yaml_load(struct ynode **out, const char *path, struct err *err)
+compose_yaml_load(struct ynode **out, const char *path,
+    const struct compose_sops *sops, struct err *err)
 {
-	struct buf b;
-	char chunk[65536];
-	size_t n;
-	FILE *f;
-	int rc = 0;
+	struct compose_file f;
+	int rc;
 
 	*out = NULL;
-	if ((f = fopen(path, "r")) == NULL)
-		return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL,
-		    "%s: %s", path, strerror(errno));
-	buf_init(&b, COMPOSE_FILE_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(&b, chunk, n) < 0) {
-			rc = err_set(err, ERR_INVALID, "%s: larger than %u "
-			    "bytes", path, COMPOSE_FILE_MAX);
-			break;
-		}
-	if (rc == 0 && ferror(f))
-		rc = err_set(err, ERR_FAIL, "%s: read error", path);
-	fclose(f);
-	if (rc == 0)
-		rc = compose_yaml_parse(out, path, b.data ? b.data : "", b.len,
-		    err);
-	buf_free(&b);
+	if ((rc = compose_file_read(&f, path, COMPOSE_FILE_MAX, sops,
+	    err)) == 0)
+		rc = compose_yaml_parse(out, path, f.data.data, f.data.len, err);
+	compose_file_release(&f);
 	return rc;
 }
 

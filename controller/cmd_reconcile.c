@@ -223,10 +223,12 @@ config_reconcile(struct pass *ps, const struct controller_stack_opts *so)
 	struct read_sources rs = { 0 };
 	struct compose_options base = { 0 };
 	struct err err;
-	int rc = -1;
+	int rc = -1, loaded;
 
-	if (ctl_config_load(&c, so->config, &err) < 0 ||
-	    ctl_config_defaults(&c, NULL, &err) < 0) {
+	if ((loaded = ctl_config_load(&c, so->config, &err)) == 0 &&
+	    so->age_key_file != NULL)
+		xstrset(&c.age_key_file, so->age_key_file);
+	if (loaded < 0 || ctl_config_defaults(&c, NULL, &err) < 0) {
 		fprintf(stderr, "stackd: %s\n", err.msg);
 		goto out;
 	}

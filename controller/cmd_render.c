@@ -24,9 +24,11 @@ static const char render_usage[] =
     "images are as the file writes them; with --resolve-image they are pinned\n"
     "as apply would pin them, asking the engine (DOCKER_HOST or --engine).\n";
 
-/* Replace Data by "<redacted, N bytes, sha256:...>". */
+/* Replace Data by "<redacted, N bytes, sha256:...>"; data from a SOPS
+ * file shows no plain hash (a weak secret could be guessed from it), and
+ * only_sops leaves the rest alone (configs). */
 static void
-redact(cJSON *secrets)
+redact(cJSON *secrets, bool only_sops)
 {
 	unsigned char md[EVP_MAX_MD_SIZE], *raw;
 	unsigned int mdlen = 0;
@@ -36,8 +38,11 @@ redact(cJSON *secrets)
 	int n;
 
 	cJSON_ArrayForEach(s, secrets) {
+		bool sops = cJSON_GetObjectItemCaseSensitive(s,
+		    COMPOSE_KEYED_HASH) != NULL;
+
 		data = cJSON_GetObjectItemCaseSensitive(s, "Data");
-		if (!cJSON_IsString(data))
+		if (!cJSON_IsString(data) || (only_sops && !sops))
 			continue;
 		len = strlen(data->valuestring);
 		raw = xmalloc(len / 4 * 3 + 4);
@@ -51,10 +56,39 @@ redact(cJSON *secrets)
 		free(raw);
 		for (unsigned int i = 0; i < mdlen; i++)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-		snprintf(text, sizeof(text), "<redacted, %d bytes, sha256:%s>",
-		    n, hex);
+		if (sops)
+			snprintf(text, sizeof(text), "<redacted, %d bytes, from "
+			    "a SOPS file>", n);
+		else
+			snprintf(text, sizeof(text), "<redacted, %d bytes, "
+			    "sha256:%s>", n, hex);
 		cJSON_ReplaceItemInObjectCaseSensitive(s, "Data",
 		    cJSON_CreateString(text));
+	}
+}
+
+/* A stack that read SOPS files may carry their values in any variable:
+ * every environment value is left out (the names stay). */
+static void
+redact_env(cJSON *services)
+{
+	cJSON *svc, *e;
+
+	cJSON_ArrayForEach(svc, services) {
+		cJSON *env = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+		    svc, "TaskTemplate"), "ContainerSpec"), "Env");
+
+		cJSON_ArrayForEach(e, env) {
+			char *eq = strchr(e->valuestring, '='), line[1024];
+			if (eq == NULL)
+				continue;
+			snprintf(line, sizeof(line), "%.*s=<redacted: the stack "
+			    "reads SOPS files>", (int)(eq - e->valuestring),
+			    e->valuestring);
+			explicit_bzero(eq, strlen(eq));
+			cJSON_SetValuestring(e, line);
+		}
 	}
 }
 
@@ -112,6 +146,7 @@ controller_cmd_render(int argc, char **argv)
 	if (controller_stack_options(&so, argc, argv, render_usage,
 	    false) != 0)
 		return so.help ? 0 : 1;
+	so.compose.sops.decrypted = cJSON_CreateArray();
 	if (compose_stack_load(&stack, &so.compose, &err) < 0) {
 		fprintf(stderr, "stackd: %s\n", err.msg);
 		goto out;
@@ -121,7 +156,10 @@ controller_cmd_render(int argc, char **argv)
 	if (so.resolve_set && so.resolve != IMAGES_NEVER &&
 	    pin_images(stack, &so) < 0)
 		goto out;
-	redact(stack->secrets);
+	redact(stack->secrets, false);
+	redact(stack->configs, true);
+	if (cJSON_GetArraySize(so.compose.sops.decrypted) > 0)
+		redact_env(stack->services);
 	doc = cJSON_CreateObject();
 	cJSON_AddItemReferenceToObject(doc, "networks", stack->networks);
 	cJSON_AddItemReferenceToObject(doc, "external_networks",
@@ -135,6 +173,7 @@ controller_cmd_render(int argc, char **argv)
 	rc = 0;
 out:
 	cJSON_Delete(doc);
+	cJSON_Delete(so.compose.sops.decrypted);
 	compose_stack_free(stack);
 	controller_stack_options_release(&so);
 	return rc;

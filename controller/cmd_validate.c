@@ -58,6 +58,25 @@ warn_untargeted(const struct ctl_config *c, const cJSON *names)
 			    "stack %s, which no source holds\n", t->string);
 }
 
+/* The SOPS files a stack read, and that they decrypted (never what). */
+static void
+print_decrypted(const cJSON *files, const char *root)
+{
+	char real[4096];
+	const cJSON *f;
+	size_t rl;
+
+	if (realpath(root, real) != NULL)
+		root = real;
+	rl = strlen(root);
+	cJSON_ArrayForEach(f, files) {
+		const char *p = f->valuestring;
+		if (strncmp(p, root, rl) == 0 && p[rl] == '/')
+			p += rl + 1;
+		printf("  %s: SOPS, decrypts with the identities given\n", p);
+	}
+}
+
 /* Load one stack as the workers would; names maps stack -> source, to
  * catch a stack two sources hold. */
 static int
@@ -81,15 +100,19 @@ validate_stack(const struct ctl_config *c, const struct sources_stack *s,
 	}
 	cJSON_AddStringToObject(names, s->name, source);
 	ctl_stack_compose_options(&o, &base, s, snap->root, c, source);
+	o.sops.decrypted = cJSON_CreateArray();
 	if (s->error != NULL || compose_stack_load(&st, &o, &err) < 0) {
 		fprintf(stderr, "stackd: stack %s: %s\n", s->name,
 		    s->error ? s->error : err.msg);
+		cJSON_Delete(o.sops.decrypted);
 		return 1;
 	}
 	printf("stack %s: ok, %d service%s%s\n", s->name,
 	    cJSON_GetArraySize(st->services),
 	    cJSON_GetArraySize(st->services) == 1 ? "" : "s",
 	    policy_text(c, source, s->name, policies, sizeof(policies)));
+	print_decrypted(o.sops.decrypted, snap->root);
+	cJSON_Delete(o.sops.decrypted);
 	for (size_t w = 0; w < st->nwarnings; w++)
 		fprintf(stderr, "stackd: warning: stack %s: %s\n", s->name,
 		    st->warnings[w]);

@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "path.h"
 #include "config_int.h"
+#include "sops.h"
 
 static const char *const engine_keys[] = { "name", "host", "tls",
     "registry_auth", "timeout", NULL };
@@ -105,7 +106,25 @@ engines(struct reader *r, struct ctl_config *c, const struct ynode *n)
 }
 
 static const char *const source_keys[] = { "name", "dir", "git",
-    "interpolation", "resolve_image", NULL };
+    "interpolation", "resolve_image", "sops", NULL };
+static const char *const sops_keys[] = { "age_key_file", NULL };
+
+/* sops: {age_key_file: PATH} at the top or in a source. */
+static int
+sops_block(struct reader *r, const struct ynode *parent, const char *at,
+    char **file)
+{
+	const struct ynode *n = ynode_get(parent, "sops");
+	char path[64];
+	int rc;
+
+	if (n == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s%ssops", at, *at ? "." : "");
+	if ((rc = cfg_known_keys(r, n, path, sops_keys)) < 0)
+		return rc;
+	return cfg_get_path(r, n, "age_key_file", path, file);
+}
 static const char *const dir_keys[] = { "path", "debounce", "rescan", NULL };
 static const char *const git_keys[] = { "url", "ref", "path", "poll",
     "timeout", "username", "token_file", "token_env", "ssh_key",
@@ -187,7 +206,8 @@ source_entry(struct reader *r, struct ctl_config *c, const struct ynode *n,
 	if ((rc = cfg_known_keys(r, e, at, source_keys)) < 0 ||
 	    (rc = cfg_get_str(r, e, "name", at, &s->name)) < 0 ||
 	    (rc = cfg_get_interp(r, e, at, &mode, &has_mode)) < 0 ||
-	    (rc = cfg_get_resolve(r, e, at, &resolve, &has_resolve)) < 0)
+	    (rc = cfg_get_resolve(r, e, at, &resolve, &has_resolve)) < 0 ||
+	    (rc = sops_block(r, e, at, &s->age_key_file)) < 0)
 		return rc;
 	s->interp = has_mode ? 1 + (int)mode : 0;
 	s->resolve = has_resolve ? 1 + (int)resolve : 0;
@@ -291,7 +311,8 @@ status_and_log(struct reader *r, struct ctl_config *c, const struct ynode *root)
 }
 
 static const char *const top_keys[] = { "engines", "sources", "stacks",
-    "state_dir", "owner", "interval", "status", "log", "notify", NULL };
+    "state_dir", "owner", "interval", "status", "log", "notify", "sops",
+    NULL };
 
 static int
 read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
@@ -319,6 +340,8 @@ read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
 	if ((n = ynode_get(root, "notify")) != NULL &&
 	    (rc = notify(r, c, n)) < 0)
 		return rc;
+	if ((rc = sops_block(r, root, "", &c->age_key_file)) < 0)
+		return rc;
 	return status_and_log(r, c, root);
 }
 
@@ -339,7 +362,7 @@ ctl_config_load(struct ctl_config *c, const char *path, struct err *err)
 	copy = xstrdup(path);
 	r.dir = xstrdup(dirname(copy));
 	free(copy);
-	rc = compose_yaml_load(&root, path, err);
+	rc = compose_yaml_load(&root, path, NULL, err);
 	if (rc == 0)
 		rc = read_config(&r, c, root);
 	ynode_free(root);
@@ -354,6 +377,8 @@ ctl_source_config_release(struct ctl_source_config *s)
 	free(s->dir);
 	sources_git_opts_release(&s->git);
 	free(s->webhook_secret_file);
+	free(s->age_key_file);
+	sops_keys_free(s->sops_keys);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -376,6 +401,8 @@ ctl_config_release(struct ctl_config *c)
 	free(c->notify_url);
 	free(c->notify_token_file);
 	free(c->state_dir);
+	free(c->age_key_file);
+	sops_keys_free(c->sops_keys);
 	cJSON_Delete(c->targets);
 	cJSON_Delete(c->stack_list);
 	memset(c, 0, sizeof(*c));
@@ -387,6 +414,7 @@ ctl_config_defaults(struct ctl_config *c, const char *host, struct err *err)
 	if (c->nsources == 0)
 		return err_set(err, ERR_INVALID, "no source: give --dir DIR, "
 		    "--git URL, or a config file (-c) with sources:");
+	ctl_config_sops_load(c);
 	if (c->nengines > 0 && host == NULL)
 		return 0;
 	/* Zero-config: the engine DOCKER_HOST names (or -H). */

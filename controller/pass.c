@@ -257,8 +257,10 @@ ctl_stack_compose_options(struct compose_options *o,
     const char *root, const struct ctl_config *c, const char *source)
 {
 	*o = *base;
-	if (c != NULL)
+	if (c != NULL) {
 		o->interp = ctl_stacks_interp(c, source, s->name);
+		o->sops.keys = ctl_source_keys(c, source);
+	}
 	o->stack = s->name;
 	o->files = (const char *const *)s->files;
 	o->nfiles = s->nfiles;

@@ -23,6 +23,7 @@ static const enum ctl_opt run_opts[] = {
 	CTL_OPT_STRICT_VARS, CTL_OPT_INTERPOLATION, CTL_OPT_RESOLVE_IMAGE,
 	CTL_OPT_IMAGE_POLL, CTL_OPT_REGISTRY_WEBHOOK_SECRET_FILE,
 	CTL_OPT_LOG_FORMAT, CTL_OPT_LOG_LEVEL, CTL_OPT_HELP,
+	CTL_OPT_SOPS_AGE_KEY_FILE,
 };
 
 int
@@ -51,6 +52,7 @@ ctl_flags_parse(struct ctl_flags *f, int argc, char **argv,
 		case CTL_OPT_WEBHOOK_SECRET_FILE: f->hook_secret = optarg; break;
 		case CTL_OPT_REGISTRY_WEBHOOK_SECRET_FILE: f->registry_secret = optarg; break;
 		case CTL_OPT_NOTIFY_URL: f->notify_url = optarg; break;
+		case CTL_OPT_SOPS_AGE_KEY_FILE: f->age_key_file = optarg; break;
 		case CTL_OPT_LISTEN: f->listen = optarg; break;
 		case CTL_OPT_OWNER: f->owner = optarg; break;
 		case CTL_OPT_TOKEN_FILE: f->token_file = optarg; break;
@@ -207,6 +209,7 @@ ctl_flags_configure(struct ctl_config *c, const struct ctl_flags *f,
 	set(&c->token_file, f->token_file);
 	set(&c->registry_secret_file, f->registry_secret);
 	set(&c->notify_url, f->notify_url);
+	set(&c->age_key_file, f->age_key_file);
 	c->interval_ms = f->interval_ms ? f->interval_ms : c->interval_ms;
 	c->keep_replicas |= f->keep;
 	c->prune_secrets |= f->prune;

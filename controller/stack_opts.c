@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "controller.h"
+#include "sops.h"
 
 static const enum ctl_opt stack_opts[] = {
 	CTL_OPT_FILE, CTL_OPT_STACK, CTL_OPT_VARS, CTL_OPT_VAR,
@@ -18,6 +19,7 @@ static const enum ctl_opt stack_opts[] = {
 	CTL_OPT_RESOLVE_IMAGE, CTL_OPT_ROOT, CTL_OPT_JSON, CTL_OPT_ENGINE,
 	CTL_OPT_OWNER, CTL_OPT_KEEP_REPLICAS, CTL_OPT_DIR, CTL_OPT_PRUNE_SECRETS,
 	CTL_OPT_ALLOW_EMPTY, CTL_OPT_PRUNE_LIMIT, CTL_OPT_CONFIG, CTL_OPT_HELP,
+	CTL_OPT_SOPS_AGE_KEY_FILE,
 };
 
 static void
@@ -153,6 +155,9 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 		case CTL_OPT_CONFIG:
 			so->config = optarg;
 			break;
+		case CTL_OPT_SOPS_AGE_KEY_FILE:
+			so->age_key_file = optarg;
+			break;
 		case CTL_OPT_PRUNE_SECRETS:
 			so->prune_secrets = true;
 			break;
@@ -178,9 +183,16 @@ controller_stack_options(struct controller_stack_opts *so, int argc,
 		fprintf(stderr, "%s", usage);
 		rc = 1;
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		controller_stack_options_release(so);
-	return rc;
+		return rc;
+	}
+	/* -c reads the config's identities; the flag goes over them. */
+	if (so->config == NULL) {
+		so->keys = ctl_sops_keys_load(so->age_key_file);
+		so->compose.sops.keys = so->keys;
+	}
+	return 0;
 }
 
 void
@@ -189,6 +201,8 @@ controller_stack_options_release(struct controller_stack_opts *so)
 	free(so->files);
 	free(so->var_files);
 	free(so->vars);
+	sops_keys_free(so->keys);
+	so->keys = NULL;
 	so->files = so->var_files = so->vars = NULL;
 	memset(&so->compose, 0, sizeof(so->compose));
 }

@@ -9,7 +9,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct compose_vars *v = NULL;
 	struct err err = { 0 };
 
-	v = compose_vars_new(false);
+	v = compose_vars_new(false, NULL);
 	(void)compose_vars_load_dotenv(v, path, false, &err);
 	(void)compose_vars_load_file(v, path, &err);
 	(void)compose_vars_lookup("A", v);

@@ -16,7 +16,18 @@
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "err.h"
+
+struct sops_keys;
+
+/* How the files of a stack that are SOPS files are read: the identities
+ * (sops.h; NULL: none, and such a file is an error), and where to list
+ * the files that were decrypted (NULL: nowhere; validate lists them). */
+struct compose_sops {
+	const struct sops_keys *keys;
+	cJSON *decrypted;
+};
 
 /* Limits on untrusted input. */
 #define COMPOSE_FILE_MAX (8u * 1024 * 1024)	/* bytes in one file */
@@ -62,8 +73,25 @@ int ynode_verror(struct err *e, const struct ynode *n, const char *path,
  */
 int compose_yaml_parse(struct ynode **out, const char *file,
     const char *text, size_t len, struct err *err);
-/* Read and parse a file (at most COMPOSE_FILE_MAX bytes). */
-int compose_yaml_load(struct ynode **out, const char *path, struct err *err);
+/* Read and parse a file (at most COMPOSE_FILE_MAX bytes), decrypted when
+ * it is a SOPS file (keys NULL: that is an error). */
+int compose_yaml_load(struct ynode **out, const char *path,
+    const struct compose_sops *sops, struct err *err);
+
+/*
+ * A file a stack reads (stack files, vars files, .env, env_file, the file
+ * of a secret or a config), whole.  A SOPS file (its format's marker, see
+ * sops.h) is decrypted in memory: data holds the plaintext, sops is set,
+ * and name_key keys the hash of its content.  Release wipes it.
+ */
+struct compose_file {
+	struct buf data;
+	bool sops;
+	unsigned char name_key[32];
+};
+int compose_file_read(struct compose_file *f, const char *path, size_t max,
+    const struct compose_sops *sops, struct err *err);
+void compose_file_release(struct compose_file *f);
 void ynode_free(struct ynode *n);
 
 /* The value of key in map n, or NULL (also when n is not a map). */
@@ -121,7 +149,8 @@ void compose_interp_result_release(struct compose_interp_result *r);
  */
 struct compose_vars;
 
-struct compose_vars *compose_vars_new(bool env_inherit);
+struct compose_vars *compose_vars_new(bool env_inherit,
+    const struct compose_sops *sops);
 void compose_vars_free(struct compose_vars *v);
 /* KEY=VALUE files (compose's .env syntax: quotes, export, # comments,
  * ${VAR} expansion) into the lowest (dotenv) or highest (vars) layer. */
@@ -168,7 +197,13 @@ struct compose_options {
 	bool env_inherit;	/* let the process environment in */
 	bool strict_vars;	/* unset variables are errors */
 	enum compose_interp_mode interp;	/* stack files' ${...} */
+	struct compose_sops sops;
 };
+
+/* A secret or config from a SOPS file carries, besides its spec, the
+ * keyed hash of its plaintext under this name (sops_keyed_hash): the
+ * planner hashes it in place of the data, and never sends it. */
+#define COMPOSE_KEYED_HASH "x-stackd-keyed-hash"
 
 /* What a stack file asks for, as Engine API request bodies. */
 struct compose_stack {

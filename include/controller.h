@@ -54,6 +54,7 @@ enum ctl_opt {
 	CTL_OPT_DEBOUNCE, CTL_OPT_TOKEN_FILE, CTL_OPT_NOTIFY_URL,
 	CTL_OPT_IMAGE_POLL, CTL_OPT_REGISTRY_WEBHOOK_SECRET_FILE,
 	CTL_OPT_LOG_FORMAT, CTL_OPT_LOG_LEVEL,
+	CTL_OPT_SOPS_AGE_KEY_FILE,
 	CTL_OPT_COUNT
 };
 
@@ -90,6 +91,8 @@ struct controller_stack_opts {
 	bool interp_set;	/* --interpolation was given */
 	enum images_mode resolve;	/* --resolve-image, default always */
 	bool resolve_set;
+	const char *age_key_file;	/* --sops-age-key-file */
+	struct sops_keys *keys;		/* compose.sops.keys (owned) */
 	/* What compose.files, var_files and vars point to (owned). */
 	const char **files, **var_files, **vars;
 };
@@ -135,6 +138,9 @@ struct ctl_source_config {
 				 * compose_interp_mode */
 	int resolve;		/* 0: the config's; else 1 + its enum
 				 * images_mode */
+	char *age_key_file;	/* sops.age_key_file, or NULL */
+	struct sops_keys *sops_keys;	/* its own identities, or NULL:
+					 * the config's */
 };
 
 /* What `stackd run` was told, by flags or by stackd.yaml (config_file.c). */
@@ -173,6 +179,10 @@ struct ctl_config {
 	int notify_timeout_ms;	/* one delivery; 0 = 5 s */
 	char *token_file;	/* bearer token for the status server */
 	char *registry_secret_file;	/* the registry webhook's token */
+	char *age_key_file;	/* sops.age_key_file; NULL: the default */
+	/* The identities SOPS files are decrypted with: the key file,
+	 * SOPS_AGE_KEY_FILE and SOPS_AGE_KEY (ctl_sops_keys_load). */
+	struct sops_keys *sops_keys;
 	enum log_format log_format;
 	enum log_level log_level;
 };
@@ -183,7 +193,7 @@ struct ctl_flags {
 	const char *config, *host, *dir, *listen, *owner, *token_file;
 	const char *git, *ref, *path, *state_dir, *git_user, *git_token;
 	const char *git_key, *git_hosts, *git_ca;
-	const char *hook_secret, *registry_secret;
+	const char *hook_secret, *registry_secret, *age_key_file;
 	const char *notify_url;
 	int interval_ms, debounce_ms, poll_ms, prune_limit;
 	bool keep, prune, empty, inherit, strict;
@@ -205,6 +215,21 @@ int ctl_flags_configure(struct ctl_config *c, const struct ctl_flags *f,
     struct err *err);
 
 void ctl_config_release(struct ctl_config *c);
+
+/* --- SOPS identities (identities.c) --------------------------------- */
+
+/* sops.age_key_file's default: a docker secret named sops_age_key. */
+#define CTL_AGE_KEY_FILE "/run/secrets/sops_age_key"
+
+/* The identities of file (NULL: CTL_AGE_KEY_FILE when it exists),
+ * SOPS_AGE_KEY_FILE and SOPS_AGE_KEY; what cannot be read is noted in
+ * them (sops_keys_problem), never an error of its own. */
+struct sops_keys *ctl_sops_keys_load(const char *file);
+/* c's identities and its sources' own (after a load or a reload). */
+void ctl_config_sops_load(struct ctl_config *c);
+/* The identities for source's stacks. */
+const struct sops_keys *ctl_source_keys(const struct ctl_config *c,
+    const char *source);
 void ctl_source_config_release(struct ctl_source_config *s);
 /* Does stack go to engine (stacks.engines in the config)? */
 bool ctl_config_targets(const struct ctl_config *c, const char *stack,

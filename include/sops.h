@@ -38,6 +38,11 @@ int sops_keys_add_text(struct sops_keys *k, const char *text, size_t len,
 int sops_keys_add_file(struct sops_keys *k, const char *path,
     struct err *err);
 size_t sops_keys_count(const struct sops_keys *k);
+/* Why identities that were asked for are missing (a key file that cannot
+ * be read, a bad SOPS_AGE_KEY): kept so that a SOPS file that then cannot
+ * be decrypted says so.  NULL when there is nothing to say. */
+void sops_keys_note(struct sops_keys *k, const char *problem);
+const char *sops_keys_problem(const struct sops_keys *k);
 /* The recipient (public key) of identity i, for messages. */
 void sops_keys_recipient(const struct sops_keys *k, size_t i,
     char out[SOPS_RECIPIENT_LEN + 1]);
@@ -61,6 +66,11 @@ enum sops_age_fault {
 int sops_age_decrypt(const struct sops_keys *k, const unsigned char *in,
     size_t len, struct buf *out, size_t *who, enum sops_age_fault *fault,
     struct err *err);
+
+/* HMAC-SHA256 of data under key, in hex: a content hash only the holders
+ * of the identity can compute. */
+void sops_keyed_hash(const unsigned char key[32], const void *data,
+    size_t len, char hex[65]);
 
 /* --- SOPS files (sops_formats.c) -------------------------------------- */
 

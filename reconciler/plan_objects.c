@@ -98,10 +98,14 @@ plan_file_object(struct planner *pl, enum engine_kind k, const cJSON *d)
 	const cJSON *o, *found = NULL;
 	cJSON *content, *spec, *labels;
 
-	/* The content: data, driver, templating; not names or labels. */
+	/* The content: data, driver, templating; not names or labels.  A
+	 * SOPS file's data is hashed through its keyed hash, so the hash in
+	 * the name and label says nothing to whoever lacks the identity. */
 	content = cJSON_Duplicate(d, true);
 	cJSON_DeleteItemFromObjectCaseSensitive(content, "Name");
 	cJSON_DeleteItemFromObjectCaseSensitive(content, "Labels");
+	if (cJSON_GetObjectItemCaseSensitive(content, COMPOSE_KEYED_HASH))
+		cJSON_DeleteItemFromObjectCaseSensitive(content, "Data");
 	plan_hash_of(content, hash);
 	cJSON_Delete(content);
 	snprintf(name, sizeof(name), "%.*s_%s", NAME_MAX_SWARM - 13, base,
@@ -128,6 +132,7 @@ plan_file_object(struct planner *pl, enum engine_kind k, const cJSON *d)
 	cJSON_AddStringToObject(pl->renames, base, name);
 	plan_keep(pl, name);
 	spec = cJSON_Duplicate(d, true);
+	cJSON_DeleteItemFromObjectCaseSensitive(spec, COMPOSE_KEYED_HASH);
 	cJSON_ReplaceItemInObjectCaseSensitive(spec, "Name",
 	    cJSON_CreateString(name));
 	labels = json_at(spec, "Labels");

@@ -157,6 +157,7 @@ sops_keys_free(struct sops_keys *k)
 	OPENSSL_cleanse(k->ids, IDS_BYTES);
 	munlock(k->ids, IDS_BYTES);
 	munmap(k->ids, IDS_BYTES);
+	free(k->problem);
 	free(k);
 }
 
@@ -164,6 +165,19 @@ size_t
 sops_keys_count(const struct sops_keys *k)
 {
 	return k->n;
+}
+
+void
+sops_keys_note(struct sops_keys *k, const char *problem)
+{
+	if (k->problem == NULL)
+		k->problem = xstrdup(problem);
+}
+
+const char *
+sops_keys_problem(const struct sops_keys *k)
+{
+	return k->problem;
 }
 
 void

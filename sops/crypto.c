@@ -4,6 +4,7 @@
  * HMAC-SHA256.  Each returns 0, or -1 when a tag does not verify or the
  * input is refused; an allocation OpenSSL cannot make ends the process.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -173,4 +174,16 @@ sops_hmac_sha256(const unsigned char *key, size_t keylen,
 
 	return EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen, msg,
 	    len, out, 32, &outlen) != NULL && outlen == 32 ? 0 : -1;
+}
+
+void
+sops_keyed_hash(const unsigned char key[32], const void *data, size_t len,
+    char hex[65])
+{
+	unsigned char mac[32];
+
+	if (sops_hmac_sha256(key, 32, data, len, mac) < 0)
+		alloc_fail();
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
 }

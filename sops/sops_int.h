@@ -18,6 +18,7 @@ struct sops_keys {
 	struct sops_identity *ids;	/* one locked page, not dumped */
 	size_t n;
 	size_t skipped;		/* post-quantum, plugin: not supported */
+	char *problem;		/* sops_keys_note */
 };
 
 /* --- primitives (crypto.c) ------------------------------------------ */

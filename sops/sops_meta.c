@@ -130,9 +130,19 @@ data_key(struct sops_run *r, const struct sops_keys *k, const cJSON *meta)
 		    ERR_UNSUPPORTED : ERR_INVALID, "%s: sops.age: %s", r->file,
 		    why);
 	else {
+		char mine[4 * (SOPS_RECIPIENT_LEN + 2)] = "";
+		size_t ml = 0;
+
+		for (size_t i = 0; i < k->n && i < 4; i++) {
+			char rc_[SOPS_RECIPIENT_LEN + 1];
+			sops_keys_recipient(k, i, rc_);
+			ml += (size_t)snprintf(mine + ml, sizeof(mine) - ml,
+			    "%s%s", ml ? ", " : "", rc_);
+		}
 		recipients(age, list, sizeof(list));
-		rc = err_set(r->err, ERR_DENIED, "%s: no age identity matches; "
-		    "the file is encrypted for %s", r->file, list);
+		rc = err_set(r->err, ERR_DENIED, "%s: no age identity matches: "
+		    "the file is encrypted for %s; stackd holds %s%s", r->file,
+		    list, mine, k->n > 4 ? ", ..." : "");
 	}
 	if (dk.data != NULL)
 		OPENSSL_cleanse(dk.data, dk.len);
@@ -260,10 +270,18 @@ int
 sops_run_leaf(struct sops_run *r, const struct sops_leaf *l,
     struct buf *plain, char type[8], bool *enc)
 {
-	char aad[4096];
+	char aad[4096], shown[4096];
+	size_t sl;
 	int rc;
 
 	sops_path_join(aad, sizeof(aad), l->keys, l->nkeys);
+	/* For people: a.b.c, not the AAD's a:b:c: */
+	snprintf(shown, sizeof(shown), "%s", aad);
+	for (char *p = shown; *p != '\0'; p++)
+		if (*p == ':')
+			*p = '.';
+	if ((sl = strlen(shown)) > 0)
+		shown[sl - 1] = '\0';
 	*enc = encrypted(r, l);
 	if (!*enc) {
 		if (!r->mac_only_encrypted)
@@ -274,13 +292,13 @@ sops_run_leaf(struct sops_run *r, const struct sops_leaf *l,
 	if (!l->string)
 		return err_set(r->err, ERR_INVALID, "%s: %s: expected an "
 		    "encrypted value (the file's rule says this key is "
-		    "encrypted)", r->file, aad);
+		    "encrypted)", r->file, shown);
 	if (l->len == 0) {	/* sops leaves "" as it is */
 		buf_reset(plain);
 		snprintf(type, 8, "str");
 		return buf_append(plain, "", 0);
 	}
-	if ((rc = enc_open(r, l->text, l->len, aad, aad, plain, type)) < 0)
+	if ((rc = enc_open(r, l->text, l->len, aad, shown, plain, type)) < 0)
 		return rc;
 	if (strcmp(type, "comment") != 0)
 		EVP_DigestUpdate(r->mac, plain->data, plain->len);
