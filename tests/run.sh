@@ -88,6 +88,8 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 	    "$here/conformance/fuzz.sh" "$build" 25 1
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: images.sh (digests pinned, against local registries)" \
 	    "$here/e2e/images.sh" "$build/stackd"
+	count "e2e: sops.sh (SOPS files in a git source, age identities)" \
+	    "$here/e2e/sops.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: stacklist.sh (stacks listed in the config)" \
 	    "$here/e2e/stacklist.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: page.sh (the status page in headless Chromium)" \
