@@ -100,6 +100,8 @@ meta_put(cJSON *meta, const char *key, const char *value)
 		return;
 	if ((list = cJSON_GetObjectItemCaseSensitive(meta, name)) == NULL)
 		list = cJSON_AddArrayToObject(meta, name);
+	if (!cJSON_IsArray(list))
+		return;		/* sops_age=x before sops_age__list_0...: junk */
 	while (cJSON_GetArraySize(list) <= idx)
 		cJSON_AddItemToArray(list, cJSON_CreateObject());
 	item = cJSON_GetArrayItem(list, (int)idx);

@@ -41,6 +41,7 @@ struct walk {
 	int in_meta;		/* depth where the sops block starts, or 0 */
 	cJSON *meta;
 	size_t cut_start, cut_end;	/* the sops block: "sops:" to its end */
+	bool seen_sops;
 	struct leaf *leaves;
 	size_t n, cap;
 };
@@ -103,6 +104,9 @@ push(struct walk *w, const yaml_event_t *e, bool map)
 
 	if (w->depth + 1 >= sizeof(w->st) / sizeof(w->st[0]))
 		return fail(w, e, "nested too deep for a SOPS file");
+	if (parent->map && parent->want_key)
+		return fail(w, e, "a key must be a plain value, not a list or "
+		    "a mapping");
 	if (w->depth == 0 && !map)
 		return fail(w, e, "a SOPS YAML file is a mapping");
 	if (w->depth == 0 && e->data.mapping_start.style ==
@@ -150,10 +154,14 @@ scalar(struct walk *w, const yaml_event_t *e)
 	const char *v = (const char *)e->data.scalar.value;
 
 	if (f->map && f->want_key) {
+		if (w->depth == 1 && strcmp(v, "sops") == 0) {
+			if (w->seen_sops)
+				return fail(w, e, "two sops: blocks");
+			w->seen_sops = true;
+			w->cut_start = e->start_mark.index;
+		}
 		f->key = xstrdup(v);
 		f->want_key = false;
-		if (w->depth == 1 && strcmp(v, "sops") == 0)
-			w->cut_start = e->start_mark.index;
 		return 0;
 	}
 	if (w->in_meta > 0)
