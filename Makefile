@@ -41,7 +41,7 @@ SAN    ?=
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(TEST_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm -pthread
 TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS))
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose -Icontroller \
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose -Icontroller -Isops \
 	$(PKG_CFLAGS) $(CFLAGS) $(SAN) -DSTACKD_COMMIT='"$(COMMIT)"' -DSRCDIR='"$(CURDIR)"'
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 

@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
 
 #include "compose.h"
 #include "sops.h"
+#include "sops_int.h"
 
 #define DIR SRCDIR "/tests/data/sops"
 
@@ -225,11 +228,104 @@ test_vectors(void **state)
 	free(tsv);
 }
 
+/* Unencrypted YAML scalars enter the MAC as sops's go-yaml types them. */
+static void
+test_scalar_types(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "True", "True" }, { "false", "False" }, { "0x1F", "31" },
+		{ "1e3", "1000" }, { "1.5", "1.5" }, { "0o17", "15" },
+		{ "010", "8" }, { "-7", "-7" }, { "1_000", "1000" },
+		{ ".inf", "+Inf" }, { "-.Inf", "-Inf" }, { ".nan", "NaN" },
+		{ "0.000001", "0.000001" }, { "1e21", "1000000000000000000000" },
+		{ "2001-12-14", "2001-12-14T00:00:00Z" },
+		{ "2001-12-14t21:59:43.10-05:00", "2001-12-14T21:59:43.1-05:00" },
+		{ "2001-12-14 21:59:43.0", "2001-12-14T21:59:43Z" },
+	};
+	static const char *const strings[] = { "yes", "no", "on", "v1",
+	    "1.2.3", "0x", "age" };
+	char out[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(sops_scalar_type(cases[i][0],
+		    strlen(cases[i][0]), out, sizeof(out)), SCALAR_TYPED);
+		assert_string_equal(out, cases[i][1]);
+	}
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		assert_int_equal(sops_scalar_type(strings[i], strlen(strings[i]),
+		    out, sizeof(out)), SCALAR_STRING);
+	assert_int_equal(sops_scalar_type("~", 1, out, sizeof(out)),
+	    SCALAR_NULL);
+	assert_int_equal(sops_scalar_type("", 0, out, sizeof(out)),
+	    SCALAR_NULL);
+}
+
+/* The YAML is rewritten in place: the rest of the text as it was, the
+ * value in clear, the sops block gone. */
+static void
+test_yaml_in_place(void **state)
+{
+	struct sops_keys *k = keys_of("flux__age.agekey");
+	unsigned char nk[32], nk2[32];
+	struct err err;
+	struct buf out;
+	size_t len;
+	char *text = slurp("flux__age.yaml", &len);
+
+	(void)state;
+	buf_init(&out, 1 << 20);
+	assert_int_equal(sops_decrypt(k, "flux__age.yaml", text, len, &out, nk,
+	    &err), 0);
+	assert_string_equal(out.data, "apiVersion: v1\nkind: Secret\n"
+	    "metadata:\n  name: age\nstringData:\n  key: \"value\"\n");
+	/* The name key is the identity's: the same for every file. */
+	buf_reset(&out);
+	free(text);
+	text = slurp("flux__env.env", &len);
+	assert_int_equal(sops_decrypt(k, "flux__env.env", text, len, &out, nk2,
+	    &err), 0);
+	assert_memory_equal(nk, nk2, 32);
+	buf_free(&out);
+	free(text);
+	sops_keys_free(k);
+}
+
+/* A key file others may read is refused, saying why. */
+static void
+test_key_file_mode(void **state)
+{
+	char path[] = "/tmp/stackd-agekey.XXXXXX";
+	int fd = mkstemp(path);
+	struct sops_keys *k = sops_keys_new();
+	struct err err;
+	size_t len;
+	char *key = slurp("flux__age.agekey", &len);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, key, len), (ssize_t)len);
+	close(fd);
+	chmod(path, 0644);
+	assert_true(sops_keys_add_file(k, path, &err) < 0);
+	assert_non_null(strstr(err.msg, "readable by group or others"));
+	assert_null(strstr(err.msg, "AGE-SECRET"));
+	chmod(path, 0600);
+	assert_int_equal(sops_keys_add_file(k, path, &err), 0);
+	assert_int_equal(sops_keys_count(k), 1);
+	unlink(path);
+	free(key);
+	sops_keys_free(k);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_scalar_types),
+		cmocka_unit_test(test_yaml_in_place),
+		cmocka_unit_test(test_key_file_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
