@@ -18,6 +18,7 @@ static const char render_usage[] =
     "                     [--var KEY=VALUE]... [--env-inherit] [--strict-vars]\n"
     "                     [--interpolation docker-cli|compose-spec] [--root DIR]\n"
     "                     [--resolve-image always|changed|never [--engine URL]]\n"
+    "                     [--sops-age-key-file FILE]\n"
     "\n"
     "Print the networks, secrets, configs and services STACK becomes, each\n"
     "the body of its Engine API create call, as one JSON document.  Offline,\n"

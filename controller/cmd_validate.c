@@ -17,6 +17,7 @@ static const char validate_usage[] =
     "                       [--git-ssh-key FILE] [--git-known-hosts FILE]]\n"
     "                       [--env-inherit] [--strict-vars]\n"
     "                       [--interpolation docker-cli|compose-spec]\n"
+    "                       [--sops-age-key-file FILE]\n"
     "\n"
     "Check a config file and load every stack of its source (a git source\n"
     "is fetched into a temporary cache), without touching an engine.\n"

@@ -44,6 +44,7 @@ static const char run_usage[] =
     "                  [--resolve-image always|changed|never]\n"
     "                  [--image-poll DURATION]\n"
     "                  [--registry-webhook-secret-file FILE]\n"
+    "                  [--sops-age-key-file FILE]\n"
     "                  [--log-format text|json]\n"
     "                  [--log-level debug|info|warn|error]\n"
     "\n"

@@ -9,8 +9,9 @@ stackd=$1
 examples=$2
 here=$(cd "$(dirname "$0")" && pwd)
 dir=
+key=
 
-cleanup() { [ -z "$dir" ] || "$here/swarm.sh" stop "$dir"; }
+cleanup() { [ -z "$key" ] || rm -f "$key"; [ -z "$dir" ] || "$here/swarm.sh" stop "$dir"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -34,10 +35,16 @@ if [ -n "$dir" ]; then
 	resolve=(--resolve-image never)
 	echo "run: images are not pinned (--resolve-image never): the throwaway engine's image is in no registry"
 fi
+# examples/vault is SOPS-encrypted to the published test key; git keeps
+# no file modes, and stackd refuses a key file others can read.
+key=$(mktemp /tmp/stackd-run-key.XXXXXX)
+cat "$examples/sops-test-key.txt" >"$key"
+echo "run: examples/vault decrypts with the test key examples/sops-test-key.txt"
 echo "run: status page on http://127.0.0.1:9090/ (Ctrl-C stops stackd${dir:+ and the throwaway engine})"
 [ -z "$dir" ] || echo "run: the engine is DOCKER_HOST=$DOCKER_HOST"
 # Not exec: the trap must stop the throwaway engine once stackd exits.
-"$stackd" run --dir "$examples" --listen 127.0.0.1:9090 "${resolve[@]}" &
+"$stackd" run --dir "$examples" --listen 127.0.0.1:9090 --sops-age-key-file "$key" \
+    "${resolve[@]}" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null' INT TERM
 wait $pid
