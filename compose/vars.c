@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "compose_int.h"
+#include "secret.h"
 
 struct layer {
 	char **names;
@@ -41,9 +42,10 @@ compose_vars_new(bool env_inherit, const struct compose_sops *sops)
 static void
 layer_release(struct layer *l)
 {
+	/* A value may come from a SOPS file. */
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->names[i]);
-		free(l->values[i]);
+		secret_free(l->values[i]);
 	}
 	free(l->names);
 	free(l->values);

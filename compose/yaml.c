@@ -18,6 +18,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "compose_int.h"
+#include "secret.h"
 
 struct loader {
 	yaml_document_t *doc;
@@ -77,7 +78,7 @@ ynode_free(struct ynode *n)
 	}
 	free(n->keys);
 	free(n->vals);
-	free(n->str);
+	secret_free(n->str);	/* a value may come from a SOPS file */
 	free(n);
 }
 
