@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "controller.h"
+#include "sops.h"
 #include "daemon.h"
 #include "status.h"
 
@@ -35,6 +36,38 @@ load(struct ctl_config *c, const char *text, struct err *err)
 	int rc = ctl_config_load(c, path, err);
 	unlink(path);
 	return rc;
+}
+
+/* sops.age_key_file at the top and per source; a key file that cannot be
+ * read is noted in the keys, never a config error. */
+static void
+test_config_sops(void **state)
+{
+	struct ctl_config c;
+	struct err err;
+
+	(void)state;
+	unsetenv("SOPS_AGE_KEY");
+	unsetenv("SOPS_AGE_KEY_FILE");
+	assert_int_equal(load(&c,
+	    "sources:\n"
+	    "  - name: a\n    dir: {path: /srv/a}\n"
+	    "  - name: b\n    dir: {path: /srv/b}\n"
+	    "    sops: {age_key_file: /nonexistent/b.agekey}\n"
+	    "sops: {age_key_file: keys/age.txt}\n", &err), 0);
+	assert_non_null(strstr(c.age_key_file, "/keys/age.txt"));
+	assert_string_equal(c.sources[1].age_key_file, "/nonexistent/b.agekey");
+	assert_int_equal(ctl_config_defaults(&c, NULL, &err), 0);
+	assert_ptr_equal(ctl_source_keys(&c, "a"), c.sops_keys);
+	assert_ptr_equal(ctl_source_keys(&c, "b"), c.sources[1].sops_keys);
+	assert_int_equal(sops_keys_count(ctl_source_keys(&c, "b")), 0);
+	assert_non_null(strstr(sops_keys_problem(ctl_source_keys(&c, "b")),
+	    "/nonexistent/b.agekey"));
+	ctl_config_release(&c);
+	assert_true(load(&c, "sources:\n  - dir: {path: /srv}\n"
+	    "sops: {age_key: x}\n", &err) < 0);
+	assert_non_null(strstr(err.msg, "unknown key \"age_key\""));
+	ctl_config_release(&c);
 }
 
 static void
@@ -591,6 +624,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_good),
+		cmocka_unit_test(test_config_sops),
 		cmocka_unit_test(test_config_errors_say_where),
 		cmocka_unit_test(test_config_git_source),
 		cmocka_unit_test(test_config_stack_policies),
