@@ -318,6 +318,58 @@ test_key_file_mode(void **state)
 	sops_keys_free(k);
 }
 
+/* A SOPS stack file: decrypted before interpolation, typed values (an
+ * int replicas) kept, and listed as decrypted. */
+static void
+test_stack_file(void **state)
+{
+	char dir[] = "/tmp/stackd-sopsstack.XXXXXX", file[512], env[512];
+	struct sops_keys *k = keys_of("flux__age.agekey");
+	const char *files[1] = { file };
+	struct compose_options o = { .stack = "web", .files = files,
+	    .nfiles = 1 };
+	struct compose_stack *st = NULL;
+	struct err err;
+	cJSON *svc;
+	size_t len;
+	char *text = slurp("stackd__compose.yaml", &len), *e;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/compose.yaml", dir);
+	snprintf(env, sizeof(env), "%s/.env", dir);
+	assert_non_null(f = fopen(file, "w"));
+	fwrite(text, 1, len, f);
+	fclose(f);
+	assert_non_null(f = fopen(env, "w"));
+	fputs("WHO=world\n", f);
+	fclose(f);
+	o.sops.keys = k;
+	o.sops.decrypted = cJSON_CreateArray();
+	if (compose_stack_load(&st, &o, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(cJSON_GetArraySize(o.sops.decrypted), 1);
+	svc = cJSON_GetArrayItem(st->services, 0);
+	e = cJSON_PrintUnformatted(svc);
+	assert_non_null(strstr(e, "\"GREETING=hello world\""));
+	assert_non_null(strstr(e, "\"PORT=8080\""));
+	assert_non_null(strstr(e, "\"Replicas\":2"));
+	assert_non_null(strstr(e, "busybox:1.36"));
+	free(e);
+	compose_stack_free(st);
+	/* Without identities: refused, naming the file. */
+	o.sops.keys = NULL;
+	assert_true(compose_stack_load(&st, &o, &err) < 0);
+	assert_non_null(strstr(err.msg, "compose.yaml: a SOPS file"));
+	cJSON_Delete(o.sops.decrypted);
+	unlink(file);
+	unlink(env);
+	rmdir(dir);
+	free(text);
+	sops_keys_free(k);
+}
+
 int
 main(void)
 {
@@ -326,6 +378,7 @@ main(void)
 		cmocka_unit_test(test_scalar_types),
 		cmocka_unit_test(test_yaml_in_place),
 		cmocka_unit_test(test_key_file_mode),
+		cmocka_unit_test(test_stack_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
