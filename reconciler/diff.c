@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "path.h"
 #include "reconciler.h"
 
 /* Values the engine fills in when the request left them out
@@ -31,21 +32,13 @@ static const struct { const char *suffix; const char *value; } fills[] = {
 	{ ".Replicated.Replicas", "1" },
 };
 
-static bool
-ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 /* Fields that are never compared: the engine owns them. */
 static bool
 ignored(const char *path)
 {
-	return ends_with(path, ".TaskTemplate.ForceUpdate") ||
-	    ends_with(path, ".Placement.Platforms") ||
-	    ends_with(path, "].Consistency");
+	return path_has_suffix(path, ".TaskTemplate.ForceUpdate") ||
+	    path_has_suffix(path, ".Placement.Platforms") ||
+	    path_has_suffix(path, "].Consistency");
 }
 
 /* Fields of newer API versions: an older engine drops them without a
@@ -54,7 +47,7 @@ ignored(const char *path)
 static bool
 newer_than_engine(const char *path)
 {
-	return ends_with(path, ".Healthcheck.StartInterval");	/* 1.44 */
+	return path_has_suffix(path, ".Healthcheck.StartInterval");	/* 1.44 */
 }
 
 static bool
@@ -66,7 +59,7 @@ is_default(const cJSON *v, const char *path)
 	if (v == NULL || cJSON_IsNull(v) || cJSON_IsFalse(v))
 		return true;
 	for (size_t i = 0; i < sizeof(fills) / sizeof(fills[0]); i++) {
-		if (!ends_with(path, fills[i].suffix))
+		if (!path_has_suffix(path, fills[i].suffix))
 			continue;
 		if (cJSON_IsString(v) && strcmp(v->valuestring,
 		    fills[i].value) == 0)
@@ -131,7 +124,7 @@ static bool
 scalar_equal(const cJSON *d, const cJSON *a, const char *path)
 {
 	if (cJSON_IsString(d) && cJSON_IsString(a) &&
-	    ends_with(path, ".ContainerSpec.Image"))
+	    path_has_suffix(path, ".ContainerSpec.Image"))
 		return image_equal(d->valuestring, a->valuestring);
 	if (cJSON_IsNumber(d) && cJSON_IsNumber(a))
 		return fabs(d->valuedouble - a->valuedouble) < 1e-9;
@@ -257,7 +250,7 @@ recon_diff(const cJSON *desired, const cJSON *actual, const char *path,
 		return n;
 	}
 	if (cJSON_IsArray(desired) && cJSON_IsArray(actual) &&
-	    ends_with(path, ".EndpointSpec.Ports") &&
+	    path_has_suffix(path, ".EndpointSpec.Ports") &&
 	    (n = diff_ports(desired, actual, path, diffs)) >= 0)
 		return n;
 	n = 0;

@@ -11,26 +11,19 @@
 #include <openssl/crypto.h>
 
 #include "alloc.h"
+#include "path.h"
 #include "sops_int.h"
-
-static bool
-suffix(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-
-	return a >= b && strcmp(s + a - b, suf) == 0;
-}
 
 enum sops_format
 sops_format_of(const char *path)
 {
-	if (suffix(path, ".yaml") || suffix(path, ".yml"))
+	if (path_has_suffix(path, ".yaml") || path_has_suffix(path, ".yml"))
 		return SOPS_YAML;
-	if (suffix(path, ".json"))
+	if (path_has_suffix(path, ".json"))
 		return SOPS_JSON;
-	if (suffix(path, ".env"))
+	if (path_has_suffix(path, ".env"))
 		return SOPS_DOTENV;
-	if (suffix(path, ".ini"))
+	if (path_has_suffix(path, ".ini"))
 		return SOPS_INI;
 	return SOPS_BINARY;
 }

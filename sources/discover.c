@@ -30,18 +30,10 @@ sources_name_skipped(const char *name)
 }
 
 static bool
-has_suffix(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a > b && strcmp(s + a - b, suffix) == 0;
-}
-
-static bool
 is_vars_file(const char *name)
 {
 	return !sources_name_skipped(name) && (strcmp(name, "vars.yaml") == 0 ||
-	    strcmp(name, "vars.yml") == 0 || has_suffix(name, ".vars.yaml"));
+	    strcmp(name, "vars.yml") == 0 || path_has_suffix(name, ".vars.yaml"));
 }
 
 static bool
@@ -161,9 +153,10 @@ sources_discover(struct sources_list *out, const char *root,
 		path = path_join(root, n);
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 			from_dir(out, root, n);
-		else if (S_ISREG(st.st_mode) && (has_suffix(n, ".yml") ||
-		    has_suffix(n, ".yaml"))) {
-			size_t len = strlen(n) - (has_suffix(n, ".yml") ? 4 : 5);
+		else if (S_ISREG(st.st_mode) && (path_has_suffix(n, ".yml") ||
+		    path_has_suffix(n, ".yaml"))) {
+			size_t len = strlen(n) -
+			    (path_has_suffix(n, ".yml") ? 4 : 5);
 			sources_stack_add_file(add(out, n, len), path);
 			path = NULL;
 		}

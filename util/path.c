@@ -16,3 +16,11 @@ path_join(const char *dir, const char *name)
 	snprintf(p, n, "%s/%s", dir, name);
 	return p;
 }
+
+bool
+path_has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
