@@ -5,6 +5,7 @@
  * SHA-512 of every value, in order, itself encrypted).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -36,6 +37,43 @@ sops_path_join(char *out, size_t size, const char *const *keys, size_t n)
 		len += (size_t)snprintf(out + len, size - len, "%s:", keys[i]);
 }
 
+/* glibc's regcomp can take gigabytes for a short hostile pattern
+ * ("^)+++++..."), and the rule is read before the MAC can be checked:
+ * only modest patterns are compiled, without stacked quantifiers or
+ * large repetition counts. */
+static bool
+regex_tame(const char *re)
+{
+	bool quant = false;
+
+	if (strlen(re) > 256)
+		return false;
+	for (const char *p = re; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+			quant = false;
+			continue;
+		}
+		if (strchr("*+?{", *p) != NULL) {
+			if (quant)
+				return false;
+			quant = true;
+			if (*p == '{') {
+				long n = strtol(p + 1, NULL, 10);
+				const char *c = strchr(p, '}'), *comma =
+				    strchr(p, ',');
+				if (c == NULL || n > 16 || (comma && comma < c &&
+				    strtol(comma + 1, NULL, 10) > 16))
+					return false;
+				p = c;
+			}
+			continue;
+		}
+		quant = false;
+	}
+	return true;
+}
+
 static int
 rule_of(struct sops_run *r, const cJSON *meta)
 {
@@ -62,7 +100,8 @@ rule_of(struct sops_run *r, const cJSON *meta)
 	if (found == 0)
 		r->rule_arg = xstrdup("_unencrypted");	/* sops's default */
 	if (r->rule == RULE_UNENC_REGEX || r->rule == RULE_ENC_REGEX) {
-		if (regcomp(&r->re, r->rule_arg, REG_EXTENDED | REG_NOSUB) != 0)
+		if (!regex_tame(r->rule_arg) || regcomp(&r->re, r->rule_arg,
+		    REG_EXTENDED | REG_NOSUB) != 0)
 			return err_set(r->err, ERR_UNSUPPORTED, "%s: %s: stackd "
 			    "cannot read this regular expression (POSIX ERE)",
 			    r->file, rule_keys[r->rule]);
