@@ -63,7 +63,7 @@ bech32_decode(const char *s, size_t len, const char *hrp, unsigned char
     out[32])
 {
 	size_t hl = strlen(hrp), dl, nout = 0;
-	unsigned char d[128], v[256];
+	unsigned char d[128] = { 0 }, v[256];
 	bool upper = false, lower = false;
 	uint32_t acc = 0;
 	int bits = 0;
