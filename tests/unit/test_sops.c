@@ -370,6 +370,37 @@ test_stack_file(void **state)
 	sops_keys_free(k);
 }
 
+/* The MAC follows the values' order, not the text's: the sops block may
+ * stand first, and comments around it stay. */
+static void
+test_yaml_block_first(void **state)
+{
+	struct sops_keys *k = keys_of("flux__age.agekey");
+	unsigned char nk[32];
+	struct err err;
+	struct buf out, moved;
+	size_t len;
+	char *text = slurp("flux__age.yaml", &len);
+	char *block = strstr(text, "sops:\n");
+
+	(void)state;
+	assert_non_null(block);
+	buf_init(&moved, 1 << 20);
+	buf_appendf(&moved, "# a comment\n%s", block);
+	buf_append(&moved, text, (size_t)(block - text));
+	buf_init(&out, 1 << 20);
+	if (sops_decrypt(k, "moved.yaml", moved.data, moved.len, &out, nk,
+	    &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(out.data, "# a comment\napiVersion: v1\n"
+	    "kind: Secret\nmetadata:\n  name: age\nstringData:\n"
+	    "  key: \"value\"\n");
+	buf_free(&out);
+	buf_free(&moved);
+	free(text);
+	sops_keys_free(k);
+}
+
 int
 main(void)
 {
@@ -379,6 +410,7 @@ main(void)
 		cmocka_unit_test(test_yaml_in_place),
 		cmocka_unit_test(test_key_file_mode),
 		cmocka_unit_test(test_stack_file),
+		cmocka_unit_test(test_yaml_block_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
