@@ -4,38 +4,12 @@
  * reader of stack files, variables, env files or secret data can miss a
  * SOPS file or leave its plaintext behind.
  */
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "compose.h"
 #include "sops.h"
-
-static int
-read_whole(const char *path, struct buf *b, struct err *err)
-{
-	char chunk[65536];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-	int rc = 0;
-
-	if (f == NULL)
-		return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL,
-		    "%s: %s", path, strerror(errno));
-	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(b, chunk, n) < 0)
-			rc = err_set(err, ERR_NOMEM, "%s: larger than %zu "
-			    "bytes", path, b->max);
-	if (rc == 0 && ferror(f))
-		rc = err_set(err, ERR_FAIL, "%s: read error", path);
-	fclose(f);
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	if (rc == 0)
-		buf_append(b, "", 0);	/* data is never NULL */
-	return rc;
-}
 
 int
 compose_file_read(struct compose_file *f, const char *path, size_t max,
@@ -48,8 +22,9 @@ compose_file_read(struct compose_file *f, const char *path, size_t max,
 	memset(f, 0, sizeof(*f));
 	buf_init(&f->data, max);
 	buf_init(&raw, max);
-	if ((rc = read_whole(path, &raw, err)) < 0)
+	if ((rc = buf_read_file(&raw, path, NULL, err)) < 0)
 		goto out;
+	buf_append(&raw, "", 0);	/* data is never NULL */
 	if (!sops_is_encrypted(raw.data, raw.len, sops_format_of(path))) {
 		f->data = raw;
 		return 0;

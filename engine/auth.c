@@ -51,32 +51,6 @@ default_path(void)
 	return p;
 }
 
-/* Read a whole file into a fresh NUL-terminated buffer (wiped on free). */
-static int
-read_file(const char *path, struct buf *out, struct err *err)
-{
-	char chunk[4096];
-	FILE *f;
-	size_t n;
-	int rc = 0;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL,
-		    "registry auth file %s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(out, chunk, n) < 0) {
-			rc = err_set(err, ERR_INVALID, "registry auth file %s: "
-			    "larger than %u bytes", path, AUTH_FILE_MAX);
-			break;
-		}
-	if (rc == 0 && ferror(f))
-		rc = err_set(err, ERR_FAIL, "registry auth file %s: read "
-		    "error", path);
-	explicit_bzero(chunk, sizeof(chunk));
-	fclose(f);
-	return rc;
-}
-
 int
 engine_auth_load(struct engine_auth **out, const char *path, struct err *err)
 {
@@ -93,7 +67,7 @@ engine_auth_load(struct engine_auth **out, const char *path, struct err *err)
 		return 0;
 	}
 	buf_init(&data, AUTH_FILE_MAX);
-	rc = read_file(path, &data, err);
+	rc = buf_read_file(&data, path, "registry auth file", err);
 	if (rc == ERR_NOTFOUND && defpath != NULL) {
 		rc = 0;	/* no default config: no credentials */
 		goto done;

@@ -30,4 +30,15 @@ void buf_reset(struct buf *b);
 char *buf_steal(struct buf *b);
 void buf_free(struct buf *b);
 
+struct err;
+/* Append the rest of the file open on fd: 0, ERR_NOMEM at the bound,
+ * ERR_FAIL on a read error.  What passed through the stack is wiped:
+ * the file may hold a secret. */
+int buf_read_fd(struct buf *b, int fd);
+/* The whole file at path, appended; errors name it as "[what ]path: ..."
+ * (what: "registry auth file", or NULL): ERR_NOTFOUND, ERR_FAIL, or
+ * ERR_NOMEM "larger than MAX bytes". */
+int buf_read_file(struct buf *b, const char *path, const char *what,
+    struct err *err);
+
 #endif

@@ -259,10 +259,9 @@ sops_keys_add_text(struct sops_keys *k, const char *text, size_t len,
 int
 sops_keys_add_file(struct sops_keys *k, const char *path, struct err *err)
 {
-	char where[4200], *text;
+	char where[4200];
 	struct stat st;
-	ssize_t got;
-	size_t len = 0;
+	struct buf text;
 	int fd, rc;
 
 	snprintf(where, sizeof(where), "age key file %s", path);
@@ -281,17 +280,20 @@ sops_keys_add_file(struct sops_keys *k, const char *path, struct err *err)
 		    "others (mode %04o); chmod 600 it", where,
 		    (unsigned)(st.st_mode & 07777));
 	}
-	text = xmalloc(KEYFILE_MAX);
-	while (len < KEYFILE_MAX && (got = read(fd, text + len,
-	    KEYFILE_MAX - len)) > 0)
-		len += (size_t)got;
+	/* As before: a file of KEYFILE_MAX bytes or more is refused. */
+	buf_init(&text, KEYFILE_MAX - 1);
+	rc = buf_read_fd(&text, fd);
 	close(fd);
-	if (len == KEYFILE_MAX)
+	if (rc == ERR_NOMEM)
 		rc = err_set(err, ERR_INVALID, "%s: larger than %d bytes",
 		    where, KEYFILE_MAX);
+	else if (rc < 0)
+		rc = err_set(err, ERR_INVALID, "%s: read error", where);
 	else
-		rc = sops_keys_add_text(k, text, len, where, err);
-	OPENSSL_cleanse(text, KEYFILE_MAX);
-	free(text);
+		rc = sops_keys_add_text(k, text.data ? text.data : "",
+		    text.len, where, err);
+	if (text.data != NULL)
+		OPENSSL_cleanse(text.data, text.len);
+	buf_free(&text);
 	return rc;
 }

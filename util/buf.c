@@ -1,7 +1,10 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "buf.h"
@@ -108,4 +111,42 @@ buf_free(struct buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+int
+buf_read_fd(struct buf *b, int fd)
+{
+	char chunk[65536];
+	ssize_t n;
+	int rc = 0;
+
+	while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		rc = n < 0 ? ERR_FAIL : buf_append(b, chunk, (size_t)n);
+	}
+	explicit_bzero(chunk, sizeof(chunk));
+	return rc;
+}
+
+int
+buf_read_file(struct buf *b, const char *path, const char *what,
+    struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	const char *sp = what ? " " : "";
+
+	what = what ? what : "";
+	if (fd < 0)
+		return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL,
+		    "%s%s%s: %s", what, sp, path, strerror(errno));
+	rc = buf_read_fd(b, fd);
+	close(fd);
+	if (rc == ERR_NOMEM)
+		return err_set(err, ERR_NOMEM, "%s%s%s: larger than %zu bytes",
+		    what, sp, path, b->max);
+	if (rc < 0)
+		return err_set(err, ERR_FAIL, "%s%s%s: read error", what, sp,
+		    path);
+	return 0;
 }
