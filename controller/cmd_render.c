@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "compose.h"
 #include "controller.h"
+#include "json.h"
 #include "reconciler.h"
 
 static const char render_usage[] =
@@ -76,9 +77,8 @@ redact_env(cJSON *services)
 	cJSON *svc, *e;
 
 	cJSON_ArrayForEach(svc, services) {
-		cJSON *env = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-		    svc, "TaskTemplate"), "ContainerSpec"), "Env");
+		cJSON *env = json_at(json_at(json_at(svc, "TaskTemplate"),
+		    "ContainerSpec"), "Env");
 
 		cJSON_ArrayForEach(e, env) {
 			char *eq = strchr(e->valuestring, '='), line[1024];

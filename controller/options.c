@@ -105,9 +105,3 @@ ctl_getopt_next(struct ctl_getopt *g, int argc, char **argv)
 			return o;
 	return CTL_OPT_UNKNOWN;
 }
-
-const char *
-ctl_opt_name(enum ctl_opt o)
-{
-	return o >= 0 && o < CTL_OPT_COUNT ? defs[o].name : "?";
-}

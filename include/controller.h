@@ -70,8 +70,6 @@ void ctl_getopt_init(struct ctl_getopt *g, const enum ctl_opt *accepted,
 /* The next option (its argument in optarg), -1 after the last, or
  * CTL_OPT_UNKNOWN after getopt said what is wrong. */
 int ctl_getopt_next(struct ctl_getopt *g, int argc, char **argv);
-/* "prune-limit" */
-const char *ctl_opt_name(enum ctl_opt o);
 
 /* -f/-s/--vars/--var/--env-inherit/--strict-vars/--interpolation/--root
  * (and --json). */

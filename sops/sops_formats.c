@@ -107,6 +107,16 @@ struct env_line {
 	size_t len;
 };
 
+static struct env_line *
+env_line_add(struct env_line **lines, size_t *n, size_t *cap)
+{
+	if (*n == *cap)
+		*lines = xrealloc(*lines, (*cap = *cap ? 2 * *cap : 16) *
+		    sizeof(**lines));
+	memset(&(*lines)[*n], 0, sizeof(**lines));
+	return &(*lines)[(*n)++];
+}
+
 static size_t
 env_lines(const char *text, size_t len, struct env_line **out, cJSON *meta)
 {
@@ -124,11 +134,9 @@ env_lines(const char *text, size_t len, struct env_line **out, cJSON *meta)
 			/* comments and other lines pass through, but not
 			 * the encrypted comments */
 			if (ll > 0 && !(ll > 5 && memcmp(p, "#ENC[", 5) == 0)) {
-				if (n == cap)
-					*out = xrealloc(*out, (cap = cap ?
-					    2 * cap : 16) * sizeof(**out));
-				(*out)[n++] = (struct env_line){ .line = p,
-				    .len = ll };
+				l = env_line_add(out, &n, &cap);
+				l->line = p;
+				l->len = ll;
 			}
 		} else if (eq - p > 5 && memcmp(p, "sops_", 5) == 0) {
 			char *k = xstrndup(p + 5, (size_t)(eq - p - 5));
@@ -137,14 +145,11 @@ env_lines(const char *text, size_t len, struct env_line **out, cJSON *meta)
 			free(k);
 			free(v);
 		} else {
-			if (n == cap)
-				*out = xrealloc(*out, (cap = cap ? 2 * cap : 16) *
-				    sizeof(**out));
-			l = &(*out)[n++];
-			*l = (struct env_line){ .line = p, .len = ll,
-			    .key = xstrndup(p, (size_t)(eq - p)),
-			    .value = unescape(eq + 1, ll - (size_t)(eq - p) -
-			    1) };
+			l = env_line_add(out, &n, &cap);
+			l->line = p;
+			l->len = ll;
+			l->key = xstrndup(p, (size_t)(eq - p));
+			l->value = unescape(eq + 1, ll - (size_t)(eq - p) - 1);
 		}
 		p += ll + 1;
 	}

@@ -12,20 +12,13 @@
 
 #include "alloc.h"
 #include "base64.h"
+#include "json.h"
 #include "sops_int.h"
 
 #define ENC_PREFIX "ENC[AES256_GCM,data:"
 
 static const char *const rule_keys[] = { "unencrypted_suffix",
     "encrypted_suffix", "unencrypted_regex", "encrypted_regex" };
-
-static const char *
-str_of(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 void
 sops_path_join(char *out, size_t size, const char *const *keys, size_t n)
@@ -79,14 +72,14 @@ rule_of(struct sops_run *r, const cJSON *meta)
 {
 	int found = 0;
 
-	if (str_of(meta, "unencrypted_comment_regex") != NULL ||
-	    str_of(meta, "encrypted_comment_regex") != NULL)
+	if (json_str(meta, "unencrypted_comment_regex") != NULL ||
+	    json_str(meta, "encrypted_comment_regex") != NULL)
 		return err_set(r->err, ERR_UNSUPPORTED, "%s: the comment rules "
 		    "(unencrypted_comment_regex, encrypted_comment_regex) are "
 		    "not supported", r->file);
 	r->rule = RULE_UNENC_SUFFIX;
 	for (int i = 0; i < 4; i++) {
-		const char *v = str_of(meta, rule_keys[i]);
+		const char *v = json_str(meta, rule_keys[i]);
 
 		if (v == NULL || *v == '\0')
 			continue;
@@ -119,10 +112,10 @@ recipients(const cJSON *age, char *out, size_t size)
 
 	out[0] = '\0';
 	cJSON_ArrayForEach(e, age) {
-		const char *rc = str_of(e, "recipient");
-		if (rc != NULL && len < size)
+		const char *who = json_str(e, "recipient");
+		if (who != NULL && len < size)
 			len += (size_t)snprintf(out + len, size - len, "%s%s",
-			    len ? ", " : "", rc);
+			    len ? ", " : "", who);
 	}
 }
 
@@ -139,7 +132,7 @@ data_key(struct sops_run *r, const struct sops_keys *k, const cJSON *meta)
 
 	buf_init(&dk, 64);
 	cJSON_ArrayForEach(e, age) {
-		const char *enc = str_of(e, "enc");
+		const char *enc = json_str(e, "enc");
 		enum sops_age_fault f = SOPS_AGE_NO_MATCH;
 		struct err aerr;
 
@@ -173,10 +166,10 @@ data_key(struct sops_run *r, const struct sops_keys *k, const cJSON *meta)
 		size_t ml = 0;
 
 		for (size_t i = 0; i < k->n && i < 4; i++) {
-			char rc_[SOPS_RECIPIENT_LEN + 1];
-			sops_keys_recipient(k, i, rc_);
+			char r1[SOPS_RECIPIENT_LEN + 1];
+			sops_keys_recipient(k, i, r1);
 			ml += (size_t)snprintf(mine + ml, sizeof(mine) - ml,
-			    "%s%s", ml ? ", " : "", rc_);
+			    "%s%s", ml ? ", " : "", r1);
 		}
 		recipients(age, list, sizeof(list));
 		rc = err_set(r->err, ERR_DENIED, "%s: no age identity matches: "
@@ -206,11 +199,11 @@ sops_run_begin(struct sops_run *r, const struct sops_keys *k,
 	    "key_groups")) > 0)
 		return err_set(r->err, ERR_UNSUPPORTED, "%s: key groups "
 		    "(Shamir-split data keys) are not supported", r->file);
-	if (str_of(meta, "mac") == NULL || str_of(meta, "lastmodified") == NULL)
+	if (json_str(meta, "mac") == NULL || json_str(meta, "lastmodified") == NULL)
 		return err_set(r->err, ERR_INVALID, "%s: the sops metadata has "
 		    "no mac or no lastmodified", r->file);
-	r->mac_enc = xstrdup(str_of(meta, "mac"));
-	r->lastmodified = xstrdup(str_of(meta, "lastmodified"));
+	r->mac_enc = xstrdup(json_str(meta, "mac"));
+	r->lastmodified = xstrdup(json_str(meta, "lastmodified"));
 	r->mac_only_encrypted = cJSON_IsTrue(mo) || (cJSON_IsString(mo) &&
 	    strcmp(mo->valuestring, "true") == 0);
 	if ((rc = rule_of(r, meta)) < 0 || (rc = data_key(r, k, meta)) < 0)
