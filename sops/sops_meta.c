@@ -139,9 +139,15 @@ data_key(struct sops_run *r, const struct sops_keys *k, const cJSON *meta)
 		if (enc == NULL)
 			continue;
 		if (sops_age_decrypt(k, (const unsigned char *)enc, strlen(enc),
-		    &dk, &who, &f, &aerr) == 0 && dk.len == 32) {
-			rc = 0;
-			break;
+		    &dk, &who, &f, &aerr) == 0) {
+			if (dk.len == 32) {
+				rc = 0;
+				break;
+			}
+			/* Opened, but it holds no SOPS data key. */
+			f = SOPS_AGE_PAYLOAD;
+			snprintf(aerr.msg, sizeof(aerr.msg), "age: the data key "
+			    "is %zu bytes, not 32", dk.len);
 		}
 		buf_reset(&dk);
 		if (f != SOPS_AGE_NO_MATCH && worst == SOPS_AGE_NO_MATCH) {

@@ -401,6 +401,49 @@ test_yaml_block_first(void **state)
 	sops_keys_free(k);
 }
 
+/* An age stanza that opens but holds no 32-byte data key is refused as
+ * such (the kit's armor_x25519 vector carries another payload). */
+static void
+test_data_key_size(void **state)
+{
+	struct sops_keys *k = sops_keys_new();
+	static const char id[] = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2"
+	    "VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0";
+	unsigned char nk[32];
+	struct err err;
+	struct buf out;
+	cJSON *doc = cJSON_CreateObject(), *sops, *age, *entry;
+	size_t len;
+	char *vec = slurp("age-testkit/armor_x25519", &len), *text;
+
+	(void)state;
+	assert_int_equal(sops_keys_add_text(k, id, strlen(id), "test", &err),
+	    0);
+	cJSON_AddStringToObject(doc, "data", "ENC[AES256_GCM,data:AA==,iv:"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:"
+	    "AAAAAAAAAAAAAAAAAAAAAA==,type:str]");
+	sops = cJSON_AddObjectToObject(doc, "sops");
+	age = cJSON_AddArrayToObject(sops, "age");
+	entry = cJSON_CreateObject();
+	cJSON_AddItemToArray(age, entry);
+	cJSON_AddStringToObject(entry, "enc", strstr(vec, "\n\n") + 2);
+	cJSON_AddStringToObject(sops, "lastmodified", "2024-01-01T00:00:00Z");
+	cJSON_AddStringToObject(sops, "mac", "ENC[AES256_GCM,data:AA==,iv:"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:"
+	    "AAAAAAAAAAAAAAAAAAAAAA==,type:str]");
+	text = cJSON_Print(doc);
+	buf_init(&out, 1 << 20);
+	assert_true(sops_decrypt(k, "f.bin", text, strlen(text), &out, nk,
+	    &err) < 0);
+	assert_non_null(strstr(err.msg, "not 32"));
+	assert_int_equal(out.len, 0);
+	buf_free(&out);
+	free(text);
+	free(vec);
+	cJSON_Delete(doc);
+	sops_keys_free(k);
+}
+
 int
 main(void)
 {
@@ -411,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_key_file_mode),
 		cmocka_unit_test(test_stack_file),
 		cmocka_unit_test(test_yaml_block_first),
+		cmocka_unit_test(test_data_key_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
