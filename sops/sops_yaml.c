@@ -23,7 +23,7 @@ struct leaf {
 	char *text;
 	size_t len;
 	bool plain;		/* a plain scalar, typed like go-yaml */
-	size_t start, end;	/* character offsets */
+	size_t start, end;	/* characters, then bytes (to_bytes) */
 };
 
 struct frame {
@@ -40,7 +40,8 @@ struct walk {
 	size_t depth;
 	int in_meta;		/* depth where the sops block starts, or 0 */
 	cJSON *meta;
-	size_t cut_start, cut_end;	/* the sops block: "sops:" to its end */
+	/* The sops block, "sops:" to its end: characters, then bytes. */
+	size_t cut_start, cut_end;
 	bool seen_sops;
 	struct leaf *leaves;
 	size_t n, cap;
@@ -252,20 +253,49 @@ parse(struct walk *w, const char *text, size_t len)
 	return rc;
 }
 
-/* libyaml counts characters; the text is UTF-8. */
-static size_t
-byte_at(const char *text, size_t len, size_t chars)
-{
-	size_t b = 0;
+/* libyaml's marks count characters; the text is UTF-8.  A cursor walks
+ * it forward, so marks asked for in document order cost one pass. */
+struct cursor {
+	const char *text;
+	size_t len, chars, bytes;
+};
 
-	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-		b = 3;
-	for (size_t c = 0; c < chars && b < len; c++) {
-		b++;
-		while (b < len && ((unsigned char)text[b] & 0xc0) == 0x80)
-			b++;
+static void
+cursor_start(struct cursor *c)
+{
+	c->chars = 0;
+	c->bytes = c->len >= 3 && memcmp(c->text, "\xef\xbb\xbf", 3) == 0 ?
+	    3 : 0;
+}
+
+static size_t
+cursor_seek(struct cursor *c, size_t chars)
+{
+	if (chars < c->chars)
+		cursor_start(c);
+	for (; c->chars < chars && c->bytes < c->len; c->chars++) {
+		c->bytes++;
+		while (c->bytes < c->len &&
+		    ((unsigned char)c->text[c->bytes] & 0xc0) == 0x80)
+			c->bytes++;
 	}
-	return b;
+	return c->bytes;
+}
+
+/* Every mark the rewrite uses, from characters to bytes: the leaves in
+ * document order, then the block (one more pass when it comes first). */
+static void
+to_bytes(struct walk *w, const char *text, size_t len)
+{
+	struct cursor c = { .text = text, .len = len };
+
+	cursor_start(&c);
+	for (size_t i = 0; i < w->n; i++) {
+		w->leaves[i].start = cursor_seek(&c, w->leaves[i].start);
+		w->leaves[i].end = cursor_seek(&c, w->leaves[i].end);
+	}
+	w->cut_start = cursor_seek(&c, w->cut_start);
+	w->cut_end = cursor_seek(&c, w->cut_end);
 }
 
 /* The plaintext as YAML: a string double-quoted, the rest as sops wrote
@@ -307,8 +337,7 @@ static void
 copy_to(struct buf *out, const struct walk *w, const char *text, size_t len,
     size_t *copied, size_t upto)
 {
-	size_t s = byte_at(text, len, w->cut_start);
-	size_t e = byte_at(text, len, w->cut_end);
+	size_t s = w->cut_start, e = w->cut_end;
 
 	if (e > s && s >= *copied && s < upto) {
 		buf_append(out, text + *copied, s - *copied);
@@ -351,8 +380,8 @@ leaf(struct sops_run *r, const struct walk *w, const struct leaf *l,
 	}
 	if ((rc = sops_run_leaf(r, &sl, plain, type, &enc)) < 0 || !enc)
 		return rc;
-	s = byte_at(text, len, l->start);
-	e = byte_at(text, len, l->end);
+	s = l->start;
+	e = l->end;
 	copy_to(out, w, text, len, copied, s);
 	yaml_value(out, type, plain);
 	/* A block scalar's end is the next line's start: keep the break. */
@@ -377,6 +406,8 @@ sops_yaml_decrypt(const struct sops_keys *k, const char *file,
 	buf_init(&plain, SOPS_VALUE_MAX);
 	if ((rc = parse(&w, text, len)) == 0 && w.meta == NULL)
 		rc = err_set(err, ERR_INVALID, "%s: no sops metadata", file);
+	if (rc == 0)
+		to_bytes(&w, text, len);
 	if (rc == 0)
 		rc = sops_run_begin(&r, k, w.meta);
 	for (size_t i = 0; rc == 0 && i < w.n; i++)
