@@ -18,7 +18,7 @@
 #include "config_int.h"
 #include "sops.h"
 
-static const char *const engine_keys[] = { "name", "host", "tls",
+static const char *const engine_keys[] = { "name", "host", "hosts", "tls",
     "registry_auth", "timeout", NULL };
 static const char *const tls_keys[] = { "ca", "cert", "key", "cert_dir",
     "verify", NULL };
@@ -53,6 +53,39 @@ tls_files(struct reader *r, struct engine_config *e, const struct ynode *t,
 	return 0;
 }
 
+/* hosts: [first, more...], the managers of one swarm in order of
+ * preference; the first is the host. */
+static int
+engine_hosts(struct reader *r, struct engine_config *e, const struct ynode *n,
+    const char *path)
+{
+	const struct ynode *h = ynode_get(n, "hosts");
+
+	if (h == NULL)
+		return 0;
+	if (e->host != NULL)
+		return cfg_bad(r, h, path, "give host or hosts, not both");
+	if (h->kind != YNODE_SEQ || h->n == 0 || h->n > 16)
+		return cfg_bad(r, h, path, "hosts must be a list of 1 to 16 "
+		    "engine addresses (the managers of one swarm)");
+	for (size_t i = 0; i < h->n; i++) {
+		const struct ynode *v = h->vals[i];
+		if (v->kind != YNODE_SCALAR || *v->str == '\0')
+			return cfg_bad(r, v, path, "hosts[%zu] must be an "
+			    "address (unix:///path or tcp://host:port)", i);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(h->vals[j]->str, v->str) == 0)
+				return cfg_bad(r, v, path, "hosts lists %s "
+				    "twice", v->str);
+	}
+	e->host = xstrdup(h->vals[0]->str);
+	e->nmore_hosts = h->n - 1;
+	e->more_hosts = xcalloc(h->n, sizeof(*e->more_hosts));
+	for (size_t i = 1; i < h->n; i++)
+		e->more_hosts[i - 1] = xstrdup(h->vals[i]->str);
+	return 0;
+}
+
 static int
 engine_entry(struct reader *r, struct engine_config *e, const struct ynode *n,
     const char *path)
@@ -65,11 +98,12 @@ engine_entry(struct reader *r, struct engine_config *e, const struct ynode *n,
 	    (rc = cfg_get_str(r, n, "name", path, &e->name)) < 0 ||
 	    (rc = cfg_get_str(r, n, "host", path, &e->host)) < 0 ||
 	    (rc = cfg_get_path(r, n, "registry_auth", path, &e->auth_file)) < 0 ||
-	    (rc = cfg_get_duration(r, n, "timeout", path, &ms)) < 0)
+	    (rc = cfg_get_duration(r, n, "timeout", path, &ms)) < 0 ||
+	    (rc = engine_hosts(r, e, n, path)) < 0)
 		return rc;
 	if (e->host == NULL)
 		return cfg_bad(r, n, path, "host is required (unix:///path or "
-		    "tcp://host:port)");
+		    "tcp://host:port; hosts: [...] for several managers)");
 	if (e->name == NULL)
 		e->name = xstrdup(e->host);
 	e->timeout_ms = e->connect_timeout_ms = ms;

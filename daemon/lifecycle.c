@@ -84,6 +84,8 @@ release_engines(struct ctl_state *st)
 {
 	for (size_t i = 0; i < st->nengines; i++) {
 		free(st->engines[i].error);
+		free(st->engines[i].address);
+		free(st->engines[i].failover);
 		cJSON_Delete(st->engines[i].stacks);
 	}
 	free(st->engines);

@@ -240,6 +240,19 @@ observe(struct ctl_worker *w, struct cycle *c, struct err *err)
 	return rc;
 }
 
+/* Which manager the worker talks to; under the state lock. */
+static void
+publish_address(struct ctl_worker *w, struct ctl_engine_state *es)
+{
+	struct engine_address a;
+
+	engine_address_get(w->e, &a);
+	xstrset(&es->address, a.host);
+	es->address_since = a.since;
+	es->failovers = a.failovers;
+	xstrset(&es->failover, a.reason);
+}
+
 static void
 publish_unreachable(struct ctl_worker *w, const struct err *err)
 {
@@ -247,6 +260,7 @@ publish_unreachable(struct ctl_worker *w, const struct err *err)
 	cJSON *s;
 
 	pthread_mutex_lock(&w->d->st.mu);
+	publish_address(w, es);
 	if (es->reachable || es->error == NULL ||
 	    strcmp(es->error, err->msg) != 0)
 		log_event(LOG_ERROR, es->name, NULL, NULL, "%s", err->msg);
@@ -275,6 +289,7 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 	while (b < CTL_BUCKETS && secs > ctl_buckets[b])
 		b++;
 	pthread_mutex_lock(&w->d->st.mu);
+	publish_address(w, es);
 	es->reachable = es->reached = true;
 	snprintf(es->api_version, sizeof(es->api_version), "%s",
 	    engine_api_version(w->e));
@@ -458,6 +473,14 @@ log_image(enum images_event ev, const char *image, const char *a,
 		    "registry answers again", image);
 }
 
+static void
+log_failover(const char *msg, void *arg)
+{
+	const struct ctl_worker *w = arg;
+
+	log_event(LOG_WARN, w->cfg->name, NULL, NULL, "%s", msg);
+}
+
 int
 ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
     struct err *err)
@@ -485,6 +508,8 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 		ctl_worker_join(w);
 		return err->code;
 	}
+	/* The event stream follows on its own connection: logged once. */
+	engine_failover_notify(w->e, log_failover, w);
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		ctl_worker_join(w);
 		return err_set(err, ERR_FAIL, "cannot start a thread");

@@ -48,6 +48,9 @@ engine_config_release(struct engine_config *cfg)
 		return;
 	free(cfg->name);
 	free(cfg->host);
+	for (size_t i = 0; i < cfg->nmore_hosts; i++)
+		free(cfg->more_hosts[i]);
+	free(cfg->more_hosts);
 	free(cfg->ca_file);
 	free(cfg->cert_file);
 	free(cfg->key_file);
@@ -78,10 +81,13 @@ has_port(const char *hostport)
 }
 
 static int
-parse_host(struct engine *e, const char *host, struct err *err)
+parse_host(struct engine *e, struct engine_endpoint *ep, const char *host,
+    struct err *err)
 {
 	const char *rest;
 	size_t n;
+
+	ep->host = xstrdup(host);
 
 	if (strncmp(host, "unix://", 7) == 0) {
 		rest = host + 7;
@@ -89,8 +95,8 @@ parse_host(struct engine *e, const char *host, struct err *err)
 			return err_set(err, ERR_INVALID, "engine %s: unix "
 			    "socket path must be absolute (unix:///path)",
 			    e->name);
-		e->sock_path = xstrdup(rest);
-		e->base_url = xstrdup("http://localhost");
+		ep->sock_path = xstrdup(rest);
+		ep->base_url = xstrdup("http://localhost");
 		e->tls = false;	/* the docker CLI ignores TLS on sockets too */
 		return 0;
 	}
@@ -101,9 +107,9 @@ parse_host(struct engine *e, const char *host, struct err *err)
 			return err_set(err, ERR_INVALID, "engine %s: expected "
 			    "tcp://HOST:PORT, got \"%s\"", e->name, host);
 		n = strlen(rest) + 16;
-		e->base_url = xmalloc(n);
+		ep->base_url = xmalloc(n);
 		/* No port: the docker CLI's defaults, 2376 for TLS else 2375. */
-		snprintf(e->base_url, n, "%s://%s%s", e->tls ? "https" : "http",
+		snprintf(ep->base_url, n, "%s://%s%s", e->tls ? "https" : "http",
 		    rest, has_port(rest) ? "" : (e->tls ? ":2376" : ":2375"));
 		return 0;
 	}
@@ -138,12 +144,17 @@ engine_open(struct engine **out, const struct engine_config *cfg,
 	e->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms :
 	    ENGINE_TIMEOUT_MS;
 	xstrset(&e->name, cfg->name ? cfg->name : cfg->host);
-	xstrset(&e->host, cfg->host);
 	xstrset(&e->ca_file, cfg->ca_file);
 	xstrset(&e->cert_file, cfg->cert_file);
 	xstrset(&e->key_file, cfg->key_file);
-	if ((rc = parse_host(e, cfg->host, err)) < 0)
-		goto fail;
+	e->eps = xcalloc(1 + cfg->nmore_hosts, sizeof(*e->eps));
+	for (size_t i = 0; i <= cfg->nmore_hosts; i++)
+		if ((rc = parse_host(e, &e->eps[e->neps++], i == 0 ? cfg->host :
+		    cfg->more_hosts[i - 1], err)) < 0)
+			goto fail;
+	e->host = e->eps[0].host;
+	e->sock_path = e->eps[0].sock_path;
+	e->base_url = e->eps[0].base_url;
 	if (e->tls && ((rc = check_readable("CA file", e->ca_file, e->name,
 	    err)) < 0 ||
 	    (rc = check_readable("certificate", e->cert_file, e->name,
@@ -177,9 +188,13 @@ engine_free(struct engine *e)
 		curl_easy_cleanup(e->curl);
 	engine_auth_free(e->auth);
 	free(e->name);
-	free(e->host);
-	free(e->sock_path);
-	free(e->base_url);
+	for (size_t i = 0; i < e->neps; i++) {
+		free(e->eps[i].host);
+		free(e->eps[i].sock_path);
+		free(e->eps[i].base_url);
+	}
+	free(e->eps);
+	free(e->reason);
 	free(e->ca_file);
 	free(e->cert_file);
 	free(e->key_file);

@@ -15,11 +15,30 @@
  * large cluster stays far below it). */
 #define ENGINE_REPLY_MAX (64u * 1024 * 1024)
 
-struct engine {
-	char *name;
-	char *host;
+/* One address of the engine (a manager of its swarm). */
+struct engine_endpoint {
+	char *host;		/* as configured */
 	char *sock_path;	/* unix:// only */
 	char *base_url;		/* http://localhost, http(s)://host:port */
+};
+
+struct engine {
+	char *name;
+	/* The endpoint in use; borrowed from eps[cur]. */
+	const char *host;
+	const char *sock_path;
+	const char *base_url;
+	struct engine_endpoint *eps;	/* in order of preference */
+	size_t neps, cur;
+	/* Failover (failover.c), with several endpoints only. */
+	bool probing;		/* a probe is running: no failover inside */
+	bool down;		/* the endpoint in use failed: choose again */
+	long long since;	/* unix time eps[cur] was chosen */
+	long long recheck_ms;	/* monotonic: look at preferred ones again */
+	unsigned long failovers;
+	char *reason;		/* why the last failover happened */
+	engine_failover_fn on_failover;
+	void *failover_arg;
 	bool tls;
 	bool tls_verify;
 	char *ca_file;
@@ -93,9 +112,23 @@ int engine_http_do(struct engine *e, CURL *h, const struct engine_req *req,
     struct engine_resp *resp, struct err *err);
 
 /* Negotiate if needed, send req, turn HTTP errors into ERR_* with the
- * engine's message, and parse a JSON reply into *json (may be NULL). */
+ * engine's message, and parse a JSON reply into *json (may be NULL).
+ * engine_call fails over to another endpoint (failover.c) and retries
+ * reads there; engine_call_once talks to the endpoint in use only. */
 int engine_call(struct engine *e, const struct engine_req *req, cJSON **json,
     struct err *err);
+int engine_call_once(struct engine *e, const struct engine_req *req,
+    cJSON **json, struct err *err);
+
+/*
+ * Failover between endpoints (failover.c).  engine_failover_prepare runs
+ * before an exchange: it chooses an endpoint when the one in use failed,
+ * or looks at the preferred ones again when that is due; 0 or the reason
+ * no endpoint can serve.  engine_failover_check runs after one: true when
+ * rc says the endpoint in use cannot serve (it is then marked down).
+ */
+int engine_failover_prepare(struct engine *e, struct err *err);
+bool engine_failover_check(struct engine *e, int rc, const struct err *err);
 
 /* Make sure the API version is known (one /_ping at most). */
 int engine_negotiate(struct engine *e, struct err *err);

@@ -370,8 +370,8 @@ status_code(long status, const char *msg)
 }
 
 int
-engine_call(struct engine *e, const struct engine_req *req, cJSON **json,
-    struct err *err)
+engine_call_once(struct engine *e, const struct engine_req *req,
+    cJSON **json, struct err *err)
 {
 	struct engine_resp resp;
 	char what[512], msg[768];

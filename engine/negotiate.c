@@ -80,8 +80,13 @@ engine_ping(struct engine *e, struct engine_ping *out, struct err *err)
 {
 	struct engine_resp resp;
 	char version[16], msg[256];
+	struct err local;
 	int rc;
 
+	if (err == NULL)
+		err = &local;
+	if ((rc = engine_failover_prepare(e, err)) < 0)
+		return rc;
 	engine_resp_init(&resp);
 	if ((rc = ping_once(e, "HEAD", &resp, err)) < 0)
 		goto out;
@@ -112,6 +117,7 @@ engine_ping(struct engine *e, struct engine_ping *out, struct err *err)
 		memcpy(out->server, resp.server, sizeof(out->server));
 	}
 out:
+	engine_failover_check(e, rc, err);
 	engine_resp_release(&resp);
 	return rc;
 }

@@ -32,7 +32,11 @@ extern const double ctl_buckets[CTL_BUCKETS];
 /* What one engine worker reports; guarded by ctl_state.mu. */
 struct ctl_engine_state {
 	const char *name;	/* borrowed from the config */
-	const char *host;
+	const char *host;	/* the preferred address */
+	char *address;		/* the address in use */
+	long long address_since;	/* unix time it took over; 0: never */
+	unsigned long failovers;
+	char *failover;		/* why the last failover happened */
 	bool reachable;
 	bool reached;		/* at least once */
 	char api_version[16];

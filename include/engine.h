@@ -31,6 +31,10 @@
 struct engine_config {
 	char *name;		/* for messages; defaults to the host */
 	char *host;		/* unix:///path, tcp://host:port */
+	/* More managers of the same swarm, tried in order after host; each
+	 * with the TLS settings below. */
+	char **more_hosts;
+	size_t nmore_hosts;
 	bool tls;		/* speak TLS (tcp:// only) */
 	bool tls_verify;	/* verify the engine's certificate and name */
 	char *ca_file;		/* PEM files; NULL = system CA store / none */
@@ -71,6 +75,32 @@ void engine_counters_get(const struct engine *e, struct engine_counters *out);
 
 /* Display name, as given in the config or the host. Borrowed. */
 const char *engine_name(const struct engine *e);
+
+/*
+ * Several addresses (host and more_hosts): the engine uses the first that
+ * answers as a manager whose swarm has a leader (/info: LocalNodeState
+ * active, ControlAvailable, no Swarm.Error).  A transport failure, a 503
+ * or a "no leader" or raft timeout answer marks it down; the next request
+ * chooses again, and a read is retried there at once.  A write is not
+ * retried: whether it happened is unknown, so the caller reads again.
+ * Preferred addresses are looked at again every ENGINE_RECHECK_MS while a
+ * later one is in use.
+ */
+#define ENGINE_RECHECK_MS 10000
+
+/* msg: "switched from A to B: why" (no credentials). */
+typedef void (*engine_failover_fn)(const char *msg, void *arg);
+void engine_failover_notify(struct engine *e, engine_failover_fn fn,
+    void *arg);
+
+struct engine_address {
+	const char *host;	/* in use (borrowed) */
+	long long since;	/* unix time it was chosen; 0: never switched */
+	unsigned long failovers;
+	const char *reason;	/* the last failover's, or NULL (borrowed) */
+};
+
+void engine_address_get(const struct engine *e, struct engine_address *out);
 
 struct engine_ping {
 	char api_version[16];	/* negotiated: min(ours, the engine's) */

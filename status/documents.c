@@ -81,6 +81,10 @@ engine_json(const struct ctl_engine_state *es)
 
 	cJSON_AddStringToObject(o, "name", es->name);
 	cJSON_AddStringToObject(o, "host", es->host);
+	add_str(o, "address", es->address ? es->address : es->host);
+	add_time(o, "address_since", es->address_since);
+	cJSON_AddNumberToObject(o, "failovers", (double)es->failovers);
+	add_str(o, "last_failover", es->failover);
 	cJSON_AddBoolToObject(o, "reachable", es->reachable);
 	cJSON_AddStringToObject(o, "api_version", es->api_version);
 	add_time(o, "last_cycle", es->last_cycle);

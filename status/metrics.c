@@ -178,6 +178,11 @@ engine_gauges(struct buf *b, const struct ctl_state *st)
 	for (size_t i = 0; i < st->nengines; i++)
 		engine_sample(b, "drift_corrections_total",
 		    st->engines[i].name, NULL, (double)st->engines[i].drift);
+	head(b, "engine_failovers_total", "counter",
+	    "Switches from one manager address of the engine to another.");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_sample(b, "engine_failovers_total", st->engines[i].name,
+		    NULL, (double)st->engines[i].failovers);
 	head(b, "engine_events_total", "counter",
 	    "Engine events about managed objects that woke the worker.");
 	for (size_t i = 0; i < st->nengines; i++)

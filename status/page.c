@@ -51,7 +51,10 @@ engines(struct buf *b, const struct ctl_state *st)
 		buf_appendf(b, "<tr><td>");
 		esc(b, e->name);
 		buf_appendf(b, "</td><td>");
-		esc(b, e->host);
+		esc(b, e->address ? e->address : e->host);
+		if (e->failovers > 0)
+			buf_appendf(b, " <small>(%lu failovers)</small>",
+			    e->failovers);
 		buf_appendf(b, "</td><td class=\"state %s\">%s</td><td>%s</td>"
 		    "<td>%lu</td><td>%s (%.3f s)</td><td>",
 		    e->reachable ? "synced" : "failed",

@@ -111,6 +111,42 @@ test_config_good(void **state)
 	ctl_config_release(NULL);
 }
 
+/* hosts: the managers of one swarm, the first preferred. */
+static void
+test_config_hosts(void **state)
+{
+	struct ctl_config c;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(load(&c, "engines:\n  - name: prod\n"
+	    "    hosts: [unix:///run/m1.sock, 'tcp://m2:2376', 'tcp://m3:2376']\n"
+	    "sources:\n  - dir: {path: s}\n", &err), 0);
+	assert_string_equal(c.engines[0].host, "unix:///run/m1.sock");
+	assert_int_equal(c.engines[0].nmore_hosts, 2);
+	assert_string_equal(c.engines[0].more_hosts[0], "tcp://m2:2376");
+	assert_string_equal(c.engines[0].more_hosts[1], "tcp://m3:2376");
+	ctl_config_release(&c);
+	/* Without a name, an engine is named after its first address. */
+	assert_int_equal(load(&c, "engines:\n  - hosts: ['tcp://m1:2376']\n"
+	    "sources:\n  - dir: {path: s}\n", &err), 0);
+	assert_string_equal(c.engines[0].name, "tcp://m1:2376");
+	assert_int_equal(c.engines[0].nmore_hosts, 0);
+	ctl_config_release(&c);
+
+	assert_int_equal(load(&c, "engines:\n  - host: unix:///a\n"
+	    "    hosts: [unix:///b]\nsources:\n  - dir: {path: s}\n", &err),
+	    ERR_INVALID);
+	assert_non_null(strstr(err.msg, "give host or hosts, not both"));
+	assert_non_null(strstr(err.msg, ":3:"));
+	assert_int_equal(load(&c, "engines:\n  - hosts: [unix:///a, unix:///a]\n"
+	    "sources:\n  - dir: {path: s}\n", &err), ERR_INVALID);
+	assert_non_null(strstr(err.msg, "hosts lists unix:///a twice"));
+	assert_int_equal(load(&c, "engines:\n  - hosts: []\n"
+	    "sources:\n  - dir: {path: s}\n", &err), ERR_INVALID);
+	assert_non_null(strstr(err.msg, "list of 1 to 16"));
+}
+
 static void
 test_config_git_source(void **state)
 {
@@ -624,6 +660,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_good),
+		cmocka_unit_test(test_config_hosts),
 		cmocka_unit_test(test_config_sops),
 		cmocka_unit_test(test_config_errors_say_where),
 		cmocka_unit_test(test_config_git_source),
