@@ -314,6 +314,30 @@ notify(struct reader *r, struct ctl_config *c, const struct ynode *n)
 		    "URL");
 	return 0;
 }
+
+static const char *const lease_keys[] = { "ttl", "enabled", NULL };
+
+/* lease: {ttl, enabled}: the writer's lease on each engine. */
+static int
+lease(struct reader *r, struct ctl_config *c, const struct ynode *root)
+{
+	const struct ynode *n = ynode_get(root, "lease");
+	bool on = true;
+	int rc;
+
+	if (n == NULL)
+		return 0;
+	if ((rc = cfg_known_keys(r, n, "lease", lease_keys)) < 0 ||
+	    (rc = cfg_get_duration(r, n, "ttl", "lease", &c->lease_ttl_ms)) < 0 ||
+	    (rc = cfg_get_bool(r, n, "enabled", "lease", &on)) < 0)
+		return rc;
+	if (c->lease_ttl_ms != 0 && c->lease_ttl_ms < 3000)
+		return cfg_bad(r, ynode_get(n, "ttl"), "lease", "ttl must be "
+		    "at least 3s (it is renewed three times per ttl)");
+	c->lease_off = !on;
+	return 0;
+}
+
 static const char *const log_keys[] = { "format", "level", NULL };
 
 static int
@@ -346,7 +370,7 @@ status_and_log(struct reader *r, struct ctl_config *c, const struct ynode *root)
 
 static const char *const top_keys[] = { "engines", "sources", "stacks",
     "state_dir", "owner", "interval", "status", "log", "notify", "sops",
-    NULL };
+    "lease", NULL };
 
 static int
 read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
@@ -374,7 +398,8 @@ read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
 	if ((n = ynode_get(root, "notify")) != NULL &&
 	    (rc = notify(r, c, n)) < 0)
 		return rc;
-	if ((rc = sops_block(r, root, "", &c->age_key_file)) < 0)
+	if ((rc = sops_block(r, root, "", &c->age_key_file)) < 0 ||
+	    (rc = lease(r, c, root)) < 0)
 		return rc;
 	return status_and_log(r, c, root);
 }

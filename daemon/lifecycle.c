@@ -297,6 +297,7 @@ out:
 	if (rc < 0)
 		log_event(LOG_ERROR, NULL, NULL, NULL, "%s", err.msg);
 	got_stop = 1;	/* the source threads, after an error */
+	d->leaving = true;
 	stop_workers(d);
 	ctl_status_stop(srv);
 	ctl_notifier_stop(d->st.notifier);

@@ -107,7 +107,7 @@ may_apply(const struct recon_plan *p, void *payload)
 	struct cycle *c = payload;
 	struct stack_mem *m = mem_of(c->w, p->stack);
 
-	if (m->retry_at > clock_mono_ms())
+	if (m->retry_at > clock_mono_ms() || !ctl_lease_held(c->w->lease))
 		return false;
 	note_own_writes(c->w, p);
 	return true;
@@ -261,6 +261,7 @@ publish_unreachable(struct ctl_worker *w, const struct err *err)
 
 	pthread_mutex_lock(&w->d->st.mu);
 	publish_address(w, es);
+	ctl_lease_status(w->lease, &es->lease);
 	if (es->reachable || es->error == NULL ||
 	    strcmp(es->error, err->msg) != 0)
 		log_event(LOG_ERROR, es->name, NULL, NULL, "%s", err->msg);
@@ -290,6 +291,7 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 		b++;
 	pthread_mutex_lock(&w->d->st.mu);
 	publish_address(w, es);
+	ctl_lease_status(w->lease, &es->lease);
 	es->reachable = es->reached = true;
 	snprintf(es->api_version, sizeof(es->api_version), "%s",
 	    engine_api_version(w->e));
@@ -378,8 +380,9 @@ cycle(struct ctl_worker *w)
 	struct cycle c = { .w = w, .engine = w->cfg->name };
 	struct compose_options base = { .env_inherit = cfg->env_inherit,
 	    .strict_vars = cfg->strict_vars, .interp = cfg->interp };
+	/* A standby plans and reports, and writes nothing. */
 	struct ctl_pass p = { .e = w->e, .obs = &c.obs, .cfg = cfg,
-	    .apply = true,
+	    .apply = ctl_lease_held(w->lease),
 	    .allow_empty = cfg->allow_empty, .prune_limit = cfg->prune_limit,
 	    .report = on_result,
 	    .may_apply = may_apply, .payload = &c };
@@ -473,6 +476,32 @@ log_image(enum images_event ev, const char *image, const char *a,
 		    "registry answers again", image);
 }
 
+static bool
+may_write(void *arg)
+{
+	return ctl_lease_held(((struct ctl_worker *)arg)->lease);
+}
+
+/* From the lease thread: this instance won or lost the lease. */
+static void
+lease_changed(void *arg)
+{
+	struct ctl_worker *w = arg;
+	struct ctl_lease_status s;
+	char ts[32];
+
+	ctl_lease_status(w->lease, &s);
+	if (s.held)
+		log_event(LOG_INFO, w->cfg->name, NULL, NULL, "writer: this "
+		    "instance holds the lease");
+	else
+		log_event(LOG_WARN, w->cfg->name, NULL, NULL, "standby: lease "
+		    "held by %s%s%s; nothing is written", s.holder,
+		    s.since > 0 ? " since " : "",
+		    s.since > 0 ? clock_iso_time(s.since, ts) : "");
+	ctl_worker_kick(w);
+}
+
 static void
 log_failover(const char *msg, void *arg)
 {
@@ -510,6 +539,15 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	}
 	/* The event stream follows on its own connection: logged once. */
 	engine_failover_notify(w->e, log_failover, w);
+	if (!d->cfg->lease_off) {
+		if (ctl_lease_start(&w->lease, w->cfg, d->cfg->owner,
+		    d->cfg->lease_ttl_ms > 0 ? d->cfg->lease_ttl_ms :
+		    CTL_LEASE_TTL_MS, lease_changed, w, err) < 0) {
+			ctl_worker_join(w);
+			return err->code;
+		}
+		engine_write_gate(w->e, may_write, w);
+	}
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		ctl_worker_join(w);
 		return err_set(err, ERR_FAIL, "cannot start a thread");
@@ -534,6 +572,8 @@ ctl_worker_join(struct ctl_worker *w)
 		pthread_join(w->thread, NULL);
 	if (w->ev_running)
 		pthread_join(w->ev_thread, NULL);
+	/* Last: nothing writes any more when the lease is given up. */
+	ctl_lease_stop(w->lease, w->d->leaving);
 	for (size_t i = 0; i < w->nmem; i++) {
 		free(w->mem[i].name);
 		free(w->mem[i].error);

@@ -25,6 +25,7 @@ struct ctl_worker {
 	struct engine *e;	/* the worker's connection */
 	struct engine *ev;	/* the events thread's */
 	struct images_cache *images;	/* digests looked up on this engine */
+	struct ctl_lease *lease;	/* NULL: lease.enabled is false */
 	pthread_t thread, ev_thread;
 	bool running, ev_running;
 	atomic_int stop;	/* both threads end */

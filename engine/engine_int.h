@@ -39,6 +39,8 @@ struct engine {
 	char *reason;		/* why the last failover happened */
 	engine_failover_fn on_failover;
 	void *failover_arg;
+	engine_gate_fn gate;
+	void *gate_arg;
 	bool tls;
 	bool tls_verify;
 	char *ca_file;

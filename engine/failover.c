@@ -29,6 +29,13 @@ engine_failover_notify(struct engine *e, engine_failover_fn fn, void *arg)
 }
 
 void
+engine_write_gate(struct engine *e, engine_gate_fn fn, void *arg)
+{
+	e->gate = fn;
+	e->gate_arg = arg;
+}
+
+void
 engine_address_get(const struct engine *e, struct engine_address *out)
 {
 	out->host = e->host;
@@ -231,19 +238,23 @@ int
 engine_call(struct engine *e, const struct engine_req *req, cJSON **json,
     struct err *err)
 {
+	bool write = strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0;
 	struct err local;
 	int rc;
 
 	if (err == NULL)
 		err = &local;
+	if (write && e->gate != NULL && !e->gate(e->gate_arg))
+		return err_set(err, ERR_DENIED, "engine %s: %s %s not sent: "
+		    "this instance does not hold the writer's lease", e->name,
+		    req->method, req->path);
 	if ((rc = engine_failover_prepare(e, err)) < 0)
 		return rc;
 	rc = engine_call_once(e, req, json, err);
-	if (!engine_failover_check(e, rc, err))
-		return rc;
 	/* A write may have happened: its caller reads again.  A read is
 	 * asked again of a manager that can serve. */
-	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+	if (!engine_failover_check(e, rc, err) || write)
 		return rc;
 	if ((rc = engine_failover_prepare(e, err)) < 0)
 		return rc;

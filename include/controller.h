@@ -152,6 +152,10 @@ struct ctl_config {
 	char *state_dir;	/* git caches live here */
 	int interval_ms;	/* periodic reconcile; 0 = 60 s */
 	char *owner;
+	/* The writer's lease per engine (stackd run): lease.ttl, 0 =
+	 * CTL_LEASE_TTL_MS; lease.enabled: false sets lease_off. */
+	int lease_ttl_ms;
+	bool lease_off;
 	bool keep_replicas;
 	bool prune_secrets;
 	bool allow_empty;

@@ -29,6 +29,28 @@ int daemon_cmd_run(int argc, char **argv);
 #define CTL_BUCKETS 10
 extern const double ctl_buckets[CTL_BUCKETS];
 
+/*
+ * The writer's lease on an engine (lease.c): a thread of its own renews
+ * it or, as a standby, watches it and takes over once it was left
+ * unrenewed for a TTL.  on_change (from that thread) when this instance
+ * wins or loses it.  ctl_lease_held is true while this instance may
+ * write (always for NULL: no lease).  stop gives a held lease up.
+ */
+#define CTL_LEASE_TTL_MS 15000
+struct ctl_lease;
+struct ctl_lease_status {
+	bool enabled, held;
+	char holder[300];	/* this instance or the other, HOST/PID */
+	long long since;	/* unix time the holder acquired it */
+	char problem[ERR_MSG_MAX];	/* the last read or write failure */
+};
+int ctl_lease_start(struct ctl_lease **out, const struct engine_config *cfg,
+    const char *owner, long long ttl_ms, void (*on_change)(void *arg),
+    void *arg, struct err *err);
+bool ctl_lease_held(struct ctl_lease *l);
+void ctl_lease_status(struct ctl_lease *l, struct ctl_lease_status *out);
+void ctl_lease_stop(struct ctl_lease *l, bool give_up);
+
 /* What one engine worker reports; guarded by ctl_state.mu. */
 struct ctl_engine_state {
 	const char *name;	/* borrowed from the config */
@@ -37,6 +59,7 @@ struct ctl_engine_state {
 	long long address_since;	/* unix time it took over; 0: never */
 	unsigned long failovers;
 	char *failover;		/* why the last failover happened */
+	struct ctl_lease_status lease;
 	bool reachable;
 	bool reached;		/* at least once */
 	char api_version[16];
@@ -132,6 +155,7 @@ struct ctl_daemon {
 	struct ctl_state st;
 	struct ctl_worker **workers;
 	size_t nworkers;
+	bool leaving;		/* stopping for good: leases are given up */
 };
 
 /* Open every source of d->cfg into d->st.sources (name, kind, location,

@@ -93,6 +93,11 @@ typedef void (*engine_failover_fn)(const char *msg, void *arg);
 void engine_failover_notify(struct engine *e, engine_failover_fn fn,
     void *arg);
 
+/* Before each write (POST, DELETE): fn(arg) false refuses it, with
+ * ERR_DENIED.  For the lease: a standby writes nothing. */
+typedef bool (*engine_gate_fn)(void *arg);
+void engine_write_gate(struct engine *e, engine_gate_fn fn, void *arg);
+
 struct engine_address {
 	const char *host;	/* in use (borrowed) */
 	long long since;	/* unix time it was chosen; 0: never switched */

@@ -74,6 +74,28 @@ ctl_ready(const struct ctl_state *st)
 	return true;
 }
 
+/* The writer's lease: who holds it; a standby says so in one line. */
+static void
+lease_json(cJSON *o, const struct ctl_lease_status *l)
+{
+	cJSON *j;
+	char line[400], ts[32];
+
+	if (!l->enabled)
+		return;
+	j = cJSON_AddObjectToObject(o, "lease");
+	cJSON_AddStringToObject(j, "role", l->held ? "writer" : "standby");
+	add_str(j, "holder", *l->holder ? l->holder : NULL);
+	add_time(j, "since", l->since);
+	add_str(j, "problem", *l->problem ? l->problem : NULL);
+	if (l->held)
+		return;
+	snprintf(line, sizeof(line), "lease held by %s%s%s",
+	    *l->holder ? l->holder : "nobody yet", l->since > 0 ? " since " :
+	    "", l->since > 0 ? clock_iso_time(l->since, ts) : "");
+	cJSON_AddStringToObject(o, "standby", line);
+}
+
 static cJSON *
 engine_json(const struct ctl_engine_state *es)
 {
@@ -91,6 +113,7 @@ engine_json(const struct ctl_engine_state *es)
 	cJSON_AddNumberToObject(o, "last_cycle_seconds", es->last_duration);
 	cJSON_AddNumberToObject(o, "cycles", (double)es->cycles);
 	add_str(o, "error", es->error);
+	lease_json(o, &es->lease);
 	return o;
 }
 

@@ -178,6 +178,13 @@ engine_gauges(struct buf *b, const struct ctl_state *st)
 	for (size_t i = 0; i < st->nengines; i++)
 		engine_sample(b, "drift_corrections_total",
 		    st->engines[i].name, NULL, (double)st->engines[i].drift);
+	head(b, "lease_held", "gauge",
+	    "Whether this instance holds the engine's writer lease (1) or "
+	    "stands by (0).");
+	for (size_t i = 0; i < st->nengines; i++)
+		if (st->engines[i].lease.enabled)
+			engine_sample(b, "lease_held", st->engines[i].name,
+			    NULL, st->engines[i].lease.held);
 	head(b, "engine_failovers_total", "counter",
 	    "Switches from one manager address of the engine to another.");
 	for (size_t i = 0; i < st->nengines; i++)

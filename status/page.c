@@ -55,6 +55,11 @@ engines(struct buf *b, const struct ctl_state *st)
 		if (e->failovers > 0)
 			buf_appendf(b, " <small>(%lu failovers)</small>",
 			    e->failovers);
+		if (e->lease.enabled && !e->lease.held) {
+			buf_appendf(b, " <small>standby: lease held by ");
+			esc(b, *e->lease.holder ? e->lease.holder : "nobody yet");
+			buf_appendf(b, "</small>");
+		}
 		buf_appendf(b, "</td><td class=\"state %s\">%s</td><td>%s</td>"
 		    "<td>%lu</td><td>%s (%.3f s)</td><td>",
 		    e->reachable ? "synced" : "failed",

@@ -147,6 +147,34 @@ test_config_hosts(void **state)
 	assert_non_null(strstr(err.msg, "list of 1 to 16"));
 }
 
+/* lease: the writer's lease per engine; on by default. */
+static void
+test_config_lease(void **state)
+{
+	struct ctl_config c;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(load(&c, "sources:\n  - dir: {path: s}\n", &err), 0);
+	assert_false(c.lease_off);
+	assert_int_equal(c.lease_ttl_ms, 0);
+	ctl_config_release(&c);
+	assert_int_equal(load(&c, "lease: {ttl: 30s}\n"
+	    "sources:\n  - dir: {path: s}\n", &err), 0);
+	assert_int_equal(c.lease_ttl_ms, 30000);
+	ctl_config_release(&c);
+	assert_int_equal(load(&c, "lease: {enabled: false}\n"
+	    "sources:\n  - dir: {path: s}\n", &err), 0);
+	assert_true(c.lease_off);
+	ctl_config_release(&c);
+	assert_int_equal(load(&c, "lease: {ttl: 1s}\n"
+	    "sources:\n  - dir: {path: s}\n", &err), ERR_INVALID);
+	assert_non_null(strstr(err.msg, "at least 3s"));
+	assert_int_equal(load(&c, "lease: {holder: me}\n"
+	    "sources:\n  - dir: {path: s}\n", &err), ERR_INVALID);
+	assert_non_null(strstr(err.msg, "holder"));
+}
+
 static void
 test_config_git_source(void **state)
 {
@@ -661,6 +689,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_good),
 		cmocka_unit_test(test_config_hosts),
+		cmocka_unit_test(test_config_lease),
 		cmocka_unit_test(test_config_sops),
 		cmocka_unit_test(test_config_errors_say_where),
 		cmocka_unit_test(test_config_git_source),
