@@ -2,15 +2,18 @@
  * engine_watch.c - an engine's event stream wakes its worker: a service,
  * network, secret or config of a managed stack changed or removed by
  * someone else is reconciled within a second instead of at the next
- * interval.  An event about what the worker itself just wrote is most
- * likely its own echo: it is looked at once that write's window has
- * passed, so an echo costs one quiet look at most and a change by hand
- * right after a write is still found within seconds.
+ * interval.  Each write of the worker's own comes back as one event, its
+ * echo: that one is dropped, and so are the engine's own progress events
+ * (UpdateStatus) on an object it just wrote, so a write costs no second
+ * cycle.  Any other event wakes the worker, whenever it comes: a change
+ * by hand right after stackd's own write is repaired as fast as any other
+ * (there is no blind window).
  *
  * The stream has its own connection.  When it drops, it is reopened with
  * backoff; once the engine answers again the worker is woken at once,
  * since anything may have happened while nobody listened.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,21 +24,41 @@
 #define DEBOUNCE_MS 250
 #define RECONNECT_MAX_MS 10000
 
-/* How long this object's own-write window still runs (0: the worker did
- * not write it a moment ago). */
-static long long
-own_write_left(struct ctl_worker *w, const char *name)
+void
+ctl_own_key(char *out, size_t size, const char *kind, const char *name)
 {
-	const cJSON *at;
-	long long left = 0;
+	snprintf(out, size, "%s %s", kind, name);
+}
 
+/*
+ * Is this event the echo of the worker's own write?  The first event per
+ * write of the object in the window is; so is, in the window, an event
+ * of the engine's own progress on that update (it carries updatestate.*
+ * and changes no spec: a rollback is caught by the worker's own look
+ * after every write).  Anything else is somebody else's doing.
+ */
+static bool
+own_echo(struct ctl_worker *w, const char *type, const char *name,
+    const cJSON *attrs)
+{
+	char key[320];
+	cJSON *o, *n;
+	bool echo = false;
+
+	ctl_own_key(key, sizeof(key), type, name);
 	pthread_mutex_lock(&w->mu);
-	at = json_get(w->own, name);
-	if (cJSON_IsNumber(at))
-		left = OWN_WRITE_MS - (clock_mono_ms() -
-		    (long long)at->valuedouble);
+	o = cJSON_GetObjectItemCaseSensitive(w->own, key);
+	n = cJSON_GetObjectItemCaseSensitive(o, "echoes");
+	if (o != NULL && clock_mono_ms() - json_num(o, "at") <= OWN_WRITE_MS) {
+		if (json_get(attrs, "updatestate.new") != NULL)
+			echo = true;
+		else if (cJSON_IsNumber(n) && n->valuedouble >= 1) {
+			cJSON_SetNumberValue(n, n->valuedouble - 1);
+			echo = true;
+		}
+	}
 	pthread_mutex_unlock(&w->mu);
-	return left > 0 ? left : 0;
+	return echo;
 }
 
 /* Is name an object of a stack of a current snapshot ("web_db")?  The
@@ -57,9 +80,9 @@ static int
 on_event(const cJSON *ev, void *payload)
 {
 	struct ctl_worker *w = payload;
-	const cJSON *name = json_get(json_get(json_get(ev, "Actor"), "Attributes"), "name");
+	const cJSON *attrs = json_get(json_get(ev, "Actor"), "Attributes");
+	const cJSON *name = json_get(attrs, "name");
 	const cJSON *type = json_get(ev, "Type"), *action = json_get(ev, "Action");
-	long long left;
 
 	if (!cJSON_IsString(name) || !cJSON_IsString(type) ||
 	    !managed(w, name->valuestring))
@@ -68,10 +91,8 @@ on_event(const cJSON *ev, void *payload)
 	if (cJSON_IsString(action) && (strcmp(action->valuestring,
 	    "connect") == 0 || strcmp(action->valuestring, "disconnect") == 0))
 		return 0;
-	if ((left = own_write_left(w, name->valuestring)) > 0) {
-		ctl_worker_wake(w, left + DEBOUNCE_MS);
+	if (own_echo(w, type->valuestring, name->valuestring, attrs))
 		return 0;
-	}
 	log_event(LOG_INFO, w->cfg->name, NULL, name->valuestring,
 	    "engine event: %s %s", type->valuestring,
 	    cJSON_IsString(action) ? action->valuestring : "?");

@@ -15,6 +15,7 @@
 #include "alloc.h"
 #include "daemon.h"
 #include "clock.h"
+#include "json.h"
 #include "worker_int.h"
 
 #define RETRY_MIN_MS 1000
@@ -78,25 +79,34 @@ mem_ok(struct stack_mem *m)
 	m->error = NULL;
 }
 
-/* Remember what this cycle writes, so that the engine's events about it
- * do not wake the worker again. */
+/* Remember what this cycle writes: the engine's event about each write
+ * is its echo and need not wake the worker again (engine_watch.c). */
 static void
 note_own_writes(struct ctl_worker *w, const struct recon_plan *p)
 {
 	long long now = clock_mono_ms();
-	cJSON *it, *next;
+	cJSON *it, *next, *o;
+	char key[320];
 
 	pthread_mutex_lock(&w->mu);
 	for (it = w->own ? w->own->child : NULL; it != NULL; it = next) {
 		next = it->next;
-		if (now - (long long)it->valuedouble > OWN_WRITE_MS)
+		if (now - json_num(it, "at") > OWN_WRITE_MS)
 			cJSON_Delete(cJSON_DetachItemViaPointer(w->own, it));
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		cJSON_DeleteItemFromObjectCaseSensitive(w->own,
-		    p->changes[i].name);
-		cJSON_AddNumberToObject(w->own, p->changes[i].name,
-		    (double)now);
+		ctl_own_key(key, sizeof(key), engine_kind_name(
+		    p->changes[i].kind), p->changes[i].name);
+		if ((o = cJSON_GetObjectItemCaseSensitive(w->own, key)) == NULL)
+			o = cJSON_AddObjectToObject(w->own, key);
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "at");
+		cJSON_AddNumberToObject(o, "at", (double)now);
+		/* One echo per write, however many writes in the window. */
+		it = cJSON_GetObjectItemCaseSensitive(o, "echoes");
+		if (it == NULL)
+			cJSON_AddNumberToObject(o, "echoes", 1);
+		else
+			cJSON_SetNumberValue(it, it->valuedouble + 1);
 	}
 	pthread_mutex_unlock(&w->mu);
 }

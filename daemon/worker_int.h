@@ -60,9 +60,10 @@ struct cycle {
 	bool source_error;
 };
 
-/* Engine events about an object written this recently are the worker's
- * own doing. */
+/* An object the worker wrote this recently may still have echoes of its
+ * writes to come: w->own["KIND NAME"] = {"at": ms, "echoes": n}. */
 #define OWN_WRITE_MS 3000
+void ctl_own_key(char *out, size_t size, const char *kind, const char *name);
 
 /* Wake the worker within delay_ms (sooner if already due sooner). */
 void ctl_worker_wake(struct ctl_worker *w, long long delay_ms);
