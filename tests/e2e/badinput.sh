@@ -48,7 +48,9 @@ state() {
 	{
 		docker service ls -q | xargs -r docker service inspect -f 'service {{.ID}} {{.Version.Index}}'
 		docker secret ls -q | xargs -r docker secret inspect -f 'secret {{.ID}} {{.Version.Index}}'
-		docker config ls -q | xargs -r docker config inspect -f 'config {{.ID}} {{.Version.Index}}'
+		# The daemon's writer lease is its bookkeeping, not a deployment.
+		docker config ls --format '{{.ID}} {{.Name}}' | awk '$2 !~ /^stackd-lease\./ {print $1}' |
+			xargs -r docker config inspect -f 'config {{.ID}} {{.Version.Index}}'
 		docker network ls -q --no-trunc --filter scope=swarm | sed 's/^/network /'
 	} | sort
 }

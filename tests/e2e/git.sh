@@ -100,9 +100,10 @@ check "no token: the server's demand for credentials is explained" eval \
 run validate --git "$repo" --ref nosuch --git-username deploy --git-token-file "$d/token"
 check "a ref the remote does not have is named" eval '[ $rc = 1 ] && has "no branch or tag \"nosuch\""'
 
-# https with a private CA: the harness's engine 2 certificate (for
-# 127.0.0.2) on a TLS git server there, and on 127.0.0.1 for a name check.
+# https with a private CA: the harness's engine 2 certificate (for its
+# address) on a TLS git server there, and on 127.0.0.1 for a name check.
 certs=$STACKD_TEST_CERTS
+e2addr=${STACKD_TEST_ENGINE2#tcp://}; e2addr=${e2addr%:*}
 tls_server() { # addr port
 	GIT_HTTP_TLS=$certs/server.pem:$certs/server-key.pem python3 "$here/../harness/git_http.py" \
 	    "$d/repos" "$1" "$2" deploy "$d/token" 2>>"$d/https.err" &
@@ -110,9 +111,9 @@ tls_server() { # addr port
 	within 10 curl -s -o /dev/null --cacert "$certs/ca.pem" --resolve "localhost:$2:$1" "https://localhost:$2/"
 }
 tls_srv=
-tls_server 127.0.0.2 19194
+tls_server "$e2addr" 19194
 tls_server 127.0.0.1 19195
-https_repo=https://127.0.0.2:19194/ops.git
+https_repo=https://$e2addr:19194/ops.git
 run validate --git "$https_repo" --ref main --git-username deploy --git-token-file "$d/token"
 check "https, a private CA, no ca_file: refused, with the hint" eval \
 	'[ $rc = 1 ] && has "certificate" && has "give its certificate as ca_file / --git-ca-file"'
@@ -123,7 +124,7 @@ check "https with --git-ca-file: fetched and loaded" eval \
 run validate --git "$https_repo" --ref main --git-username deploy --git-token-file "$d/token" \
 	--git-ca-file "$certs/other/ca.pem"
 check "another CA's file: refused as not trusted by it" eval \
-	'[ $rc = 1 ] && has "the TLS certificate of 127.0.0.2 is not trusted by $certs/other/ca.pem"'
+	'[ $rc = 1 ] && has "the TLS certificate of $e2addr is not trusted by $certs/other/ca.pem"'
 run validate --git https://127.0.0.1:19195/ops.git --ref main --git-username deploy \
 	--git-token-file "$d/token" --git-ca-file "$certs/ca.pem"
 check "a certificate for another host: refused" eval \
