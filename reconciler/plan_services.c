@@ -43,26 +43,53 @@ rename_refs(struct planner *pl, cJSON *cs)
 		}
 }
 
+/* A network of the node's own (scope local: the predefined "host") by
+ * name?  The engine keeps swarmkit's ID of it in a service, which the
+ * network list does not show. */
+static bool
+local_network(const struct planner *pl, const char *name)
+{
+	const cJSON *n;
+
+	cJSON_ArrayForEach(n, pl->obs->networks)
+		if (name && json_str(n, "Name") && strcmp(json_str(n, "Name"),
+		    name) == 0 && json_str(n, "Scope") &&
+		    strcmp(json_str(n, "Scope"), "local") == 0)
+			return true;
+	return false;
+}
+
 /* The actual spec as stackd would have sent it: network IDs back to
- * names, reference IDs dropped (names are compared). */
+ * names (an ID the list lacks, where the desired spec names a local
+ * network at that place, is that network), reference IDs dropped (names
+ * are compared). */
 static cJSON *
-comparable_actual(const struct planner *pl, const cJSON *svc)
+comparable_actual(const struct planner *pl, const cJSON *svc,
+    const cJSON *desired)
 {
 	cJSON *spec = cJSON_Duplicate(json_get(svc, "Spec"), true), *it;
 	cJSON *tt = json_at(spec, "TaskTemplate");
 	cJSON *cs = json_at(tt, "ContainerSpec");
+	const cJSON *want = json_get(json_get(desired, "TaskTemplate"),
+	    "Networks");
+	int i = 0;
 
 	cJSON_ArrayForEach(it, json_get(tt, "Networks")) {
 		const cJSON *n;
-		const char *target = json_str(it, "Target");
+		const char *target = json_str(it, "Target"), *name = NULL;
+		const char *wanted = json_str(cJSON_GetArrayItem(want, i++),
+		    "Target");
 		cJSON_ArrayForEach(n, pl->obs->networks)
 			if (target && json_str(n, "Id") && strcmp(json_str(n, "Id"),
 			    target) == 0) {
-				cJSON_ReplaceItemInObjectCaseSensitive(it,
-				    "Target", cJSON_CreateString(json_str(n,
-				    "Name")));
+				name = json_str(n, "Name");
 				break;
 			}
+		if (name == NULL && local_network(pl, wanted))
+			name = wanted;
+		if (name != NULL)
+			cJSON_ReplaceItemInObjectCaseSensitive(it, "Target",
+			    cJSON_CreateString(name));
 	}
 	cJSON_ArrayForEach(it, json_get(cs, "Secrets"))
 		cJSON_DeleteItemFromObjectCaseSensitive(it, "SecretID");
@@ -207,7 +234,7 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 		return 0;
 	}
 	cmp = without_ids(spec);
-	acmp = comparable_actual(pl, actual);
+	acmp = comparable_actual(pl, actual, spec);
 	diffs = cJSON_CreateArray();
 	n = recon_diff(cmp, acmp, "", diffs);
 	cJSON_Delete(cmp);
