@@ -99,6 +99,9 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 	# Last: it kills and restarts the engines.
 	count "e2e: faults.sh (engines killed, concurrent writer, signals)" \
 	    "$here/e2e/faults.sh" "$build/stackd"
+	# A swarm of its own: three managers and a worker.
+	count "e2e: ha.sh (managers failing over, the writer's lease)" \
+	    "$here/e2e/ha.sh" "$build/stackd"
 else
 	cat "$harness_dir.log"
 	for l in "$harness_dir"/e*/log; do [ -f "$l" ] && tail -20 "$l"; done

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# High availability on a swarm of three managers and a worker (its own,
+# started here with swarm.sh cluster): failover between managers while an
+# apply runs, the return to the preferred manager, quorum lost and back,
+# a worker lost (the engine reschedules, stackd writes nothing), the
+# writer's lease between two daemons (SIGKILL, SIGSTOP past the TTL,
+# SIGTERM), and a change by hand right after stackd's own write.
+# Prints TAP; timings go to stderr (# lines) for bench/RESULTS.md.
+set -uo pipefail
+stackd=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tap.sh"
+swarm=$here/../harness/swarm.sh
+d=$(mktemp -d /tmp/stackd-ha.XXXXXX)
+c=$d/cluster
+pids=()
+
+cleanup() {
+	local p
+	# A failure is easier to read with the daemons' own words.
+	[ -z "${STACKD_HA_LOGS:-}" ] || cp "$d"/*.log "$STACKD_HA_LOGS"/ 2>/dev/null
+	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	"$swarm" stop "$c" >/dev/null 2>&1
+	rm -rf "$d"
+}
+trap cleanup EXIT
+"$swarm" cluster "$c" 3 1 >"$d/env" 2>"$d/cluster.log" || { cat "$d/cluster.log"; echo "not ok 1 - cluster started"; exit 1; }
+# shellcheck disable=SC1091
+. "$d/env"
+m() { DOCKER_HOST=$1 docker "${@:2}"; }
+any() { # docker at the first manager that answers as one
+	local h
+	for h in $STACKD_TEST_MANAGERS; do m "$h" node ls >/dev/null 2>&1 && { m "$h" "$@"; return; }; done
+	return 1
+}
+now() { date +%s.%N; }
+since() { python3 -c "print('%.2f' % ($(now) - $1))"; }
+status() { curl -s "http://127.0.0.1:$1/api/v1/status"; }
+engine_is() { status "$1" | py "$2"; }
+synced() { curl -s "http://127.0.0.1:$1/api/v1/stacks" | py 'j and all(s["state"] == "synced" for s in j)'; }
+writes() { grep -cE 'msg="(created|updated|removed)' "$1"; }
+eq() { [ "$("${@:2}")" = "$1" ]; }	# eq VALUE CMD...: polled by within
+# Tasks of a service running on a node other than $2 (NodeID, or "").
+tasks_running() {
+	local sock=${STACKD_TEST_ENGINE1#unix://}
+	curl -s --unix-socket "$sock" -G http://x/v1.41/tasks \
+		--data-urlencode "filters={\"service\":[\"$1\"],\"desired-state\":[\"running\"]}" |
+		python3 -c "import json,sys; print(sum(1 for t in json.load(sys.stdin) if t['Status']['State'] == 'running' and t.get('NodeID') != '${2:-}'))"
+}
+
+mkdir -p "$d/stacks/web" "$d/stacks/big"
+# On the host network: the harness's nodes share one network namespace,
+# where only one of them can create an overlay network's vxlan device.
+cat >"$d/stacks/web/compose.yaml" <<'EOF'
+services:
+  app:
+    image: local/busybox:1
+    networks: [hostnet]
+    deploy: {replicas: 2}
+  agent:
+    image: local/busybox:1
+    networks: [hostnet]
+    deploy: {mode: global}
+  edge:
+    image: local/busybox:1
+    networks: [hostnet]
+    deploy:
+      placement: {constraints: [node.role == worker]}
+networks:
+  hostnet: {external: true, name: host}
+EOF
+hosts=$(printf '%s, ' $STACKD_TEST_MANAGERS); hosts=[${hosts%, }]
+config() { # file port
+	cat >"$1" <<EOF
+engines:
+  - name: swarm
+    hosts: $hosts
+sources:
+  - name: s
+    dir: {path: $d/stacks, debounce: 100ms}
+interval: 5s
+lease: {ttl: 6s}
+owner: e2e-ha
+status: {listen: 127.0.0.1:$2}
+EOF
+}
+config "$d/a.yaml" 19231
+config "$d/b.yaml" 19232
+daemon() { # config log
+	"$stackd" run -c "$1" >"$2" 2>&1 &
+	echo $!
+}
+
+a=$(daemon "$d/a.yaml" "$d/a.log"); pids+=("$a")
+check "the daemon converges the stacks through the first manager" \
+	within 40 synced 19231
+check "a global service runs a task on each of the 4 nodes, as the CLI deploys it" \
+	within 40 eq 4 tasks_running web_agent
+worker_id=$(m "$STACKD_TEST_ENGINE4" info --format '{{.Swarm.NodeID}}')
+check "node.role == worker places the task on the worker" \
+	within 30 eq 0 tasks_running web_edge "$worker_id"
+check "the lease is this daemon's, the preferred manager in use" \
+	engine_is 19231 'j["engines"][0]["lease"]["role"] == "writer" and j["engines"][0]["address"] == "'"$STACKD_TEST_ENGINE1"'"'
+check "and it runs there" within 30 eq 1 tasks_running web_edge
+
+# --- the leader killed in the middle of an apply ---------------------------
+{
+	echo "services:"
+	for i in $(seq -w 1 60); do printf '  s%s:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n' "$i"; done
+} >"$d/stacks/big/compose.yaml.new"
+w0=$(writes "$d/a.log")
+mv "$d/stacks/big/compose.yaml.new" "$d/stacks/big/compose.yaml"
+within 20 grep -q 'stack=big .*msg=created' "$d/a.log"
+t_kill=$(now)
+"$swarm" kill "$c" 1 2>/dev/null
+echo "# the leader killed after $(grep -c 'stack=big .*msg=created' "$d/a.log") of the 61 creates" >&2
+big() { any service ls -q --filter label=com.docker.stack.namespace=big 2>/dev/null | wc -l; }
+check "after the leader's SIGKILL the apply goes on through another manager: 60 services" \
+	within 90 eq 60 big
+echo "# failover: kill of the leader -> all 60 services: $(since "$t_kill") s" >&2
+check "no service is duplicated (60 names, each once)" \
+	test "$(any service ls --filter label=com.docker.stack.namespace=big --format '{{.Name}}' | sort -u | wc -l)" = 60
+check "status shows the manager in use and the failover" \
+	within 20 engine_is 19231 'j["engines"][0]["address"] != "'"$STACKD_TEST_ENGINE1"'" and j["engines"][0]["failovers"] >= 1 and "switched from" in j["engines"][0]["last_failover"]'
+check "the log says why it failed over" grep -q 'msg="switched from unix://.*/e1/sock to' "$d/a.log"
+"$swarm" restart "$c" 1 2>/dev/null
+check "the preferred manager is used again once it is back" \
+	within 40 engine_is 19231 'j["engines"][0]["address"] == "'"$STACKD_TEST_ENGINE1"'"'
+check "and every stack is in sync" within 30 synced 19231
+
+# --- a change by hand 0.2 s after stackd's own write ----------------------
+ow=$(python3 - "$STACKD_TEST_ENGINE1" "$d/stacks/web/compose.yaml" <<'EOF'
+import json, subprocess, sys, time
+host, path = sys.argv[1], sys.argv[2]
+env = {"DOCKER_HOST": host, "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}
+ev = subprocess.Popen(["docker", "events", "--filter", "type=service", "--filter",
+    "service=web_app", "--format", "{{json .}}"], stdout=subprocess.PIPE, text=True, env=env)
+time.sleep(0.5)
+text = open(path).read().replace("replicas: 2", "replicas: 3")
+open(path + ".new", "w").write(text)
+import os; os.rename(path + ".new", path)
+for line in ev.stdout:
+    e = json.loads(line)
+    if e["Action"] == "update" and e["Actor"]["Attributes"].get("replicas.new") == "3":
+        break
+time.sleep(0.2)
+t0 = time.time()
+subprocess.run(["docker", "service", "scale", "-d", "web_app=5"], capture_output=True, env=env)
+while time.time() - t0 < 10:
+    r = subprocess.run(["docker", "service", "inspect", "web_app", "--format",
+        "{{.Spec.Mode.Replicated.Replicas}}"], capture_output=True, text=True, env=env).stdout.strip()
+    if r == "3":
+        break
+    time.sleep(0.05)
+ev.kill()
+print("%.2f" % (time.time() - t0))
+EOF
+)
+echo "# own-write window: a hand change 0.2 s after stackd's update repaired in $ow s" >&2
+check "a hand change 0.2 s after stackd's own update is repaired within 1 s ($ow s)" \
+	python3 -c "import sys; sys.exit(0 if float('$ow') < 1.0 else 1)"
+
+# --- a worker lost: the engine reschedules, stackd writes nothing ---------
+w0=$(writes "$d/a.log")
+"$swarm" kill "$c" 4 2>/dev/null
+node_down() { any node ls --format '{{.Hostname}} {{.Status}}' | grep -q Down; }
+check "the worker's node goes down" within 60 node_down
+check "the engine reschedules web_app off the lost worker (3 running on managers)" \
+	within 60 eq 3 tasks_running web_app "$worker_id"
+sleep 6
+check "stackd wrote nothing while the engine rescheduled" test "$(writes "$d/a.log")" = "$w0"
+"$swarm" restart "$c" 4 2>/dev/null
+
+# --- quorum lost: nothing written, said so, resumed --------------------
+"$swarm" kill "$c" 2 2>/dev/null
+"$swarm" kill "$c" 3 2>/dev/null
+w0=$(writes "$d/a.log")
+sed -i 's/replicas: 3/replicas: 1/' "$d/stacks/web/compose.yaml"
+check "with two of three managers down the status says no manager can serve" \
+	within 60 engine_is 19231 'not j["engines"][0]["reachable"] and "no manager can serve" in (j["engines"][0]["error"] or "")'
+check "and nothing was written" test "$(writes "$d/a.log")" = "$w0"
+t_q=$(now)
+"$swarm" restart "$c" 2 2>/dev/null &
+"$swarm" restart "$c" 3 2>/dev/null
+wait $!
+replicas() { any service inspect web_app --format '{{.Spec.Mode.Replicated.Replicas}}' 2>/dev/null; }
+check "once quorum is back the change is applied" within 90 eq 1 replicas
+echo "# quorum back (restart begun) -> change applied: $(since "$t_q") s" >&2
+
+# --- two daemons, one writer -------------------------------------------
+b=$(daemon "$d/b.yaml" "$d/b.log"); pids+=("$b")
+check "a second daemon stands by and says who holds the lease" \
+	within 20 engine_is 19232 'j["engines"][0]["lease"]["role"] == "standby" and "lease held by" in j["engines"][0]["standby"]'
+check "the standby's metrics say it holds no lease" \
+	sh -c "curl -s http://127.0.0.1:19232/metrics | grep -q '^stackd_lease_held{engine=\"swarm\"} 0'"
+any service scale -d web_app=4 >/dev/null 2>&1
+check "drift is repaired by the writer" within 20 eq 1 replicas
+check "the standby wrote nothing" test "$(writes "$d/b.log")" = 0
+t_k=$(now)
+kill -KILL "$a"
+check "SIGKILL of the writer: the standby takes over within the TTL and a poll (8 s)" \
+	within 8 engine_is 19232 'j["engines"][0]["lease"]["role"] == "writer"'
+echo "# lease: SIGKILL of the holder -> standby writer in $(since "$t_k") s (ttl 6 s)" >&2
+a=$(daemon "$d/a.yaml" "$d/a.log"); pids+=("$a")
+check "the restarted daemon stands by" within 20 engine_is 19231 'j["engines"][0]["lease"]["role"] == "standby"'
+kill -STOP "$b"
+check "SIGSTOP of the writer past the TTL: the other takes over" \
+	within 15 engine_is 19231 'j["engines"][0]["lease"]["role"] == "writer"'
+sed -i 's/replicas: 1/replicas: 2/' "$d/stacks/web/compose.yaml"
+check "the new writer applies the next change" within 20 eq 2 replicas
+wb=$(writes "$d/b.log")
+kill -CONT "$b"
+sed -i 's/replicas: 2/replicas: 1/' "$d/stacks/web/compose.yaml"
+check "after SIGCONT the old writer stands by" \
+	within 15 engine_is 19232 'j["engines"][0]["lease"]["role"] == "standby"'
+check "the change after SIGCONT is applied once" within 20 eq 1 replicas
+sleep 3
+check "the resumed old writer wrote nothing" test "$(writes "$d/b.log")" = "$wb"
+t_t=$(now)
+kill -TERM "$a"; wait "$a" 2>/dev/null
+check "SIGTERM gives the lease up: the standby takes over within 3 s" \
+	within 3 engine_is 19232 'j["engines"][0]["lease"]["role"] == "writer"'
+echo "# lease: SIGTERM of the holder -> standby writer in $(since "$t_t") s" >&2
