@@ -139,12 +139,15 @@ test_config_hosts(void **state)
 	    ERR_INVALID);
 	assert_non_null(strstr(err.msg, "give host or hosts, not both"));
 	assert_non_null(strstr(err.msg, ":3:"));
+	ctl_config_release(&c);
 	assert_int_equal(load(&c, "engines:\n  - hosts: [unix:///a, unix:///a]\n"
 	    "sources:\n  - dir: {path: s}\n", &err), ERR_INVALID);
 	assert_non_null(strstr(err.msg, "hosts lists unix:///a twice"));
+	ctl_config_release(&c);
 	assert_int_equal(load(&c, "engines:\n  - hosts: []\n"
 	    "sources:\n  - dir: {path: s}\n", &err), ERR_INVALID);
 	assert_non_null(strstr(err.msg, "list of 1 to 16"));
+	ctl_config_release(&c);
 }
 
 /* lease: the writer's lease per engine; on by default. */
@@ -170,9 +173,11 @@ test_config_lease(void **state)
 	assert_int_equal(load(&c, "lease: {ttl: 1s}\n"
 	    "sources:\n  - dir: {path: s}\n", &err), ERR_INVALID);
 	assert_non_null(strstr(err.msg, "at least 3s"));
+	ctl_config_release(&c);
 	assert_int_equal(load(&c, "lease: {holder: me}\n"
 	    "sources:\n  - dir: {path: s}\n", &err), ERR_INVALID);
 	assert_non_null(strstr(err.msg, "holder"));
+	ctl_config_release(&c);
 }
 
 static void
