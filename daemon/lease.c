@@ -238,7 +238,6 @@ static void *
 lease_main(void *arg)
 {
 	struct ctl_lease *l = arg;
-	struct timespec ts;
 	long long next;
 
 	while (!l->stop) {
@@ -247,11 +246,8 @@ lease_main(void *arg)
 		pthread_mutex_lock(&l->mu);
 		next = clock_mono_ms() + (l->valid_until > 0 ? l->ttl_ms / 3 :
 		    l->ttl_ms / 10);
-		while (!l->stop && clock_mono_ms() < next) {
-			ts.tv_sec = (time_t)(next / 1000);
-			ts.tv_nsec = (long)(next % 1000) * 1000000;
-			pthread_cond_timedwait(&l->cv, &l->mu, &ts);
-		}
+		while (!l->stop && clock_mono_ms() < next)
+			clock_cond_wait_until(&l->cv, &l->mu, next);
 		pthread_mutex_unlock(&l->mu);
 	}
 	return NULL;
@@ -277,7 +273,6 @@ ctl_lease_start(struct ctl_lease **out, const struct engine_config *cfg,
     void *arg, struct err *err)
 {
 	struct ctl_lease *l = xcalloc(1, sizeof(*l));
-	pthread_condattr_t ca;
 	char host[256] = "?";
 
 	*out = NULL;
@@ -290,10 +285,7 @@ ctl_lease_start(struct ctl_lease **out, const struct engine_config *cfg,
 	l->on_change = on_change;
 	l->arg = arg;
 	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&l->cv);
 	if (engine_open(&l->e, cfg, err) < 0) {
 		ctl_lease_stop(l, false);
 		return err->code;

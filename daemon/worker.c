@@ -444,16 +444,13 @@ static void *
 worker_main(void *arg)
 {
 	struct ctl_worker *w = arg;
-	struct timespec ts;
 	long long now;
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
 		now = clock_mono_ms();
 		if (now < w->due) {
-			ts.tv_sec = (time_t)(w->due / 1000);
-			ts.tv_nsec = (long)(w->due % 1000) * 1000000;
-			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+			clock_cond_wait_until(&w->cv, &w->mu, w->due);
 			continue;
 		}
 		w->due = now + 3600 * 1000LL;
@@ -525,7 +522,6 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
     struct err *err)
 {
 	struct ctl_worker *w = xcalloc(1, sizeof(*w));
-	pthread_condattr_t ca;
 
 	*out = NULL;
 	w->d = d;
@@ -536,10 +532,7 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	w->attempted = cJSON_CreateObject();
 	w->own = cJSON_CreateObject();
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&w->cv);
 	w->images = images_cache_new(ctl_image_poll_ms(d->cfg),
 	    d->cfg->image_timeout_ms, log_image, w);
 	if (engine_open(&w->e, w->cfg, err) < 0 ||

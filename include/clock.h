@@ -6,9 +6,18 @@
 #ifndef STACKD_CLOCK_H
 #define STACKD_CLOCK_H
 
+#include <pthread.h>
+
 /* Milliseconds on CLOCK_MONOTONIC: only differences mean anything. */
 long long clock_mono_ms(void);
 /* Unix time t as "2026-11-23T10:00:00Z" (UTC) in out (32 bytes). */
 const char *clock_iso_time(long long t, char *out);
+
+/* A condition variable whose timed waits run on that clock, so a wall
+ * clock step neither fires nor stalls them; wait_until waits (mu held)
+ * until signalled or until ms on clock_mono_ms. */
+void clock_cond_init(pthread_cond_t *cv);
+void clock_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
+    long long ms);
 
 #endif
