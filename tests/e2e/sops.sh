@@ -114,7 +114,8 @@ start "$d/key.txt"
 out=
 check "run: vault is synced at the first commit" within 60 synced_at vault "$rev1"
 check "the task reads the secret's plaintext from /run/secrets/pw" within 30 logs_have "$pw1"
-check "and the config's plaintext, and MODE from the encrypted .env" eval \
+# The task's lines reach `docker service logs` one by one: wait for all.
+check "and the config's plaintext, and MODE from the encrypted .env" within 10 eval \
 	'logs_have "$conf1" && logs_have "MODE=$mode1"'
 out=$(docker config inspect --format '{{printf "%s" .Spec.Data}}' "$(docker service inspect --format '{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}}{{end}}' vault_app)")
 check "the config object holds exactly the plaintext" eval '[ "$out" = "$conf1" ]'
