@@ -123,10 +123,11 @@ may_apply(const struct recon_plan *p, void *payload)
 	return true;
 }
 
+/* The first n changes of the plan, the ones made. */
 static void
-count_writes(struct cycle *c, const struct recon_plan *p)
+count_writes(struct cycle *c, const struct recon_plan *p, size_t n)
 {
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = 0; i < n && i < p->n; i++) {
 		const struct recon_change *ch = &p->changes[i];
 		if (ch->kind <= ENGINE_CONFIG)
 			c->writes[ch->action][ch->kind]++;
@@ -134,14 +135,15 @@ count_writes(struct cycle *c, const struct recon_plan *p)
 	}
 }
 
-/* One line per change: field paths only, never values (an environment
- * variable may hold a password). */
+/* One line per change made (an apply stops at its first failure, which
+ * is logged as the stack's error): field paths only, never values (an
+ * environment variable may hold a password). */
 static void
 log_changes(struct cycle *c, const struct ctl_result *r)
 {
 	static const char *const verbs[] = { "created", "updated", "removed" };
 
-	for (size_t i = 0; i < r->plan->n; i++) {
+	for (size_t i = 0; i < r->stats.done && i < r->plan->n; i++) {
 		const struct recon_change *ch = &r->plan->changes[i];
 		char object[320], fields[512] = "";
 		const cJSON *d;
@@ -210,7 +212,10 @@ on_result(const struct ctl_result *r, void *payload)
 			    r->loaded->warnings[i]);
 	if (r->applied) {
 		log_changes(c, r);
-		recon_plan_attempted(r->plan, c->w->attempted);
+		count_writes(c, r->plan, r->stats.done);
+		/* The change that failed may have reached the engine. */
+		recon_plan_attempted(r->plan, r->stats.done + (r->err != NULL),
+		    c->w->attempted);
 		c->progressing = true;
 	}
 	if (r->err != NULL) {
@@ -222,7 +227,6 @@ on_result(const struct ctl_result *r, void *payload)
 		mem_fail(m, msg);
 		c->failed = true;
 	} else if (r->applied) {
-		count_writes(c, r->plan);
 		mem_ok(m);
 		m->last_change = (long long)time(NULL);
 	} else if (recon_plan_in_sync(r->plan)) {

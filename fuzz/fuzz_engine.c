@@ -51,7 +51,7 @@ plan_and_print(struct recon_plan *p)
 	cJSON *j = recon_plan_json(p);
 
 	recon_plan_print(p, devnull);
-	recon_plan_attempted(p, attempted);
+	recon_plan_attempted(p, p->n, attempted);
 	(void)recon_plan_in_sync(p);
 	cJSON_Delete(j);
 	cJSON_Delete(attempted);

@@ -140,9 +140,10 @@ bool recon_object_owned(enum engine_kind k, const cJSON *o,
 cJSON *recon_observed_stacks(const struct recon_observed *obs,
     const char *owner);
 
-/* Add {"service": "spec hash"} for every service the plan writes, for
- * recon_options.attempted of later cycles. */
-void recon_plan_attempted(const struct recon_plan *p, cJSON *attempted);
+/* Add {"service": "spec hash"} for every service the first n changes of
+ * the plan write, for recon_options.attempted of later cycles. */
+void recon_plan_attempted(const struct recon_plan *p, size_t n,
+    cJSON *attempted);
 
 /* An object's Version.Index, or 0 when it has none that is valid. */
 uint64_t recon_object_version(const cJSON *o);
@@ -160,9 +161,11 @@ struct recon_stats {
 	unsigned updates;
 	unsigned removes;
 	unsigned retries;	/* "update out of sequence" retried */
+	size_t done;		/* the first `done` changes were made */
 };
 
-/* Apply every change in order; stops at the first failure. */
+/* Apply every change in order; stops at the first failure, which is
+ * then change number stats->done of the plan. */
 int recon_apply(struct engine *e, const struct recon_plan *p,
     struct recon_stats *stats, struct err *err);
 

@@ -149,6 +149,7 @@ recon_apply(struct engine *e, const struct recon_plan *p,
 	memset(stats, 0, sizeof(*stats));
 	for (size_t i = 0; rc == 0 && i < p->n; i++) {
 		rc = apply_one(e, &p->changes[i], created, stats, err);
+		stats->done += rc == 0;
 		if (rc < 0)
 			err_prefix(err, "stack %s: %s %s %s", p->stack,
 			    (const char *[]){ "create", "update",

@@ -10,9 +10,9 @@
 #include "reconciler.h"
 
 void
-recon_plan_attempted(const struct recon_plan *p, cJSON *attempted)
+recon_plan_attempted(const struct recon_plan *p, size_t n, cJSON *attempted)
 {
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = 0; i < n && i < p->n; i++) {
 		const struct recon_change *c = &p->changes[i];
 		const char *h;
 

@@ -183,6 +183,47 @@ test_out_of_sequence_is_retried_with_a_fresh_version(void **state)
 		free(owned[i]);
 }
 
+/* An apply that fails part-way says how many changes it made, so the
+ * daemon logs and counts only those. */
+static void
+test_apply_stops_at_the_first_failure_and_counts_what_it_made(void **state)
+{
+	const char *replies[4] = { PING };
+	char *owned[2];
+	struct fake_engine *fake;
+	struct engine_config cfg = { 0 };
+	struct engine *e = NULL;
+	struct recon_change c[3] = {
+		{ .action = RECON_CREATE, .kind = ENGINE_CONFIG, .name = "s_a" },
+		{ .action = RECON_CREATE, .kind = ENGINE_CONFIG, .name = "s_b" },
+		{ .action = RECON_CREATE, .kind = ENGINE_CONFIG, .name = "s_c" },
+	};
+	struct recon_plan p = { .stack = "s", .changes = c, .n = 3 };
+	struct recon_stats st;
+	struct err err;
+
+	(void)state;
+	replies[1] = owned[0] = fake_reply(201, "1.41", "{\"ID\":\"c1\"}");
+	replies[2] = owned[1] = fake_reply(500, "1.41",
+	    "{\"message\":\"no leader\"}");
+	fake = fake_engine_start(replies, 3);
+	cfg.host = (char *)fake_engine_host(fake);
+	setenv("DOCKER_CONFIG", "/nonexistent", 1);
+	assert_int_equal(engine_open(&e, &cfg, &err), 0);
+	for (int i = 0; i < 3; i++)
+		c[i].spec = cJSON_Parse("{\"Data\":\"\"}");
+	assert_true(recon_apply(e, &p, &st, &err) < 0);
+	assert_int_equal(st.done, 1);
+	assert_int_equal(st.creates, 1);
+	assert_non_null(strstr(err.msg, "create config s_b"));
+	for (int i = 0; i < 3; i++)
+		cJSON_Delete(c[i].spec);
+	engine_free(e);
+	fake_engine_stop(fake);
+	for (int i = 0; i < 2; i++)
+		free(owned[i]);
+}
+
 /* The arrays of a desired stack not set yet: empty. */
 static void
 stack_fill(struct compose_stack *s)
@@ -248,7 +289,7 @@ test_rolled_back_spec_is_held_not_looped(void **state)
 	assert_int_equal(p->changes[0].action, RECON_UPDATE);
 	assert_non_null(strstr(cJSON_GetArrayItem(p->notes, 0)->valuestring,
 	    "rolled back its last update"));
-	recon_plan_attempted(p, attempted);
+	recon_plan_attempted(p, p->n, attempted);
 	recon_plan_free(p);
 
 	/* Sent by this process and rolled back: held. */
@@ -412,6 +453,7 @@ main(void)
 		cmocka_unit_test(test_port_order_is_no_change),
 		cmocka_unit_test(test_hand_made_changes_are_seen),
 		cmocka_unit_test(test_out_of_sequence_is_retried_with_a_fresh_version),
+		cmocka_unit_test(test_apply_stops_at_the_first_failure_and_counts_what_it_made),
 		cmocka_unit_test(test_rolled_back_spec_is_held_not_looped),
 		cmocka_unit_test(test_no_prune_keeps_what_left_the_file),
 		cmocka_unit_test(test_objects_without_id_or_name_are_refused),
