@@ -165,7 +165,7 @@ held(struct planner *pl, const char *name, const cJSON *actual,
 	const char *state = json_str(us, "State"), *msg = json_str(us, "Message");
 	const char *cur = json_str(json_get(json_get(actual, "Spec"), "Labels"),
 	    RECON_LABEL_HASH);
-	const char *tried = json_str(pl->attempted, name);
+	const char *tried;
 	char line[768];
 
 	if (state == NULL)
@@ -180,6 +180,9 @@ held(struct planner *pl, const char *name, const cJSON *actual,
 	if (strncmp(state, "rollback_", 9) != 0 || (cur && strcmp(cur,
 	    hash) == 0))
 		return false;
+	/* Looked up last: the memory holds every service ever written, and
+	 * a lookup is a walk over it. */
+	tried = json_str(pl->attempted, name);
 	if (tried != NULL && strcmp(tried, hash) == 0) {
 		snprintf(line, sizeof(line), "service %s: the engine rolled "
 		    "back this spec (%s); not retrying until the stack file "
