@@ -38,7 +38,7 @@ since() { python3 -c "print('%.2f' % ($(now) - $1))"; }
 status() { curl -s "http://127.0.0.1:$1/api/v1/status"; }
 engine_is() { status "$1" | py "$2"; }
 synced() { curl -s "http://127.0.0.1:$1/api/v1/stacks" | py 'j and all(s["state"] == "synced" for s in j)'; }
-writes() { grep -cE 'msg="(created|updated|removed)' "$1"; }
+writes() { grep -cE 'msg="?(created|updated|removed)' "$1"; }	# quoted when fields follow
 eq() { [ "$("${@:2}")" = "$1" ]; }	# eq VALUE CMD...: polled by within
 # Tasks of a service running on a node other than $2 (NodeID, or "").
 tasks_running() {
@@ -69,7 +69,15 @@ services:
 networks:
   hostnet: {external: true, name: host}
 EOF
-hosts=$(printf '%s, ' $STACKD_TEST_MANAGERS); hosts=[${hosts%, }]
+# Manager 1 is reached through tests/harness/killproxy.py, which SIGKILLs
+# its dockerd when the 21st service create arrives: the kill lands in the
+# middle of the apply on any machine, where a poll loop raced it and lost.
+pref=unix://$d/proxy.sock
+python3 "$here/../harness/killproxy.py" "$d/proxy.sock" "${STACKD_TEST_ENGINE1#unix://}" \
+	"$c/e1/pid" '/services/create ' 21 >"$d/proxy.log" 2>&1 &
+pids+=($!)
+within 10 grep -q ready "$d/proxy.log"
+hosts=$(printf '%s, ' "$pref" ${STACKD_TEST_MANAGERS#* }); hosts=[${hosts%, }]
 config() { # file port
 	cat >"$1" <<EOF
 engines:
@@ -87,20 +95,55 @@ EOF
 config "$d/a.yaml" 19231
 config "$d/b.yaml" 19232
 daemon() { # config log
-	"$stackd" run -c "$1" >"$2" 2>&1 &
+	"$stackd" run -c "$1" >>"$2" 2>&1 &
 	echo $!
 }
+
+# --- the CLI's deployment of the same file, on the same topology --------
+conf=$here/../conformance
+e1() { DOCKER_HOST=$STACKD_TEST_ENGINE1 "$@"; }
+# The roles of the nodes running each task of the global and the
+# constrained service: "agent=manager,manager,manager,worker edge=worker".
+placement() { # STACK
+	python3 - "${STACKD_TEST_ENGINE1#unix://}" "$1" <<'EOF'
+import http.client, json, socket, sys, urllib.parse
+class C(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(sys.argv[1])
+def get(path):
+    c = C("x"); c.request("GET", "/v1.41" + path); return json.loads(c.getresponse().read())
+roles = {n["ID"]: n["Spec"]["Role"] for n in get("/nodes")}
+out = []
+for svc in ("agent", "edge"):
+    f = urllib.parse.quote(json.dumps({"service": [sys.argv[2] + "_" + svc], "desired-state": ["running"]}))
+    r = sorted(roles.get(t.get("NodeID"), "?") for t in get("/tasks?filters=" + f) if t["Status"]["State"] == "running")
+    out.append(svc + "=" + ",".join(r))
+print(" ".join(out))
+EOF
+}
+want="agent=manager,manager,manager,worker edge=worker"
+e1 docker stack deploy --resolve-image never -c "$d/stacks/web/compose.yaml" cliweb >"$d/cli.out" 2>&1
+check "docker stack deploy: the global service on each node, the constrained one on the worker" \
+	within 60 eq "$want" placement cliweb
+e1 python3 "$conf/compare.py" snapshot cliweb "$d/cli.json"
+e1 docker stack rm cliweb >/dev/null 2>&1
+cli_gone() { [ -z "$(e1 docker service ls -q --filter label=com.docker.stack.namespace=cliweb)" ]; }
+within 60 cli_gone
 
 a=$(daemon "$d/a.yaml" "$d/a.log"); pids+=("$a")
 check "the daemon converges the stacks through the first manager" \
 	within 40 synced 19231
-check "a global service runs a task on each of the 4 nodes, as the CLI deploys it" \
+check "stackd places the tasks as the CLI did" within 40 eq "$want" placement web
+e1 python3 "$conf/compare.py" snapshot web "$d/stackd.json"
+check "and writes the specs the CLI wrote (compare.py)" \
+	e1 python3 "$conf/compare.py" diff "$d/cli.json" "$d/stackd.json"
+check "a global service runs a task on each of the 4 nodes" \
 	within 40 eq 4 tasks_running web_agent
 worker_id=$(m "$STACKD_TEST_ENGINE4" info --format '{{.Swarm.NodeID}}')
 check "node.role == worker places the task on the worker" \
 	within 30 eq 0 tasks_running web_edge "$worker_id"
 check "the lease is this daemon's, the preferred manager in use" \
-	engine_is 19231 'j["engines"][0]["lease"]["role"] == "writer" and j["engines"][0]["address"] == "'"$STACKD_TEST_ENGINE1"'"'
+	engine_is 19231 'j["engines"][0]["lease"]["role"] == "writer" and j["engines"][0]["address"] == "'"$pref"'"'
 check "and it runs there" within 30 eq 1 tasks_running web_edge
 
 # --- the leader killed in the middle of an apply ---------------------------
@@ -108,24 +151,32 @@ check "and it runs there" within 30 eq 1 tasks_running web_edge
 	echo "services:"
 	for i in $(seq -w 1 60); do printf '  s%s:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n' "$i"; done
 } >"$d/stacks/big/compose.yaml.new"
-w0=$(writes "$d/a.log")
 mv "$d/stacks/big/compose.yaml.new" "$d/stacks/big/compose.yaml"
-within 20 grep -q 'stack=big .*msg=created' "$d/a.log"
+leader_gone() { # a zombie is dead too
+	local p; p=$(cat "$c/e1/pid")
+	[ ! -e "/proc/$p" ] || grep -q '^[0-9]* (.*) Z' "/proc/$p/stat"
+}
+within 30 leader_gone
 t_kill=$(now)
-"$swarm" kill "$c" 1 2>/dev/null
-echo "# the leader killed after $(grep -c 'stack=big .*msg=created' "$d/a.log") of the 61 creates" >&2
 big() { any service ls -q --filter label=com.docker.stack.namespace=big 2>/dev/null | wc -l; }
 check "after the leader's SIGKILL the apply goes on through another manager: 60 services" \
 	within 90 eq 60 big
 echo "# failover: kill of the leader -> all 60 services: $(since "$t_kill") s" >&2
+# The daemon logs what an apply made once it ends: the creates before the
+# failed one, its error, then the rest in a later cycle.
+made=$(sed -n '/stack=big .*create service big_s.*: /q;/stack=big .*msg="\?created/p' "$d/a.log" | wc -l)
+check "the kill fell mid-apply: $made creates made, then one failed on the dead manager" \
+	eval '[ "$made" -gt 0 ] && [ "$made" -lt 61 ] && grep -q "stack=big .*create service big_s.*proxy.sock" "$d/a.log"'
+check "every object of big is created once (61 created lines)" \
+	test "$(grep -c 'stack=big .*msg="\?created' "$d/a.log")" = 61
 check "no service is duplicated (60 names, each once)" \
 	test "$(any service ls --filter label=com.docker.stack.namespace=big --format '{{.Name}}' | sort -u | wc -l)" = 60
 check "status shows the manager in use and the failover" \
-	within 20 engine_is 19231 'j["engines"][0]["address"] != "'"$STACKD_TEST_ENGINE1"'" and j["engines"][0]["failovers"] >= 1 and "switched from" in j["engines"][0]["last_failover"]'
-check "the log says why it failed over" grep -q 'msg="switched from unix://.*/e1/sock to' "$d/a.log"
+	within 20 engine_is 19231 'j["engines"][0]["address"] != "'"$pref"'" and j["engines"][0]["failovers"] >= 1 and "switched from" in j["engines"][0]["last_failover"]'
+check "the log says why it failed over" grep -q 'msg="switched from unix://.*/proxy.sock to' "$d/a.log"
 "$swarm" restart "$c" 1 2>/dev/null
 check "the preferred manager is used again once it is back" \
-	within 40 engine_is 19231 'j["engines"][0]["address"] == "'"$STACKD_TEST_ENGINE1"'"'
+	within 40 engine_is 19231 'j["engines"][0]["address"] == "'"$pref"'"'
 check "and every stack is in sync" within 30 synced 19231
 
 # --- a change by hand 0.2 s after stackd's own write ----------------------
@@ -156,9 +207,26 @@ ev.kill()
 print("%.2f" % (time.time() - t0))
 EOF
 )
-echo "# own-write window: a hand change 0.2 s after stackd's update repaired in $ow s" >&2
-check "a hand change 0.2 s after stackd's own update is repaired within 1 s ($ow s)" \
-	python3 -c "import sys; sys.exit(0 if float('$ow') < 1.0 else 1)"
+# The same hand change at a quiet moment (past the 3 s window), in the
+# same run: the bound to hold, whatever the machine's load.
+sleep 4
+quiet=$(python3 - "$STACKD_TEST_ENGINE1" <<'EOF'
+import subprocess, sys, time
+env = {"DOCKER_HOST": sys.argv[1], "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}
+t0 = time.time()
+subprocess.run(["docker", "service", "scale", "-d", "web_app=5"], capture_output=True, env=env)
+while time.time() - t0 < 10:
+    r = subprocess.run(["docker", "service", "inspect", "web_app", "--format",
+        "{{.Spec.Mode.Replicated.Replicas}}"], capture_output=True, text=True, env=env).stdout.strip()
+    if r == "3":
+        break
+    time.sleep(0.05)
+print("%.2f" % (time.time() - t0))
+EOF
+)
+echo "# own-write window: a hand change 0.2 s after stackd's update repaired in $ow s, at a quiet moment in $quiet s" >&2
+check "a hand change 0.2 s after stackd's own update is repaired as fast as at a quiet moment ($ow s, $quiet s)" \
+	python3 -c "import sys; sys.exit(0 if float('$ow') <= float('$quiet') + 0.5 else 1)"
 
 # --- a worker lost: the engine reschedules, stackd writes nothing ---------
 w0=$(writes "$d/a.log")
@@ -166,7 +234,13 @@ w0=$(writes "$d/a.log")
 node_down() { any node ls --format '{{.Hostname}} {{.Status}}' | grep -q Down; }
 check "the worker's node goes down" within 60 node_down
 check "the engine reschedules web_app off the lost worker (3 running on managers)" \
-	within 60 eq 3 tasks_running web_app "$worker_id"
+	within 90 eq 3 tasks_running web_app "$worker_id"
+# Once seen failing in CI, with nothing to say why: the tasks and nodes.
+eq 3 tasks_running web_app "$worker_id" || {
+	echo "# $(tasks_running web_app "$worker_id") running off the worker; web_app's tasks and the nodes:"
+	any service ps --no-trunc web_app 2>&1 | sed 's/^/#   /'
+	any node ls 2>&1 | sed 's/^/#   /'
+} >&2
 sleep 6
 check "stackd wrote nothing while the engine rescheduled" test "$(writes "$d/a.log")" = "$w0"
 "$swarm" restart "$c" 4 2>/dev/null
