@@ -116,6 +116,7 @@ bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile \
 	    $(BUILD)/bench/stack-500.yml; echo; \
 	  bench/reconcile.sh $(BUILD); echo; bench/images.sh $(BUILD); echo; \
 	  bench/sources.sh $(BUILD); echo; \
+	  bench/cycle.sh daemon=$(BUILD)/stackd; echo; \
 	  bench/soak.sh $(BUILD); echo; bench/failover.sh $(BUILD); } \
 	  | tee bench/RESULTS.md
 

@@ -110,17 +110,24 @@ resolve_images(struct ctl_pass *p, const struct compose_stack *s,
 void
 ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 {
-	struct compose_stack *stack = NULL;
+	struct compose_stack *own = NULL;
+	const struct compose_stack *stack = NULL;
 	struct recon_plan *plan = NULL;
 	struct ctl_result r = { .stack = o->stack, .snap = p->snap,
-	    .source = p->source };
+	    .source = p->source, .fresh = true };
 	struct recon_options ro = p->ro;
 	struct err err;
+	int rc;
 
 	ctl_stacks_policy(p->cfg, o->stack, &ro);
 	if (p->cfg != NULL)
 		ro.resolve = ctl_stacks_resolve(p->cfg, p->source, o->stack);
-	if (compose_stack_load(&stack, o, &err) == 0)
+	if (p->loads != NULL && p->snap != NULL && p->snap->revision[0])
+		rc = ctl_loads_get(p->loads, p->source, p->snap->revision, o,
+		    &stack, &r.fresh, &err);
+	else if ((rc = compose_stack_load(&own, o, &err)) == 0)
+		stack = own;
+	if (rc == 0)
 		resolve_images(p, stack, &ro);
 	if (stack == NULL ||
 	    recon_plan_stack(&plan, stack, p->obs, &ro, &err) < 0) {
@@ -132,7 +139,7 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 		carry_out(p, &r, &err);
 	}
 	recon_plan_free(plan);
-	compose_stack_free(stack);
+	compose_stack_free(own);
 }
 
 /* How many of the groups hold a stack of this name. */

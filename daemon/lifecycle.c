@@ -184,7 +184,8 @@ reload(struct ctl_daemon *d, const struct ctl_flags *f)
 			    "reconciling every stack now");
 		ctl_config_release(next);
 		free(next);
-		kick_all(d);
+		for (size_t i = 0; i < d->nworkers; i++)
+			ctl_worker_reread(d->workers[i]);
 		return;
 	}
 	stop_workers(d);

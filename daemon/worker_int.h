@@ -1,6 +1,7 @@
 /*
  * worker_int.h - an engine worker's insides, shared by worker.c (the
- * cycle), engine_watch.c (the event stream that wakes it) and stack_status.c
+ * cycle), results.c (what each stack's result leaves behind),
+ * engine_watch.c (the event stream that wakes it) and stack_status.c
  * (what a cycle reports per stack).
  */
 #ifndef STACKD_WORKER_INT_H
@@ -29,11 +30,13 @@ struct ctl_worker {
 	pthread_t thread, ev_thread;
 	bool running, ev_running;
 	atomic_int stop;	/* both threads end */
+	atomic_int reread;	/* read every stack again (SIGHUP) */
 	pthread_mutex_t mu;	/* guards due and own */
 	pthread_cond_t cv;
 	long long due;		/* ms (monotonic): the next cycle */
 	cJSON *own;		/* {"object name": ms written} */
 	/* The worker thread's alone: */
+	struct ctl_loads *loads;	/* stacks converted per revision */
 	cJSON *attempted;	/* recon_options.attempted */
 	struct stack_mem *mem;
 	size_t nmem;
@@ -55,15 +58,28 @@ struct cycle {
 	cJSON *stacks;		/* the status being built */
 	unsigned long writes[3][4];
 	unsigned long drift;
+	double observe_secs;	/* the list calls took */
 	bool progressing;	/* look again soon */
 	bool failed;
 	bool source_error;
 };
 
+/* A converted stack is kept this long for its revision; then files from
+ * outside the source (vars named with ../) are read again. */
+#define CTL_LOADS_REFRESH_MS (10 * 60 * 1000)
+
 /* An object the worker wrote this recently may still have echoes of its
  * writes to come: w->own["KIND NAME"] = {"at": ms, "echoes": n}. */
 #define OWN_WRITE_MS 3000
 void ctl_own_key(char *out, size_t size, const char *kind, const char *name);
+
+/* A failed stack is tried again after 1 s, then twice as long each time. */
+#define RETRY_MIN_MS 1000
+
+/* ctl_pass callbacks, with the cycle as payload (results.c): may this
+ * stack's plan be written now, and a stack's result. */
+bool ctl_worker_may_apply(const struct recon_plan *plan, void *payload);
+void ctl_worker_result(const struct ctl_result *r, void *payload);
 
 /* Wake the worker within delay_ms (sooner if already due sooner). */
 void ctl_worker_wake(struct ctl_worker *w, long long delay_ms);

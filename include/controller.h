@@ -262,6 +262,28 @@ int ctl_source_options(const struct ctl_config *c,
     const struct ctl_source_config *s, const char *state,
     struct sources_opts *o, char *cache, size_t size, struct err *err);
 
+/* --- stacks converted once per revision (loads.c) ------------------ */
+
+/* A daemon worker's converted stacks, kept per source, stack and
+ * revision.  Not thread-safe: one worker's own. */
+struct ctl_loads;
+/* refresh_ms: a kept stack older than this is read again (0: never). */
+struct ctl_loads *ctl_loads_new(long long refresh_ms);
+void ctl_loads_free(struct ctl_loads *l);
+/* Stack o->stack of source at revision: the one kept, or loaded now
+ * (*fresh).  *out stays the cache's until its next sweep.  A failed load
+ * is not kept. */
+int ctl_loads_get(struct ctl_loads *l, const char *source,
+    const char *revision, const struct compose_options *o,
+    const struct compose_stack **out, bool *fresh, struct err *err);
+/* Drop what was not asked for since the last sweep (stacks gone, old
+ * revisions); once per cycle, after the pass. */
+void ctl_loads_sweep(struct ctl_loads *l);
+/* Everything is read again at the next get (SIGHUP). */
+void ctl_loads_forget(struct ctl_loads *l);
+void ctl_loads_stats(const struct ctl_loads *l, unsigned long *hits,
+    unsigned long *misses, size_t *kept);
+
 /* --- the reconcile pass (pass.c, stacks.c) ------------------------- */
 
 /* What happened to one stack in a pass, handed to the pass's report
@@ -269,6 +291,7 @@ int ctl_source_options(const struct ctl_config *c,
 struct ctl_result {
 	const char *stack;	/* NULL: about the source as a whole */
 	const struct compose_stack *loaded;	/* NULL: removal or error */
+	bool fresh;		/* loaded now, not kept from an earlier pass */
 	const struct recon_plan *plan;		/* NULL on error */
 	bool removal;		/* the stack left the source */
 	/* The snapshot the stack was read from, and its source's name
@@ -293,6 +316,8 @@ struct ctl_pass {
 	 * one); 0 = CTL_PRUNE_LIMIT, 100 = no limit. */
 	int prune_limit;
 	unsigned pruned;	/* services removed so far, this pass */
+	/* Converted stacks kept between passes (the daemon), or NULL. */
+	struct ctl_loads *loads;
 	/* Of the stack in hand (ctl_pass_groups). */
 	const struct sources_snapshot *snap;
 	const char *source;

@@ -66,6 +66,7 @@ struct ctl_engine_state {
 	char *error;		/* last cycle's engine error, or NULL */
 	long long last_cycle;	/* unix time */
 	double last_duration;
+	double last_observe;	/* of it, the engine's list calls */
 	unsigned long cycles;
 	unsigned long failed_cycles;
 	unsigned long hist[CTL_BUCKETS + 1];
@@ -174,6 +175,8 @@ int ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d,
     size_t index, struct err *err);
 /* Wake the worker for a cycle now (new snapshot, reload, signal). */
 void ctl_worker_kick(struct ctl_worker *w);
+/* Kick, and read every stack's files again first (SIGHUP). */
+void ctl_worker_reread(struct ctl_worker *w);
 /* Ends both threads (after the cycle in flight) and frees the worker. */
 void ctl_worker_join(struct ctl_worker *w);
 

@@ -111,6 +111,7 @@ engine_json(const struct ctl_engine_state *es)
 	cJSON_AddStringToObject(o, "api_version", es->api_version);
 	add_time(o, "last_cycle", es->last_cycle);
 	cJSON_AddNumberToObject(o, "last_cycle_seconds", es->last_duration);
+	cJSON_AddNumberToObject(o, "last_observe_seconds", es->last_observe);
 	cJSON_AddNumberToObject(o, "cycles", (double)es->cycles);
 	add_str(o, "error", es->error);
 	lease_json(o, &es->lease);
