@@ -166,7 +166,7 @@ echo "# failover: kill of the leader -> all 60 services: $(since "$t_kill") s" >
 # failed one, its error, then the rest in a later cycle.
 made=$(sed -n '/stack=big .*create service big_s.*: /q;/stack=big .*msg="\?created/p' "$d/a.log" | wc -l)
 check "the kill fell mid-apply: $made creates made, then one failed on the dead manager" \
-	eval '[ "$made" -gt 0 ] && [ "$made" -lt 61 ] && grep -q "stack=big .*create service big_s.*proxy.sock" "$d/a.log"'
+	eval '[ "$made" -gt 0 ] && [ "$made" -lt 61 ] && grep -q "error .*stack=big .*create service big_s" "$d/a.log"'
 check "every object of big is created once (61 created lines)" \
 	test "$(grep -c 'stack=big .*msg="\?created' "$d/a.log")" = 61
 check "no service is duplicated (60 names, each once)" \
@@ -180,21 +180,27 @@ check "the preferred manager is used again once it is back" \
 check "and every stack is in sync" within 30 synced 19231
 
 # --- a change by hand 0.2 s after stackd's own write ----------------------
-ow=$(python3 - "$STACKD_TEST_ENGINE1" "$d/stacks/web/compose.yaml" <<'EOF'
-import json, subprocess, sys, time
-host, path = sys.argv[1], sys.argv[2]
-env = {"DOCKER_HOST": host, "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}
-ev = subprocess.Popen(["docker", "events", "--filter", "type=service", "--filter",
-    "service=web_app", "--format", "{{json .}}"], stdout=subprocess.PIPE, text=True, env=env)
-time.sleep(0.5)
-text = open(path).read().replace("replicas: 2", "replicas: 3")
-open(path + ".new", "w").write(text)
-import os; os.rename(path + ".new", path)
-for line in ev.stdout:
-    e = json.loads(line)
-    if e["Action"] == "update" and e["Actor"]["Attributes"].get("replicas.new") == "3":
-        break
-time.sleep(0.2)
+# Scale web_app to 5 by hand and print how long until stackd has it back
+# at 3; with a path, first change the file to 3 replicas and do it 0.2 s
+# after stackd's own update (inside the own-write window).
+hand_change() { # [COMPOSE_FILE]
+	python3 - "$STACKD_TEST_ENGINE1" "$@" <<'EOF'
+import json, os, subprocess, sys, time
+env = {"DOCKER_HOST": sys.argv[1], "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}
+if len(sys.argv) > 2:
+    path = sys.argv[2]
+    ev = subprocess.Popen(["docker", "events", "--filter", "type=service", "--filter",
+        "service=web_app", "--format", "{{json .}}"], stdout=subprocess.PIPE, text=True, env=env)
+    time.sleep(0.5)
+    text = open(path).read().replace("replicas: 2", "replicas: 3")
+    open(path + ".new", "w").write(text)
+    os.rename(path + ".new", path)
+    for line in ev.stdout:
+        e = json.loads(line)
+        if e["Action"] == "update" and e["Actor"]["Attributes"].get("replicas.new") == "3":
+            break
+    ev.kill()
+    time.sleep(0.2)
 t0 = time.time()
 subprocess.run(["docker", "service", "scale", "-d", "web_app=5"], capture_output=True, env=env)
 while time.time() - t0 < 10:
@@ -203,33 +209,29 @@ while time.time() - t0 < 10:
     if r == "3":
         break
     time.sleep(0.05)
-ev.kill()
 print("%.2f" % (time.time() - t0))
 EOF
-)
+}
+ow=$(hand_change "$d/stacks/web/compose.yaml")
 # The same hand change at a quiet moment (past the 3 s window), in the
 # same run: the bound to hold, whatever the machine's load.
 sleep 4
-quiet=$(python3 - "$STACKD_TEST_ENGINE1" <<'EOF'
-import subprocess, sys, time
-env = {"DOCKER_HOST": sys.argv[1], "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}
-t0 = time.time()
-subprocess.run(["docker", "service", "scale", "-d", "web_app=5"], capture_output=True, env=env)
-while time.time() - t0 < 10:
-    r = subprocess.run(["docker", "service", "inspect", "web_app", "--format",
-        "{{.Spec.Mode.Replicated.Replicas}}"], capture_output=True, text=True, env=env).stdout.strip()
-    if r == "3":
-        break
-    time.sleep(0.05)
-print("%.2f" % (time.time() - t0))
-EOF
-)
+quiet=$(hand_change)
 echo "# own-write window: a hand change 0.2 s after stackd's update repaired in $ow s, at a quiet moment in $quiet s" >&2
-check "a hand change 0.2 s after stackd's own update is repaired as fast as at a quiet moment ($ow s, $quiet s)" \
-	python3 -c "import sys; sys.exit(0 if float('$ow') <= float('$quiet') + 0.5 else 1)"
+# Within 1 s; on a machine so loaded that the quiet-moment repair itself
+# is slow, no slower than that plus 0.3 s.
+check "a hand change 0.2 s after stackd's own update is repaired within 1 s ($ow s; quiet: $quiet s)" \
+	python3 -c "import sys; sys.exit(0 if float('$ow') <= max(1.0, float('$quiet') + 0.3) else 1)"
 
 # --- a worker lost: the engine reschedules, stackd writes nothing ---------
 w0=$(writes "$d/a.log")
+# From the kill on, what the status says of web: a service short of its
+# replicas (web_edge can run on the worker only) makes it "progressing".
+short() {
+	curl -s "http://127.0.0.1:19231/api/v1/stacks/web" | py 'j["state"] == "progressing" and any(s["running"] < s["desired"] for e in j["engines"].values() for s in e["services"])'
+}
+(within 120 short && touch "$d/short") &
+watcher=$!
 "$swarm" kill "$c" 4 2>/dev/null
 node_down() { any node ls --format '{{.Hostname}} {{.Status}}' | grep -q Down; }
 check "the worker's node goes down" within 60 node_down
@@ -243,7 +245,12 @@ eq 3 tasks_running web_app "$worker_id" || {
 } >&2
 sleep 6
 check "stackd wrote nothing while the engine rescheduled" test "$(writes "$d/a.log")" = "$w0"
+wait "$watcher"
+check "the status said web was short of its tasks (progressing)" test -f "$d/short"
 "$swarm" restart "$c" 4 2>/dev/null
+web_synced() { curl -s "http://127.0.0.1:19231/api/v1/stacks/web" | py 'j["state"] == "synced"'; }
+check "and once the worker is back, synced again, still without a write" \
+	eval 'within 90 web_synced && [ "$(writes "$d/a.log")" = "$w0" ]'
 
 # --- quorum lost: nothing written, said so, resumed --------------------
 "$swarm" kill "$c" 2 2>/dev/null
