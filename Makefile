@@ -117,6 +117,7 @@ bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile \
 	  bench/reconcile.sh $(BUILD); echo; bench/images.sh $(BUILD); echo; \
 	  bench/sources.sh $(BUILD); echo; \
 	  bench/cycle.sh daemon=$(BUILD)/stackd; echo; \
+	  bench/isolation.sh $(BUILD); echo; \
 	  bench/soak.sh $(BUILD); echo; bench/failover.sh $(BUILD); } \
 	  | tee bench/RESULTS.md
 

@@ -35,15 +35,14 @@ for i in $(seq 0 $((stacks - 1))); do
 	} >"$dir/stacks/b$i/compose.yaml"
 done
 
-status() { curl -s "http://127.0.0.1:$port/api/v1/status"; }
-field() { status | python3 -c "import json,sys; e=json.load(sys.stdin)['engines'][0]; print(e.get('$1', 0))" 2>/dev/null; }
+. "$here/lib.sh"
 synced() {
 	curl -s "http://127.0.0.1:$port/api/v1/stacks" |
 		python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if len(j) == $stacks and all(s['state'] == 'synced' for s in j) else 1)" 2>/dev/null
 }
 
 measure() { # label stackd
-	local label=$1 stackd=$2 seen n=0 c rows= rss
+	local label=$1 stackd=$2 rows rss
 	cat >"$dir/stackd.yaml" <<EOF
 engines:
   - {name: e1, host: "$DOCKER_HOST"}
@@ -59,16 +58,7 @@ EOF
 	"$stackd" run -c "$dir/stackd.yaml" >"$dir/$label.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 1 600); do synced && break; sleep 0.2; done
-	seen=$(field cycles)
-	while [ $n -lt "$cycles" ]; do
-		c=$(field cycles)
-		if [ "$c" != "$seen" ]; then
-			seen=$c
-			rows+="$(status | python3 -c "import json,sys; e=json.load(sys.stdin)['engines'][0]; print(e['last_cycle_seconds'], e['last_observe_seconds'])")"$'\n'
-			n=$((n + 1))
-		fi
-		sleep 0.05
-	done
+	rows=$(cycle_rows "$port" 0 "$cycles")
 	rss=$(awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
 	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 	printf '%s' "$rows" | python3 -c "
