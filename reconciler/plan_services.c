@@ -79,8 +79,10 @@ comparable_actual(const struct planner *pl, const cJSON *svc,
 		const char *target = json_str(it, "Target"), *name = NULL;
 		const char *wanted = json_str(cJSON_GetArrayItem(want, i++),
 		    "Target");
+		if (target == NULL)	/* nothing to name, nowhere to put it */
+			continue;
 		cJSON_ArrayForEach(n, pl->obs->networks)
-			if (target && json_str(n, "Id") && strcmp(json_str(n, "Id"),
+			if (json_str(n, "Id") && strcmp(json_str(n, "Id"),
 			    target) == 0) {
 				name = json_str(n, "Name");
 				break;
