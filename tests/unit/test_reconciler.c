@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "helper_fake_engine.h"
+#include "helper_plan.h"
 #include "reconciler.h"
 
 static int
@@ -224,41 +225,6 @@ test_apply_stops_at_the_first_failure_and_counts_what_it_made(void **state)
 		free(owned[i]);
 }
 
-/* The arrays of a desired stack not set yet: empty. */
-static void
-stack_fill(struct compose_stack *s)
-{
-	cJSON **lists[] = { &s->services, &s->networks, &s->external_networks,
-	    &s->secrets, &s->configs };
-
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		if (*lists[i] == NULL)
-			*lists[i] = cJSON_CreateArray();
-}
-
-/* An engine holding these services and nothing else, indexed. */
-static void
-observed(struct recon_observed *obs, const char *services)
-{
-	struct err err;
-
-	*obs = (struct recon_observed){ .services = cJSON_Parse(services),
-	    .networks = cJSON_CreateArray(), .secrets = cJSON_CreateArray(),
-	    .configs = cJSON_CreateArray() };
-	assert_non_null(obs->services);
-	assert_int_equal(recon_observed_index(obs, &err), 0);
-}
-
-static void
-stack_release(struct compose_stack *s)
-{
-	cJSON_Delete(s->services);
-	cJSON_Delete(s->networks);
-	cJSON_Delete(s->external_networks);
-	cJSON_Delete(s->secrets);
-	cJSON_Delete(s->configs);
-}
-
 static void
 test_rolled_back_spec_is_held_not_looped(void **state)
 {
@@ -273,15 +239,15 @@ test_rolled_back_spec_is_held_not_looped(void **state)
 	s.services = cJSON_Parse("[{\"Name\":\"st_app\",\"Labels\":{"
 	    "\"com.docker.stack.namespace\":\"st\"},\"TaskTemplate\":{"
 	    "\"ContainerSpec\":{\"Image\":\"i:2\"}}}]");
-	stack_fill(&s);
+	helper_stack_fill(&s);
 	/* The engine rolled back to i:1 and forgot the failed spec. */
-	observed(&obs, "[{\"ID\":\"x\",\"Version\":{\"Index\":5},"
+	helper_observed(&obs, "[{\"ID\":\"x\",\"Version\":{\"Index\":5},"
 	    "\"Spec\":{\"Name\":\"st_app\",\"Labels\":{"
 	    "\"com.docker.stack.namespace\":\"st\",\"com.stackd.owner\":"
 	    "\"stackd\",\"com.stackd.spec-hash\":\"old\"},\"TaskTemplate\":"
 	    "{\"ContainerSpec\":{\"Image\":\"i:1\"}}},\"UpdateStatus\":{"
 	    "\"State\":\"rollback_completed\",\"Message\":\"rollback "
-	    "completed\"}}]");
+	    "completed\"}}]", NULL);
 
 	/* Not sent by this process: say so, and send it. */
 	assert_int_equal(recon_plan_stack(&p, &s, &obs, &opt, &err), 0);
@@ -302,7 +268,7 @@ test_rolled_back_spec_is_held_not_looped(void **state)
 	recon_plan_free(p);
 
 	cJSON_Delete(attempted);
-	stack_release(&s);
+	helper_stack_release(&s);
 	recon_observed_release(&obs);
 }
 
@@ -318,11 +284,11 @@ test_no_prune_keeps_what_left_the_file(void **state)
 	struct err err;
 
 	(void)state;
-	stack_fill(&s);
-	observed(&obs, "[{\"ID\":\"x\",\"Version\":{\"Index\":5},"
+	helper_stack_fill(&s);
+	helper_observed(&obs, "[{\"ID\":\"x\",\"Version\":{\"Index\":5},"
 	    "\"Spec\":{\"Name\":\"st_old\",\"Labels\":{"
 	    "\"com.docker.stack.namespace\":\"st\",\"com.stackd.owner\":"
-	    "\"stackd\"}}}]");
+	    "\"stackd\"}}}]", NULL);
 
 	assert_int_equal(recon_plan_stack(&p, &s, &obs, &opt, &err), 0);
 	assert_int_equal(p->n, 1);
@@ -343,7 +309,7 @@ test_no_prune_keeps_what_left_the_file(void **state)
 	assert_int_equal(p->n, 1);
 	recon_plan_free(p);
 
-	stack_release(&s);
+	helper_stack_release(&s);
 	recon_observed_release(&obs);
 }
 
