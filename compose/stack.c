@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,6 +419,8 @@ load_files(struct conv *c, const struct compose_options *o,
 	return rc;
 }
 
+static _Atomic uint64_t serials;
+
 int
 compose_stack_load(struct compose_stack **out,
     const struct compose_options *o, struct err *err)
@@ -440,6 +443,7 @@ compose_stack_load(struct compose_stack **out,
 		return err_set(err, ERR_NOTFOUND, "%s: %s", o->files[0],
 		    strerror(errno));
 	s = xcalloc(1, sizeof(*s));
+	s->serial = atomic_fetch_add(&serials, 1) + 1;
 	s->name = xstrdup(o->stack);
 	s->networks = cJSON_CreateArray();
 	s->external_networks = cJSON_CreateArray();

@@ -128,6 +128,9 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 	es->hist_sum += secs;
 	engine_counters_get(w->e, &es->calls);
 	images_cache_stats(w->images, &es->images);
+	ctl_loads_stats(w->loads, &es->loads[0], &es->loads[1],
+	    &es->loads_kept);
+	recon_verified_stats(w->verified, &es->verified);
 	for (int a = 0; a < 3; a++)
 		for (int k = 0; k < 4; k++)
 			es->writes[a][k] += c->writes[a][k];
@@ -237,13 +240,17 @@ cycle(struct ctl_worker *w)
 	p.ro.prune_secrets = cfg->prune_secrets;
 	p.ro.attempted = w->attempted;
 	p.ro.images = w->images;
+	p.ro.verified = w->verified;
 	images_cache_pass(w->images, w->e, &err);
 	c.stacks = cJSON_CreateObject();
 	/* What left a source is removed only once every source was read. */
-	if (atomic_exchange(&w->reread, 0))
+	if (atomic_exchange(&w->reread, 0)) {
 		ctl_loads_forget(w->loads);
+		recon_verified_forget(w->verified);
+	}
 	ctl_pass_sources(&p, cfg, c.snaps, c.names, n, w->cfg->name, &base);
 	ctl_loads_sweep(w->loads);
+	recon_verified_sweep(w->verified);
 	publish(w, &c, (double)(clock_mono_ms() - t0) / 1000.0);
 	delay = next_delay(w, &c);
 out:
@@ -349,6 +356,7 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	w->attempted = cJSON_CreateObject();
 	w->own = cJSON_CreateObject();
 	w->loads = ctl_loads_new(CTL_LOADS_REFRESH_MS);
+	w->verified = recon_verified_new(RECON_VERIFY_MS);
 	pthread_mutex_init(&w->mu, NULL);
 	clock_cond_init(&w->cv);
 	w->images = images_cache_new(ctl_image_poll_ms(d->cfg),
@@ -403,6 +411,7 @@ ctl_worker_join(struct ctl_worker *w)
 	cJSON_Delete(w->attempted);
 	cJSON_Delete(w->own);
 	ctl_loads_free(w->loads);
+	recon_verified_free(w->verified);
 	engine_free(w->e);
 	engine_free(w->ev);
 	images_cache_free(w->images);

@@ -37,6 +37,7 @@ struct ctl_worker {
 	cJSON *own;		/* {"object name": ms written} */
 	/* The worker thread's alone: */
 	struct ctl_loads *loads;	/* stacks converted per revision */
+	struct recon_verified *verified;	/* services needing no diff */
 	cJSON *attempted;	/* recon_options.attempted */
 	struct stack_mem *mem;
 	size_t nmem;

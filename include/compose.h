@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -216,6 +217,10 @@ struct compose_stack {
 				 * the IDs are filled in at apply time */
 	char **warnings;
 	size_t nwarnings;
+	/* This load among all of the process's loads, never 0: what the
+	 * reconciler's verified memory keys a desired spec on (a stack
+	 * built by hand has 0, and is never remembered). */
+	uint64_t serial;
 };
 
 /* Load, interpolate and convert a stack.  Free with compose_stack_free. */

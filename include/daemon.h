@@ -20,6 +20,7 @@
 #include "controller.h"
 #include "engine.h"
 #include "images.h"
+#include "reconciler.h"
 #include "sources.h"
 
 /* `stackd run`. */
@@ -73,6 +74,11 @@ struct ctl_engine_state {
 	double hist_sum;
 	struct engine_counters calls;
 	struct images_stats images;	/* digest lookups */
+	/* What a cycle did not redo: stacks converted once per revision,
+	 * services not diffed again (hits, misses, kept). */
+	unsigned long loads[2];
+	size_t loads_kept;
+	struct recon_verified_stats verified;
 	unsigned long writes[3][4];	/* recon_action x engine_kind */
 	unsigned long drift;		/* drift corrections */
 	unsigned long events;		/* engine events that woke it */

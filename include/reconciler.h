@@ -47,7 +47,39 @@ struct recon_options {
 	 * images: as "never". */
 	enum images_mode resolve;
 	struct images_cache *images;
+	/* The services found needing nothing in earlier cycles, or NULL
+	 * (every service is diffed in full). */
+	struct recon_verified *verified;
 };
+
+/*
+ * What a worker remembers of the services its plans found needing
+ * nothing: per engine ID, the service's Version.Index, the load of the
+ * desired stack (compose_stack.serial), the image the plan would pin and
+ * a digest of everything else the plan reads (the observed networks,
+ * secrets and configs, the stack's chosen secret and config names, the
+ * options).  While all are the same the service is not diffed again: the
+ * engine raises the version at every change of a service, drift and the
+ * progress of an update included.  A service whose plan left a note (an
+ * unpinned image, a paused or rolled-back update) is never remembered.
+ * An entry stands for period_ms, then the service is diffed in full.
+ * One worker's: not for sharing between threads.
+ */
+#define RECON_VERIFY_MS (10 * 60 * 1000LL)
+struct recon_verified;
+struct recon_verified *recon_verified_new(long long period_ms);
+void recon_verified_free(struct recon_verified *v);
+/* The end of a cycle: what it did not plan is forgotten. */
+void recon_verified_sweep(struct recon_verified *v);
+/* Everything is diffed in full again (SIGHUP). */
+void recon_verified_forget(struct recon_verified *v);
+struct recon_verified_stats {
+	unsigned long hits;	/* services planned without a diff */
+	unsigned long misses;	/* diffed in full */
+	size_t entries;
+};
+void recon_verified_stats(const struct recon_verified *v,
+    struct recon_verified_stats *out);
 
 /* What one engine holds: four list calls, and an index by name. */
 struct recon_index;

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "alloc.h"
+#include "json.h"
 #include "reconciler_int.h"
 
 #define NKINDS (ENGINE_CONFIG + 1)
@@ -17,6 +20,7 @@ struct recon_index {
 	size_t n[NKINDS];
 	const cJSON **stacked[NKINDS];	/* labelled ones, by stack */
 	size_t nstacked[NKINDS];
+	unsigned char digest[RECON_ENV_LEN];
 };
 
 /* The name, "" when there is none (sorted first, found by nobody). */
@@ -95,6 +99,52 @@ index_free(struct recon_index *ix)
 	free(ix);
 }
 
+static void
+digest_add(EVP_MD_CTX *md, const char *s)
+{
+	/* with its NUL: "ab","c" is not "a","bc" */
+	if (s == NULL)
+		s = "";
+	EVP_DigestUpdate(md, s, strlen(s) + 1);
+}
+
+/* What a service's plan reads of the other kinds: names, IDs, scopes. */
+static void
+index_digest(struct recon_index *ix)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return;
+	}
+	for (int k = ENGINE_NETWORK; k < NKINDS; k++) {
+		digest_add(md, "");
+		for (size_t i = 0; i < ix->n[k]; i++) {
+			const cJSON *o = ix->objs[k][i];
+			digest_add(md, recon_obj_id(k, o));
+			digest_add(md, recon_obj_name(k, o));
+			if (k == ENGINE_NETWORK)
+				digest_add(md, json_str(o, "Scope"));
+		}
+	}
+	if (EVP_DigestFinal_ex(md, out, &len) == 1 && len >= RECON_ENV_LEN)
+		memcpy(ix->digest, out, RECON_ENV_LEN);
+	EVP_MD_CTX_free(md);
+}
+
+void
+recon_observed_digest(const struct recon_observed *o,
+    unsigned char out[RECON_ENV_LEN])
+{
+	if (o->index != NULL)
+		memcpy(out, o->index->digest, RECON_ENV_LEN);
+	else
+		memset(out, 0, RECON_ENV_LEN);
+}
+
 int
 recon_observed_index(struct recon_observed *o, struct err *err)
 {
@@ -127,6 +177,7 @@ recon_observed_index(struct recon_observed *o, struct err *err)
 		qsort(ix->stacked[k], ix->nstacked[k], sizeof(*ix->stacked[k]),
 		    k == ENGINE_NETWORK ? by_network_stack : by_spec_stack);
 	}
+	index_digest(ix);
 	index_free(o->index);
 	o->index = ix;
 	return 0;

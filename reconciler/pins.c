@@ -18,7 +18,7 @@
 #include "alloc.h"
 #include "images.h"
 #include "json.h"
-#include "reconciler.h"
+#include "reconciler_int.h"
 
 #define STACK_IMAGE_LABEL "com.docker.stack.image"
 
@@ -163,5 +163,26 @@ recon_service_pin(cJSON *spec, const cJSON *actual,
 		    "registry to record its digest (%s); each node will pull "
 		    "it independently", name, img, pin.error[0] ? pin.error :
 		    "not asked yet");
+	images_pin_release(&pin);
+}
+
+void
+recon_pin_key(const cJSON *spec, const cJSON *actual,
+    const struct recon_options *opt, char *out, size_t len)
+{
+	const char *img = json_str(container_spec(spec), "Image");
+	enum images_mode mode = opt && opt->images ? opt->resolve : IMAGES_NEVER;
+	struct images_pin pin;
+
+	out[0] = '\0';
+	/* Not looked up: the plan takes the image from the file or from the
+	 * service, both part of what the memory's key holds already. */
+	if (img == NULL || !wanted(mode, actual != NULL && same_text(spec,
+	    actual)))
+		return;
+	if (images_cache_get(opt->images, img, &pin) && pin.ok)
+		snprintf(out, len, "%s", pin.pinned);
+	else
+		snprintf(out, len, "-");
 	images_pin_release(&pin);
 }

@@ -208,17 +208,64 @@ match_hash(const cJSON *actual, const char *hash)
 	return cur != NULL && strcmp(cur, hash) == 0;
 }
 
+/* What the verdict on every service of this plan depends on besides the
+ * service itself, its desired spec and its pin. */
+static void
+plan_env(struct planner *pl)
+{
+	unsigned char obs[RECON_ENV_LEN], md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char *renames = cJSON_PrintUnformatted(pl->renames), opts[64];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	memset(pl->env, 0, sizeof(pl->env));
+	recon_observed_digest(pl->obs, obs);
+	snprintf(opts, sizeof(opts), "%d/%d/%d", pl->keep_replicas,
+	    pl->opt->resolve, pl->opt->images != NULL);
+	if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, obs, sizeof(obs)) == 1 &&
+	    EVP_DigestUpdate(ctx, pl->owner, strlen(pl->owner) + 1) == 1 &&
+	    EVP_DigestUpdate(ctx, opts, strlen(opts) + 1) == 1 &&
+	    EVP_DigestUpdate(ctx, renames ? renames : "", renames ?
+	    strlen(renames) : 0) == 1 && EVP_DigestFinal_ex(ctx, md, &len) == 1 &&
+	    len >= RECON_ENV_LEN)
+		memcpy(pl->env, md, RECON_ENV_LEN);
+	EVP_MD_CTX_free(ctx);
+	cJSON_free(renames);
+}
+
+/* The service's key in the verified memory; false when it has none. */
+static bool
+verified_key(const struct planner *pl, const cJSON *d, const cJSON *actual,
+    char *pin, size_t len, struct recon_verified_key *k)
+{
+	if (pl->opt == NULL || pl->opt->verified == NULL || actual == NULL ||
+	    pl->s->serial == 0)
+		return false;
+	recon_pin_key(d, actual, pl->opt, pin, len);
+	*k = (struct recon_verified_key){ .id = recon_obj_id(ENGINE_SERVICE,
+	    actual), .version = recon_object_version(actual),
+	    .serial = pl->s->serial, .pin = pin };
+	memcpy(k->env, pl->env, sizeof(k->env));
+	return k->id != NULL;
+}
+
 static int
 plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 {
 	const char *name = json_str(d, "Name");
 	const cJSON *actual = plan_find(pl, ENGINE_SERVICE, name);
-	cJSON *spec = cJSON_Duplicate(d, true), *cmp, *acmp, *diffs;
-	cJSON *labels = json_at(spec, "Labels");
-	char hash[13];
-	int n;
+	cJSON *spec, *cmp, *acmp, *diffs, *labels;
+	char hash[13], pin[ENGINE_IMAGE_REF_MAX + 80];
+	struct recon_verified_key key;
+	bool keyed = verified_key(pl, d, actual, pin, sizeof(pin), &key);
+	int n, notes = cJSON_GetArraySize(pl->p->notes);
 
 	plan_keep(pl, name);
+	if (keyed && recon_verified_hit(pl->opt->verified, &key))
+		return 0;
+	spec = cJSON_Duplicate(d, true);
+	labels = json_at(spec, "Labels");
 	rename_refs(pl, json_at(json_at(spec, "TaskTemplate"),
 	    "ContainerSpec"));
 	recon_service_pin(spec, actual, pl->opt, pl->p->notes);
@@ -245,6 +292,8 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 	cJSON_Delete(cmp);
 	cJSON_Delete(acmp);
 	if (n == 0) {
+		if (keyed && cJSON_GetArraySize(pl->p->notes) == notes)
+			recon_verified_put(pl->opt->verified, &key);
 		cJSON_Delete(spec);
 		cJSON_Delete(diffs);
 		return 0;
@@ -319,6 +368,8 @@ plan_services(struct planner *pl)
 	const cJSON *d;
 	int rc = 0;
 
+	if (pl->opt != NULL && pl->opt->verified != NULL)
+		plan_env(pl);
 	cJSON_ArrayForEach(d, pl->s->services)
 		if (plan_find(pl, ENGINE_SERVICE, json_str(d, "Name")) != NULL &&
 		    (rc = plan_service(pl, d, &updates)) < 0)

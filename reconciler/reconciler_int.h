@@ -21,6 +21,30 @@ const char *recon_obj_label(enum engine_kind k, const cJSON *o,
 const cJSON *recon_observed_list(const struct recon_observed *o,
     enum engine_kind k);
 
+/* A digest of what the observed networks, secrets and configs are (names,
+ * IDs, scopes): built with the index. */
+#define RECON_ENV_LEN 16
+void recon_observed_digest(const struct recon_observed *o,
+    unsigned char out[RECON_ENV_LEN]);
+
+/* One service's verdict, as verified.c remembers it (borrowed strings). */
+struct recon_verified_key {
+	const char *id;
+	uint64_t version;
+	uint64_t serial;		/* 0: never remembered */
+	unsigned char env[RECON_ENV_LEN];
+	const char *pin;		/* what the plan pins, "" = nothing */
+};
+bool recon_verified_hit(struct recon_verified *v,
+    const struct recon_verified_key *k);
+void recon_verified_put(struct recon_verified *v,
+    const struct recon_verified_key *k);
+
+/* What recon_service_pin would write for spec's image, as a string that
+ * differs whenever the pinned image does ("" when it pins nothing). */
+void recon_pin_key(const cJSON *spec, const cJSON *actual,
+    const struct recon_options *opt, char *out, size_t len);
+
 struct planner {
 	const struct compose_stack *s;
 	const struct recon_observed *obs;
@@ -33,6 +57,7 @@ struct planner {
 	struct recon_plan *p;
 	cJSON *renames;		/* secret/config base name -> chosen name */
 	cJSON *kept;		/* names of observed objects still wanted */
+	unsigned char env[RECON_ENV_LEN];	/* for opt->verified */
 	struct err *err;
 };
 

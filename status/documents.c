@@ -96,6 +96,28 @@ lease_json(cJSON *o, const struct ctl_lease_status *l)
 	cJSON_AddStringToObject(o, "standby", line);
 }
 
+static void
+cache_json(cJSON *caches, const char *name, unsigned long hits,
+    unsigned long misses, size_t kept)
+{
+	cJSON *c = cJSON_AddObjectToObject(caches, name);
+
+	cJSON_AddNumberToObject(c, "hits", (double)hits);
+	cJSON_AddNumberToObject(c, "misses", (double)misses);
+	cJSON_AddNumberToObject(c, "kept", (double)kept);
+}
+
+/* What the cycles did not redo: conversions and diffs. */
+static void
+caches_json(cJSON *o, const struct ctl_engine_state *es)
+{
+	cJSON *c = cJSON_AddObjectToObject(o, "caches");
+
+	cache_json(c, "stacks", es->loads[0], es->loads[1], es->loads_kept);
+	cache_json(c, "services", es->verified.hits, es->verified.misses,
+	    es->verified.entries);
+}
+
 static cJSON *
 engine_json(const struct ctl_engine_state *es)
 {
@@ -115,6 +137,7 @@ engine_json(const struct ctl_engine_state *es)
 	cJSON_AddNumberToObject(o, "cycles", (double)es->cycles);
 	add_str(o, "error", es->error);
 	lease_json(o, &es->lease);
+	caches_json(o, es);
 	return o;
 }
 

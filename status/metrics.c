@@ -111,6 +111,30 @@ image_metrics(struct buf *b, const struct ctl_state *st)
 	    st->registry_hooks[0], st->registry_hooks[1]);
 }
 
+/* What the cycles did not redo (hits) and redid (misses). */
+static void
+cache_metrics(struct buf *b, const struct ctl_state *st)
+{
+	char extra[64];
+
+	head(b, "cache_lookups_total", "counter", "Per cycle and stack or "
+	    "service, by cache (stacks: converted once per revision; "
+	    "services: not diffed while neither side changed) and result.");
+	for (size_t i = 0; i < st->nengines; i++) {
+		const struct ctl_engine_state *es = &st->engines[i];
+		const unsigned long v[2][2] = { { es->loads[0], es->loads[1] },
+		    { es->verified.hits, es->verified.misses } };
+		for (int c = 0; c < 2; c++)
+			for (int r = 0; r < 2; r++) {
+				snprintf(extra, sizeof(extra), ",cache=\"%s\","
+				    "result=\"%s\"", c ? "services" : "stacks",
+				    r ? "miss" : "hit");
+				engine_sample(b, "cache_lookups_total",
+				    es->name, extra, (double)v[c][r]);
+			}
+	}
+}
+
 static void
 engine_calls(struct buf *b, const struct ctl_state *st)
 {
@@ -366,6 +390,7 @@ ctl_metrics_text(const struct ctl_state *st)
 	histogram(&b, st);
 	engine_calls(&b, st);
 	image_metrics(&b, st);
+	cache_metrics(&b, st);
 	engine_gauges(&b, st);
 	stacks_by_state(&b, st);
 	source_metrics(&b, st);
