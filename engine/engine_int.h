@@ -66,6 +66,8 @@ struct engine_req {
 	 * returning non-zero ends the transfer without an error. */
 	int (*chunk_fn)(const char *p, size_t n, void *payload);
 	void *chunk_payload;
+	/* Streaming: called once the engine's 2xx headers are all in. */
+	void (*open_fn)(void *payload);
 	const atomic_int *stop;	/* streaming only: polled */
 };
 
@@ -87,6 +89,7 @@ struct engine_xfer {
 	const struct engine_req *req;
 	struct engine_resp *resp;
 	bool stopped;		/* chunk_fn or *stop ended the transfer */
+	long status;		/* from the status line, for open_fn */
 	struct curl_slist *hdrs;
 	char url[4096];
 	char detail[CURL_ERROR_SIZE];

@@ -83,11 +83,23 @@ on_chunk(const char *p, size_t n, void *arg)
 	struct watch *w = arg;
 	long status = 0;
 
+	if (w->stream.done)
+		return 1;
 	curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &status);
 	w->http_error = status >= 300;
 	if (w->http_error)	/* keep the error body for the message */
 		return buf_append(&w->stream.line, p, n) < 0;
 	return engine_event_stream_feed(&w->stream, p, n);
+}
+
+/* The engine took the stream: the caller hears it as a NULL event. */
+static void
+on_open(void *arg)
+{
+	struct watch *w = arg;
+
+	if (w->stream.fn(NULL, w->stream.payload) != 0)
+		w->stream.done = true;
 }
 
 static int
@@ -123,7 +135,8 @@ engine_events_watch(struct engine *e, const char *since,
 {
 	struct watch w = { 0 };
 	struct engine_req req = { .method = "GET", .path = "/events",
-	    .chunk_fn = on_chunk, .chunk_payload = &w, .stop = stop };
+	    .chunk_fn = on_chunk, .chunk_payload = &w, .open_fn = on_open,
+	    .stop = stop };
 	struct engine_resp resp;
 	struct buf query;
 	int rc;

@@ -83,9 +83,19 @@ header_value(const char *line, size_t len, const char *name, char *dst,
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
-	struct engine_resp *r = ((struct engine_xfer *)arg)->resp;
+	struct engine_xfer *x = arg;
+	struct engine_resp *r = x->resp;
 	size_t len = size * n;
 
+	/* One block per response: a 100 Continue has its own. */
+	if (len > 9 && strncmp(p, "HTTP/", 5) == 0 && memchr(p, ' ', len))
+		x->status = strtol((char *)memchr(p, ' ', len) + 1, NULL, 10);
+	else if ((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 &&
+	    p[0] == '\n')) {
+		if (x->req->open_fn != NULL && x->status >= 200 &&
+		    x->status < 300)
+			x->req->open_fn(x->req->chunk_payload);
+	}
 	header_value(p, len, "Api-Version", r->api_version,
 	    sizeof(r->api_version));
 	header_value(p, len, "Swarm", r->swarm, sizeof(r->swarm));

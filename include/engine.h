@@ -185,8 +185,10 @@ int engine_object_remove(struct engine *e, enum engine_kind kind,
     const char *id, struct err *err);
 
 /*
- * Stream GET /events (since, until now and onwards).  fn is called once per
- * event; a non-zero return ends the watch with 0.  *stop (may be NULL) is
+ * Stream GET /events (since, until now and onwards).  fn is called once
+ * with a NULL event when the engine has answered (its 2xx headers are in),
+ * then once per event; a
+ * non-zero return ends the watch with 0.  *stop (may be NULL) is
  * polled about once a second so another thread can end the watch.  Returns
  * an error when the stream cannot be opened or drops.
  */

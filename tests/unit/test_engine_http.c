@@ -258,6 +258,8 @@ test_list_query_and_registry_auth(void **state)
 
 struct seen {
 	int n;
+	int opened;		/* NULL events: the stream was taken */
+	int events_before_open;
 	char actions[4][16];
 	int stop_after;
 };
@@ -268,6 +270,11 @@ on_event(const cJSON *ev, void *payload)
 	struct seen *s = payload;
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(ev, "Action");
 
+	if (ev == NULL) {
+		s->events_before_open = s->n;
+		s->opened++;
+		return 0;
+	}
 	if (s->n < 4 && cJSON_IsString(a))
 		snprintf(s->actions[s->n], sizeof(s->actions[0]), "%s",
 		    a->valuestring);
@@ -296,6 +303,9 @@ test_event_stream(void **state)
 	assert_int_equal(engine_events_watch(fx->engine, "1700000000", NULL,
 	    on_event, &all, NULL, &err), ERR_UNREACHABLE);
 	assert_int_equal(all.n, 3);
+	/* The answer's headers are heard before any event. */
+	assert_int_equal(all.opened, 1);
+	assert_int_equal(all.events_before_open, 0);
 	assert_string_equal(all.actions[1], "update");
 	assert_string_equal(all.actions[2], "remove");
 	assert_non_null(strstr(fake_engine_request(fx->fake, 1),
@@ -308,6 +318,7 @@ test_event_stream(void **state)
 	assert_int_equal(engine_events_watch(fx->engine, NULL, NULL, on_event,
 	    &none, &stop_now, &err), 0);
 	assert_int_equal(none.n, 0);
+	assert_int_equal(none.opened, 0);	/* it never answered */
 	stop(fx);
 }
 
