@@ -104,6 +104,40 @@ size_t recon_observed_stack(const struct recon_observed *o,
     enum engine_kind kind, const char *stack, const cJSON *const **out);
 void recon_observed_release(struct recon_observed *o);
 
+/*
+ * An engine's objects kept from one cycle to the next, as Kubernetes
+ * informers keep theirs: listed in full once the event stream is taken
+ * (recon_informer_stream(inf, true)) and every resync_ms, and in between
+ * only the objects an event named (recon_informer_touch) are inspected
+ * again.  So a cycle on a quiet engine costs no call.  Without a stream
+ * (never taken, or dropped) every observe lists in full.  stream and
+ * touch are for the event thread; observe and stats for the worker.
+ */
+#define RECON_RESYNC_MS (10 * 60 * 1000LL)
+struct recon_informer;
+struct recon_informer *recon_informer_new(long long resync_ms);
+void recon_informer_free(struct recon_informer *inf);
+/* The stream was taken (open) or lost: everything is listed next. */
+void recon_informer_stream(struct recon_informer *inf, bool open);
+/* Everything is listed at the next observe (after the caller's writes). */
+void recon_informer_expire(struct recon_informer *inf);
+/* An event named object id of kind k (services, networks, secrets,
+ * configs; other kinds are ignored). */
+void recon_informer_touch(struct recon_informer *inf, enum engine_kind k,
+    const char *id);
+/* Bring inf up to date on e and lend its objects: *out is inf's own, valid
+ * until the next observe or the free, and never released by the caller. */
+int recon_informer_observe(struct recon_informer *inf, struct engine *e,
+    struct recon_observed *out, struct err *err);
+struct recon_informer_stats {
+	unsigned long lists;	/* full lists (four calls each) */
+	unsigned long events;	/* observes that inspected what events named */
+	unsigned long inspects;	/* objects inspected so */
+	unsigned long quiet;	/* observes that needed no call */
+};
+void recon_informer_stats(struct recon_informer *inf,
+    struct recon_informer_stats *out);
+
 enum recon_action {
 	RECON_CREATE,
 	RECON_UPDATE,
