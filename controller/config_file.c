@@ -369,8 +369,8 @@ status_and_log(struct reader *r, struct ctl_config *c, const struct ynode *root)
 }
 
 static const char *const top_keys[] = { "engines", "sources", "stacks",
-    "state_dir", "owner", "interval", "status", "log", "notify", "sops",
-    "lease", NULL };
+    "state_dir", "owner", "interval", "resync", "status", "log", "notify",
+    "sops", "lease", NULL };
 
 static int
 read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
@@ -393,7 +393,9 @@ read_config(struct reader *r, struct ctl_config *c, const struct ynode *root)
 	    (rc = cfg_get_path(r, root, "state_dir", "state_dir",
 	    &c->state_dir)) < 0 ||
 	    (rc = cfg_get_duration(r, root, "interval", "interval",
-	    &c->interval_ms)) < 0)
+	    &c->interval_ms)) < 0 ||
+	    (rc = cfg_get_duration(r, root, "resync", "resync",
+	    &c->resync_ms)) < 0)
 		return rc;
 	if ((n = ynode_get(root, "notify")) != NULL &&
 	    (rc = notify(r, c, n)) < 0)

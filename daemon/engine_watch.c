@@ -9,9 +9,15 @@
  * by hand right after stackd's own write is repaired as fast as any other
  * (there is no blind window).
  *
+ * Every event also tells the worker's informer which object to inspect
+ * again: with the stream taken, a cycle on a quiet engine makes no call.
+ *
  * The stream has its own connection.  When it drops, it is reopened with
- * backoff; once the engine answers again the worker is woken at once,
- * since anything may have happened while nobody listened.
+ * backoff, and until it is taken again every cycle lists everything; once
+ * it is, the worker is woken at once for one full list, since anything
+ * may have happened while nobody listened.  (dockerd answers the request
+ * a moment before it subscribes it: an event in that moment, and one on
+ * a stream that stays open but goes silent, is caught by the resync.)
  */
 #include <stdio.h>
 #include <string.h>
@@ -76,20 +82,51 @@ managed(struct ctl_worker *w, const char *name)
 	return found;
 }
 
+/* The informer inspects every object an event names at the next cycle,
+ * managed or not: an external network or secret is part of a plan too. */
+static void
+touch(struct ctl_worker *w, const char *type, const cJSON *actor)
+{
+	static const char *const kinds[] = { "service", "network", "secret",
+	    "config" };
+
+	for (int k = ENGINE_SERVICE; k <= ENGINE_CONFIG; k++)
+		if (strcmp(type, kinds[k]) == 0)
+			recon_informer_touch(w->informer, k, json_str(actor,
+			    "ID"));
+}
+
 static int
 on_event(const cJSON *ev, void *payload)
 {
 	struct ctl_worker *w = payload;
-	const cJSON *attrs = json_get(json_get(ev, "Actor"), "Attributes");
+	const cJSON *actor = json_get(ev, "Actor");
+	const cJSON *attrs = json_get(actor, "Attributes");
 	const cJSON *name = json_get(attrs, "name");
 	const cJSON *type = json_get(ev, "Type"), *action = json_get(ev, "Action");
 
-	if (!cJSON_IsString(name) || !cJSON_IsString(type) ||
-	    !managed(w, name->valuestring))
+	if (ev == NULL) {
+		/* Taken: whatever happens from now on is heard, so one full
+		 * list makes the informer whole. */
+		recon_informer_stream(w->informer, true);
+		ctl_worker_kick(w);
 		return 0;
+	}
+	if (!cJSON_IsString(type))
+		return 0;
+	/* A node going down or coming back moves tasks, which no event
+	 * describes: they are listed again at the next cycle. */
+	if (strcmp(type->valuestring, "node") == 0) {
+		atomic_store(&w->tasks_stale, 1);
+		ctl_worker_wake(w, DEBOUNCE_MS);
+		return 0;
+	}
 	/* Tasks joining and leaving a network change nothing of its spec. */
 	if (cJSON_IsString(action) && (strcmp(action->valuestring,
 	    "connect") == 0 || strcmp(action->valuestring, "disconnect") == 0))
+		return 0;
+	touch(w, type->valuestring, actor);
+	if (!cJSON_IsString(name) || !managed(w, name->valuestring))
 		return 0;
 	if (own_echo(w, type->valuestring, name->valuestring, attrs))
 		return 0;
@@ -118,11 +155,13 @@ ctl_events_main(void *arg)
 	long long backoff = 1000;
 	bool lost = false;
 	struct err err;
+	int rc;
 
 	engine_filter_add(&filters, "type", "service");
 	engine_filter_add(&filters, "type", "network");
 	engine_filter_add(&filters, "type", "secret");
 	engine_filter_add(&filters, "type", "config");
+	engine_filter_add(&filters, "type", "node");
 	while (!w->stop) {
 		if (engine_ping(w->ev, NULL, &err) < 0) {
 			lost = true;
@@ -135,8 +174,11 @@ ctl_events_main(void *arg)
 		if (lost)
 			ctl_worker_kick(w);
 		lost = false;
-		if (engine_events_watch(w->ev, NULL, filters, on_event, w,
-		    &w->stop, &err) < 0 && !w->stop) {
+		rc = engine_events_watch(w->ev, NULL, filters, on_event, w,
+		    &w->stop, &err);
+		/* Until it is taken again, every cycle lists everything. */
+		recon_informer_stream(w->informer, false);
+		if (rc < 0 && !w->stop) {
 			log_event(LOG_WARN, w->cfg->name, NULL, NULL,
 			    "event stream: %s; reconnecting", err.msg);
 			lost = true;

@@ -3,10 +3,11 @@
  * snapshot against the engine whenever it is woken (new snapshot, engine
  * event, interval, retry), and publishes what it saw into ctl_state.
  *
- * A slow or unreachable engine blocks only its own worker.  Every cycle
- * observes the engine afresh (four list calls and one for tasks); what
- * is carried from one cycle to the next is the stacks converted per
- * revision, the rollback memory (`attempted`) and the per-stack backoff
+ * A slow or unreachable engine blocks only its own worker.  What is
+ * carried from one cycle to the next is the engine's objects (the
+ * informer, fed by engine_watch.c), the tasks of a settled engine, the
+ * stacks converted per revision, the services found needing nothing,
+ * the rollback memory (`attempted`) and the per-stack backoff
  * (results.c).
  */
 #include <stdlib.h>
@@ -44,22 +45,45 @@ void
 ctl_worker_reread(struct ctl_worker *w)
 {
 	atomic_store(&w->reread, 1);
+	recon_informer_expire(w->informer);
 	ctl_worker_wake(w, 0);
 }
 
-/* Five GETs: the four object lists, and the tasks meant to run. */
+/*
+ * The objects as the informer keeps them (four list calls when it must
+ * list, an inspect per object an event named, or nothing), and the tasks
+ * meant to run.  Events say nothing of tasks, so they are listed again
+ * whenever the objects moved, a node changed or the last cycle saw a
+ * stack progressing, and at least every CTL_TASKS_SETTLED_MS on a
+ * settled engine.
+ */
 static int
 observe(struct ctl_worker *w, struct cycle *c, struct err *err)
 {
-	cJSON *filters = NULL;
+	struct recon_informer_stats was, now;
+	cJSON *filters = NULL, *tasks = NULL;
+	long long t = clock_mono_ms();
 	int rc;
 
-	if ((rc = recon_observe(&c->obs, w->e, err)) < 0)
+	recon_informer_stats(w->informer, &was);
+	if ((rc = recon_informer_observe(w->informer, w->e, &c->obs, err)) < 0)
 		return rc;
+	recon_informer_stats(w->informer, &now);
+	if (!atomic_exchange(&w->tasks_stale, 0) && w->tasks != NULL &&
+	    w->settled && now.quiet != was.quiet &&
+	    t - w->tasks_at < CTL_TASKS_SETTLED_MS) {
+		c->tasks = w->tasks;
+		return 0;
+	}
 	engine_filter_add(&filters, "desired-state", "running");
-	rc = engine_object_list(w->e, ENGINE_TASK, filters, &c->tasks, err);
+	rc = engine_object_list(w->e, ENGINE_TASK, filters, &tasks, err);
 	cJSON_Delete(filters);
-	return rc;
+	if (rc < 0)
+		return rc;
+	cJSON_Delete(w->tasks);
+	c->tasks = w->tasks = tasks;
+	w->tasks_at = t;
+	return 0;
 }
 
 /* Which manager the worker talks to; under the state lock. */
@@ -131,6 +155,7 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 	ctl_loads_stats(w->loads, &es->loads[0], &es->loads[1],
 	    &es->loads_kept);
 	recon_verified_stats(w->verified, &es->verified);
+	recon_informer_stats(w->informer, &es->informer);
 	for (int a = 0; a < 3; a++)
 		for (int k = 0; k < 4; k++)
 			es->writes[a][k] += c->writes[a][k];
@@ -199,6 +224,22 @@ current_snapshots(struct ctl_worker *w, struct sources_snapshot **snaps,
 }
 
 /* One cycle; returns the delay until the next one. */
+/* A cycle that wrote or failed is followed by a full list: its own
+ * writes' events may come after the next look, and a failed write leaves
+ * the engine in a state no event may describe whole. */
+static void
+settle(struct ctl_worker *w, const struct cycle *c)
+{
+	bool wrote = false;
+
+	for (int a = 0; a < 3; a++)
+		for (int k = 0; k < 4; k++)
+			wrote |= c->writes[a][k] > 0;
+	if (wrote || c->failed)
+		recon_informer_expire(w->informer);
+	w->settled = !wrote && !c->failed && !c->progressing;
+}
+
 static long long
 cycle(struct ctl_worker *w)
 {
@@ -253,10 +294,9 @@ cycle(struct ctl_worker *w)
 	recon_verified_sweep(w->verified);
 	publish(w, &c, (double)(clock_mono_ms() - t0) / 1000.0);
 	delay = next_delay(w, &c);
+	settle(w, &c);
 out:
 	cJSON_Delete(c.stacks);
-	cJSON_Delete(c.tasks);
-	recon_observed_release(&c.obs);
 	for (size_t i = 0; c.snaps != NULL && i < n; i++)
 		sources_snapshot_unref(c.snaps[i]);
 	free(c.snaps);
@@ -357,6 +397,7 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	w->own = cJSON_CreateObject();
 	w->loads = ctl_loads_new(CTL_LOADS_REFRESH_MS);
 	w->verified = recon_verified_new(RECON_VERIFY_MS);
+	w->informer = recon_informer_new(d->cfg->resync_ms);
 	pthread_mutex_init(&w->mu, NULL);
 	clock_cond_init(&w->cv);
 	w->images = images_cache_new(ctl_image_poll_ms(d->cfg),
@@ -412,6 +453,8 @@ ctl_worker_join(struct ctl_worker *w)
 	cJSON_Delete(w->own);
 	ctl_loads_free(w->loads);
 	recon_verified_free(w->verified);
+	recon_informer_free(w->informer);
+	cJSON_Delete(w->tasks);
 	engine_free(w->e);
 	engine_free(w->ev);
 	images_cache_free(w->images);

@@ -31,6 +31,7 @@ struct ctl_worker {
 	bool running, ev_running;
 	atomic_int stop;	/* both threads end */
 	atomic_int reread;	/* read every stack again (SIGHUP) */
+	atomic_int tasks_stale;	/* a node event: list the tasks again */
 	pthread_mutex_t mu;	/* guards due and own */
 	pthread_cond_t cv;
 	long long due;		/* ms (monotonic): the next cycle */
@@ -38,6 +39,11 @@ struct ctl_worker {
 	/* The worker thread's alone: */
 	struct ctl_loads *loads;	/* stacks converted per revision */
 	struct recon_verified *verified;	/* services needing no diff */
+	struct recon_informer *informer;	/* the engine's objects */
+	cJSON *tasks;		/* the last tasks listed, and when */
+	long long tasks_at;
+	bool settled;		/* the last cycle wrote nothing, saw nothing
+				 * progressing, did not fail */
 	cJSON *attempted;	/* recon_options.attempted */
 	struct stack_mem *mem;
 	size_t nmem;
@@ -54,8 +60,8 @@ struct cycle {
 	const char *engine;
 	struct sources_snapshot **snaps;	/* per source; NULL: not read */
 	const char **names;		/* the sources' names */
-	struct recon_observed obs;
-	cJSON *tasks;		/* tasks meant to run */
+	struct recon_observed obs;	/* the informer's, borrowed */
+	cJSON *tasks;		/* tasks meant to run (w->tasks) */
 	cJSON *stacks;		/* the status being built */
 	unsigned long writes[3][4];
 	unsigned long drift;
@@ -64,6 +70,9 @@ struct cycle {
 	bool failed;
 	bool source_error;
 };
+
+/* A settled engine's tasks are listed at least this often. */
+#define CTL_TASKS_SETTLED_MS (60 * 1000)
 
 /* A converted stack is kept this long for its revision; then files from
  * outside the source (vars named with ../) are read again. */

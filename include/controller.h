@@ -151,6 +151,9 @@ struct ctl_config {
 	size_t nsources;
 	char *state_dir;	/* git caches live here */
 	int interval_ms;	/* periodic reconcile; 0 = 60 s */
+	/* stackd run: every object listed again, whatever the events
+	 * said; 0 = RECON_RESYNC_MS. */
+	int resync_ms;
 	char *owner;
 	/* The writer's lease per engine (stackd run): lease.ttl, 0 =
 	 * CTL_LEASE_TTL_MS; lease.enabled: false sets lease_off. */

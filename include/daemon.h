@@ -79,6 +79,7 @@ struct ctl_engine_state {
 	unsigned long loads[2];
 	size_t loads_kept;
 	struct recon_verified_stats verified;
+	struct recon_informer_stats informer;	/* how cycles observed */
 	unsigned long writes[3][4];	/* recon_action x engine_kind */
 	unsigned long drift;		/* drift corrections */
 	unsigned long events;		/* engine events that woke it */

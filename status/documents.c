@@ -107,7 +107,7 @@ cache_json(cJSON *caches, const char *name, unsigned long hits,
 	cJSON_AddNumberToObject(c, "kept", (double)kept);
 }
 
-/* What the cycles did not redo: conversions and diffs. */
+/* What the cycles did not redo: conversions, diffs and list calls. */
 static void
 caches_json(cJSON *o, const struct ctl_engine_state *es)
 {
@@ -116,6 +116,11 @@ caches_json(cJSON *o, const struct ctl_engine_state *es)
 	cache_json(c, "stacks", es->loads[0], es->loads[1], es->loads_kept);
 	cache_json(c, "services", es->verified.hits, es->verified.misses,
 	    es->verified.entries);
+	c = cJSON_AddObjectToObject(o, "observe");
+	cJSON_AddNumberToObject(c, "lists", (double)es->informer.lists);
+	cJSON_AddNumberToObject(c, "events", (double)es->informer.events);
+	cJSON_AddNumberToObject(c, "inspects", (double)es->informer.inspects);
+	cJSON_AddNumberToObject(c, "quiet", (double)es->informer.quiet);
 }
 
 static cJSON *

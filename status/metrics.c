@@ -133,6 +133,18 @@ cache_metrics(struct buf *b, const struct ctl_state *st)
 				    es->name, extra, (double)v[c][r]);
 			}
 	}
+	head(b, "observes_total", "counter", "How cycles saw the engine: a "
+	    "full list (the four object lists), objects an event named "
+	    "inspected, or nothing to ask (quiet).");
+	for (size_t i = 0; i < st->nengines; i++) {
+		const struct recon_informer_stats *is = &st->engines[i].informer;
+		engine_sample(b, "observes_total", st->engines[i].name,
+		    ",how=\"list\"", (double)is->lists);
+		engine_sample(b, "observes_total", st->engines[i].name,
+		    ",how=\"events\"", (double)is->events);
+		engine_sample(b, "observes_total", st->engines[i].name,
+		    ",how=\"quiet\"", (double)is->quiet);
+	}
 }
 
 static void

@@ -90,6 +90,8 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 	    "$here/e2e/images.sh" "$build/stackd"
 	count "e2e: sops.sh (SOPS files in a git source, age identities)" \
 	    "$here/e2e/sops.sh" "$build/stackd"
+	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: events.sh (the event-fed informer, its stream lost on purpose)" \
+	    "$here/e2e/events.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: stacklist.sh (stacks listed in the config)" \
 	    "$here/e2e/stacklist.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: page.sh (the status page in headless Chromium)" \
