@@ -116,8 +116,9 @@ bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile \
 	    $(BUILD)/bench/stack-500.yml; echo; \
 	  bench/reconcile.sh $(BUILD); echo; bench/images.sh $(BUILD); echo; \
 	  bench/sources.sh $(BUILD); echo; \
-	  bench/cycle.sh daemon=$(BUILD)/stackd; echo; \
-	  bench/isolation.sh $(BUILD); echo; \
+	  bench/cycle.sh lists=$(BUILD)/stackd@1ms events=$(BUILD)/stackd; echo; \
+	  bench/isolation.sh $(BUILD); echo; bench/storm.sh $(BUILD); echo; \
+	  bench/scale.sh $(BUILD); echo; \
 	  bench/soak.sh $(BUILD); echo; bench/failover.sh $(BUILD); } \
 	  | tee bench/RESULTS.md
 

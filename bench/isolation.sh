@@ -25,17 +25,8 @@ trap cleanup EXIT
 set -a; . "$dir/env"; set +a
 port=$(python3 "$here/../tests/harness/freeport.py" 127.0.0.1)
 
-for i in $(seq 0 $((stacks - 1))); do
-	mkdir -p "$dir/stacks/b$i"
-	{
-		echo 'services:'
-		for s in $(seq 0 9); do
-			printf '  s%d:\n    image: local/busybox:1\n' "$s"
-			printf '    environment: ["STACK=%d", "S=%d"]\n' "$i" "$s"
-			printf '    deploy: {replicas: 0}\n'
-		done
-	} >"$dir/stacks/b$i/compose.yaml"
-done
+. "$here/lib.sh"
+make_stacks "$dir/stacks" "$stacks"
 
 # Accepts, reads, never answers: an engine whose daemon is wedged.
 python3 - "$dir/hang.sock" >"$dir/hang.out" 2>&1 <<'EOF' &
@@ -53,7 +44,6 @@ EOF
 hang=$!
 for _ in $(seq 1 50); do grep -q ready "$dir/hang.out" && break; sleep 0.1; done
 
-. "$here/lib.sh"
 engine() { curl -s "http://127.0.0.1:$port/api/v1/status" | python3 -c "import json,sys; e=json.load(sys.stdin)['engines'][$1]; print($2)" 2>/dev/null; }
 e1_synced() {
 	curl -s "http://127.0.0.1:$port/api/v1/stacks" | python3 -c "

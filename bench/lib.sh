@@ -21,3 +21,25 @@ print(*[e[k] for k in sys.argv[1:]])" "$@" 2>/dev/null
 		sleep 0.05
 	done
 }
+
+# N stacks b0..b(N-1) of 10 services (replicas 0) each under DIR.
+make_stacks() { # DIR N
+	local i s
+	for i in $(seq 0 $(($2 - 1))); do
+		mkdir -p "$1/b$i"
+		{
+			echo 'services:'
+			for s in $(seq 0 9); do
+				printf '  s%d:\n    image: local/busybox:1\n' "$s"
+				printf '    environment: ["STACK=%d", "S=%d"]\n' "$i" "$s"
+				printf '    deploy: {replicas: 0}\n'
+			done
+		} >"$1/b$i/compose.yaml"
+	done
+}
+
+# Every stack of the daemon whose status is on PORT is synced, N of them.
+all_synced() { # PORT N
+	curl -s "http://127.0.0.1:$1/api/v1/stacks" |
+		python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if len(j) == $2 and all(s['state'] == 'synced' for s in j) else 1)" 2>/dev/null
+}
