@@ -29,18 +29,7 @@ port=$(python3 "$here/../tests/harness/freeport.py" 127.0.0.1)
 make_stacks "$dir/stacks" "$stacks"
 
 # Accepts, reads, never answers: an engine whose daemon is wedged.
-python3 - "$dir/hang.sock" >"$dir/hang.out" 2>&1 <<'EOF' &
-import socket, sys, threading
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(64)
-print("ready", flush=True)
-held = []
-def drain(c):
-    while c.recv(65536):
-        pass
-while True:
-    c, _ = s.accept(); held.append(c)
-    threading.Thread(target=drain, args=(c,), daemon=True).start()
-EOF
+python3 "$here/../tests/harness/hangsock.py" "$dir/hang.sock" >"$dir/hang.out" 2>&1 &
 hang=$!
 for _ in $(seq 1 50); do grep -q ready "$dir/hang.out" && break; sleep 0.1; done
 

@@ -174,18 +174,9 @@ fleet() {
 		stop_daemon
 	done
 	# Engine 8 wedged: accepts, reads, never answers.
-	python3 - "$dir/hang.sock" >"$dir/hang.out" 2>&1 <<'EOF' &
-import socket, sys, threading
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(64)
-held = []
-def drain(c):
-    while c.recv(65536):
-        pass
-while True:
-    c, _ = s.accept(); held.append(c)
-    threading.Thread(target=drain, args=(c,), daemon=True).start()
-EOF
+	python3 "$here/../tests/harness/hangsock.py" "$dir/hang.sock" >"$dir/hang.out" 2>&1 &
 	hang=$!
+	for _ in $(seq 1 50); do grep -q ready "$dir/hang.out" && break; sleep 0.1; done
 	for resync in "" 1ms; do
 		config "${yaml%  - \{name: e8*}  - {name: hang, host: \"unix://$dir/hang.sock\"}" "$resync"
 		daemon "$dir/stackd.yaml"
