@@ -12,6 +12,7 @@
  * plan exits 0 when everything matches, 2 when changes are pending, 1 on
  * any error; apply exits 0 or 1.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,19 +112,62 @@ report(const struct ctl_result *r, void *payload)
 	printf("\n");
 }
 
-static void
-dir_stacks(struct pass *ps, const struct controller_stack_opts *so)
-{
-	struct sources_list l;
+/* The engine's lists, asked on a thread of their own. */
+struct observing {
+	struct engine *e;
+	struct recon_observed *obs;
 	struct err err;
+	int rc;
+};
 
-	if (sources_discover(&l, so->dir, &err) < 0) {
-		fprintf(stderr, "stackd: %s\n", err.msg);
-		ps->p.failed++;
-		return;
+static void *
+observe_main(void *arg)
+{
+	struct observing *o = arg;
+
+	o->rc = recon_observe(o->obs, o->e, &o->err);
+	return NULL;
+}
+
+/*
+ * The stacks of a directory: converted while the engine answers its list
+ * calls (the engine works on its own CPU meanwhile), then planned.  The
+ * conversions wait in a loads cache under a revision of "one-shot": the
+ * files are read once.
+ */
+static int
+dir_stacks(struct pass *ps, const struct controller_stack_opts *so,
+    struct recon_observed *obs, struct err *err)
+{
+	struct observing o = { .e = ps->p.e, .obs = obs };
+	struct sources_list l;
+	pthread_t t;
+	bool threaded;
+
+	if (sources_discover(&l, so->dir, err) < 0) {
+		/* An unreachable engine is the first thing to say. */
+		if (recon_observe(obs, ps->p.e, &o.err) < 0) {
+			*err = o.err;
+			return -1;
+		}
+		return 1;
 	}
-	ctl_pass_list(&ps->p, &l, &so->compose, so->dir);
+	ps->p.loads = ctl_loads_new(0);
+	ps->p.revision = "one-shot";
+	threaded = pthread_create(&t, NULL, observe_main, &o) == 0;
+	ctl_pass_prefetch(&ps->p, &l, &so->compose, so->dir);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		observe_main(&o);
+	if (o.rc == 0)
+		ctl_pass_list(&ps->p, &l, &so->compose, so->dir);
+	else
+		*err = o.err;
 	sources_list_release(&l);
+	ctl_loads_free(ps->p.loads);
+	ps->p.loads = NULL;
+	return o.rc < 0 ? -1 : 0;
 }
 
 /* The sources of a config, read once for every engine. */
@@ -292,11 +336,18 @@ reconcile(int argc, char **argv, bool apply)
 		free(cfg.host);
 		cfg.host = xstrdup(so.engine);
 	}
-	if (engine_open(&ps.p.e, &cfg, &err) < 0 ||
-	    recon_observe(&obs, ps.p.e, &err) < 0)
+	if (engine_open(&ps.p.e, &cfg, &err) < 0)
 		goto fail;
-	if (so.dir != NULL)
-		dir_stacks(&ps, &so);
+	if (so.dir != NULL) {
+		switch (dir_stacks(&ps, &so, &obs, &err)) {
+		case -1:
+			goto fail;
+		case 1:	/* the directory could not be read */
+			fprintf(stderr, "stackd: %s\n", err.msg);
+			ps.p.failed++;
+		}
+	} else if (recon_observe(&obs, ps.p.e, &err) < 0)
+		goto fail;
 	else
 		ctl_pass_stack(&ps.p, &so.compose);
 done:

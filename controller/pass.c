@@ -116,15 +116,17 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 	struct ctl_result r = { .stack = o->stack, .snap = p->snap,
 	    .source = p->source, .fresh = true };
 	struct recon_options ro = p->ro;
+	const char *rev = p->snap != NULL && p->snap->revision[0] ?
+	    p->snap->revision : p->revision;
 	struct err err;
 	int rc;
 
 	ctl_stacks_policy(p->cfg, o->stack, &ro);
 	if (p->cfg != NULL)
 		ro.resolve = ctl_stacks_resolve(p->cfg, p->source, o->stack);
-	if (p->loads != NULL && p->snap != NULL && p->snap->revision[0])
-		rc = ctl_loads_get(p->loads, p->source, p->snap->revision, o,
-		    &stack, &r.fresh, &err);
+	if (p->loads != NULL && rev != NULL)
+		rc = ctl_loads_get(p->loads, p->source, rev, o, &stack,
+		    &r.fresh, &err);
 	else if ((rc = compose_stack_load(&own, o, &err)) == 0)
 		stack = own;
 	if (rc == 0)
@@ -342,6 +344,24 @@ ctl_pass_groups(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
 	 * that failed must not look as if it had left the source. */
 	if (complete && p->failed == failed)
 		departed(p, g, ng);
+}
+
+void
+ctl_pass_prefetch(struct ctl_pass *p, const struct sources_list *l,
+    const struct compose_options *base, const char *root)
+{
+	const struct compose_stack *stack;
+	struct compose_options o;
+	struct err err;
+	bool fresh;
+
+	for (size_t i = 0; p->loads != NULL && i < l->n; i++)
+		if (l->stacks[i].error == NULL) {
+			ctl_stack_compose_options(&o, base, &l->stacks[i], root,
+			    p->cfg, "dir");
+			ctl_loads_get(p->loads, "dir", p->revision, &o, &stack,
+			    &fresh, &err);
+		}
 }
 
 void

@@ -321,6 +321,9 @@ struct ctl_pass {
 	unsigned pruned;	/* services removed so far, this pass */
 	/* Converted stacks kept between passes (the daemon), or NULL. */
 	struct ctl_loads *loads;
+	/* Their key when a stack has no snapshot: a one-shot pass reads
+	 * each file once (ctl_pass_prefetch), so a constant does. */
+	const char *revision;
 	/* Of the stack in hand (ctl_pass_groups). */
 	const struct sources_snapshot *snap;
 	const char *source;
@@ -335,6 +338,13 @@ struct ctl_pass {
 };
 
 #define CTL_PRUNE_LIMIT 50
+
+/* Convert every stack of l into p->loads under p->revision, reporting
+ * nothing: a one-shot pass does it while the engine is observed, and
+ * ctl_pass_list then finds the stacks converted (a failed one is
+ * converted again there, and reported). */
+void ctl_pass_prefetch(struct ctl_pass *p, const struct sources_list *l,
+    const struct compose_options *base, const char *root);
 
 struct ctl_config;
 /* The stacks.list entries of source (NULL: all) as a list of stacks under
