@@ -170,7 +170,7 @@ fleet() {
 		config "$yaml" "$resync"
 		daemon "$dir/stackd.yaml"
 		sleep 3
-		fleet_rows "8 healthy, ${resync:+listing every cycle}${resync:-event-fed}"
+		fleet_rows "8 healthy, $(mode_of "$resync")"
 		stop_daemon
 	done
 	# Engine 8 wedged: accepts, reads, never answers.
@@ -181,10 +181,12 @@ fleet() {
 		config "${yaml%  - \{name: e8*}  - {name: hang, host: \"unix://$dir/hang.sock\"}" "$resync"
 		daemon "$dir/stackd.yaml"
 		sleep 3
-		fleet_rows "7 healthy + 1 hung, ${resync:+listing every cycle}${resync:-event-fed}"
+		fleet_rows "7 healthy + 1 hung, $(mode_of "$resync")"
 		stop_daemon
 	done
 }
+
+mode_of() { [ -n "$1" ] && echo "listing every cycle" || echo "event-fed"; }
 
 fleet_rows() { # LABEL
 	local label=$1 i c0 c1 t0 t1 cpu0 cpu1 line=
