@@ -15,31 +15,47 @@
 
 /* --- services -------------------------------------------------------- */
 
-/* Point secret/config references at the chosen objects, with their IDs
- * when they exist already (new ones get theirs at apply time). */
+static const struct ref_kind {
+	const char *list, *name, *id;
+	enum engine_kind k;
+} ref_kinds[] = {
+	{ "Secrets", "SecretName", "SecretID", ENGINE_SECRET },
+	{ "Configs", "ConfigName", "ConfigID", ENGINE_CONFIG },
+};
+
+/* Point secret/config references at the chosen objects (by name: what
+ * the diff compares). */
 static void
 rename_refs(struct planner *pl, cJSON *cs)
 {
-	static const struct { const char *list, *name, *id;
-	    enum engine_kind k; } refs[] = {
-		{ "Secrets", "SecretName", "SecretID", ENGINE_SECRET },
-		{ "Configs", "ConfigName", "ConfigID", ENGINE_CONFIG },
-	};
 	cJSON *r;
 
 	for (int i = 0; i < 2; i++)
-		cJSON_ArrayForEach(r, json_get(cs, refs[i].list)) {
-			const char *base = json_str(r, refs[i].name);
-			const char *to = json_str(pl->renames, base);
-			const cJSON *o;
+		cJSON_ArrayForEach(r, json_get(cs, ref_kinds[i].list)) {
+			const char *to = json_str(pl->renames,
+			    json_str(r, ref_kinds[i].name));
 
 			if (to != NULL)
 				cJSON_ReplaceItemInObjectCaseSensitive(r,
-				    refs[i].name, cJSON_CreateString(to));
-			o = plan_find(pl, refs[i].k, json_str(r, refs[i].name));
+				    ref_kinds[i].name, cJSON_CreateString(to));
+		}
+}
+
+/* The IDs of the referenced objects that exist already, for a request
+ * body (new ones get theirs at apply time). */
+static void
+add_ref_ids(struct planner *pl, cJSON *spec)
+{
+	cJSON *cs = json_at(json_at(spec, "TaskTemplate"), "ContainerSpec");
+	cJSON *r;
+
+	for (int i = 0; i < 2; i++)
+		cJSON_ArrayForEach(r, json_get(cs, ref_kinds[i].list)) {
+			const cJSON *o = plan_find(pl, ref_kinds[i].k,
+			    json_str(r, ref_kinds[i].name));
 			if (o != NULL)
-				cJSON_AddStringToObject(r, refs[i].id,
-				    recon_obj_id(refs[i].k, o));
+				cJSON_AddStringToObject(r, ref_kinds[i].id,
+				    recon_obj_id(ref_kinds[i].k, o));
 		}
 }
 
@@ -100,27 +116,29 @@ comparable_actual(const struct planner *pl, const cJSON *svc,
 	return spec;
 }
 
-static cJSON *
-without_ids(const cJSON *spec)
-{
-	cJSON *c = cJSON_Duplicate(spec, true), *it;
-	cJSON *cs = json_at(json_at(c, "TaskTemplate"), "ContainerSpec");
-
-	cJSON_ArrayForEach(it, json_get(cs, "Secrets"))
-		cJSON_DeleteItemFromObjectCaseSensitive(it, "SecretID");
-	cJSON_ArrayForEach(it, json_get(cs, "Configs"))
-		cJSON_DeleteItemFromObjectCaseSensitive(it, "ConfigID");
-	return c;
-}
-
+/*
+ * The spec's hash label: of the spec as it is before its labels are set,
+ * without the platforms, which follow the digest (whether the CLI's rules
+ * wrote them, --resolve-image never drops them, is no new spec).  They
+ * are put back where they were.
+ */
 static void
-drop_platforms(cJSON *spec)
+hash_spec(cJSON *spec, char out[13])
 {
-	cJSON *pl = json_at(json_at(spec, "TaskTemplate"),
-	    "Placement");
+	cJSON *pl = json_at(json_at(spec, "TaskTemplate"), "Placement");
+	cJSON *it, *platforms = NULL;
+	int at = 0;
 
-	/* Placement itself stays: the CLI writes {} without platforms. */
-	cJSON_DeleteItemFromObjectCaseSensitive(pl, "Platforms");
+	cJSON_ArrayForEach(it, pl) {
+		if (it->string != NULL && strcmp(it->string, "Platforms") == 0)
+			break;
+		at++;
+	}
+	if (it != NULL)
+		platforms = cJSON_DetachItemViaPointer(pl, it);
+	plan_hash_of(spec, out);
+	if (platforms != NULL)
+		cJSON_InsertItemInArray(pl, at, platforms);
 }
 
 /* Follow the docker CLI where the engine's copy legitimately differs. */
@@ -255,7 +273,7 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 {
 	const char *name = json_str(d, "Name");
 	const cJSON *actual = plan_find(pl, ENGINE_SERVICE, name);
-	cJSON *spec, *cmp, *acmp, *diffs, *labels;
+	cJSON *spec, *acmp, *diffs, *labels;
 	char hash[13], pin[ENGINE_IMAGE_REF_MAX + 80];
 	struct recon_verified_key key;
 	bool keyed = verified_key(pl, d, actual, pin, sizeof(pin), &key);
@@ -264,6 +282,7 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 	plan_keep(pl, name);
 	if (keyed && recon_verified_hit(pl->opt->verified, &key))
 		return 0;
+	/* One copy: compared by names, the IDs added only to a body sent. */
 	spec = cJSON_Duplicate(d, true);
 	labels = json_at(spec, "Labels");
 	rename_refs(pl, json_at(json_at(spec, "TaskTemplate"),
@@ -271,25 +290,20 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 	recon_service_pin(spec, actual, pl->opt, pl->p->notes);
 	if (actual != NULL)
 		carry_over(pl, spec, actual);
-	cmp = without_ids(spec);
-	/* The platforms follow the digest; whether the CLI's rules wrote
-	 * them (--resolve-image never drops them) is no new spec. */
-	drop_platforms(cmp);
-	plan_hash_of(cmp, hash);
-	cJSON_Delete(cmp);
+	hash_spec(spec, hash);
 	plan_set_labels(pl, labels, hash);
-	if (actual == NULL)
+	if (actual == NULL) {
+		add_ref_ids(pl, spec);
 		return plan_add_change(pl, RECON_CREATE, ENGINE_SERVICE, name, NULL,
 		    spec, NULL);
+	}
 	if (held(pl, name, actual, hash)) {
 		cJSON_Delete(spec);
 		return 0;
 	}
-	cmp = without_ids(spec);
 	acmp = comparable_actual(pl, actual, spec);
 	diffs = cJSON_CreateArray();
-	n = recon_diff(cmp, acmp, "", diffs);
-	cJSON_Delete(cmp);
+	n = recon_diff(spec, acmp, "", diffs);
 	cJSON_Delete(acmp);
 	if (n == 0) {
 		if (keyed && cJSON_GetArraySize(pl->p->notes) == notes)
@@ -298,6 +312,7 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 		cJSON_Delete(diffs);
 		return 0;
 	}
+	add_ref_ids(pl, spec);
 	/* Collected apart, so port-releasing updates can go first. */
 	struct recon_plan *saved = pl->p;
 	pl->p = updates;
