@@ -48,7 +48,7 @@ LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 # Library code, in data-flow order; controller/ holds the commands, the
 # configuration and the reconcile pass, daemon/ the `stackd run` process,
 # status/ its read side (all but main.c in the library too, for the tests).
-LIB_SRCS  := $(wildcard util/*.c sources/*.c sops/*.c compose/*.c images/*.c reconciler/*.c engine/*.c) \
+LIB_SRCS  := $(wildcard util/*.c sources/*.c sops/*.c compose/*.c images/*.c reconciler/*.c health/*.c engine/*.c) \
 	$(filter-out controller/main.c,$(wildcard controller/*.c)) \
 	$(wildcard daemon/*.c status/*.c)
 CLI_SRCS  := controller/main.c

@@ -12,6 +12,9 @@
 long long clock_mono_ms(void);
 /* Unix time t as "2026-11-23T10:00:00Z" (UTC) in out (32 bytes). */
 const char *clock_iso_time(long long t, char *out);
+/* The unix time an engine's RFC 3339 time names ("2026-11-23T10:00:00.5Z",
+ * an offset instead of Z, fractions dropped), or -1. */
+long long clock_iso_parse(const char *s);
 
 /* A condition variable whose timed waits run on that clock, so a wall
  * clock step neither fires nor stalls them; wait_until waits (mu held)
