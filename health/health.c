@@ -25,6 +25,15 @@ health_state_name(enum health_state s)
 }
 
 enum health_state
+health_state_parse(const char *name)
+{
+	for (int i = 0; name != NULL && i < HEALTH_NSTATES; i++)
+		if (strcmp(names[i], name) == 0)
+			return (enum health_state)i;
+	return HEALTH_HEALTHY;
+}
+
+enum health_state
 health_worst(enum health_state a, enum health_state b)
 {
 	return a > b ? a : b;
@@ -73,9 +82,8 @@ health_tasks_free(struct health_tasks *ix)
 	free(ix);
 }
 
-/* The tasks of service id: *out[0..n-1]. */
-static size_t
-tasks_of(const struct health_tasks *ix, const char *id,
+size_t
+health_tasks_of(const struct health_tasks *ix, const char *id,
     const cJSON *const **out)
 {
 	size_t lo = 0, hi = ix != NULL ? ix->n : 0, end;
@@ -116,7 +124,9 @@ task_why(const cJSON *t, char *out, size_t size)
 
 	if (e == NULL || *e == '\0')
 		e = json_str(st, "Message");
-	if (cJSON_IsNumber(code) && code->valueint != 0)
+	/* "task: non-zero exit (1)" says it already. */
+	if (cJSON_IsNumber(code) && code->valueint != 0 &&
+	    (e == NULL || strstr(e, "exit (") == NULL))
 		snprintf(out, size, "%s: %s (exit %d)", task_state(t),
 		    e ? e : "", code->valueint);
 	else
@@ -199,11 +209,11 @@ stuck(const cJSON *const *t, size_t n, struct health_verdict *v)
  * last.
  */
 static int
-failures(const struct health_facts *f, long long since, char *last,
-    size_t size)
+failures(const struct health_facts *f, long long since, long long *oldest,
+    char *last, size_t size)
 {
 	const cJSON *const *t;
-	size_t n = tasks_of(f->history, json_str(f->service, "ID"), &t);
+	size_t n = health_tasks_of(f->history, json_str(f->service, "ID"), &t);
 	long long newest = -1;
 	int count = 0;
 
@@ -216,6 +226,8 @@ failures(const struct health_facts *f, long long since, char *last,
 		    strcmp(st, "complete") != 0) || at < since)
 			continue;
 		count++;
+		if (*oldest < 0 || at < *oldest)
+			*oldest = at;
 		if (at > newest) {
 			newest = at;
 			task_why(t[i], last, size);
@@ -275,7 +287,7 @@ health_service_judge(const struct health_facts *f, struct health_verdict *v)
 	const cJSON *const *t;
 	size_t n;
 	char why[400], last[400], took[32], limit[32];
-	long long since;
+	long long since, first = -1;
 	int failed;
 
 	memset(v, 0, sizeof(*v));
@@ -284,7 +296,7 @@ health_service_judge(const struct health_facts *f, struct health_verdict *v)
 		snprintf(v->why, sizeof(v->why), "not on the engine");
 		return;
 	}
-	n = tasks_of(f->current, json_str(f->service, "ID"), &t);
+	n = health_tasks_of(f->current, json_str(f->service, "ID"), &t);
 	count_tasks(f, t, n, v, why, sizeof(why));
 	if (gave_up(f, us, v) || stuck(t, n, v))
 		return;
@@ -292,12 +304,12 @@ health_service_judge(const struct health_facts *f, struct health_verdict *v)
 		return;
 	since = awaited_since(f, us, updating, t, n);
 	failed = failures(f, updating ? since : time_of(f->service,
-	    "UpdatedAt"), last, sizeof(last));
+	    "UpdatedAt"), &first, last, sizeof(last));
 	v->state = HEALTH_PROGRESSING;
 	if (failed >= HEALTH_FAILURES) {
 		v->state = HEALTH_DEGRADED;
 		snprintf(v->why, sizeof(v->why), "tasks keep failing (%d in "
-		    "%s): %s", failed, span((f->now - since) * 1000, took,
+		    "%s): %s", failed, span((f->now - first) * 1000, took,
 		    sizeof(took)), last);
 	} else if (since > 0 && (f->now - since) * 1000 > f->timeout_ms) {
 		v->state = HEALTH_DEGRADED;

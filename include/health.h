@@ -32,12 +32,17 @@ enum health_state {
 #define HEALTH_FAILURES 2
 
 const char *health_state_name(enum health_state s);
+/* A name back into its state; an unknown one is healthy. */
+enum health_state health_state_parse(const char *name);
 enum health_state health_worst(enum health_state a, enum health_state b);
 
 /* Tasks grouped by service (one sort of the list; borrowed from it). */
 struct health_tasks;
 struct health_tasks *health_tasks_index(const cJSON *tasks);
 void health_tasks_free(struct health_tasks *t);
+/* The tasks of service id: *out[0..n-1]. */
+size_t health_tasks_of(const struct health_tasks *t, const char *id,
+    const cJSON *const **out);
 
 /* What a service's verdict is made of. */
 struct health_facts {

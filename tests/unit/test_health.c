@@ -158,17 +158,15 @@ test_tasks_that_keep_failing_are_degraded(void **state)
 	judge(f, true);
 	assert_int_equal(f->v.state, HEALTH_PROGRESSING);
 	assert_string_equal(f->v.why, "0/1 running: failed: task: non-zero "
-	    "exit (1) (exit 1)");
+	    "exit (1)");
 
-	task(&f->history, "svc1", "failed", 8, "task: non-zero exit (137): "
-	    "dockerexec: unhealthy container", 137);
+	task(&f->history, "svc1", "failed", 8, "unhealthy container", 137);
 	/* One that failed before the last change does not count. */
 	task(&f->history, "svc1", "failed", 4000, "old", 1);
 	judge(f, true);
 	assert_int_equal(f->v.state, HEALTH_DEGRADED);
-	assert_string_equal(f->v.why, "tasks keep failing (2 in 2s): failed: "
-	    "task: non-zero exit (137): dockerexec: unhealthy container "
-	    "(exit 137)");
+	assert_string_equal(f->v.why, "tasks keep failing (2 in 20s): failed: "
+	    "unhealthy container (exit 137)");
 	/* Without the history only the start is seen. */
 	judge(f, false);
 	assert_int_equal(f->v.state, HEALTH_PROGRESSING);
