@@ -77,7 +77,9 @@ services_removed(const struct recon_plan *plan)
 static void
 carry_out(struct ctl_pass *p, struct ctl_result *r, struct err *err)
 {
-	if (p->apply && !recon_plan_in_sync(r->plan) && (p->may_apply == NULL ||
+	/* A plan that only holds (a rolled-back spec) has nothing to write:
+	 * it is out of sync, not applied. */
+	if (p->apply && r->plan->n > 0 && (p->may_apply == NULL ||
 	    p->may_apply(r->plan, p->payload))) {
 		char what[128];
 
