@@ -121,9 +121,18 @@ on_event(const cJSON *ev, void *payload)
 		ctl_worker_wake(w, DEBOUNCE_MS);
 		return 0;
 	}
-	/* Tasks joining and leaving a network change nothing of its spec. */
+	/* Tasks joining and leaving a network change nothing of its spec,
+	 * and neither does a node setting up or tearing down its part of
+	 * an overlay as tasks come and go (local create and destroy, every
+	 * few seconds for a service that keeps failing). */
 	if (cJSON_IsString(action) && (strcmp(action->valuestring,
 	    "connect") == 0 || strcmp(action->valuestring, "disconnect") == 0))
+		return 0;
+	if (strcmp(type->valuestring, "network") == 0 &&
+	    json_str(ev, "scope") != NULL &&
+	    strcmp(json_str(ev, "scope"), "local") == 0 &&
+	    json_str(attrs, "type") != NULL &&
+	    strcmp(json_str(attrs, "type"), "overlay") == 0)
 		return 0;
 	touch(w, type->valuestring, actor);
 	if (!cJSON_IsString(name) || !managed(w, name->valuestring))
