@@ -2,7 +2,7 @@
 #   run ARGS...        run stackd ARGS, keep output in $out and status in $rc
 #   check NAME CMD...  one TAP line; on failure the status and output follow
 #   has TEXT           does $out contain TEXT?
-#   within SECS CMD... poll (every 0.1 s) until CMD succeeds
+#   within SECS CMD... poll (every 0.1 s) until CMD succeeds, for SECS seconds
 #   py EXPR            a Python expression over the JSON on stdin (as j)
 n=0
 out=
@@ -21,9 +21,12 @@ check() {
 		printf '%s\n' "$out" | sed 's/^/#   /'
 	fi
 }
-within() {
-	local n=$(($1 * 10)); shift
-	while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
+within() { # wall-clock seconds: a slow CMD must not stretch the wait
+	local end=$((SECONDS + $1)); shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
 }
 py() { python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
