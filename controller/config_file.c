@@ -140,7 +140,7 @@ engines(struct reader *r, struct ctl_config *c, const struct ynode *n)
 }
 
 static const char *const source_keys[] = { "name", "dir", "git",
-    "interpolation", "resolve_image", "sops", NULL };
+    "interpolation", "resolve_image", "sops", "suspend", NULL };
 static const char *const sops_keys[] = { "age_key_file", NULL };
 
 /* sops: {age_key_file: PATH} at the top or in a source. */
@@ -241,7 +241,8 @@ source_entry(struct reader *r, struct ctl_config *c, const struct ynode *n,
 	    (rc = cfg_get_str(r, e, "name", at, &s->name)) < 0 ||
 	    (rc = cfg_get_interp(r, e, at, &mode, &has_mode)) < 0 ||
 	    (rc = cfg_get_resolve(r, e, at, &resolve, &has_resolve)) < 0 ||
-	    (rc = sops_block(r, e, at, &s->age_key_file)) < 0)
+	    (rc = sops_block(r, e, at, &s->age_key_file)) < 0 ||
+	    (rc = cfg_get_bool(r, e, "suspend", at, &s->suspend)) < 0)
 		return rc;
 	s->interp = has_mode ? 1 + (int)mode : 0;
 	s->resolve = has_resolve ? 1 + (int)resolve : 0;

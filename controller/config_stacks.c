@@ -12,10 +12,10 @@
 static const char *const policy_keys[] = { "prune_secrets",
     "keep_replicas", "allow_empty", "env_inherit", "strict_vars", "engines",
     "prune_limit", "list", "interpolation", "resolve_image", "image_poll",
-    "image_timeout", NULL };
+    "image_timeout", "sync_timeout", NULL };
 static const char *const list_keys[] = { "name", "source", "files", "vars",
     "engines", "keep_replicas", "prune", "interpolation", "resolve_image",
-    NULL };
+    "sync_timeout", "suspend", NULL };
 
 static bool
 engine_known(const struct ctl_config *c, const char *name)
@@ -140,7 +140,8 @@ stack_policy(struct reader *r, const struct ctl_config *c,
     const struct ynode *s, size_t i, cJSON *o)
 {
 	bool keep = c->keep_replicas, prune = true, has_mode = false;
-	bool has_resolve = false;
+	bool has_resolve = false, suspend = false;
+	int timeout = 0;
 	enum compose_interp_mode mode;
 	enum images_mode resolve;
 	char path[64];
@@ -150,8 +151,14 @@ stack_policy(struct reader *r, const struct ctl_config *c,
 	if ((rc = cfg_get_bool(r, s, "keep_replicas", path, &keep)) < 0 ||
 	    (rc = cfg_get_bool(r, s, "prune", path, &prune)) < 0 ||
 	    (rc = cfg_get_interp(r, s, path, &mode, &has_mode)) < 0 ||
-	    (rc = cfg_get_resolve(r, s, path, &resolve, &has_resolve)) < 0)
+	    (rc = cfg_get_resolve(r, s, path, &resolve, &has_resolve)) < 0 ||
+	    (rc = cfg_get_bool(r, s, "suspend", path, &suspend)) < 0 ||
+	    (rc = cfg_get_duration(r, s, "sync_timeout", path, &timeout)) < 0)
 		return rc;
+	if (suspend)
+		cJSON_AddTrueToObject(o, "suspend");
+	if (timeout > 0)
+		cJSON_AddNumberToObject(o, "sync_timeout_ms", timeout);
 	if (has_mode)
 		cJSON_AddStringToObject(o, "interpolation",
 		    compose_interp_mode_name(mode));
@@ -233,7 +240,9 @@ cfg_policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	    (rc = cfg_get_interp(r, n, "stacks", &c->interp, NULL)) < 0 ||
 	    (rc = cfg_get_resolve(r, n, "stacks", &c->resolve, NULL)) < 0 ||
 	    (rc = cfg_get_duration(r, n, "image_timeout", "stacks",
-	    &c->image_timeout_ms)) < 0)
+	    &c->image_timeout_ms)) < 0 ||
+	    (rc = cfg_get_duration(r, n, "sync_timeout", "stacks",
+	    &c->sync_timeout_ms)) < 0)
 		return rc;
 	/* image_poll: 0 is allowed, and means at every look. */
 	if ((v = ynode_get(n, "image_poll")) != NULL) {

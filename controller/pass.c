@@ -116,7 +116,8 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 	const struct compose_stack *stack = NULL;
 	struct recon_plan *plan = NULL;
 	struct ctl_result r = { .stack = o->stack, .snap = p->snap,
-	    .source = p->source, .fresh = true };
+	    .source = p->source, .fresh = true,
+	    .suspended = ctl_stacks_suspended(p->cfg, p->source, o->stack) };
 	struct recon_options ro = p->ro;
 	const char *rev = p->snap != NULL && p->snap->revision[0] ?
 	    p->snap->revision : p->revision;
@@ -140,7 +141,10 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 	} else {
 		r.loaded = stack;
 		r.plan = plan;
-		carry_out(p, &r, &err);
+		if (r.suspended)
+			finish(p, &r);
+		else
+			carry_out(p, &r, &err);
 	}
 	recon_plan_free(plan);
 	compose_stack_free(own);
@@ -236,6 +240,12 @@ departed(struct ctl_pass *p, const struct ctl_group *g, size_t ng)
 		total += g[k].list->n;
 	cJSON_ArrayForEach(it, names)
 		gone += holders(g, ng, it->valuestring) == 0;
+	/* Which source a departed stack came from is not known any more:
+	 * while one is suspended, nothing departs. */
+	for (size_t i = 0; gone > 0 && p->cfg != NULL && i < p->cfg->nsources;
+	    i++)
+		if (p->cfg->sources[i].suspend)
+			gone = 0;
 	/* An empty source is more often an accident (an unmounted volume, a
 	 * bad push) than a wish to remove everything. */
 	if (gone > 0 && total == 0 && !p->allow_empty) {

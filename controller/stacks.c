@@ -16,6 +16,7 @@
 
 #include "alloc.h"
 #include "controller.h"
+#include "health.h"
 #include "path.h"
 
 
@@ -169,6 +170,38 @@ ctl_stacks_resolve(const struct ctl_config *c, const char *source,
 	if (v != NULL)
 		images_mode_parse(v, &m);
 	return m;
+}
+
+bool
+ctl_stacks_suspended(const struct ctl_config *c, const char *source,
+    const char *stack)
+{
+	const struct ctl_source_config *s;
+	const cJSON *it;
+
+	if (c == NULL)
+		return false;
+	if ((s = source_named(c, source)) != NULL && s->suspend)
+		return true;
+	cJSON_ArrayForEach(it, c->stack_list)
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it,
+		    "name")), stack) == 0)
+			return cJSON_IsTrue(cJSON_GetObjectItem(it, "suspend"));
+	return false;
+}
+
+long long
+ctl_stacks_sync_timeout(const struct ctl_config *c, const char *stack)
+{
+	const cJSON *it, *v, *list = c != NULL ? c->stack_list : NULL;
+
+	cJSON_ArrayForEach(it, list)
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it,
+		    "name")), stack) == 0 && cJSON_IsNumber(v =
+		    cJSON_GetObjectItem(it, "sync_timeout_ms")))
+			return (long long)v->valuedouble;
+	return c != NULL && c->sync_timeout_ms > 0 ? c->sync_timeout_ms :
+	    HEALTH_TIMEOUT_MS;
 }
 
 long

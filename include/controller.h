@@ -137,6 +137,7 @@ struct ctl_source_config {
 	int resolve;		/* 0: the config's; else 1 + its enum
 				 * images_mode */
 	char *age_key_file;	/* sops.age_key_file, or NULL */
+	bool suspend;		/* its stacks are left alone */
 	struct sops_keys *sops_keys;	/* its own identities, or NULL:
 					 * the config's */
 };
@@ -171,6 +172,9 @@ struct ctl_config {
 	 * every cycle; stacks.image_timeout: 0 = IMAGES_TIMEOUT_MS. */
 	int image_poll_ms;
 	int image_timeout_ms;
+	/* stacks.sync_timeout: how long a start or an update may progress
+	 * before the service is degraded; 0 = HEALTH_TIMEOUT_MS. */
+	int sync_timeout_ms;
 	/* {"stack": ["engine", ...]}: where a stack goes (default: every
 	 * engine).  Owned. */
 	cJSON *targets;
@@ -302,6 +306,7 @@ struct ctl_result {
 	const struct sources_snapshot *snap;
 	const char *source;
 	bool applied;		/* the plan was carried out */
+	bool suspended;		/* planned, never written (suspend:) */
 	struct recon_stats stats;
 	const struct err *err;	/* non-NULL: this stack failed */
 };
@@ -375,6 +380,14 @@ bool ctl_stacks_object(const struct ctl_config *c,
  * false); c may be NULL (the command line has no per-stack policy). */
 void ctl_stacks_policy(const struct ctl_config *c, const char *stack,
     struct recon_options *ro);
+
+/* Is the stack left alone (stacks.list suspend, or its source's)?  How
+ * long may it progress (stacks.list sync_timeout, else stacks:)?  c may
+ * be NULL (the command line: never suspended, the default timeout). */
+bool ctl_stacks_suspended(const struct ctl_config *c, const char *source,
+    const char *stack);
+long long ctl_stacks_sync_timeout(const struct ctl_config *c,
+    const char *stack);
 
 /* How a stack's images are pinned: its stacks.list entry's resolve_image,
  * else the source's, else the config's. */
