@@ -1,7 +1,8 @@
 /*
  * notify.c - outgoing notifications: a small JSON document POSTed to a
  * configured URL when a stack's result on an engine changes (synced ->
- * failed, failed -> synced; a stack first seen failing counts too).
+ * failed, failed -> synced; a stack first seen failing counts too), and
+ * when its health does (healthy <-> degraded; first seen degraded too).
  *
  * Workers only compare and queue, under the state lock, and never wait
  * on the network: one thread of the notifier's own delivers, retrying a
@@ -36,6 +37,7 @@ struct ctl_notifier {
 	long timeout_ms;
 	char *owner;
 	cJSON *last;		/* {"engine": {"stack": "synced"|"failed"}} */
+	cJSON *health;		/* {"engine": {"stack": "healthy"|"degraded"}} */
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t mu;
@@ -183,6 +185,7 @@ ctl_notifier_start(struct ctl_notifier **out, const struct ctl_config *c,
 	n->url = xstrdup(c->notify_url);
 	n->owner = xstrdup(c->owner ? c->owner : "stackd");
 	n->last = cJSON_CreateObject();
+	n->health = cJSON_CreateObject();
 	sources_git_url_redact(n->shown, sizeof(n->shown), n->url);
 	n->timeout_ms = c->notify_timeout_ms > 0 ? c->notify_timeout_ms : 5000;
 	if ((rc = secret_read_file(&n->token, c->notify_token_file,
@@ -217,28 +220,35 @@ enqueue(struct ctl_notifier *n, char *body)
 	pthread_mutex_unlock(&n->mu);
 }
 
+/* What a notification says; event names it, previous is the state
+ * (or health) it left, prev_key which of the two. */
 static char *
 document(const struct ctl_notifier *n, const char *engine, const char *stack,
-    const cJSON *st, const char *previous)
+    const cJSON *st, const char *event, const char *prev_key,
+    const char *previous)
 {
 	const char *state = json_str(st, "state");
 	char when[32];
 	cJSON *o = cJSON_CreateObject();
 	char *text;
 
-	cJSON_AddStringToObject(o, "event", strcmp(state, "failed") == 0 ?
-	    "stack.failed" : "stack.synced");
+	cJSON_AddStringToObject(o, "event", event);
 	cJSON_AddStringToObject(o, "stack", stack);
 	cJSON_AddStringToObject(o, "engine", engine);
 	cJSON_AddStringToObject(o, "state", state);
 	if (previous != NULL)
-		cJSON_AddStringToObject(o, "previous", previous);
+		cJSON_AddStringToObject(o, prev_key, previous);
 	else
-		cJSON_AddNullToObject(o, "previous");
+		cJSON_AddNullToObject(o, prev_key);
 	if (json_str(st, "error") != NULL)
 		cJSON_AddStringToObject(o, "error", json_str(st, "error"));
 	else
 		cJSON_AddNullToObject(o, "error");
+	if (json_str(st, "health") != NULL)
+		cJSON_AddStringToObject(o, "health", json_str(st, "health"));
+	if (json_str(st, "health_reason") != NULL)
+		cJSON_AddStringToObject(o, "health_reason",
+		    json_str(st, "health_reason"));
 	if (json_str(st, "revision") != NULL)
 		cJSON_AddStringToObject(o, "revision", json_str(st, "revision"));
 	cJSON_AddStringToObject(o, "owner", n->owner);
@@ -250,40 +260,60 @@ document(const struct ctl_notifier *n, const char *engine, const char *stack,
 	return text;
 }
 
+/*
+ * One of a stack's two outcomes (key: "state" or "health"), remembered
+ * in mine: only good and bad count (progressing, out-of-sync, missing
+ * are on the way to one), and the first look says something only when it
+ * is bad.
+ */
+static void
+compare(struct ctl_notifier *n, const char *engine, cJSON *mine,
+    const cJSON *s, const char *key, const char *good, const char *bad)
+{
+	const char *now = json_str(s, key), *prev = json_str(mine, s->string);
+	char *body, event[32];
+
+	if (now == NULL || (strcmp(now, good) != 0 && strcmp(now, bad) != 0))
+		return;
+	if (prev != NULL ? strcmp(prev, now) == 0 : strcmp(now, bad) != 0) {
+		if (prev == NULL)
+			cJSON_AddStringToObject(mine, s->string, now);
+		return;
+	}
+	snprintf(event, sizeof(event), "stack.%s", now);
+	if ((body = document(n, engine, s->string, s, event,
+	    strcmp(key, "state") == 0 ? "previous" : "previous_health",
+	    prev)) != NULL)
+		enqueue(n, body);
+	log_event(LOG_INFO, engine, s->string, NULL, "notifying %s: %s%s -> %s",
+	    n->shown, strcmp(key, "state") == 0 ? "" : "health ",
+	    prev ? prev : "(new)", now);
+	cJSON_DeleteItemFromObjectCaseSensitive(mine, s->string);
+	cJSON_AddStringToObject(mine, s->string, now);
+}
+
+static cJSON *
+of_engine(cJSON *memory, const char *engine)
+{
+	cJSON *mine = cJSON_GetObjectItemCaseSensitive(memory, engine);
+
+	return mine != NULL ? mine : cJSON_AddObjectToObject(memory, engine);
+}
+
 void
 ctl_notifier_compare(struct ctl_notifier *n, const char *engine,
     const cJSON *stacks)
 {
 	const cJSON *s;
-	cJSON *mine;
+	cJSON *states, *health;
 
 	if (n == NULL)
 		return;
-	if ((mine = cJSON_GetObjectItemCaseSensitive(n->last, engine)) == NULL)
-		mine = cJSON_AddObjectToObject(n->last, engine);
+	states = of_engine(n->last, engine);
+	health = of_engine(n->health, engine);
 	cJSON_ArrayForEach(s, stacks) {
-		const char *state = json_str(s, "state");
-		const char *prev = json_str(mine, s->string);
-		char *body;
-
-		/* Only results count: progressing and out-of-sync are on
-		 * the way to one. */
-		if (state == NULL || (strcmp(state, "synced") != 0 &&
-		    strcmp(state, "failed") != 0))
-			continue;
-		if (prev != NULL ? strcmp(prev, state) == 0 :
-		    strcmp(state, "failed") != 0) {
-			if (prev == NULL)
-				cJSON_AddStringToObject(mine, s->string,
-				    state);
-			continue;
-		}
-		if ((body = document(n, engine, s->string, s, prev)) != NULL)
-			enqueue(n, body);
-		log_event(LOG_INFO, engine, s->string, NULL, "notifying %s: "
-		    "%s -> %s", n->shown, prev ? prev : "(new)", state);
-		cJSON_DeleteItemFromObjectCaseSensitive(mine, s->string);
-		cJSON_AddStringToObject(mine, s->string, state);
+		compare(n, engine, states, s, "state", "synced", "failed");
+		compare(n, engine, health, s, "health", "healthy", "degraded");
 	}
 }
 
@@ -323,5 +353,6 @@ ctl_notifier_stop(struct ctl_notifier *n)
 	secret_free(n->token);
 	free(n->owner);
 	cJSON_Delete(n->last);
+	cJSON_Delete(n->health);
 	free(n);
 }

@@ -1,6 +1,6 @@
 /*
- * published.c - the published state's shared parts: the reconcile
- * histogram's buckets, and the registry pushes the status server hands
+ * published.c - the published state's shared parts: the histograms'
+ * buckets, and the registry pushes the status server hands
  * to the workers (the ring in struct ctl_state).
  */
 #include <errno.h>
@@ -13,6 +13,16 @@
 
 const double ctl_buckets[CTL_BUCKETS] = { 0.01, 0.025, 0.05, 0.1, 0.25,
     0.5, 1, 2.5, 5, 10 };
+
+size_t
+ctl_bucket_of(double secs)
+{
+	size_t b = 0;
+
+	while (b < CTL_BUCKETS && secs > ctl_buckets[b])
+		b++;
+	return b;
+}
 
 void
 ctl_state_push(struct ctl_state *st, const char *host,

@@ -194,6 +194,8 @@ ctl_worker_result(const struct ctl_result *r, void *payload)
 		/* The change that failed may have reached the engine. */
 		recon_plan_attempted(r->plan, r->stats.done + (r->err != NULL),
 		    c->w->attempted);
+		c->sync_hist[ctl_bucket_of(r->stats.seconds)]++;
+		c->sync_sum += r->stats.seconds;
 		c->progressing = true;
 	}
 	if (r->err != NULL) {

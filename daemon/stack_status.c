@@ -1,7 +1,8 @@
 /*
  * stack_status.c - what a cycle reports of one stack on one engine: its
- * sync state, the revision deployed, and per service the replicas running
- * against those desired, the rollout state and why tasks are pending.
+ * sync state, its health (health.h), the revision deployed, and per
+ * service the replicas running against those desired, its health, the
+ * rollout state and why tasks are pending.
  *
  * The services are those observed at the start of the cycle; a cycle that
  * wrote something reports "progressing" and looks again shortly.
@@ -24,32 +25,48 @@ add_unique(cJSON *arr, const char *s)
 	cJSON_AddItemToArray(arr, cJSON_CreateString(s));
 }
 
-/* Running and wanted tasks of service id, and why others are not up. */
-static void
-count_tasks(const struct cycle *c, const char *id, int *running,
-    int *wanted, cJSON *pending)
+/* Why the service's tasks that are not running are not. */
+static cJSON *
+pending_of(const struct cycle *c, const char *id)
 {
-	const cJSON *t;
+	cJSON *pending = cJSON_CreateArray();
+	const cJSON *const *t;
+	size_t n = health_tasks_of(c->current, id, &t);
 	char why[512];
 
-	cJSON_ArrayForEach(t, c->tasks) {
-		const cJSON *ts = json_get(t, "Status");
-		const char *state = json_str(ts, "State"), *e = json_str(ts, "Err");
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *ts = json_get(t[i], "Status");
+		const char *state = json_str(ts, "State");
+		const char *e = json_str(ts, "Err");
 
-		if (id == NULL || !cJSON_IsString(json_get(t, "ServiceID")) ||
-		    strcmp(json_get(t, "ServiceID")->valuestring, id) != 0)
+		if (state != NULL && strcmp(state, "running") == 0)
 			continue;
-		(*wanted)++;
-		if (state != NULL && strcmp(state, "running") == 0) {
-			(*running)++;
-			continue;
-		}
 		if (e == NULL || *e == '\0')
 			e = json_str(ts, "Message");
 		snprintf(why, sizeof(why), "%s: %s", state ? state : "?",
 		    e ? e : "");
 		add_unique(pending, why);
 	}
+	return pending;
+}
+
+/* Does the plan change or hold the service (its spec is not the file's)? */
+static bool
+planned(const struct recon_plan *p, const char *name)
+{
+	const cJSON *h, *held = p != NULL ? p->held : NULL;
+	size_t len = strlen(name);
+
+	for (size_t i = 0; p != NULL && i < p->n; i++)
+		if (p->changes[i].kind == ENGINE_SERVICE &&
+		    strcmp(p->changes[i].name, name) == 0)
+			return true;
+	cJSON_ArrayForEach(h, held)
+		if (strncmp(h->valuestring, "service ", 8) == 0 &&
+		    strncmp(h->valuestring + 8, name, len) == 0 &&
+		    h->valuestring[8 + len] == ':')
+			return true;
+	return false;
 }
 
 /* What the last lookup of the service's image found: the reference the
@@ -77,45 +94,72 @@ add_resolution(const struct cycle *c, cJSON *o, const cJSON *desired)
 	images_pin_release(&pin);
 }
 
-/* One service's status; *moving when it is not where it should be. */
+/* One service's status and health (into v). */
 static cJSON *
-service_status(const struct cycle *c, const cJSON *desired, bool *moving)
+service_status(const struct cycle *c, const struct ctl_result *r,
+    const cJSON *desired, long long timeout_ms, struct health_verdict *v)
 {
 	const char *name = json_str(desired, "Name");
 	const cJSON *actual = recon_observed_find(&c->obs, ENGINE_SERVICE,
 	    name);
 	const cJSON *spec = actual ? json_get(actual, "Spec") : desired;
-	const cJSON *rep = json_get(json_get(spec, "Mode"), "Replicated");
+	const cJSON *mode = json_get(spec, "Mode");
 	const cJSON *us = actual ? json_get(actual, "UpdateStatus") : NULL;
 	const char *ust = json_str(us, "State");
 	const char *image = json_str(json_get(json_get(spec, "TaskTemplate"),
 	    "ContainerSpec"), "Image");
-	cJSON *o = cJSON_CreateObject(), *pending = cJSON_CreateArray();
-	int running = 0, wanted = 0, want;
+	struct health_facts f = { .service = actual, .current = c->current,
+	    .history = c->history, .drifted = planned(r->plan, name),
+	    .now = (long long)time(NULL), .timeout_ms = timeout_ms };
+	cJSON *o = cJSON_CreateObject();
 
-	count_tasks(c, actual ? json_str(actual, "ID") : NULL, &running, &wanted,
-	    pending);
-	want = rep ? cJSON_GetNumberValue(json_get(rep, "Replicas")) : wanted;
-	if (rep != NULL && json_get(rep, "Replicas") == NULL)
-		want = 1;
+	health_service_judge(&f, v);
 	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddStringToObject(o, "image", image ? image : "");
-	cJSON_AddStringToObject(o, "mode", rep ? "replicated" : "global");
-	cJSON_AddNumberToObject(o, "running", running);
-	cJSON_AddNumberToObject(o, "desired", want);
+	cJSON_AddStringToObject(o, "mode", json_get(mode, "Global") ?
+	    "global" : json_get(mode, "Replicated") ? "replicated" : "job");
+	cJSON_AddNumberToObject(o, "running", v->running);
+	cJSON_AddNumberToObject(o, "desired", actual != NULL ? v->desired :
+	    json_get(json_get(mode, "Replicated"), "Replicas") ?
+	    json_num(json_get(mode, "Replicated"), "Replicas") : 1);
+	cJSON_AddStringToObject(o, "health", health_state_name(v->state));
+	if (v->why[0] != '\0')
+		cJSON_AddStringToObject(o, "health_reason", v->why);
 	if (ust != NULL) {
 		cJSON_AddStringToObject(o, "update_status", ust);
 		if (json_str(us, "Message") != NULL)
 			cJSON_AddStringToObject(o, "update_message",
 			    json_str(us, "Message"));
 	}
-	cJSON_AddItemToObject(o, "pending", pending);
+	cJSON_AddItemToObject(o, "pending", pending_of(c, actual ?
+	    json_str(actual, "ID") : NULL));
 	add_resolution(c, o, desired);
-	if (actual == NULL || running < want || (ust != NULL &&
-	    (strcmp(ust, "updating") == 0 ||
-	    strcmp(ust, "rollback_started") == 0)))
-		*moving = true;
 	return o;
+}
+
+/* The health of a stack whose files did not load: what runs of it. */
+static enum health_state
+observed_health(const struct cycle *c, const struct ctl_result *r,
+    long long timeout_ms, char *why, size_t size)
+{
+	const cJSON *const *svcs;
+	size_t n = recon_observed_stack(&c->obs, ENGINE_SERVICE, r->stack,
+	    &svcs);
+	enum health_state worst = HEALTH_HEALTHY;
+	struct health_verdict v;
+
+	for (size_t i = 0; i < n; i++) {
+		struct health_facts f = { .service = svcs[i],
+		    .current = c->current, .history = c->history,
+		    .now = (long long)time(NULL), .timeout_ms = timeout_ms };
+		health_service_judge(&f, &v);
+		if (v.state > worst) {
+			worst = v.state;
+			snprintf(why, size, "%s: %s", json_str(json_get(svcs[i],
+			    "Spec"), "Name"), v.why);
+		}
+	}
+	return worst;
 }
 
 static cJSON *
@@ -148,27 +192,63 @@ state_of(const struct ctl_result *r, const struct stack_mem *m,
 	return moving ? "progressing" : "synced";
 }
 
+/* The stack's health, the worst of its services' (whose statuses go
+ * into svcs), with the worst one's reason; *moving when one of them is
+ * on its way (progressing or missing), whatever the others are. */
+static enum health_state
+stack_health(struct cycle *c, const struct ctl_result *r, cJSON *svcs,
+    bool *moving, char *why, size_t size)
+{
+	long long timeout = ctl_stacks_sync_timeout(c->w->d->cfg, r->stack);
+	enum health_state worst = HEALTH_HEALTHY;
+	struct health_verdict v;
+	const cJSON *d;
+
+	*why = '\0';
+	if (r->loaded == NULL)
+		return observed_health(c, r, timeout, why, size);
+	cJSON_ArrayForEach(d, r->loaded->services) {
+		cJSON_AddItemToArray(svcs, service_status(c, r, d, timeout,
+		    &v));
+		*moving |= v.state == HEALTH_PROGRESSING ||
+		    v.state == HEALTH_MISSING;
+		if (v.state > worst) {
+			worst = v.state;
+			snprintf(why, size, "%s: %s", json_str(d, "Name"),
+			    v.why);
+		}
+	}
+	return worst;
+}
+
 void
 ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
     struct stack_mem *m)
 {
 	cJSON *o = cJSON_CreateObject(), *svcs = cJSON_CreateArray();
+	enum health_state health;
 	const char *state;
+	char ts[32], why[640];
 	bool moving = false;
-	char ts[32];
-	const cJSON *d;
 
-	if (r->loaded != NULL)
-		cJSON_ArrayForEach(d, r->loaded->services)
-			cJSON_AddItemToArray(svcs, service_status(c, d,
-			    &moving));
+	health = stack_health(c, r, svcs, &moving, why, sizeof(why));
 	state = state_of(r, m, moving);
+	if (r->suspended) {
+		health = HEALTH_SUSPENDED;
+		snprintf(why, sizeof(why), "suspended: stackd writes nothing "
+		    "to it");
+	}
 	if (r->snap != NULL && (strcmp(state, "synced") == 0 ||
 	    (r->applied && r->err == NULL)))
 		memcpy(m->revision, r->snap->revision, sizeof(m->revision));
 	if (strcmp(state, "progressing") == 0)
 		c->progressing = true;
 	cJSON_AddStringToObject(o, "state", state);
+	cJSON_AddStringToObject(o, "health", health_state_name(health));
+	if (health != HEALTH_HEALTHY)
+		cJSON_AddStringToObject(o, "health_reason", why);
+	if (r->suspended)
+		cJSON_AddTrueToObject(o, "suspended");
 	cJSON_AddStringToObject(o, "revision", m->revision);
 	if (r->snap != NULL)
 		cJSON_AddStringToObject(o, "source_revision",

@@ -82,6 +82,7 @@ observe(struct ctl_worker *w, struct cycle *c, struct err *err)
 		return rc;
 	cJSON_Delete(w->tasks);
 	c->tasks = w->tasks = tasks;
+	c->tasks_listed = true;
 	w->tasks_at = t;
 	return 0;
 }
@@ -131,10 +132,8 @@ static void
 publish(struct ctl_worker *w, struct cycle *c, double secs)
 {
 	struct ctl_engine_state *es = &w->d->st.engines[w->idx];
-	size_t b = 0;
+	size_t b = ctl_bucket_of(secs);
 
-	while (b < CTL_BUCKETS && secs > ctl_buckets[b])
-		b++;
 	pthread_mutex_lock(&w->d->st.mu);
 	publish_address(w, es);
 	ctl_lease_status(w->lease, &es->lease);
@@ -160,6 +159,10 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 		for (int k = 0; k < 4; k++)
 			es->writes[a][k] += c->writes[a][k];
 	es->drift += c->drift;
+	es->task_reads += c->task_reads;
+	for (size_t k = 0; k <= CTL_BUCKETS; k++)
+		es->sync_hist[k] += c->sync_hist[k];
+	es->sync_sum += c->sync_sum;
 	cJSON_Delete(es->stacks);
 	es->stacks = c->stacks;
 	c->stacks = NULL;
@@ -270,6 +273,7 @@ cycle(struct ctl_worker *w)
 		    ENGINE_RETRY_MAX_MS : w->retry_ms * 2;
 		goto out;
 	}
+	ctl_task_history_read(w, &c);
 	c.observe_secs = (double)(clock_mono_ms() - t0) / 1000.0;
 	w->retry_ms = RETRY_MIN_MS;
 	if (!w->up)
@@ -296,6 +300,7 @@ cycle(struct ctl_worker *w)
 	delay = next_delay(w, &c);
 	settle(w, &c);
 out:
+	ctl_task_history_done(&c);
 	cJSON_Delete(c.stacks);
 	for (size_t i = 0; c.snaps != NULL && i < n; i++)
 		sources_snapshot_unref(c.snaps[i]);
@@ -455,6 +460,7 @@ ctl_worker_join(struct ctl_worker *w)
 	recon_verified_free(w->verified);
 	recon_informer_free(w->informer);
 	cJSON_Delete(w->tasks);
+	cJSON_Delete(w->history);
 	engine_free(w->e);
 	engine_free(w->ev);
 	images_cache_free(w->images);

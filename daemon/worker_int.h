@@ -8,6 +8,7 @@
 #define STACKD_WORKER_INT_H
 
 #include "daemon.h"
+#include "health.h"
 
 /* What a worker remembers of a stack between cycles. */
 struct stack_mem {
@@ -42,6 +43,7 @@ struct ctl_worker {
 	struct recon_informer *informer;	/* the engine's objects */
 	cJSON *tasks;		/* the last tasks listed, and when */
 	long long tasks_at;
+	cJSON *history;		/* of the services then in flight */
 	bool settled;		/* the last cycle wrote nothing, saw nothing
 				 * progressing, did not fail */
 	cJSON *attempted;	/* recon_options.attempted */
@@ -62,6 +64,12 @@ struct cycle {
 	const char **names;		/* the sources' names */
 	struct recon_observed obs;	/* the informer's, borrowed */
 	cJSON *tasks;		/* tasks meant to run (w->tasks) */
+	bool tasks_listed;	/* this cycle, not kept */
+	struct health_tasks *current;	/* c->tasks by service */
+	struct health_tasks *history;	/* w->history by service */
+	unsigned long task_reads;	/* calls for the history */
+	unsigned long sync_hist[CTL_BUCKETS + 1];	/* applies' times */
+	double sync_sum;
 	cJSON *stacks;		/* the status being built */
 	unsigned long writes[3][4];
 	unsigned long drift;
@@ -95,6 +103,10 @@ void ctl_worker_result(const struct ctl_result *r, void *payload);
 void ctl_worker_wake(struct ctl_worker *w, long long delay_ms);
 /* The events thread. */
 void *ctl_events_main(void *arg);
+/* The tasks health is judged from (task_history.c): c->current, and
+ * c->history read for the services in flight; _done frees both. */
+void ctl_task_history_read(struct ctl_worker *w, struct cycle *c);
+void ctl_task_history_done(struct cycle *c);
 /* Add r's stack to c->stacks: state, services, errors. */
 void ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
     struct stack_mem *m);

@@ -29,6 +29,8 @@ int daemon_cmd_run(int argc, char **argv);
 /* Reconcile durations, seconds: Prometheus histogram buckets. */
 #define CTL_BUCKETS 10
 extern const double ctl_buckets[CTL_BUCKETS];
+/* The bucket secs falls in (CTL_BUCKETS: above the last bound). */
+size_t ctl_bucket_of(double secs);
 
 /*
  * The writer's lease on an engine (lease.c): a thread of its own renews
@@ -80,6 +82,10 @@ struct ctl_engine_state {
 	size_t loads_kept;
 	struct recon_verified_stats verified;
 	struct recon_informer_stats informer;	/* how cycles observed */
+	unsigned long task_reads;	/* task lists for health's history */
+	/* Stacks' applies (their writes), over ctl_buckets. */
+	unsigned long sync_hist[CTL_BUCKETS + 1];
+	double sync_sum;
 	unsigned long writes[3][4];	/* recon_action x engine_kind */
 	unsigned long drift;		/* drift corrections */
 	unsigned long events;		/* engine events that woke it */

@@ -228,6 +228,7 @@ struct recon_stats {
 	unsigned removes;
 	unsigned retries;	/* "update out of sequence" retried */
 	size_t done;		/* the first `done` changes were made */
+	double seconds;		/* the writes took */
 };
 
 /* Apply every change in order; stops at the first failure, which is

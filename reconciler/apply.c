@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "reconciler.h"
 
 #define OUTOFSEQ_RETRIES 5
@@ -144,6 +145,7 @@ recon_apply(struct engine *e, const struct recon_plan *p,
     struct recon_stats *stats, struct err *err)
 {
 	cJSON *created = cJSON_CreateObject();
+	long long t0 = clock_mono_ms();
 	int rc = 0;
 
 	memset(stats, 0, sizeof(*stats));
@@ -158,5 +160,6 @@ recon_apply(struct engine *e, const struct recon_plan *p,
 			    p->changes[i].name);
 	}
 	cJSON_Delete(created);
+	stats->seconds = (double)(clock_mono_ms() - t0) / 1000.0;
 	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "daemon.h"
+#include "health.h"
 #include "status.h"
 #include "version.h"
 
@@ -121,6 +122,22 @@ caches_json(cJSON *o, const struct ctl_engine_state *es)
 	cJSON_AddNumberToObject(c, "events", (double)es->informer.events);
 	cJSON_AddNumberToObject(c, "inspects", (double)es->informer.inspects);
 	cJSON_AddNumberToObject(c, "quiet", (double)es->informer.quiet);
+	cJSON_AddNumberToObject(c, "task_reads", (double)es->task_reads);
+}
+
+/* The worst health of the documents in o (stacks, or a stack's
+ * engines). */
+static const char *
+worst_health(const cJSON *o)
+{
+	enum health_state worst = HEALTH_HEALTHY;
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, o)
+		worst = health_worst(worst, health_state_parse(
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it,
+		    "health"))));
+	return health_state_name(worst);
 }
 
 static cJSON *
@@ -141,6 +158,7 @@ engine_json(const struct ctl_engine_state *es)
 	cJSON_AddNumberToObject(o, "last_observe_seconds", es->last_observe);
 	cJSON_AddNumberToObject(o, "cycles", (double)es->cycles);
 	add_str(o, "error", es->error);
+	cJSON_AddStringToObject(o, "health", worst_health(es->stacks));
 	lease_json(o, &es->lease);
 	caches_json(o, es);
 	return o;
@@ -233,6 +251,7 @@ stack_json(const struct ctl_state *st, const char *name)
 	}
 	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddStringToObject(o, "state", ctl_stack_state(per));
+	cJSON_AddStringToObject(o, "health", worst_health(per));
 	cJSON_AddItemToObject(o, "engines", per);
 	return o;
 }

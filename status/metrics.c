@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "health.h"
 #include "status.h"
 #include "buf.h"
 #include "version.h"
@@ -76,6 +77,12 @@ histogram(struct buf *b, const struct ctl_state *st)
 		engine_histogram(b, "reconcile_duration_seconds",
 		    st->engines[i].name, st->engines[i].hist, ctl_buckets,
 		    CTL_BUCKETS, st->engines[i].hist_sum);
+	head(b, "sync_duration_seconds", "histogram",
+	    "Time the writes of one stack's sync took, by engine.");
+	for (size_t i = 0; i < st->nengines; i++)
+		engine_histogram(b, "sync_duration_seconds",
+		    st->engines[i].name, st->engines[i].sync_hist, ctl_buckets,
+		    CTL_BUCKETS, st->engines[i].sync_sum);
 }
 
 /* Image digest lookups (GET /distribution) and the registry webhook. */
@@ -254,6 +261,32 @@ stacks_by_state(struct buf *b, const struct ctl_state *st)
 	cJSON_Delete(all);
 }
 
+/* stackd_stack_health{stack,engine,health}: 1 for the stack's health on
+ * the engine, 0 for the others, as kube-state-metrics does for phases. */
+static void
+stack_health(struct buf *b, const struct ctl_state *st)
+{
+	const cJSON *s;
+
+	head(b, "stack_health", "gauge", "A stack's health on an engine: 1 "
+	    "for the one it has.");
+	for (size_t i = 0; i < st->nengines; i++)
+		cJSON_ArrayForEach(s, st->engines[i].stacks) {
+			enum health_state h = health_state_parse(
+			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			    s, "health")));
+			for (int k = 0; k < HEALTH_NSTATES; k++) {
+				buf_appendf(b, "stackd_stack_health{stack=\"");
+				label(b, s->string);
+				buf_appendf(b, "\",engine=\"");
+				label(b, st->engines[i].name);
+				buf_appendf(b, "\",health=\"%s\"} %d\n",
+				    health_state_name((enum health_state)k),
+				    (int)h == k);
+			}
+		}
+}
+
 static void
 source_sample(struct buf *b, const char *name, const char *source,
     const char *extra, double v)
@@ -405,6 +438,7 @@ ctl_metrics_text(const struct ctl_state *st)
 	cache_metrics(&b, st);
 	engine_gauges(&b, st);
 	stacks_by_state(&b, st);
+	stack_health(&b, st);
 	source_metrics(&b, st);
 	notify_metrics(&b, st);
 	return buf_steal(&b);

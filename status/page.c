@@ -37,6 +37,8 @@ static const char style[] =
     "vertical-align:top}th{background:#f3f3f3}"
     ".synced{color:#176f2c}.progressing{color:#8a6d00}"
     ".out-of-sync{color:#9a4b00}.failed{color:#b00020}"
+    ".healthy{color:#176f2c}.degraded,.missing{color:#b00020}"
+    ".suspended{color:#555}"
     ".state{font-weight:bold}small{color:#666}";
 
 static void
@@ -146,6 +148,14 @@ services(struct buf *b, const cJSON *svcs)
 		image(b, s);
 		buf_appendf(b, " %g/%g", json_num(s, "running"),
 		    json_num(s, "desired"));
+		if (json_str(s, "health_reason") != NULL) {
+			buf_appendf(b, " <small class=\"%s\">",
+			    json_str(s, "health"));
+			esc(b, json_str(s, "health"));
+			buf_appendf(b, ": ");
+			esc(b, json_str(s, "health_reason"));
+			buf_appendf(b, "</small>");
+		}
 		if (json_str(s, "update_status") != NULL) {
 			buf_appendf(b, " <small>update ");
 			esc(b, json_str(s, "update_status"));
@@ -168,19 +178,28 @@ stacks(struct buf *b, const struct ctl_state *st)
 	const cJSON *s, *e;
 
 	buf_appendf(b, "<h2>Stacks (%d)</h2><table id=\"stacks\"><tr>"
-	    "<th>stack</th><th>engine</th><th>state</th><th>revision</th>"
+	    "<th>stack</th><th>engine</th><th>state</th><th>health</th>"
+	    "<th>revision</th>"
 	    "<th>services (running/desired)</th><th>error</th></tr>\n",
 	    cJSON_GetArraySize(all));
 	cJSON_ArrayForEach(s, all) {
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(s,
 		    "engines")) {
 			const char *state = json_str(e, "state");
+			const char *health = json_str(e, "health");
 			buf_appendf(b, "<tr class=\"stack\"><td>");
 			esc(b, json_str(s, "name"));
 			buf_appendf(b, "</td><td>");
 			esc(b, e->string);
 			buf_appendf(b, "</td><td class=\"state %s\">%s</td>"
-			    "<td><code>%.12s</code></td><td>", state, state,
+			    "<td class=\"state %s\">%s", state, state,
+			    health ? health : "", health ? health : "");
+			if (json_str(e, "health_reason") != NULL) {
+				buf_appendf(b, "<br><small>");
+				esc(b, json_str(e, "health_reason"));
+				buf_appendf(b, "</small>");
+			}
+			buf_appendf(b, "</td><td><code>%.12s</code></td><td>",
 			    json_str(e, "revision"));
 			services(b, cJSON_GetObjectItemCaseSensitive(e,
 			    "services"));
