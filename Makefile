@@ -28,7 +28,7 @@ DEBS := gcc make pkg-config libgit2-dev libyaml-dev libcjson-dev \
 	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev zlib1g-dev \
 	docker.io busybox-static openssl iproute2 ca-certificates python3 \
 	git openssh-client openssh-server chromium python3-yaml \
-	docker-registry apache2-utils age python3-cryptography
+	docker-registry apache2-utils age python3-cryptography prometheus
 
 COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Werror \

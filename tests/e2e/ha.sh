@@ -225,10 +225,11 @@ check "a hand change 0.2 s after stackd's own update is repaired within 1 s ($ow
 
 # --- a worker lost: the engine reschedules, stackd writes nothing ---------
 w0=$(writes "$d/a.log")
-# From the kill on, what the status says of web: a service short of its
-# replicas (web_edge can run on the worker only) makes it "progressing".
+# From the kill on, what the status says of web: web_edge can run on the
+# worker only, so no node satisfies it: degraded, and saying why, while
+# its spec is still the file's (no write is due).
 short() {
-	curl -s "http://127.0.0.1:19231/api/v1/stacks/web" | py 'j["state"] == "progressing" and any(s["running"] < s["desired"] for e in j["engines"].values() for s in e["services"])'
+	curl -s "http://127.0.0.1:19231/api/v1/stacks/web" | py 'j["health"] == "degraded" and j["state"] != "failed" and any(s["running"] < s["desired"] and s["health"] == "degraded" and "no suitable node" in s["health_reason"] for e in j["engines"].values() for s in e["services"])'
 }
 (within 120 short && touch "$d/short") &
 watcher=$!
@@ -246,10 +247,10 @@ eq 3 tasks_running web_app "$worker_id" || {
 sleep 6
 check "stackd wrote nothing while the engine rescheduled" test "$(writes "$d/a.log")" = "$w0"
 wait "$watcher"
-check "the status said web was short of its tasks (progressing)" test -f "$d/short"
+check "the status said web was degraded: no node for web_edge" test -f "$d/short"
 "$swarm" restart "$c" 4 2>/dev/null
-web_synced() { curl -s "http://127.0.0.1:19231/api/v1/stacks/web" | py 'j["state"] == "synced"'; }
-check "and once the worker is back, synced again, still without a write" \
+web_synced() { curl -s "http://127.0.0.1:19231/api/v1/stacks/web" | py 'j["state"] == "synced" and j["health"] == "healthy"'; }
+check "and once the worker is back, synced and healthy again, still without a write" \
 	eval 'within 90 web_synced && [ "$(writes "$d/a.log")" = "$w0" ]'
 
 # --- quorum lost: nothing written, said so, resumed --------------------
