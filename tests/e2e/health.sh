@@ -205,6 +205,6 @@ read -r r1 c1 <<<"$(reads)"
 out="task reads $r0 -> $r1 over cycles $c0 -> $c1
 $(sed -n "$lines,\$p" "$d/log" | grep "reading its tasks")
 $(curl -s "$url/api/v1/stacks" | python3 -c "import json,sys; [print(s['name'], x['name'], x['health'], x['running'], x['desired'], x.get('update_status')) for s in json.load(sys.stdin) for x in s['engines']['local']['services']]")"
-check "healthy cycles read no task history ($out)" eval '[ "$r1" = "$r0" ] && [ "$c1" -gt "$c0" ]'
+check "healthy cycles read no task history (task reads $r0 -> $r1 over cycles $c0 -> $c1)" eval '[ "$r1" = "$r0" ] && [ "$c1" -gt "$c0" ]'
 sed "s/^/# /" <<<"$out" >&2
 echo "1..$n"
