@@ -241,7 +241,10 @@ ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
 	if (r->snap != NULL && (strcmp(state, "synced") == 0 ||
 	    (r->applied && r->err == NULL)))
 		memcpy(m->revision, r->snap->revision, sizeof(m->revision));
-	if (strcmp(state, "progressing") == 0)
+	/* A start on its way is looked at again soon, its tasks listed
+	 * again: no event says a task turned healthy. */
+	if (strcmp(state, "progressing") == 0 ||
+	    health == HEALTH_PROGRESSING || health == HEALTH_MISSING)
 		c->progressing = true;
 	cJSON_AddStringToObject(o, "state", state);
 	cJSON_AddStringToObject(o, "health", health_state_name(health));
