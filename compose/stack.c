@@ -252,6 +252,42 @@ file_object(struct conv *c, bool secret, const char *key, cJSON *list)
 	return 0;
 }
 
+/* x-stackd: stackd's own keys, which docker stack deploy ignores like
+ * any x- key: depends_on, the stacks to be synced and healthy first. */
+static int
+stackd_keys(struct conv *c, const struct ynode *x)
+{
+	const struct ynode *d;
+
+	if (x == NULL || ynode_is_null(x))
+		return 0;
+	if (x->kind != YNODE_MAP)
+		return conv_fail(c, x, "x-stackd", "must be a mapping");
+	for (size_t i = 0; i < x->n; i++)
+		if (strcmp(x->keys[i]->str, "depends_on") != 0)
+			return conv_fail(c, x->keys[i], "x-stackd", "unknown key "
+			    "\"%s\" (stackd knows depends_on)",
+			    x->keys[i]->str);
+	if ((d = ynode_get(x, "depends_on")) == NULL || ynode_is_null(d))
+		return 0;
+	if (d->kind != YNODE_SEQ)
+		return conv_fail(c, d, "x-stackd.depends_on", "must be a list "
+		    "of stack names");
+	c->out->depends_on = cJSON_CreateArray();
+	for (size_t i = 0; i < d->n; i++) {
+		const struct ynode *v = d->vals[i];
+		if (v->kind != YNODE_SCALAR || v->str[0] == '\0')
+			return conv_fail(c, v, "x-stackd.depends_on", "must be "
+			    "a list of stack names");
+		if (strcmp(v->str, c->stack) == 0)
+			return conv_fail(c, v, "x-stackd.depends_on", "stack "
+			    "%s cannot depend on itself", v->str);
+		cJSON_AddItemToArray(c->out->depends_on,
+		    cJSON_CreateString(v->str));
+	}
+	return 0;
+}
+
 static int
 top_keys(struct conv *c, const struct ynode *top)
 {
@@ -267,6 +303,8 @@ top_keys(struct conv *c, const struct ynode *top)
 		return conv_fail(c, v, "version", "unsupported compose file "
 		    "version \"%s\": docker stack deploy takes 3.x",
 		    v->kind == YNODE_SCALAR ? v->str : "?");
+	if ((rc = stackd_keys(c, ynode_get(top, "x-stackd"))) < 0)
+		return rc;
 	for (size_t i = 0; i < top->n; i++)
 		if (strcmp(top->keys[i]->str, "version") != 0 &&
 		    strncmp(top->keys[i]->str, "x-", 2) != 0 &&
@@ -487,6 +525,7 @@ compose_stack_free(struct compose_stack *s)
 	cJSON_Delete(s->secrets);
 	cJSON_Delete(s->configs);
 	cJSON_Delete(s->services);
+	cJSON_Delete(s->depends_on);
 	free_names(s->warnings, s->nwarnings);
 	free(s);
 }

@@ -83,11 +83,12 @@ print_decrypted(const cJSON *files, const char *root)
 static int
 validate_stack(const struct ctl_config *c, const struct sources_stack *s,
     const char *source, const struct sources_snapshot *snap,
-    cJSON *names)
+    cJSON *names, cJSON *graph)
 {
 	struct compose_options base = { .env_inherit = c->env_inherit,
 	    .strict_vars = c->strict_vars, .interp = c->interp }, o;
 	struct compose_stack *st = NULL;
+	cJSON *deps;
 	const char *other = cJSON_GetStringValue(cJSON_GetObjectItem(names,
 	    s->name));
 	struct err err;
@@ -108,6 +109,8 @@ validate_stack(const struct ctl_config *c, const struct sources_stack *s,
 		cJSON_Delete(o.sops.decrypted);
 		return 1;
 	}
+	if ((deps = ctl_depends_of(c, s->name, st)) != NULL)
+		cJSON_AddItemToObject(graph, s->name, deps);
 	printf("stack %s: ok, %d service%s%s\n", s->name,
 	    cJSON_GetArraySize(st->services),
 	    cJSON_GetArraySize(st->services) == 1 ? "" : "s",
@@ -123,7 +126,8 @@ validate_stack(const struct ctl_config *c, const struct sources_stack *s,
 
 /* Load every stack of source i; returns how many failed. */
 static int
-validate_source(const struct ctl_config *c, size_t i, cJSON *names)
+validate_source(const struct ctl_config *c, size_t i, cJSON *names,
+    cJSON *graph)
 {
 	const char *name = c->sources[i].name;
 	struct sources_snapshot *snap = NULL;
@@ -147,7 +151,8 @@ validate_source(const struct ctl_config *c, size_t i, cJSON *names)
 		ctl_stacks_listed(&listed, c, snap, name);
 	all = c->stack_list != NULL ? &listed : snap ? &snap->list : NULL;
 	for (size_t k = 0; all != NULL && k < all->n; k++)
-		failed += validate_stack(c, &all->stacks[k], name, snap, names);
+		failed += validate_stack(c, &all->stacks[k], name, snap, names,
+		    graph);
 	sources_list_release(&listed);
 	sources_snapshot_unref(snap);
 	if (*tmp != '\0')
@@ -155,16 +160,42 @@ validate_source(const struct ctl_config *c, size_t i, cJSON *names)
 	return failed;
 }
 
+static bool
+named(const char *name, void *names)
+{
+	return cJSON_HasObjectItem(names, name);
+}
+
+/* depends_on naming no stack of any source, or making a cycle. */
+static int
+check_order(const cJSON *graph, cJSON *names)
+{
+	const cJSON *it;
+	char why[400];
+	int failed = 0;
+
+	cJSON_ArrayForEach(it, graph)
+		if (ctl_depends_check(graph, it->string, named, names, why,
+		    sizeof(why)) < 0) {
+			fprintf(stderr, "stackd: stack %s: %s\n", it->string,
+			    why);
+			failed++;
+		}
+	return failed;
+}
+
 /* Load every stack of every source, as the workers would. */
 static int
 validate_stacks(struct ctl_config *c)
 {
-	cJSON *names = cJSON_CreateObject();
+	cJSON *names = cJSON_CreateObject(), *graph = cJSON_CreateObject();
 	int failed = 0;
 
 	for (size_t i = 0; i < c->nsources; i++)
-		failed += validate_source(c, i, names);
+		failed += validate_source(c, i, names, graph);
+	failed += check_order(graph, names);
 	warn_untargeted(c, names);
+	cJSON_Delete(graph);
 	cJSON_Delete(names);
 	return failed ? 1 : 0;
 }

@@ -15,7 +15,7 @@ static const char *const policy_keys[] = { "prune_secrets",
     "image_timeout", "sync_timeout", NULL };
 static const char *const list_keys[] = { "name", "source", "files", "vars",
     "engines", "keep_replicas", "prune", "interpolation", "resolve_image",
-    "sync_timeout", "suspend", NULL };
+    "sync_timeout", "suspend", "depends_on", NULL };
 
 static bool
 engine_known(const struct ctl_config *c, const char *name)
@@ -134,6 +134,34 @@ stack_source(struct reader *r, const struct ctl_config *c,
 	    "sources:", v->kind == YNODE_SCALAR ? v->str : "?");
 }
 
+/* The stacks a listed one waits for; which exist and whether they form
+ * a cycle is the pass's and validate's to say (those stacks fail, the
+ * config stands). */
+static int
+depends_on(struct reader *r, const struct ynode *s, const char *path,
+    cJSON *o)
+{
+	const struct ynode *d = ynode_get(s, "depends_on");
+	cJSON *names;
+	struct err nerr;
+
+	if (d == NULL)
+		return 0;
+	if (d->kind != YNODE_SEQ)
+		return cfg_bad(r, d, path, "depends_on must be a list of stack "
+		    "names");
+	names = cJSON_AddArrayToObject(o, "depends_on");
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->vals[i]->kind != YNODE_SCALAR ||
+		    compose_stack_name_check(d->vals[i]->str, &nerr) < 0)
+			return cfg_bad(r, d->vals[i], path, "depends_on must be "
+			    "a list of stack names");
+		cJSON_AddItemToArray(names,
+		    cJSON_CreateString(d->vals[i]->str));
+	}
+	return 0;
+}
+
 /* A listed stack's own policies; unset ones follow stacks:. */
 static int
 stack_policy(struct reader *r, const struct ctl_config *c,
@@ -153,7 +181,8 @@ stack_policy(struct reader *r, const struct ctl_config *c,
 	    (rc = cfg_get_interp(r, s, path, &mode, &has_mode)) < 0 ||
 	    (rc = cfg_get_resolve(r, s, path, &resolve, &has_resolve)) < 0 ||
 	    (rc = cfg_get_bool(r, s, "suspend", path, &suspend)) < 0 ||
-	    (rc = cfg_get_duration(r, s, "sync_timeout", path, &timeout)) < 0)
+	    (rc = cfg_get_duration(r, s, "sync_timeout", path, &timeout)) < 0 ||
+	    (rc = depends_on(r, s, path, o)) < 0)
 		return rc;
 	if (suspend)
 		cJSON_AddTrueToObject(o, "suspend");

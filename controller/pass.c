@@ -97,6 +97,56 @@ carry_out(struct ctl_pass *p, struct ctl_result *r, struct err *err)
 	finish(p, r);
 }
 
+static size_t holders(const struct ctl_group *g, size_t ng,
+    const char *name);
+
+/* A stack some group of this pass holds (without groups: any). */
+static bool
+known(const char *name, void *payload)
+{
+	const struct ctl_pass *p = payload;
+
+	return p->groups == NULL || holders(p->groups, p->ngroups, name) > 0;
+}
+
+/*
+ * depends_on: may the stack's plan go ahead?  A name no stack has and a
+ * cycle fail it; a dependency not yet synced and healthy holds it back,
+ * planned and reported (r->waiting).  A plan with nothing to write never
+ * waits: what runs keeps running.
+ */
+static bool
+ordered(struct ctl_pass *p, struct ctl_result *r, struct err *err)
+{
+	cJSON *deps = ctl_depends_of(p->cfg, r->stack, r->loaded);
+	cJSON *graph = p->depends, *own = NULL;
+	char why[400];
+	bool go = true;
+
+	if (graph == NULL)
+		graph = own = cJSON_CreateObject();
+	cJSON_DeleteItemFromObjectCaseSensitive(graph, r->stack);
+	if (deps == NULL) {
+		cJSON_Delete(own);
+		return true;
+	}
+	cJSON_AddItemToObject(graph, r->stack, deps);
+	if (ctl_depends_check(graph, r->stack, known, p, why,
+	    sizeof(why)) < 0) {
+		err_set(err, ERR_INVALID, "%s", why);
+		r->err = err;
+		go = false;
+	} else if (r->plan->n > 0 && p->ready != NULL &&
+	    !p->ready(deps, p->payload, why, sizeof(why))) {
+		r->waiting = why;
+		go = false;
+	}
+	if (!go)
+		finish(p, r);
+	cJSON_Delete(own);
+	return go;
+}
+
 /* Look up the stack's images the plan will pin (those not known or due
  * again); a registry that fails is the plan's note, not the stack's
  * error. */
@@ -143,7 +193,7 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 		r.plan = plan;
 		if (r.suspended)
 			finish(p, &r);
-		else
+		else if (ordered(p, &r, &err))
 			carry_out(p, &r, &err);
 	}
 	recon_plan_free(plan);
@@ -346,6 +396,8 @@ ctl_pass_groups(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
 {
 	int failed = p->failed;
 
+	p->groups = g;
+	p->ngroups = ng;
 	for (size_t k = 0; k < ng; k++)
 		for (size_t i = 0; i < g[k].list->n; i++) {
 			const struct sources_stack *s = &g[k].list->stacks[i];
@@ -356,6 +408,8 @@ ctl_pass_groups(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
 	 * that failed must not look as if it had left the source. */
 	if (complete && p->failed == failed)
 		departed(p, g, ng);
+	p->groups = NULL;
+	p->ngroups = 0;
 }
 
 void

@@ -100,6 +100,25 @@ ctl_worker_may_apply(const struct recon_plan *p, void *payload)
 	return true;
 }
 
+bool
+ctl_worker_ready(const cJSON *deps, void *payload, char *why, size_t size)
+{
+	struct cycle *c = payload;
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, deps) {
+		const struct stack_mem *m = mem_of(c->w, d->valuestring);
+		if (strcmp(m->state, "synced") == 0 &&
+		    strcmp(m->health, "healthy") == 0)
+			continue;
+		snprintf(why, size, "waiting for %s (%s)", d->valuestring,
+		    *m->state == '\0' ? "not seen yet" :
+		    strcmp(m->state, "synced") != 0 ? m->state : m->health);
+		return false;
+	}
+	return true;
+}
+
 /* The first n changes of the plan, the ones made. */
 static void
 count_writes(struct cycle *c, const struct recon_plan *p, size_t n)

@@ -184,7 +184,7 @@ state_of(const struct ctl_result *r, const struct stack_mem *m,
 {
 	if (r->err != NULL)
 		return "failed";
-	if (r->applied)
+	if (r->applied || r->waiting != NULL)
 		return "progressing";
 	if (!recon_plan_in_sync(r->plan))
 		/* Backing off after a failure, or held after a rollback. */
@@ -237,7 +237,14 @@ ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
 		health = HEALTH_SUSPENDED;
 		snprintf(why, sizeof(why), "suspended: stackd writes nothing "
 		    "to it");
+	} else if (r->waiting != NULL && health != HEALTH_DEGRADED) {
+		/* Not yet written is on its way, not missing. */
+		health = HEALTH_PROGRESSING;
+		snprintf(why, sizeof(why), "%s", r->waiting);
 	}
+	snprintf(m->state, sizeof(m->state), "%s", state);
+	snprintf(m->health, sizeof(m->health), "%s",
+	    health_state_name(health));
 	if (r->snap != NULL && (strcmp(state, "synced") == 0 ||
 	    (r->applied && r->err == NULL)))
 		memcpy(m->revision, r->snap->revision, sizeof(m->revision));

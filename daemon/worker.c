@@ -255,7 +255,8 @@ cycle(struct ctl_worker *w)
 	    .apply = ctl_lease_held(w->lease),
 	    .allow_empty = cfg->allow_empty, .prune_limit = cfg->prune_limit,
 	    .report = ctl_worker_result, .loads = w->loads,
-	    .may_apply = ctl_worker_may_apply, .payload = &c };
+	    .may_apply = ctl_worker_may_apply, .ready = ctl_worker_ready,
+	    .depends = w->depends, .payload = &c };
 	long long t0 = clock_mono_ms(), delay = 1000;
 	size_t n = w->d->st.nsources;
 	struct err err;
@@ -399,6 +400,7 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	w->retry_ms = RETRY_MIN_MS;
 	w->seed = (unsigned)time(NULL) ^ (unsigned)index;
 	w->attempted = cJSON_CreateObject();
+	w->depends = cJSON_CreateObject();
 	w->own = cJSON_CreateObject();
 	w->loads = ctl_loads_new(CTL_LOADS_REFRESH_MS);
 	w->verified = recon_verified_new(RECON_VERIFY_MS);
@@ -461,6 +463,7 @@ ctl_worker_join(struct ctl_worker *w)
 	recon_informer_free(w->informer);
 	cJSON_Delete(w->tasks);
 	cJSON_Delete(w->history);
+	cJSON_Delete(w->depends);
 	engine_free(w->e);
 	engine_free(w->ev);
 	images_cache_free(w->images);

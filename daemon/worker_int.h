@@ -18,6 +18,8 @@ struct stack_mem {
 	char *error;		/* the last failure, or NULL */
 	long long last_change;	/* unix time of the last write */
 	char revision[65];	/* the revision deployed ("" = unknown) */
+	/* As last reported, for the stacks that depend on it. */
+	char state[16], health[16];
 };
 
 struct ctl_worker {
@@ -47,6 +49,7 @@ struct ctl_worker {
 	bool settled;		/* the last cycle wrote nothing, saw nothing
 				 * progressing, did not fail */
 	cJSON *attempted;	/* recon_options.attempted */
+	cJSON *depends;		/* ctl_pass.depends */
 	struct stack_mem *mem;
 	size_t nmem;
 	unsigned long generation;	/* of the snapshot last seen */
@@ -95,8 +98,11 @@ void ctl_own_key(char *out, size_t size, const char *kind, const char *name);
 #define RETRY_MIN_MS 1000
 
 /* ctl_pass callbacks, with the cycle as payload (results.c): may this
- * stack's plan be written now, and a stack's result. */
+ * stack's plan be written now, are the stacks it depends on synced and
+ * healthy, and a stack's result. */
 bool ctl_worker_may_apply(const struct recon_plan *plan, void *payload);
+bool ctl_worker_ready(const cJSON *deps, void *payload, char *why,
+    size_t size);
 void ctl_worker_result(const struct ctl_result *r, void *payload);
 
 /* Wake the worker within delay_ms (sooner if already due sooner). */

@@ -217,6 +217,8 @@ struct compose_stack {
 				 * the IDs are filled in at apply time */
 	char **warnings;
 	size_t nwarnings;
+	/* x-stackd.depends_on: names of stacks, or NULL. */
+	cJSON *depends_on;
 	/* This load among all of the process's loads, never 0: what the
 	 * reconciler's verified memory keys a desired spec on (a stack
 	 * built by hand has 0, and is never remembered). */

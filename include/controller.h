@@ -307,6 +307,9 @@ struct ctl_result {
 	const char *source;
 	bool applied;		/* the plan was carried out */
 	bool suspended;		/* planned, never written (suspend:) */
+	/* "waiting for db (progressing)": planned, not written until the
+	 * stacks it depends on are synced and healthy; or NULL. */
+	const char *waiting;
 	struct recon_stats stats;
 	const struct err *err;	/* non-NULL: this stack failed */
 };
@@ -338,6 +341,17 @@ struct ctl_pass {
 	 * the writes.  A stack backing off after failures is still loaded
 	 * and planned, never written. */
 	bool (*may_apply)(const struct recon_plan *plan, void *payload);
+	/* Are the stacks in deps synced and healthy on this engine (NULL:
+	 * the order is not waited for)?  If not, why names the first that
+	 * is not: "waiting for db (progressing)". */
+	bool (*ready)(const cJSON *deps, void *payload, char *why,
+	    size_t size);
+	/* Each stack's depends_on as last loaded, kept by the caller
+	 * between passes (cycles span stacks), or NULL. */
+	cJSON *depends;
+	/* Of the pass in hand (ctl_pass_groups): which stacks exist. */
+	const struct ctl_group *groups;
+	size_t ngroups;
 	void *payload;
 	int failed;		/* stacks that failed, this pass */
 };
@@ -388,6 +402,17 @@ bool ctl_stacks_suspended(const struct ctl_config *c, const char *source,
     const char *stack);
 long long ctl_stacks_sync_timeout(const struct ctl_config *c,
     const char *stack);
+
+/* The stacks this one depends on (its stacks.list entry's depends_on,
+ * then its files' x-stackd.depends_on), or NULL: none.  Free it. */
+cJSON *ctl_depends_of(const struct ctl_config *c, const char *stack,
+    const struct compose_stack *loaded);
+/* graph maps each stack to its depends_on.  -1 with why ("depends_on
+ * names db, which is no stack here", "depends_on cycle: a -> b -> a")
+ * when one of stack's is not known() or stack is on a cycle. */
+int ctl_depends_check(const cJSON *graph, const char *stack,
+    bool (*known)(const char *name, void *payload), void *payload,
+    char *why, size_t size);
 
 /* How a stack's images are pinned: its stacks.list entry's resolve_image,
  * else the source's, else the config's. */
