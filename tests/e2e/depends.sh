@@ -33,16 +33,7 @@ stack web app
 stack loop1 loop2
 stack loop2 loop1
 stack ghost nope
-cat >"$d/stackd.yaml" <<YAML
-engines:
-  - {name: local, host: "$DOCKER_HOST"}
-sources:
-  - name: s
-    dir: {path: src, debounce: 100ms}
-owner: e2e-depends
-interval: 2s
-status: {listen: "127.0.0.1:$port"}
-lease: {enabled: false}
+{ config_head e2e-depends "$port"; cat <<YAML
 stacks:
   resolve_image: never
   list:
@@ -53,6 +44,7 @@ stacks:
     - {name: loop2, files: [loop2/compose.yaml]}
     - {name: ghost, files: [ghost/compose.yaml]}
 YAML
+} >"$d/stackd.yaml"
 
 run validate -c "$d/stackd.yaml"
 check "validate: the cycle and the unknown name are errors (exit 1)" eval \

@@ -37,18 +37,9 @@ svc slow 'healthcheck: {test: ["CMD", "true"], interval: 1h}'
 svc roll 'environment: [V=1]'
 svc susp 'deploy: {replicas: 1}'
 config() { # LIST ENTRIES
-	cat >"$d/stackd.yaml" <<YAML
-engines:
-  - {name: local, host: "$DOCKER_HOST"}
-sources:
-  - name: s
-    dir: {path: src, debounce: 100ms}
-owner: e2e-health
-interval: 2s
+	{ config_head e2e-health "$port"; cat <<YAML
 log: {level: debug}
-status: {listen: "127.0.0.1:$port"}
 notify: {url: "http://127.0.0.1:$nport/"}
-lease: {enabled: false}
 stacks:
   resolve_image: never
   sync_timeout: 5m
@@ -56,6 +47,7 @@ stacks:
   list:
 $1
 YAML
+	} >"$d/stackd.yaml"
 }
 entry() { printf '    - {name: %s, files: [%s/compose.yaml]%s}\n' "$1" "$1" "${2:-}"; }
 all_entries() {

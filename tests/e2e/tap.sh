@@ -4,6 +4,9 @@
 #   has TEXT           does $out contain TEXT?
 #   within SECS CMD... poll (every 0.1 s) until CMD succeeds, for SECS seconds
 #   py EXPR            a Python expression over the JSON on stdin (as j)
+#   config_head OWNER PORT  a stackd.yaml's start: engine $DOCKER_HOST as
+#                      "local", source "s" (directory src), the status on
+#                      PORT, lease off, interval 2s
 n=0
 out=
 rc=0
@@ -30,3 +33,16 @@ within() { # wall-clock seconds: a slow CMD must not stretch the wait
 	done
 }
 py() { python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
+config_head() {
+	cat <<YAML
+engines:
+  - {name: local, host: "$DOCKER_HOST"}
+sources:
+  - name: s
+    dir: {path: src, debounce: 100ms}
+owner: $1
+interval: 2s
+status: {listen: "127.0.0.1:$2"}
+lease: {enabled: false}
+YAML
+}
