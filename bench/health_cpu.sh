@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The no-op event-fed cycle's CPU, two stackd binaries alternating: 100
+# stacks x 10 services (replicas 0, all healthy) on the engine in
+# DOCKER_HOST, CPU (utime + stime) per cycle over 30 s each, twice.
+#
+#   bench/health_cpu.sh OLD_STACKD NEW_STACKD
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+old=$(realpath "${1:?usage: bench/health_cpu.sh OLD NEW}") new=$(realpath "${2:?}")
+tmp=$(mktemp -d /tmp/stackd-hcpu.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+mkdir -p empty
+[ -d stacks ] || make_stacks stacks 100
+port=$(python3 "$here/../tests/harness/freeport.py" 127.0.0.1)
+tick=$(getconf CLK_TCK)
+measure() { # label bin
+	cat > stackd.yaml <<Y
+engines:
+  - {name: e1, host: "$DOCKER_HOST"}
+sources:
+  - {name: s, dir: {path: stacks}}
+owner: cpu
+interval: 1s
+status: {listen: "127.0.0.1:$port"}
+lease: {enabled: false}
+stacks: {resolve_image: never}
+Y
+	"$2" run -c stackd.yaml >log.$1 2>&1 & local pid=$!
+	for i in $(seq 600); do all_synced $port 100 && break; sleep 0.5; done
+	sleep 5
+	cyc() { curl -s http://127.0.0.1:$port/api/v1/status | python3 -c "import json,sys; print(json.load(sys.stdin)['engines'][0]['cycles'])"; }
+	cpu() { awk '{print $14+$15}' /proc/$pid/stat; }
+	c0=$(cyc); t0=$(cpu); sleep 30; c1=$(cyc); t1=$(cpu)
+	echo "$1 cycles $((c1-c0)) cpu_ms_per_cycle $(python3 -c "print(round(($t1-$t0)*1000/$tick/($c1-$c0),1))")"
+	kill $pid; wait $pid 2>/dev/null
+}
+for r in 1 2; do measure old "$old"; measure new "$new"; done
+"$new" apply --dir empty --allow-empty --owner cpu >/dev/null 2>&1
