@@ -47,7 +47,7 @@ sops_format_float(double v, char *out, size_t size)
 	for (; *p != 'e'; p++)
 		if (isdigit((unsigned char)*p))
 			digits[nd++] = *p;
-	exp = atoi(p + 1) + 1;	/* digits before the point */
+	exp = (int)strtol(p + 1, NULL, 10) + 1;	/* digits before the point */
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
 	if (nd == 1 && digits[0] == '0')
