@@ -267,6 +267,55 @@ departing_services(const struct ctl_pass *p, const struct ctl_group *g,
 	return n;
 }
 
+/* Does a stack in left other than name depend on it (as last loaded)? */
+static bool
+needed(const struct ctl_pass *p, const cJSON *left, const char *name)
+{
+	const cJSON *s, *d;
+
+	cJSON_ArrayForEach(s, left) {
+		if (strcmp(s->valuestring, name) == 0)
+			continue;
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(
+		    p->depends, s->valuestring))
+			if (strcmp(d->valuestring, name) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* The stacks no group holds, removed in the reverse of their order:
+ * what depends on a stack goes first.  When only a cycle is left, its
+ * last name goes, and the rest follow. */
+static void
+remove_departed(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
+    const cJSON *names)
+{
+	cJSON *left = cJSON_CreateArray(), *it, *next;
+	const cJSON *n;
+	bool any;
+
+	cJSON_ArrayForEach(n, names)
+		if (holders(g, ng, n->valuestring) == 0)
+			cJSON_AddItemToArray(left,
+			    cJSON_CreateString(n->valuestring));
+	while (left->child != NULL) {
+		any = false;
+		for (it = left->child; it != NULL; it = next) {
+			next = it->next;
+			if (needed(p, left, it->valuestring) &&
+			    (any || next != NULL))
+				continue;
+			remove_stack(p, it->valuestring);
+			cJSON_DeleteItemFromObjectCaseSensitive(p->depends,
+			    it->valuestring);
+			cJSON_Delete(cJSON_DetachItemViaPointer(left, it));
+			any = true;
+		}
+	}
+	cJSON_Delete(left);
+}
+
 static void
 refuse(struct ctl_pass *p, struct err *err)
 {
@@ -316,9 +365,8 @@ departed(struct ctl_pass *p, const struct ctl_group *g, size_t ng)
 			gone = 0;
 		}
 	}
-	cJSON_ArrayForEach(it, names)
-		if (gone > 0 && holders(g, ng, it->valuestring) == 0)
-			remove_stack(p, it->valuestring);
+	if (gone > 0)
+		remove_departed(p, g, ng, names);
 	cJSON_Delete(names);
 }
 

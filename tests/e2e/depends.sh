@@ -106,6 +106,23 @@ check "... app, synced, is not touched meanwhile" eval \
 check "... and its own change waits, then goes through once db is healthy" within 60 eval \
 	'[ "$(docker service inspect --format "{{json .Spec.TaskTemplate.ContainerSpec.Args}}" app_x)" = "[\"sleep\",\"3601\"]" ] && api db | py "j[\"health\"] == \"healthy\""'
 t1=$(docker service inspect --format '{{.UpdatedAt}}' app_x)
+
+# Out of the list together: removed dependents first (web, app, db).
+mkdir -p "$d/src/keep"
+stack keep ""
+{ config_head e2e-depends "$port"; cat <<YAML
+stacks:
+  resolve_image: never
+  prune_limit: 100
+  list:
+    - {name: keep, files: [keep/compose.yaml]}
+YAML
+} >"$d/stackd.yaml"
+kill -HUP "$pid"
+gone() { ! docker service inspect db_x app_x web_x >/dev/null 2>&1; }
+check "SIGHUP with only keep listed: db, app and web are removed" within 30 gone
+out=$(grep -oE "object=service/(db|app|web)_x msg=removed" "$d/log" | cut -d/ -f2 | cut -d' ' -f1 | tr '\n' ' ')
+check "... dependents first: web, app, then db ($out)" test "$out" = "web_x app_x db_x "
 out="app updated $t1; db events: $(docker events --since "$t0" --until "$(date +%s)" --filter container="$(docker ps -q --filter name=db_x | head -1)" --format '{{.Time}} {{.Action}}' | tail -3 | tr '\n' ' ')"
 sed "s/^/# /" <<<"$(head -1 <<<"$ordering")
 $out" >&2
