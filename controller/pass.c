@@ -285,8 +285,9 @@ needed(const struct ctl_pass *p, const cJSON *left, const char *name)
 }
 
 /* The stacks no group holds, removed in the reverse of their order:
- * what depends on a stack goes first.  When only a cycle is left, its
- * last name goes, and the rest follow. */
+ * what depends on a stack goes first (as far as p->depends knows; else
+ * in the order observed).  When only a cycle is left, its last stack
+ * goes, and the rest follow. */
 static void
 remove_departed(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
     const cJSON *names)
