@@ -9,17 +9,7 @@
 #include <string.h>
 
 #include "controller.h"
-
-static void
-add_unique(cJSON *arr, const char *name)
-{
-	const cJSON *it;
-
-	cJSON_ArrayForEach(it, arr)
-		if (strcmp(it->valuestring, name) == 0)
-			return;
-	cJSON_AddItemToArray(arr, cJSON_CreateString(name));
-}
+#include "json.h"
 
 cJSON *
 ctl_depends_of(const struct ctl_config *c, const char *stack,
@@ -34,9 +24,9 @@ ctl_depends_of(const struct ctl_config *c, const char *stack,
 		    "name")), stack) == 0)
 			cJSON_ArrayForEach(it, cJSON_GetObjectItem(def,
 			    "depends_on"))
-				add_unique(out, it->valuestring);
+				json_add_unique(out, it->valuestring);
 	cJSON_ArrayForEach(it, own)
-		add_unique(out, it->valuestring);
+		json_add_unique(out, it->valuestring);
 	if (cJSON_GetArraySize(out) == 0) {
 		cJSON_Delete(out);
 		return NULL;

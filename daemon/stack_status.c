@@ -14,17 +14,6 @@
 #include "worker_int.h"
 #include "json.h"
 
-static void
-add_unique(cJSON *arr, const char *s)
-{
-	const cJSON *it;
-
-	cJSON_ArrayForEach(it, arr)
-		if (strcmp(it->valuestring, s) == 0)
-			return;
-	cJSON_AddItemToArray(arr, cJSON_CreateString(s));
-}
-
 /* Why the service's tasks that are not running are not. */
 static cJSON *
 pending_of(const struct cycle *c, const char *id)
@@ -45,7 +34,7 @@ pending_of(const struct cycle *c, const char *id)
 			e = json_str(ts, "Message");
 		snprintf(why, sizeof(why), "%s: %s", state ? state : "?",
 		    e ? e : "");
-		add_unique(pending, why);
+		json_add_unique(pending, why);
 	}
 	return pending;
 }

@@ -1,7 +1,7 @@
 /*
  * json.h - null-tolerant readers for the engine's JSON: each returns
  * NULL (or 0) when o is NULL, not an object, or lacks the key, so deep
- * lookups chain without a check at every level.
+ * lookups chain without a check at every level; and json_add_unique.
  */
 #ifndef STACKD_JSON_H
 #define STACKD_JSON_H
@@ -15,5 +15,7 @@ cJSON *json_at(cJSON *o, const char *key);
 const char *json_str(const cJSON *o, const char *key);
 /* The number value of key, or 0. */
 double json_num(const cJSON *o, const char *key);
+/* Append string s to array arr unless an equal string is there. */
+void json_add_unique(cJSON *arr, const char *s);
 
 #endif

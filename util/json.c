@@ -1,6 +1,8 @@
 /*
- * json.c - null-tolerant cJSON readers (see json.h).
+ * json.c - null-tolerant cJSON readers, and one writer (see json.h).
  */
+#include <string.h>
+
 #include "json.h"
 
 const cJSON *
@@ -28,4 +30,15 @@ json_at(cJSON *o, const char *key)
 {
 	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) :
 	    NULL;
+}
+
+void
+json_add_unique(cJSON *arr, const char *s)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr)
+		if (cJSON_IsString(it) && strcmp(it->valuestring, s) == 0)
+			return;
+	cJSON_AddItemToArray(arr, cJSON_CreateString(s));
 }
