@@ -109,11 +109,12 @@ ctl_worker_ready(const cJSON *deps, void *payload, char *why, size_t size)
 	cJSON_ArrayForEach(d, deps) {
 		const struct stack_mem *m = mem_of(c->w, d->valuestring);
 		if (strcmp(m->state, "synced") == 0 &&
-		    strcmp(m->health, "healthy") == 0)
+		    m->health == HEALTH_HEALTHY)
 			continue;
 		snprintf(why, size, "waiting for %s (%s)", d->valuestring,
 		    *m->state == '\0' ? "not seen yet" :
-		    strcmp(m->state, "synced") != 0 ? m->state : m->health);
+		    strcmp(m->state, "synced") != 0 ? m->state :
+		    health_state_name(m->health));
 		return false;
 	}
 	return true;

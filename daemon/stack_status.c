@@ -232,8 +232,7 @@ ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
 		snprintf(why, sizeof(why), "%s", r->waiting);
 	}
 	snprintf(m->state, sizeof(m->state), "%s", state);
-	snprintf(m->health, sizeof(m->health), "%s",
-	    health_state_name(health));
+	m->health = health;
 	if (r->snap != NULL && (strcmp(state, "synced") == 0 ||
 	    (r->applied && r->err == NULL)))
 		memcpy(m->revision, r->snap->revision, sizeof(m->revision));

@@ -19,7 +19,8 @@ struct stack_mem {
 	long long last_change;	/* unix time of the last write */
 	char revision[65];	/* the revision deployed ("" = unknown) */
 	/* As last reported, for the stacks that depend on it. */
-	char state[16], health[16];
+	char state[16];
+	enum health_state health;
 };
 
 struct ctl_worker {
