@@ -344,9 +344,11 @@ daemon_cmd_run(int argc, char **argv)
 	no_core_dumps();
 	pthread_mutex_init(&d.st.mu, NULL);
 	d.st.started = (long long)time(NULL);
+	d.depends = cJSON_CreateObject();
 	signals();
 	rc = daemon_run(&d, &f);
 	release_engines(&d.st);
+	cJSON_Delete(d.depends);
 	secret_free(d.st.token);
 	secret_free(d.st.registry_secret);
 	pthread_mutex_destroy(&d.st.mu);

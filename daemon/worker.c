@@ -400,7 +400,10 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	w->retry_ms = RETRY_MIN_MS;
 	w->seed = (unsigned)time(NULL) ^ (unsigned)index;
 	w->attempted = cJSON_CreateObject();
-	w->depends = cJSON_CreateObject();
+	w->depends = cJSON_DetachItemFromObjectCaseSensitive(d->depends,
+	    w->cfg->name);
+	if (w->depends == NULL)
+		w->depends = cJSON_CreateObject();
 	w->own = cJSON_CreateObject();
 	w->loads = ctl_loads_new(CTL_LOADS_REFRESH_MS);
 	w->verified = recon_verified_new(RECON_VERIFY_MS);
@@ -463,7 +466,10 @@ ctl_worker_join(struct ctl_worker *w)
 	recon_informer_free(w->informer);
 	cJSON_Delete(w->tasks);
 	cJSON_Delete(w->history);
-	cJSON_Delete(w->depends);
+	if (w->d->depends != NULL && !w->d->leaving)
+		cJSON_AddItemToObject(w->d->depends, w->cfg->name, w->depends);
+	else
+		cJSON_Delete(w->depends);
 	engine_free(w->e);
 	engine_free(w->ev);
 	images_cache_free(w->images);

@@ -170,6 +170,11 @@ struct ctl_daemon {
 	struct ctl_worker **workers;
 	size_t nworkers;
 	bool leaving;		/* stopping for good: leases are given up */
+	/* {"engine": its worker's ctl_pass.depends}: what each stack last
+	 * named in depends_on outlives a reload, so that stacks a new
+	 * config drops are still removed dependents first.  The main
+	 * thread's, handed over while the workers are stopped. */
+	cJSON *depends;
 };
 
 /* Open every source of d->cfg into d->st.sources (name, kind, location,
