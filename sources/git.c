@@ -25,6 +25,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "git_int.h"
+#include "path.h"
 #include "sources.h"
 #include "sources_int.h"
 #include "version.h"
@@ -110,30 +111,6 @@ check_ref(struct sources_git *g, struct err *err)
 	return 0;
 }
 
-/* mkdir -p, private: the cache may be the first thing in a new state
- * directory. */
-static int
-make_dirs(const char *path, struct err *err)
-{
-	char tmp[4096];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return err_set(err, ERR_INVALID, "path too long: %s", path);
-	for (char *p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return err_set(err, ERR_FAIL, "cannot create %s: %s",
-			    tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return err_set(err, ERR_FAIL, "cannot create %s: %s", tmp,
-		    strerror(errno));
-	return 0;
-}
-
 /* The cache: created, locked (two controllers on one cache would
  * remove each other's exports), stale exports removed. */
 static int
@@ -142,7 +119,7 @@ open_cache(struct sources_git *g, struct err *err)
 	char path[4096];
 	int rc;
 
-	if ((rc = make_dirs(g->cache, err)) < 0)
+	if ((rc = path_mkdirs(g->cache, err)) < 0)
 		return rc;
 	snprintf(path, sizeof(path), "%s/lock", g->cache);
 	if ((g->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)

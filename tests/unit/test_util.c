@@ -3,12 +3,16 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "buf.h"
 #include "err.h"
+#include "path.h"
 
 static void
 test_err_set_returns_code(void **state)
@@ -90,6 +94,46 @@ test_buf_appendf_consume_steal(void **state)
 	free(s);
 }
 
+/* A replaced file is whole and private, nothing is left beside it, and a
+ * directory that cannot be written is an error naming the file. */
+static void
+test_path_write_atomic(void **state)
+{
+	char dir[] = "/tmp/stackd-test-path.XXXXXX", sub[128], file[160];
+	char got[16] = "";
+	struct stat sb;
+	struct err err;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	assert_int_equal(path_mkdirs(sub, &err), 0);
+	assert_int_equal(path_mkdirs(sub, &err), 0);
+	assert_int_equal(stat(sub, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	snprintf(file, sizeof(file), "%s/h.json", sub);
+	assert_int_equal(path_write_atomic(file, "old", 3, &err), 0);
+	assert_int_equal(path_write_atomic(file, "[1,2]", 5, &err), 0);
+	assert_non_null(f = fopen(file, "r"));
+	assert_non_null(fgets(got, sizeof(got), f));
+	fclose(f);
+	assert_string_equal(got, "[1,2]");
+	assert_int_equal(stat(file, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	snprintf(file, sizeof(file), "%s/h.json.tmp", sub);
+	assert_int_not_equal(access(file, F_OK), 0);
+	snprintf(file, sizeof(file), "%s/nope/h.json", sub);
+	assert_int_equal(path_write_atomic(file, "x", 1, &err), ERR_FAIL);
+	assert_non_null(strstr(err.msg, "nope/h.json.tmp"));
+	snprintf(file, sizeof(file), "%s/h.json", sub);
+	unlink(file);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/a", dir);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -99,6 +143,7 @@ main(void)
 		cmocka_unit_test(test_err_code_names),
 		cmocka_unit_test(test_buf_bounded),
 		cmocka_unit_test(test_buf_appendf_consume_steal),
+		cmocka_unit_test(test_path_write_atomic),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
