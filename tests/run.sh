@@ -39,6 +39,7 @@ count() { # name, then the command; its TAP output is counted
 cleanup() {
 	if [ -n "$harness_dir" ]; then
 		"$here/harness/swarm.sh" stop "$harness_dir" || true
+		rm -rf "$harness_dir.state"
 	fi
 }
 trap cleanup EXIT
@@ -56,6 +57,10 @@ count "merging: merge_fuzz.py (100 generated pairs vs docker stack config)" \
     "$here/conformance/merge_fuzz.py" "$build/stackd" 100 1
 
 harness_dir=$(mktemp -d /tmp/stackd-e2e.XXXXXX)
+# Daemons started without a state directory keep their git caches and
+# sync history here, not in the machine's /var/lib/stackd.
+export STATE_DIRECTORY=$harness_dir.state
+mkdir -p "$STATE_DIRECTORY"
 echo "== starting swarm engines in $harness_dir"
 if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harness_dir.log"; then
 	set -a
@@ -96,6 +101,8 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 	    "$here/e2e/stacklist.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: health.sh (health, suspend, Prometheus scraping)" \
 	    "$here/e2e/health.sh" "$build/stackd"
+	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: history.sh (the sync history, across a restart)" \
+	    "$here/e2e/history.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: depends.sh (order between stacks, by the engine's events)" \
 	    "$here/e2e/depends.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: page.sh (the status page in headless Chromium)" \

@@ -41,6 +41,7 @@ sources:
   - name: s
     dir: {path: src, debounce: 100ms}
 owner: $1
+state_dir: state
 interval: 2s
 status: {listen: "127.0.0.1:$2"}
 lease: {enabled: false}
