@@ -19,6 +19,8 @@ struct command {
 static const struct command commands[] = {
 	{ "apply", controller_cmd_apply,
 	    "make one engine match a stack file, then exit" },
+	{ "history", controller_cmd_history,
+	    "print a stack's last syncs, from a running daemon" },
 	{ "ping", controller_cmd_ping,
 	    "check an engine: reachable, API version, swarm role" },
 	{ "plan", controller_cmd_plan,

@@ -87,6 +87,7 @@ release_engines(struct ctl_state *st)
 		free(st->engines[i].address);
 		free(st->engines[i].failover);
 		cJSON_Delete(st->engines[i].stacks);
+		cJSON_Delete(st->engines[i].syncs);
 	}
 	free(st->engines);
 	st->engines = NULL;

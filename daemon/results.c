@@ -218,8 +218,10 @@ ctl_worker_result(const struct ctl_result *r, void *payload)
 		c->sync_sum += r->stats.seconds;
 		c->progressing = true;
 	}
+	msg = r->err != NULL ? shown_error(r->snap, r->err->msg, shown,
+	    sizeof(shown)) : NULL;
+	ctl_sync_history_record(c, r, m, msg);
 	if (r->err != NULL) {
-		msg = shown_error(r->snap, r->err->msg, shown, sizeof(shown));
 		/* A new error is logged once, not every cycle. */
 		if (m->error == NULL || strcmp(m->error, msg) != 0)
 			log_event(LOG_ERROR, c->engine, r->stack, NULL, "%s",

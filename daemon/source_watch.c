@@ -97,6 +97,9 @@ publish(struct ctl_daemon *d, struct ctl_source_state *s,
 	pthread_mutex_lock(&d->st.mu);
 	if (git != NULL)
 		sources_git_stats(git, &s->git);
+	if (rc > 0)
+		s->by_webhook = s->hooks_accepted != s->hooks_seen;
+	s->hooks_seen = s->hooks_accepted;
 	if (rc == 0) {
 		/* A fetch that worked again, with nothing new. */
 		if (git != NULL && s->error != NULL && s->git.fetches > 0 &&

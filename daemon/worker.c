@@ -196,7 +196,7 @@ next_delay(struct ctl_worker *w, const struct cycle *c)
  * how many there are. */
 static size_t
 current_snapshots(struct ctl_worker *w, struct sources_snapshot **snaps,
-    const char **names)
+    const char **names, bool *webhook)
 {
 	struct ctl_state *st = &w->d->st;
 	size_t n = 0;
@@ -205,6 +205,7 @@ current_snapshots(struct ctl_worker *w, struct sources_snapshot **snaps,
 	for (size_t i = 0; i < st->nsources; i++) {
 		snaps[i] = sources_snapshot_ref(st->sources[i].snap);
 		names[i] = st->sources[i].name;
+		webhook[i] = st->sources[i].by_webhook;
 		n += snaps[i] != NULL;
 	}
 	/* Digests of what was pushed since are asked again. */
@@ -263,8 +264,8 @@ cycle(struct ctl_worker *w)
 
 	c.snaps = xcalloc(n, sizeof(*c.snaps));
 	c.names = xcalloc(n, sizeof(*c.names));
-	if (c.snaps == NULL || c.names == NULL ||
-	    current_snapshots(w, c.snaps, c.names) == 0)
+	c.webhook = xcalloc(n, sizeof(*c.webhook));
+	if (current_snapshots(w, c.snaps, c.names, c.webhook) == 0)
 		goto out;
 	if (observe(w, &c, &err) < 0) {
 		w->up = false;
@@ -307,6 +308,7 @@ out:
 		sources_snapshot_unref(c.snaps[i]);
 	free(c.snaps);
 	free(c.names);
+	free(c.webhook);
 	return delay;
 }
 
@@ -412,6 +414,7 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	clock_cond_init(&w->cv);
 	w->images = images_cache_new(ctl_image_poll_ms(d->cfg),
 	    d->cfg->image_timeout_ms, log_image, w);
+	ctl_sync_history_open(w);
 	if (engine_open(&w->e, w->cfg, err) < 0 ||
 	    engine_open(&w->ev, w->cfg, err) < 0) {
 		ctl_worker_join(w);
@@ -470,6 +473,7 @@ ctl_worker_join(struct ctl_worker *w)
 		cJSON_AddItemToObject(w->d->depends, w->cfg->name, w->depends);
 	else
 		cJSON_Delete(w->depends);
+	free(w->syncs_dir);
 	engine_free(w->e);
 	engine_free(w->ev);
 	images_cache_free(w->images);

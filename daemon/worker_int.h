@@ -58,6 +58,7 @@ struct ctl_worker {
 	long long retry_ms;	/* engine unreachable: next try */
 	bool up;		/* the last cycle reached the engine */
 	unsigned seed;
+	char *syncs_dir;	/* where its sync history is kept */
 };
 
 /* One cycle's working set. */
@@ -66,6 +67,7 @@ struct cycle {
 	const char *engine;
 	struct sources_snapshot **snaps;	/* per source; NULL: not read */
 	const char **names;		/* the sources' names */
+	bool *webhook;		/* each snapshot came of a webhook's fetch */
 	struct recon_observed obs;	/* the informer's, borrowed */
 	cJSON *tasks;		/* tasks meant to run (w->tasks) */
 	bool tasks_listed;	/* this cycle, not kept */
@@ -114,6 +116,13 @@ void *ctl_events_main(void *arg);
  * c->history read for the services in flight; _done frees both. */
 void ctl_task_history_read(struct ctl_worker *w, struct cycle *c);
 void ctl_task_history_done(struct cycle *c);
+/* The sync history (sync_history.c): load w's from the state directory
+ * into its engine's state (ctl_engine_state.syncs), before its threads
+ * start; record a stack's result (msg: its error as shown, or NULL) if
+ * it wrote or failed, before ctl_stack_status_add moves m->revision. */
+void ctl_sync_history_open(struct ctl_worker *w);
+void ctl_sync_history_record(struct cycle *c, const struct ctl_result *r,
+    const struct stack_mem *m, const char *msg);
 /* Add r's stack to c->stacks: state, services, errors. */
 void ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
     struct stack_mem *m);

@@ -25,6 +25,8 @@ struct engine_config;
 
 int controller_cmd_version(int argc, char **argv);
 int controller_cmd_ping(int argc, char **argv);
+/* `stackd history STACK`: a running daemon's record of its syncs. */
+int controller_cmd_history(int argc, char **argv);
 int controller_cmd_render(int argc, char **argv);
 int controller_cmd_plan(int argc, char **argv);
 int controller_cmd_apply(int argc, char **argv);

@@ -90,7 +90,13 @@ struct ctl_engine_state {
 	unsigned long drift;		/* drift corrections */
 	unsigned long events;		/* engine events that woke it */
 	cJSON *stacks;	/* {"name": {state, revision, ...}} */
+	/* {"name": [operation, ...]}: each stack's last CTL_SYNCS writes
+	 * or failures, newest first (sync_history.c). */
+	cJSON *syncs;
 };
+
+/* Sync operations kept per stack and engine. */
+#define CTL_SYNCS 50
 
 struct ctl_source_state {
 	char *name;
@@ -107,6 +113,9 @@ struct ctl_source_state {
 	 * (signed, but not a push), refused (bad or no signature, bad
 	 * request). */
 	unsigned long hooks_accepted, hooks_ignored, hooks_refused;
+	/* The snapshot in force was fetched after a webhook came in. */
+	bool by_webhook;
+	unsigned long hooks_seen;	/* hooks_accepted at the last fetch */
 	/* Set before the status server starts, then only read:
 	 * sources_trigger is thread-safe. */
 	char *webhook_secret;		/* NULL: no webhook route */

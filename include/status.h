@@ -25,6 +25,9 @@ void ctl_status_stop(struct ctl_status_server *s);
 /* JSON documents of the status API (caller holds st->mu, frees). */
 cJSON *ctl_status_json(const struct ctl_state *st);
 cJSON *ctl_stacks_json(const struct ctl_state *st, const char *only);
+/* A stack's sync history per engine, newest first; NULL: no engine has
+ * the stack or a history of it. */
+cJSON *ctl_history_json(const struct ctl_state *st, const char *stack);
 /* Prometheus text exposition (caller holds st->mu, frees). */
 char *ctl_metrics_text(const struct ctl_state *st);
 /* The HTML page (caller holds st->mu, frees). */

@@ -293,3 +293,31 @@ ctl_stacks_json(const struct ctl_state *st, const char *only)
 				    s->string));
 	return arr;
 }
+
+/* {"name", "engines": {"e1": [operation, ...]}}: the stack's sync
+ * history on each engine that has one or reports the stack (NULL: none
+ * does). */
+cJSON *
+ctl_history_json(const struct ctl_state *st, const char *name)
+{
+	cJSON *o = cJSON_CreateObject(), *per;
+	bool known = false;
+
+	cJSON_AddStringToObject(o, "name", name);
+	per = cJSON_AddObjectToObject(o, "engines");
+	for (size_t i = 0; i < st->nengines; i++) {
+		const cJSON *h = cJSON_GetObjectItemCaseSensitive(
+		    st->engines[i].syncs, name);
+		if (h == NULL && cJSON_GetObjectItemCaseSensitive(
+		    st->engines[i].stacks, name) == NULL)
+			continue;
+		known = true;
+		cJSON_AddItemToObject(per, st->engines[i].name, h != NULL ?
+		    cJSON_Duplicate(h, true) : cJSON_CreateArray());
+	}
+	if (!known) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}

@@ -22,6 +22,7 @@
 
 #include "alloc.h"
 #include "daemon.h"
+#include "path.h"
 #include "status.h"
 
 
@@ -124,12 +125,32 @@ authorized(struct ctl_status_server *s, struct MHD_Connection *conn)
 	return s->st->token == NULL || bearer(conn, s->st->token);
 }
 
+/* "/api/v1/stacks/NAME/history": NAME (in out), or NULL. */
+static const char *
+history_of(const char *url, char *out, size_t size)
+{
+	static const char suffix[] = "/history";
+	size_t n;
+
+	if (strncmp(url, "/api/v1/stacks/", 15) != 0 ||
+	    !path_has_suffix(url + 15, suffix))
+		return NULL;
+	n = strlen(url + 15) - (sizeof(suffix) - 1);
+	if (n == 0 || n >= size || memchr(url + 15, '/', n) != NULL)
+		return NULL;
+	memcpy(out, url + 15, n);
+	out[n] = '\0';
+	return out;
+}
+
 static enum MHD_Result
 route(struct ctl_status_server *s, struct MHD_Connection *conn,
     const char *url)
 {
 	struct ctl_state *st = s->st;
 	enum MHD_Result ret;
+	const char *stack;
+	char name[256];
 	cJSON *doc;
 
 	if (strcmp(url, "/healthz") == 0)
@@ -164,6 +185,8 @@ route(struct ctl_status_server *s, struct MHD_Connection *conn,
 		doc = ctl_status_json(st);
 	else if (strcmp(url, "/api/v1/stacks") == 0)
 		doc = ctl_stacks_json(st, NULL);
+	else if ((stack = history_of(url, name, sizeof(name))) != NULL)
+		doc = ctl_history_json(st, stack);
 	else if (strncmp(url, "/api/v1/stacks/", 15) == 0 && url[15] != '\0')
 		doc = ctl_stacks_json(st, url + 15);
 	else
