@@ -261,9 +261,12 @@ ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
 	if (m->last_change > 0)
 		cJSON_AddStringToObject(o, "last_change",
 		    clock_iso_time(m->last_change, ts));
-	if (r->plan != NULL && !r->applied && !recon_plan_in_sync(r->plan))
+	if (r->plan != NULL && !r->applied && !recon_plan_in_sync(r->plan)) {
 		cJSON_AddItemToObject(o, "pending_changes",
 		    changes_of(r->plan));
+		cJSON_AddItemToObject(o, "pending_diff",
+		    ctl_changes_json(r->plan, r->plan->n));
+	}
 	if (r->plan != NULL && cJSON_GetArraySize(r->plan->held) > 0)
 		cJSON_AddItemToObject(o, "held",
 		    cJSON_Duplicate(r->plan->held, true));

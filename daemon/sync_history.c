@@ -193,15 +193,14 @@ trigger_of(const struct cycle *c, const struct ctl_result *r,
 	return image ? "image" : "interval";
 }
 
-static cJSON *
-changes_of(const struct ctl_result *r)
+cJSON *
+ctl_changes_json(const struct recon_plan *p, size_t n)
 {
 	static const char *const verbs[] = { "create", "update", "remove" };
 	cJSON *a = cJSON_CreateArray();
 
-	for (size_t i = 0; r->applied && i < r->stats.done &&
-	    i < r->plan->n; i++) {
-		const struct recon_change *ch = &r->plan->changes[i];
+	for (size_t i = 0; p != NULL && i < n && i < p->n; i++) {
+		const struct recon_change *ch = &p->changes[i];
 		cJSON *o = cJSON_CreateObject(), *fields;
 		const cJSON *d;
 		char path[512];
@@ -312,7 +311,8 @@ ctl_sync_history_record(struct cycle *c, const struct ctl_result *r,
 		cJSON_AddStringToObject(e, "source", r->source);
 	cJSON_AddStringToObject(e, "result", msg != NULL ? "failed" :
 	    r->removal ? "removed" : "synced");
-	cJSON_AddItemToObject(e, "changes", changes_of(r));
+	cJSON_AddItemToObject(e, "changes", ctl_changes_json(r->plan,
+	    r->applied ? r->stats.done : 0));
 	if (msg != NULL) {
 		cJSON_AddStringToObject(e, "error", msg);
 		cJSON_AddNumberToObject(e, "attempts", 1);

@@ -121,6 +121,9 @@ void ctl_task_history_done(struct cycle *c);
  * start; record a stack's result (msg: its error as shown, or NULL) if
  * it wrote or failed, before ctl_stack_status_add moves m->revision. */
 void ctl_sync_history_open(struct ctl_worker *w);
+/* The first n changes of p: [{action, kind, name, drift, fields}], the
+ * fields as paths without list indexes, never values. */
+cJSON *ctl_changes_json(const struct recon_plan *p, size_t n);
 void ctl_sync_history_record(struct cycle *c, const struct ctl_result *r,
     const struct stack_mem *m, const char *msg);
 /* Add r's stack to c->stacks: state, services, errors. */

@@ -32,6 +32,8 @@ cJSON *ctl_history_json(const struct ctl_state *st, const char *stack);
 char *ctl_metrics_text(const struct ctl_state *st);
 /* The HTML page (caller holds st->mu, frees). */
 char *ctl_page_html(const struct ctl_state *st);
+/* A stack's page (same terms); NULL: no engine has it or its history. */
+char *ctl_stack_page_html(const struct ctl_state *st, const char *stack);
 /* Is the controller ready: a snapshot of every source, and every engine
  * reached once. */
 bool ctl_ready(const struct ctl_state *st);

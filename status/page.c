@@ -1,7 +1,8 @@
 /*
  * page.c - GET /: one plain HTML page, no scripts, no external assets,
  * refreshing itself every five seconds: engines, the source, and every
- * stack with its services.  Everything shown is escaped.
+ * stack with its services, each linking to its own page
+ * (stack_page.c).  Everything shown is escaped.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,12 +12,11 @@
 #include "status.h"
 #include "buf.h"
 #include "json.h"
+#include "page_int.h"
 #include "version.h"
 
-#define PAGE_MAX (8u * 1024 * 1024)
-
-static void
-esc(struct buf *b, const char *s)
+void
+page_esc(struct buf *b, const char *s)
 {
 	for (; s != NULL && *s; s++) {
 		switch (*s) {
@@ -39,7 +39,29 @@ static const char style[] =
     ".out-of-sync{color:#9a4b00}.failed{color:#b00020}"
     ".healthy{color:#176f2c}.degraded,.missing{color:#b00020}"
     ".suspended{color:#555}"
-    ".state{font-weight:bold}small{color:#666}";
+    ".state{font-weight:bold}small{color:#666}"
+    "td ul{margin:0;padding-left:1.2em}";
+
+void
+page_head(struct buf *b, const char *title)
+{
+	buf_appendf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><meta http-equiv=\"refresh\" "
+	    "content=\"5\"><title>");
+	page_esc(b, title);
+	buf_appendf(b, "</title><style>%s</style></head><body>", style);
+}
+
+void
+page_foot(struct buf *b)
+{
+	buf_appendf(b, "<p><small>stackd %s (%s) &middot; "
+	    "<a href=\"/\">all stacks</a> &middot; "
+	    "<a href=\"/api/v1/status\">status</a> &middot; "
+	    "<a href=\"/api/v1/stacks\">stacks</a> &middot; "
+	    "<a href=\"/metrics\">metrics</a></small></p>"
+	    "</body></html>\n", STACKD_VERSION, STACKD_COMMIT);
+}
 
 static void
 engines(struct buf *b, const struct ctl_state *st)
@@ -51,15 +73,15 @@ engines(struct buf *b, const struct ctl_state *st)
 		const struct ctl_engine_state *e = &st->engines[i];
 		char ts[32];
 		buf_appendf(b, "<tr><td>");
-		esc(b, e->name);
+		page_esc(b, e->name);
 		buf_appendf(b, "</td><td>");
-		esc(b, e->address ? e->address : e->host);
+		page_esc(b, e->address ? e->address : e->host);
 		if (e->failovers > 0)
 			buf_appendf(b, " <small>(%lu failovers)</small>",
 			    e->failovers);
 		if (e->lease.enabled && !e->lease.held) {
 			buf_appendf(b, " <small>standby: lease held by ");
-			esc(b, *e->lease.holder ? e->lease.holder : "nobody yet");
+			page_esc(b, *e->lease.holder ? e->lease.holder : "nobody yet");
 			buf_appendf(b, "</small>");
 		}
 		buf_appendf(b, "</td><td class=\"state %s\">%s</td><td>%s</td>"
@@ -68,7 +90,7 @@ engines(struct buf *b, const struct ctl_state *st)
 		    e->reachable ? "yes" : "no", e->api_version, e->cycles,
 		    e->last_cycle ? clock_iso_time(e->last_cycle, ts) : "-",
 		    e->last_duration);
-		esc(b, e->error);
+		page_esc(b, e->error);
 		buf_appendf(b, "</td></tr>\n");
 	}
 	buf_appendf(b, "</table>\n");
@@ -78,20 +100,20 @@ static void
 source(struct buf *b, const struct ctl_source_state *s)
 {
 	buf_appendf(b, "<p>");
-	esc(b, s->name);
+	page_esc(b, s->name);
 	buf_appendf(b, " (%s) ", s->kind);
-	esc(b, s->location);
+	page_esc(b, s->location);
 	buf_appendf(b, "<br>revision <code>%.12s</code>, %zu stacks",
 	    s->snap ? s->snap->revision : "-", s->snap ? s->nstacks : 0);
 	if (s->snap != NULL && s->snap->subject != NULL) {
 		buf_appendf(b, "<br>&ldquo;");
-		esc(b, s->snap->subject);
+		page_esc(b, s->snap->subject);
 		buf_appendf(b, "&rdquo; by ");
-		esc(b, s->snap->author ? s->snap->author : "?");
+		page_esc(b, s->snap->author ? s->snap->author : "?");
 	}
 	if (s->error != NULL) {
 		buf_appendf(b, "<br><span class=\"failed\">");
-		esc(b, s->error);
+		page_esc(b, s->error);
 		buf_appendf(b, "</span>");
 	}
 	buf_appendf(b, "</p>\n");
@@ -107,8 +129,8 @@ sources(struct buf *b, const struct ctl_state *st)
 
 /* The image as it runs, its digest cut to 12 digits, and a warning mark
  * (the reason as its tooltip) while its lookups fail. */
-static void
-image(struct buf *b, const cJSON *svc)
+void
+page_image(struct buf *b, const cJSON *svc)
 {
 	const char *img = json_str(svc, "image"), *at;
 	const cJSON *res = cJSON_GetObjectItemCaseSensitive(svc, "resolution");
@@ -120,18 +142,18 @@ image(struct buf *b, const cJSON *svc)
 	    (size_t)(at - img) < sizeof(name)) {
 		memcpy(name, img, (size_t)(at - img));
 		name[at - img] = '\0';
-		esc(b, name);
+		page_esc(b, name);
 		snprintf(digest, sizeof(digest), "%s", at + 8);
 		buf_appendf(b, " <code>@");
-		esc(b, digest);
+		page_esc(b, digest);
 		buf_appendf(b, "</code>");
 	} else
-		esc(b, img);
+		page_esc(b, img);
 	if (why != NULL) {
 		buf_appendf(b, " <span class=\"out-of-sync\" title=\"");
-		esc(b, why);
+		page_esc(b, why);
 		buf_appendf(b, "\">&#9888; lookup failed: ");
-		esc(b, why);
+		page_esc(b, why);
 		buf_appendf(b, "</span>");
 	}
 	buf_appendf(b, "</small>");
@@ -144,27 +166,27 @@ services(struct buf *b, const cJSON *svcs)
 
 	cJSON_ArrayForEach(s, svcs) {
 		buf_appendf(b, "<div>");
-		esc(b, json_str(s, "name"));
-		image(b, s);
+		page_esc(b, json_str(s, "name"));
+		page_image(b, s);
 		buf_appendf(b, " %g/%g", json_num(s, "running"),
 		    json_num(s, "desired"));
 		if (json_str(s, "health_reason") != NULL) {
 			buf_appendf(b, " <small class=\"%s\">",
 			    json_str(s, "health"));
-			esc(b, json_str(s, "health"));
+			page_esc(b, json_str(s, "health"));
 			buf_appendf(b, ": ");
-			esc(b, json_str(s, "health_reason"));
+			page_esc(b, json_str(s, "health_reason"));
 			buf_appendf(b, "</small>");
 		}
 		if (json_str(s, "update_status") != NULL) {
 			buf_appendf(b, " <small>update ");
-			esc(b, json_str(s, "update_status"));
+			page_esc(b, json_str(s, "update_status"));
 			buf_appendf(b, "</small>");
 		}
 		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s,
 		    "pending")) {
 			buf_appendf(b, "<br><small>");
-			esc(b, p->valuestring);
+			page_esc(b, p->valuestring);
 			buf_appendf(b, "</small>");
 		}
 		buf_appendf(b, "</div>");
@@ -187,16 +209,19 @@ stacks(struct buf *b, const struct ctl_state *st)
 		    "engines")) {
 			const char *state = json_str(e, "state");
 			const char *health = json_str(e, "health");
-			buf_appendf(b, "<tr class=\"stack\"><td>");
-			esc(b, json_str(s, "name"));
-			buf_appendf(b, "</td><td>");
-			esc(b, e->string);
+			buf_appendf(b, "<tr class=\"stack\"><td><a href=\""
+			    "/stacks/");
+			page_esc(b, json_str(s, "name"));
+			buf_appendf(b, "\">");
+			page_esc(b, json_str(s, "name"));
+			buf_appendf(b, "</a></td><td>");
+			page_esc(b, e->string);
 			buf_appendf(b, "</td><td class=\"state %s\">%s</td>"
 			    "<td class=\"state %s\">%s", state, state,
 			    health ? health : "", health ? health : "");
 			if (json_str(e, "health_reason") != NULL) {
 				buf_appendf(b, "<br><small>");
-				esc(b, json_str(e, "health_reason"));
+				page_esc(b, json_str(e, "health_reason"));
 				buf_appendf(b, "</small>");
 			}
 			buf_appendf(b, "</td><td><code>%.12s</code></td><td>",
@@ -204,7 +229,7 @@ stacks(struct buf *b, const struct ctl_state *st)
 			services(b, cJSON_GetObjectItemCaseSensitive(e,
 			    "services"));
 			buf_appendf(b, "</td><td>");
-			esc(b, json_str(e, "error"));
+			page_esc(b, json_str(e, "error"));
 			buf_appendf(b, "</td></tr>\n");
 		}
 	}
@@ -218,17 +243,11 @@ ctl_page_html(const struct ctl_state *st)
 	struct buf b;
 
 	buf_init(&b, PAGE_MAX);
-	buf_appendf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-	    "<meta charset=\"utf-8\"><meta http-equiv=\"refresh\" "
-	    "content=\"5\"><title>stackd</title><style>%s</style></head>"
-	    "<body><h1>stackd</h1><p><small>version %s (%s) &middot; "
-	    "<a href=\"/api/v1/status\">status</a> &middot; "
-	    "<a href=\"/api/v1/stacks\">stacks</a> &middot; "
-	    "<a href=\"/metrics\">metrics</a></small></p>\n", style,
-	    STACKD_VERSION, STACKD_COMMIT);
+	page_head(&b, "stackd");
+	buf_appendf(&b, "<h1>stackd</h1>\n");
 	engines(&b, st);
 	sources(&b, st);
 	stacks(&b, st);
-	buf_appendf(&b, "</body></html>\n");
+	page_foot(&b);
 	return buf_steal(&b);
 }

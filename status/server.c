@@ -175,6 +175,14 @@ route(struct ctl_status_server *s, struct MHD_Connection *conn,
 		return send_text(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
 		    page);
 	}
+	if (strncmp(url, "/stacks/", 8) == 0 && url[8] != '\0' &&
+	    strchr(url + 8, '/') == NULL) {
+		char *page = ctl_stack_page_html(st, url + 8);
+		pthread_mutex_unlock(&st->mu);
+		return page == NULL ? send_error(conn, MHD_HTTP_NOT_FOUND,
+		    "no such stack") : send_text(conn, MHD_HTTP_OK,
+		    "text/html; charset=utf-8", page);
+	}
 	if (strcmp(url, "/metrics") == 0) {
 		char *text = ctl_metrics_text(st);
 		pthread_mutex_unlock(&st->mu);
