@@ -72,7 +72,7 @@ all_up() {
 check "all three are synced and healthy in the end" within 60 all_up
 
 # The engine's events: when each became healthy, when each was created.
-docker events --since "$t0" --until "$(date +%s)" --format \
+docker events --since "$t0" --until "$(events_until)" --format \
 	'{{.TimeNano}}|{{.Type}}|{{.Action}}|{{index .Actor.Attributes "name"}}' >"$d/events"
 at() { # TYPE ACTION NAME-PREFIX: the first such event's time, ns
 	awk -F'|' -v t="$1" -v a="$2" -v n="$3" '$2 == t && $3 == a && index($4, n) == 1 { print $1; exit }' "$d/events"
@@ -125,7 +125,7 @@ check "SIGHUP with only keep listed: db, app and web are removed" within 30 gone
 removed() { grep -oE "object=service/(db|app|web)_x msg=removed" "$d/log" | cut -d/ -f2 | cut -d' ' -f1 | tr '\n' ' '; }
 out="removed in the order: $(removed)"
 check "... dependents first: web, then app, then db" [ "$(removed)" = "web_x app_x db_x " ]
-out="app updated $t1; db events: $(docker events --since "$t0" --until "$(date +%s)" --filter container="$(docker ps -q --filter name=db_x | head -1)" --format '{{.Time}} {{.Action}}' | tail -3 | tr '\n' ' ')"
+out="app updated $t1; db events: $(docker events --since "$t0" --until "$(events_until)" --filter container="$(docker ps -q --filter name=db_x | head -1)" --format '{{.Time}} {{.Action}}' | tail -3 | tr '\n' ' ')"
 sed "s/^/# /" <<<"$(head -1 <<<"$ordering")
 $out" >&2
 echo "1..$n"

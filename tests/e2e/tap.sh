@@ -32,6 +32,10 @@ within() { # wall-clock seconds: a slow CMD must not stretch the wait
 		sleep 0.1
 	done
 }
+# An --until for docker events that takes in this second's events too:
+# the engine's bound is whole seconds, and the last event is often this
+# second's (it then waits out the rest of it).
+events_until() { echo $(($(date +%s) + 1)); }
 py() { python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
 config_head() {
 	cat <<YAML
