@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "compose_int.h"
+#include "json.h"
 
 #define LABEL_IMAGE "com.docker.stack.image"
 
@@ -435,6 +436,30 @@ privileges(struct conv *c, const struct ynode *svc, const char *path,
 	return 0;
 }
 
+/* x-stackd-hook: stackd's own, which docker stack deploy ignores like any
+ * x- key.  A hook is a job: it runs to completion around a sync. */
+static int
+hook(struct conv *c, const char *name, const struct ynode *svc,
+    const char *full, const cJSON *spec)
+{
+	const struct ynode *h = ynode_get(svc, "x-stackd-hook");
+	char p[CONV_PATH_MAX];
+
+	if (h == NULL || ynode_is_null(h))
+		return 0;
+	conv_path(p, "services.%s.x-stackd-hook", name);
+	if (h->kind != YNODE_SCALAR || (strcmp(h->str, "pre-sync") != 0 &&
+	    strcmp(h->str, "post-sync") != 0))
+		return conv_fail(c, h, p, "must be pre-sync or post-sync");
+	if (json_get(json_get(spec, "Mode"), "ReplicatedJob") == NULL)
+		return conv_fail(c, h, p, "a hook runs as a job: give the "
+		    "service deploy.mode: replicated-job");
+	if (c->out->hooks == NULL)
+		c->out->hooks = cJSON_CreateObject();
+	cJSON_AddStringToObject(c->out->hooks, full, h->str);
+	return 0;
+}
+
 int
 compose_convert_service(struct conv *c, const char *name,
     const struct ynode *svc, cJSON **out)
@@ -480,7 +505,8 @@ compose_convert_service(struct conv *c, const char *name,
 	    "services.%s.logging", name), tt)) < 0 ||
 	    (rc = conv_deploy(c, svc, conv_path(p, "services.%s", name), spec,
 	    tt)) < 0 ||
-	    (rc = service_refs(c, name, svc, p, spec, tt, cs)) < 0)
+	    (rc = service_refs(c, name, svc, p, spec, tt, cs)) < 0 ||
+	    (rc = hook(c, name, svc, full, spec)) < 0)
 		goto fail;
 	cJSON_AddNumberToObject(tt, "ForceUpdate", 0);
 	*out = spec;

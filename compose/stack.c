@@ -526,6 +526,16 @@ compose_stack_free(struct compose_stack *s)
 	cJSON_Delete(s->configs);
 	cJSON_Delete(s->services);
 	cJSON_Delete(s->depends_on);
+	cJSON_Delete(s->hooks);
 	free_names(s->warnings, s->nwarnings);
 	free(s);
+}
+
+const char *
+compose_stack_hook(const struct compose_stack *s, const char *service)
+{
+	const cJSON *h = s != NULL ? cJSON_GetObjectItemCaseSensitive(s->hooks,
+	    service) : NULL;
+
+	return cJSON_IsString(h) ? h->valuestring : NULL;
 }

@@ -305,7 +305,8 @@ static int
 reconcile(int argc, char **argv, bool apply)
 {
 	struct controller_stack_opts so;
-	struct pass ps = { .p = { .apply = apply, .report = report } };
+	struct pass ps = { .p = { .apply = apply, .wait_hooks = apply,
+	    .report = report } };
 	struct recon_observed obs = { 0 };
 	struct engine_config cfg;
 	struct err err;

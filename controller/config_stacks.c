@@ -12,10 +12,10 @@
 static const char *const policy_keys[] = { "prune_secrets",
     "keep_replicas", "allow_empty", "env_inherit", "strict_vars", "engines",
     "prune_limit", "list", "interpolation", "resolve_image", "image_poll",
-    "image_timeout", "sync_timeout", NULL };
+    "image_timeout", "sync_timeout", "hook_timeout", NULL };
 static const char *const list_keys[] = { "name", "source", "files", "vars",
     "engines", "keep_replicas", "prune", "interpolation", "resolve_image",
-    "sync_timeout", "suspend", "depends_on", NULL };
+    "sync_timeout", "hook_timeout", "suspend", "depends_on", NULL };
 
 static bool
 engine_known(const struct ctl_config *c, const char *name)
@@ -169,7 +169,7 @@ stack_policy(struct reader *r, const struct ctl_config *c,
 {
 	bool keep = c->keep_replicas, prune = true, has_mode = false;
 	bool has_resolve = false, suspend = false;
-	int timeout = 0;
+	int timeout = 0, hooks = 0;
 	enum compose_interp_mode mode;
 	enum images_mode resolve;
 	char path[64];
@@ -182,12 +182,15 @@ stack_policy(struct reader *r, const struct ctl_config *c,
 	    (rc = cfg_get_resolve(r, s, path, &resolve, &has_resolve)) < 0 ||
 	    (rc = cfg_get_bool(r, s, "suspend", path, &suspend)) < 0 ||
 	    (rc = cfg_get_duration(r, s, "sync_timeout", path, &timeout)) < 0 ||
+	    (rc = cfg_get_duration(r, s, "hook_timeout", path, &hooks)) < 0 ||
 	    (rc = depends_on(r, s, path, o)) < 0)
 		return rc;
 	if (suspend)
 		cJSON_AddTrueToObject(o, "suspend");
 	if (timeout > 0)
 		cJSON_AddNumberToObject(o, "sync_timeout_ms", timeout);
+	if (hooks > 0)
+		cJSON_AddNumberToObject(o, "hook_timeout_ms", hooks);
 	if (has_mode)
 		cJSON_AddStringToObject(o, "interpolation",
 		    compose_interp_mode_name(mode));
@@ -271,7 +274,9 @@ cfg_policies(struct reader *r, struct ctl_config *c, const struct ynode *n)
 	    (rc = cfg_get_duration(r, n, "image_timeout", "stacks",
 	    &c->image_timeout_ms)) < 0 ||
 	    (rc = cfg_get_duration(r, n, "sync_timeout", "stacks",
-	    &c->sync_timeout_ms)) < 0)
+	    &c->sync_timeout_ms)) < 0 ||
+	    (rc = cfg_get_duration(r, n, "hook_timeout", "stacks",
+	    &c->hook_timeout_ms)) < 0)
 		return rc;
 	/* image_poll: 0 is allowed, and means at every look. */
 	if ((v = ynode_get(n, "image_poll")) != NULL) {

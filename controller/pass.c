@@ -147,6 +147,20 @@ ordered(struct ctl_pass *p, struct ctl_result *r, struct err *err)
 	return go;
 }
 
+/* The stack's x-stackd-hook jobs around its writes. */
+static void
+hooked(struct ctl_pass *p, struct ctl_result *r, struct err *err)
+{
+	char why[600];
+
+	if (!ctl_hooks_pre(p, r, why, sizeof(why), err)) {
+		finish(p, r);
+		return;
+	}
+	ctl_hooks_post(p, r, why, sizeof(why), err);
+	carry_out(p, r, err);
+}
+
 /* Look up the stack's images the plan will pin (those not known or due
  * again); a registry that fails is the plan's note, not the stack's
  * error. */
@@ -194,7 +208,7 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 		if (r.suspended)
 			finish(p, &r);
 		else if (ordered(p, &r, &err))
-			carry_out(p, &r, &err);
+			hooked(p, &r, &err);
 	}
 	recon_plan_free(plan);
 	compose_stack_free(own);

@@ -190,18 +190,33 @@ ctl_stacks_suspended(const struct ctl_config *c, const char *source,
 	return false;
 }
 
-long long
-ctl_stacks_sync_timeout(const struct ctl_config *c, const char *stack)
+/* A duration of the stack's stacks.list entry (key_ms), or else d. */
+static long long
+entry_ms(const struct ctl_config *c, const char *stack, const char *key_ms,
+    long long d)
 {
 	const cJSON *it, *v, *list = c != NULL ? c->stack_list : NULL;
 
 	cJSON_ArrayForEach(it, list)
 		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it,
 		    "name")), stack) == 0 && cJSON_IsNumber(v =
-		    cJSON_GetObjectItem(it, "sync_timeout_ms")))
+		    cJSON_GetObjectItem(it, key_ms)))
 			return (long long)v->valuedouble;
-	return c != NULL && c->sync_timeout_ms > 0 ? c->sync_timeout_ms :
-	    HEALTH_TIMEOUT_MS;
+	return d;
+}
+
+long long
+ctl_stacks_sync_timeout(const struct ctl_config *c, const char *stack)
+{
+	return entry_ms(c, stack, "sync_timeout_ms", c != NULL &&
+	    c->sync_timeout_ms > 0 ? c->sync_timeout_ms : HEALTH_TIMEOUT_MS);
+}
+
+long long
+ctl_stacks_hook_timeout(const struct ctl_config *c, const char *stack)
+{
+	return entry_ms(c, stack, "hook_timeout_ms", c != NULL &&
+	    c->hook_timeout_ms > 0 ? c->hook_timeout_ms : CTL_HOOK_TIMEOUT_MS);
 }
 
 long

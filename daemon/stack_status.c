@@ -197,8 +197,15 @@ stack_health(struct cycle *c, const struct ctl_result *r, cJSON *svcs,
 	if (r->loaded == NULL)
 		return observed_health(c, r, timeout, why, size);
 	cJSON_ArrayForEach(d, r->loaded->services) {
-		cJSON_AddItemToArray(svcs, service_status(c, r, d, timeout,
-		    &v));
+		const char *hook = compose_stack_hook(r->loaded,
+		    json_str(d, "Name"));
+		cJSON *o = service_status(c, r, d, timeout, &v);
+		cJSON_AddItemToArray(svcs, o);
+		/* A job around the sync, not part of what runs. */
+		if (hook != NULL) {
+			cJSON_AddStringToObject(o, "hook", hook);
+			continue;
+		}
 		*moving |= v.state == HEALTH_PROGRESSING ||
 		    v.state == HEALTH_MISSING;
 		if (v.state > worst) {

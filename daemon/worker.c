@@ -257,7 +257,8 @@ cycle(struct ctl_worker *w)
 	    .allow_empty = cfg->allow_empty, .prune_limit = cfg->prune_limit,
 	    .report = ctl_worker_result, .loads = w->loads,
 	    .may_apply = ctl_worker_may_apply, .ready = ctl_worker_ready,
-	    .depends = w->depends, .payload = &c };
+	    .depends = w->depends, .hooks_done = w->hooks_done,
+	    .payload = &c };
 	long long t0 = clock_mono_ms(), delay = 1000;
 	size_t n = w->d->st.nsources;
 	struct err err;
@@ -407,6 +408,7 @@ ctl_worker_start(struct ctl_worker **out, struct ctl_daemon *d, size_t index,
 	if (w->depends == NULL)
 		w->depends = cJSON_CreateObject();
 	w->own = cJSON_CreateObject();
+	w->hooks_done = cJSON_CreateObject();
 	w->loads = ctl_loads_new(CTL_LOADS_REFRESH_MS);
 	w->verified = recon_verified_new(RECON_VERIFY_MS);
 	w->informer = recon_informer_new(d->cfg->resync_ms);
@@ -464,6 +466,7 @@ ctl_worker_join(struct ctl_worker *w)
 	free(w->mem);
 	cJSON_Delete(w->attempted);
 	cJSON_Delete(w->own);
+	cJSON_Delete(w->hooks_done);
 	ctl_loads_free(w->loads);
 	recon_verified_free(w->verified);
 	recon_informer_free(w->informer);

@@ -51,6 +51,7 @@ struct ctl_worker {
 				 * progressing, did not fail */
 	cJSON *attempted;	/* recon_options.attempted */
 	cJSON *depends;		/* ctl_pass.depends */
+	cJSON *hooks_done;	/* ctl_pass.hooks_done */
 	struct stack_mem *mem;
 	size_t nmem;
 	unsigned long generation;	/* of the snapshot last seen */

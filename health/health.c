@@ -333,3 +333,57 @@ health_service_wants_history(const struct health_verdict *v)
 {
 	return v->state == HEALTH_PROGRESSING;
 }
+
+/* The run a job's service or task is of: the engine counts them in
+ * JobIteration and leaves the first one's Index out (0). */
+static double
+job_run(const cJSON *o)
+{
+	const cJSON *n = json_get(json_get(o, "JobIteration"), "Index");
+
+	return cJSON_IsNumber(n) ? n->valuedouble : 0;
+}
+
+/* Of the job's current run? */
+static bool
+this_run(const cJSON *service, const cJSON *t)
+{
+	return job_run(json_get(service, "JobStatus")) == job_run(t);
+}
+
+enum health_job
+health_job_judge(const cJSON *service, const cJSON *tasks, long long now,
+    long long timeout_ms, char *why, size_t size)
+{
+	const cJSON *job = json_get(json_get(json_get(service, "Spec"), "Mode"),
+	    "ReplicatedJob"), *t;
+	double want = json_get(job, "TotalCompletions") ?
+	    json_num(job, "TotalCompletions") : 1;
+	long long since = time_of(service, "UpdatedAt");
+	int done = 0;
+	char buf[400], d[32];
+
+	*why = '\0';
+	cJSON_ArrayForEach(t, tasks) {
+		const char *st = task_state(t);
+		if (!this_run(service, t))
+			continue;
+		if (strcmp(st, "complete") == 0)
+			done++;
+		else if (strcmp(st, "failed") == 0 ||
+		    strcmp(st, "rejected") == 0) {
+			snprintf(why, size, "%s", task_why(t, buf,
+			    sizeof(buf)));
+			return HEALTH_JOB_FAILED;
+		}
+	}
+	if (done >= want)
+		return HEALTH_JOB_DONE;
+	if (since > 0 && timeout_ms > 0 && (now - since) * 1000 > timeout_ms) {
+		snprintf(why, size, "did not finish within %s (%d of %g tasks "
+		    "complete)", span(timeout_ms, d, sizeof(d)), done, want);
+		return HEALTH_JOB_FAILED;
+	}
+	snprintf(why, size, "%d of %g tasks complete", done, want);
+	return HEALTH_JOB_RUNNING;
+}

@@ -219,11 +219,19 @@ struct compose_stack {
 	size_t nwarnings;
 	/* x-stackd.depends_on: names of stacks, or NULL. */
 	cJSON *depends_on;
+	/* x-stackd-hook per service: {"stack_svc": "pre-sync" or
+	 * "post-sync"}, or NULL when the stack has no hook. */
+	cJSON *hooks;
 	/* This load among all of the process's loads, never 0: what the
 	 * reconciler's verified memory keys a desired spec on (a stack
 	 * built by hand has 0, and is never remembered). */
 	uint64_t serial;
 };
+
+/* A service's x-stackd-hook ("pre-sync", "post-sync"), or NULL: a
+ * service run as a job around a sync, never part of the steady state. */
+const char *compose_stack_hook(const struct compose_stack *s,
+    const char *service);
 
 /* Load, interpolate and convert a stack.  Free with compose_stack_free. */
 int compose_stack_load(struct compose_stack **out,

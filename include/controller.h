@@ -177,6 +177,9 @@ struct ctl_config {
 	/* stacks.sync_timeout: how long a start or an update may progress
 	 * before the service is degraded; 0 = HEALTH_TIMEOUT_MS. */
 	int sync_timeout_ms;
+	/* stacks.hook_timeout: how long an x-stackd-hook job may run before
+	 * it fails its stack's sync; 0 = CTL_HOOK_TIMEOUT_MS. */
+	int hook_timeout_ms;
 	/* {"stack": ["engine", ...]}: where a stack goes (default: every
 	 * engine).  Owned. */
 	cJSON *targets;
@@ -323,6 +326,9 @@ struct ctl_pass {
 	/* stacks.list policies per stack (the daemon), or NULL. */
 	const struct ctl_config *cfg;
 	bool apply;
+	/* A caller that runs once: wait for each pre-sync hook it starts
+	 * (up to hook_timeout) before writing the rest. */
+	bool wait_hooks;
 	bool allow_empty;	/* an empty source may remove everything */
 	/* The prune guard: a pass removes at most this percentage of the
 	 * services the owner runs on the engine (and never refuses a single
@@ -351,6 +357,9 @@ struct ctl_pass {
 	/* Each stack's depends_on as last loaded, kept by the caller
 	 * between passes (cycles span stacks), or NULL. */
 	cJSON *depends;
+	/* {"hook service": "ID VERSION KEY"}: hook runs seen finished, kept
+	 * by the caller so that they are not judged again, or NULL. */
+	cJSON *hooks_done;
 	/* Of the pass in hand (ctl_pass_groups): which stacks exist. */
 	const struct ctl_group *groups;
 	size_t ngroups;
@@ -404,6 +413,23 @@ bool ctl_stacks_suspended(const struct ctl_config *c, const char *source,
     const char *stack);
 long long ctl_stacks_sync_timeout(const struct ctl_config *c,
     const char *stack);
+/* How long may its hook jobs run (stacks.list hook_timeout, else
+ * stacks:, else 5 minutes)? */
+#define CTL_HOOK_TIMEOUT_MS (5 * 60 * 1000)
+long long ctl_stacks_hook_timeout(const struct ctl_config *c,
+    const char *stack);
+
+/*
+ * x-stackd-hook jobs (hooks.c).  pre: may the stack's plan be written
+ * now (every pre-sync hook ran to completion for the stack's files)?  If
+ * not, r->waiting (why) or r->err (err) says why.  post: with nothing to
+ * write, start the post-sync hooks due once the stack is synced and
+ * healthy, or report them running (r->waiting) or failed (r->err).
+ */
+bool ctl_hooks_pre(struct ctl_pass *p, struct ctl_result *r, char *why,
+    size_t size, struct err *err);
+void ctl_hooks_post(struct ctl_pass *p, struct ctl_result *r, char *why,
+    size_t size, struct err *err);
 
 /* The stacks this one depends on (its stacks.list entry's depends_on,
  * then its files' x-stackd.depends_on), or NULL: none.  Free it. */

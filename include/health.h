@@ -71,4 +71,13 @@ void health_service_judge(const struct health_facts *f,
  * these only: a healthy fleet costs no task call beyond the list.) */
 bool health_service_wants_history(const struct health_verdict *v);
 
+/* A job's current run (the engine's JobStatus.JobIteration), from its
+ * tasks of any desired state: done once TotalCompletions of them
+ * completed; failed at the first that failed or was rejected ("failed:
+ * task: non-zero exit (3)"), or when it ran past timeout_ms since the
+ * service was updated; why says which, or how far it got. */
+enum health_job { HEALTH_JOB_RUNNING, HEALTH_JOB_DONE, HEALTH_JOB_FAILED };
+enum health_job health_job_judge(const cJSON *service, const cJSON *tasks,
+    long long now, long long timeout_ms, char *why, size_t size);
+
 #endif

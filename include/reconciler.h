@@ -25,6 +25,8 @@
 #define RECON_LABEL_OWNER "com.stackd.owner"
 #define RECON_LABEL_HASH "com.stackd.spec-hash"
 #define RECON_LABEL_NS "com.docker.stack.namespace"
+/* On a hook service: the hook key of the stack it last ran for. */
+#define RECON_LABEL_HOOK "com.stackd.hook-key"
 
 struct recon_options {
 	const char *owner;	/* owner label value; NULL = "stackd" */
@@ -154,6 +156,7 @@ struct recon_change {
 	cJSON *diffs;		/* update: ["path: old -> new", ...] */
 	bool drift;		/* update of a spec stackd wrote and someone
 				 * changed since (not a source change) */
+	const char *hook;	/* "pre-sync", "post-sync" or NULL (static) */
 };
 
 struct recon_plan {
@@ -162,6 +165,12 @@ struct recon_plan {
 	size_t n;
 	cJSON *held;	/* ["service: why it is left alone", ...] */
 	cJSON *notes;	/* rollout states worth a look, not changes */
+	/* The stack's hooks (x-stackd-hook), never among the changes: each
+	 * as the change that runs it now (a create, or an update with
+	 * ForceUpdate one up), labelled RECON_LABEL_HOOK = hook_key, the
+	 * key of the stack's desired services.  NULL: no hook. */
+	struct recon_plan *hooks;
+	char hook_key[13];
 };
 
 /*

@@ -248,6 +248,7 @@ recon_plan_free(struct recon_plan *p)
 	if (p == NULL)
 		return;
 	plan_free_changes(p);
+	recon_plan_free(p->hooks);
 	cJSON_Delete(p->held);
 	cJSON_Delete(p->notes);
 	free(p->stack);

@@ -326,6 +326,54 @@ plan_service(struct planner *pl, const cJSON *d, struct recon_plan *updates)
 	return rc;
 }
 
+/* A hook as the change that runs it now: never diffed (a finished job
+ * is not drift), and a job runs again when its spec is updated, so the
+ * update forces it (ForceUpdate one up). */
+static int
+plan_hook(struct planner *pl, const cJSON *d, const char *kind)
+{
+	const char *name = json_str(d, "Name");
+	const cJSON *actual = plan_find(pl, ENGINE_SERVICE, name);
+	struct recon_plan *saved = pl->p, one = { 0 };
+	cJSON *spec = cJSON_Duplicate(d, true), *labels, *tt;
+	char hash[13];
+	int rc;
+
+	plan_keep(pl, name);
+	labels = json_at(spec, "Labels");
+	rename_refs(pl, json_at(json_at(spec, "TaskTemplate"),
+	    "ContainerSpec"));
+	recon_service_pin(spec, actual, pl->opt, pl->p->notes);
+	hash_spec(spec, hash);
+	plan_set_labels(pl, labels, hash);
+	cJSON_AddStringToObject(labels, RECON_LABEL_HOOK, pl->p->hook_key);
+	if (actual != NULL) {
+		tt = json_at(spec, "TaskTemplate");
+		cJSON_DeleteItemFromObjectCaseSensitive(tt, "ForceUpdate");
+		cJSON_AddNumberToObject(tt, "ForceUpdate", json_num(json_get(
+		    json_get(actual, "Spec"), "TaskTemplate"), "ForceUpdate") +
+		    1);
+	}
+	add_ref_ids(pl, spec);
+	pl->p = &one;
+	rc = plan_add_change(pl, actual ? RECON_UPDATE : RECON_CREATE,
+	    ENGINE_SERVICE, name, actual, spec, NULL);
+	pl->p = saved;
+	if (saved->hooks == NULL) {
+		saved->hooks = xcalloc(1, sizeof(*saved->hooks));
+		saved->hooks->stack = xstrdup(saved->stack);
+		saved->hooks->held = cJSON_CreateArray();
+		saved->hooks->notes = cJSON_CreateArray();
+	}
+	one.changes[0].hook = strcmp(kind, "pre-sync") == 0 ? "pre-sync" :
+	    "post-sync";
+	saved->hooks->changes = xrealloc(saved->hooks->changes,
+	    (saved->hooks->n + 1) * sizeof(*saved->hooks->changes));
+	saved->hooks->changes[saved->hooks->n++] = one.changes[0];
+	free(one.changes);
+	return rc;
+}
+
 static int
 move_changes(struct planner *pl, struct recon_plan *from, bool releasing)
 {
@@ -385,8 +433,17 @@ plan_services(struct planner *pl)
 
 	if (pl->opt != NULL && pl->opt->verified != NULL)
 		plan_env(pl);
+	if (pl->s->hooks != NULL)
+		plan_hash_of(pl->s->services, pl->p->hook_key);
+	cJSON_ArrayForEach(d, pl->s->services) {
+		const char *hook = compose_stack_hook(pl->s, json_str(d,
+		    "Name"));
+		if (hook != NULL && (rc = plan_hook(pl, d, hook)) < 0)
+			goto out;
+	}
 	cJSON_ArrayForEach(d, pl->s->services)
-		if (plan_find(pl, ENGINE_SERVICE, json_str(d, "Name")) != NULL &&
+		if (!compose_stack_hook(pl->s, json_str(d, "Name")) &&
+		    plan_find(pl, ENGINE_SERVICE, json_str(d, "Name")) != NULL &&
 		    (rc = plan_service(pl, d, &updates)) < 0)
 			goto out;
 	if ((rc = plan_removals(pl, ENGINE_SERVICE)) < 0 ||
@@ -394,7 +451,8 @@ plan_services(struct planner *pl)
 	    (rc = move_changes(pl, &updates, false)) < 0)
 		goto out;
 	cJSON_ArrayForEach(d, pl->s->services)
-		if (plan_find(pl, ENGINE_SERVICE, json_str(d, "Name")) == NULL &&
+		if (!compose_stack_hook(pl->s, json_str(d, "Name")) &&
+		    plan_find(pl, ENGINE_SERVICE, json_str(d, "Name")) == NULL &&
 		    (rc = plan_service(pl, d, &updates)) < 0)
 			goto out;
 out:

@@ -269,6 +269,49 @@ test_global_and_missing(void **state)
 	assert_string_equal(health_state_name(HEALTH_SUSPENDED), "suspended");
 }
 
+/* A hook's job: its first run (the engine leaves JobIteration's Index
+ * out of it), a later run not to be judged by the earlier one's tasks, a
+ * failure with its exit code, and a run past its timeout. */
+static void
+test_a_job_run_is_judged_by_its_own_tasks(void **state)
+{
+	struct fixture *f = *state;
+	const char *job = "{\"ReplicatedJob\":{\"MaxConcurrent\":1,"
+	    "\"TotalCompletions\":1}}";
+	cJSON *run;
+	char why[400];
+
+	service(f, job, 5, NULL);
+	cJSON_AddItemToObject(f->service, "JobStatus",
+	    cJSON_Parse("{\"JobIteration\":{}}"));
+	task(&f->tasks, "svc1", "running", 4, NULL, 0);
+	assert_int_equal(health_job_judge(f->service, f->tasks, NOW, 60000,
+	    why, sizeof(why)), HEALTH_JOB_RUNNING);
+	assert_string_equal(why, "0 of 1 tasks complete");
+	cJSON_Delete(f->tasks);
+	f->tasks = NULL;
+	task(&f->tasks, "svc1", "complete", 3, NULL, 0);
+	assert_int_equal(health_job_judge(f->service, f->tasks, NOW, 60000,
+	    why, sizeof(why)), HEALTH_JOB_DONE);
+
+	/* Run again (update --force): the first run's task counts no more. */
+	cJSON_ReplaceItemInObject(f->service, "JobStatus",
+	    cJSON_Parse("{\"JobIteration\":{\"Index\":42}}"));
+	assert_int_equal(health_job_judge(f->service, f->tasks, NOW, 60000,
+	    why, sizeof(why)), HEALTH_JOB_RUNNING);
+	assert_int_equal(health_job_judge(f->service, f->tasks, NOW, 4000,
+	    why, sizeof(why)), HEALTH_JOB_FAILED);
+	assert_string_equal(why, "did not finish within 4s (0 of 1 tasks "
+	    "complete)");
+	task(&f->tasks, "svc1", "failed", 1, "task: non-zero exit (3)", 3);
+	run = cJSON_GetArrayItem(f->tasks, 1);
+	cJSON_AddItemToObject(run, "JobIteration",
+	    cJSON_Parse("{\"Index\":42}"));
+	assert_int_equal(health_job_judge(f->service, f->tasks, NOW, 60000,
+	    why, sizeof(why)), HEALTH_JOB_FAILED);
+	assert_string_equal(why, "failed: task: non-zero exit (3)");
+}
+
 static void
 test_engine_times(void **state)
 {
@@ -303,6 +346,8 @@ main(void)
 		    test_an_update_in_flight_is_progressing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global_and_missing, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_job_run_is_judged_by_its_own_tasks, setup, teardown),
 		cmocka_unit_test(test_engine_times),
 	};
 
