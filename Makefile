@@ -48,7 +48,7 @@ LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 # Library code, in data-flow order; controller/ holds the commands, the
 # configuration and the reconcile pass, daemon/ the `stackd run` process,
 # status/ its read side (all but main.c in the library too, for the tests).
-LIB_SRCS  := $(wildcard util/*.c sources/*.c sops/*.c compose/*.c images/*.c reconciler/*.c health/*.c engine/*.c) \
+LIB_SRCS  := $(wildcard util/*.c sources/*.c sops/*.c compose/*.c images/*.c reconciler/*.c health/*.c engine/*.c sandbox/*.c) \
 	$(filter-out controller/main.c,$(wildcard controller/*.c)) \
 	$(wildcard daemon/*.c status/*.c)
 CLI_SRCS  := controller/main.c
@@ -117,6 +117,8 @@ bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile \
 	  bench/reconcile.sh $(BUILD); echo; bench/images.sh $(BUILD); echo; \
 	  bench/sources.sh $(BUILD); echo; \
 	  bench/cycle.sh lists=$(BUILD)/stackd@1ms events=$(BUILD)/stackd; echo; \
+	  PROGRESSING=10 bench/cycle.sh lists=$(BUILD)/stackd@1ms \
+	    events=$(BUILD)/stackd; echo; \
 	  bench/isolation.sh $(BUILD); echo; bench/storm.sh $(BUILD); echo; \
 	  bench/scale.sh $(BUILD); echo; \
 	  bench/soak.sh $(BUILD); echo; bench/failover.sh $(BUILD); } \
