@@ -10,7 +10,8 @@
 FROM debian:bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
         gcc make pkg-config libc6-dev libgit2-dev libyaml-dev libcjson-dev \
-        libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev git \
+        libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libseccomp-dev \
+        libcmocka-dev git \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -19,6 +20,7 @@ RUN make clean && make all PREFIX=/usr && make install PREFIX=/usr DESTDIR=/out
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
         libgit2-1.5 libyaml-0-2 libcjson1 libcurl4 libssl3 libmicrohttpd12 \
+        libseccomp2 \
         ca-certificates openssh-client \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/bin/stackd /usr/bin/stackd

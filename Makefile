@@ -19,13 +19,14 @@ BUILD   ?= build
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 
-PKGS      := libgit2 yaml-0.1 libcjson libcurl openssl libmicrohttpd
+PKGS      := libgit2 yaml-0.1 libcjson libcurl openssl libmicrohttpd libseccomp
 TEST_PKGS := cmocka zlib
 # Debian packages: build and test dependencies, the engine, an sshd and a
 # headless browser for the tests (their services are not started on
 # install: the tests run their own, on loopback addresses).
 DEBS := gcc make pkg-config libgit2-dev libyaml-dev libcjson-dev \
-	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libcmocka-dev zlib1g-dev \
+	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libseccomp-dev \
+	libcmocka-dev zlib1g-dev \
 	docker.io busybox-static openssl iproute2 ca-certificates python3 \
 	git openssh-client openssh-server chromium python3-yaml \
 	docker-registry apache2-utils age python3-cryptography prometheus

@@ -1,0 +1,54 @@
+/*
+ * sandbox.h - confining a process of stackd's that faces the network
+ * (sandbox/confine.c), as OpenBSD's daemons do with pledge: once set up,
+ * it gives up its user (root becomes an unprivileged one), any new
+ * privilege (no_new_privs: no setuid program can hand one back) and every
+ * system call its work does not need (a seccomp filter; what it must
+ * never do kills it).
+ *
+ * Where the kernel lacks a piece (seccomp in a container that filters the
+ * call itself, an old kernel), the process goes on without it and the
+ * report says what is missing; switching user is never skipped: a
+ * process that cannot leave root fails.
+ */
+#ifndef STACKD_SANDBOX_H
+#define STACKD_SANDBOX_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+
+enum sandbox_profile {
+	/* An HTTP server on the listening socket and the socketpair it was
+	 * given: accept, read, write, poll, threads, memory, time.  Killed
+	 * by exec, connect, ptrace and the rest; open and socket fail with
+	 * EACCES (a library probing a file goes on without it). */
+	SANDBOX_SERVE,
+};
+
+struct sandbox_opts {
+	enum sandbox_profile profile;
+	/* The user to become when running as root (e.g. "nobody"); its
+	 * group too, and no supplementary group.  Ignored when not root. */
+	const char *user;
+};
+
+struct sandbox_report {
+	bool user;		/* switched to opts.user (false: not root) */
+	bool no_new_privs;
+	bool seccomp;
+	char missing[256];	/* what could not be applied, "" if nothing */
+};
+
+/* Confine the calling process, every thread it starts later included
+ * (call it before starting any): 0 with *r filled, or < 0 (err). */
+int sandbox_confine(const struct sandbox_opts *o, struct sandbox_report *r,
+    struct err *err);
+
+/* {"user": ..., "no_new_privs": ..., "seccomp": ..., "missing": ...}: what
+ * /api/v1/status says of the sandbox. */
+cJSON *sandbox_report_json(const struct sandbox_report *r);
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * Unit tests: the serve profile on the real kernel.  A child confines
+ * itself, then serves HTTP with libmicrohttpd on a socket it opened
+ * before, as the status process will; the parent reads /proc/PID/status
+ * (NoNewPrivs, Seccomp, the uid when run as root) and has the child try
+ * what it must never do: open a file for writing or a socket (refused),
+ * exec, connect, fork (killed by SIGSYS).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <microhttpd.h>
+
+#include "sandbox.h"
+
+struct child {
+	pid_t pid;
+	int cmd, reply;		/* the parent's ends */
+	int port;
+};
+
+static enum MHD_Result
+answer(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *data,
+    size_t *size, void **ctx)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(2, "ok",
+	    MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result rc = MHD_queue_response(c, 200, r);
+
+	(void)cls, (void)url, (void)method, (void)version, (void)data;
+	(void)size, (void)ctx;
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* What the child does on command: the errno of the attempt, or 0. */
+static int
+attempt(char what, int spare)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(9) };
+	char *const argv[] = { "true", NULL };
+	int fd;
+
+	errno = 0;
+	switch (what) {
+	case 'o':
+		fd = open("/tmp/stackd-sandbox-test", O_WRONLY | O_CREAT, 0600);
+		return fd < 0 ? errno : 0;
+	case 's':
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		return fd < 0 ? errno : 0;
+	case 'c':
+		(void)connect(spare, (struct sockaddr *)&a, sizeof(a));
+		return errno;
+	case 'x':
+		execv("/bin/true", argv);
+		return errno;
+	case 'f':
+		return fork() < 0 ? errno : 0;
+	}
+	return -1;
+}
+
+static void
+child_main(int cmd, int reply)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	int spare = socket(AF_INET, SOCK_STREAM, 0);
+	struct sandbox_opts o = { .profile = SANDBOX_SERVE, .user = "nobody" };
+	struct sandbox_report r;
+	struct MHD_Daemon *d;
+	struct err err;
+	int port, rc;
+	char c;
+
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(lfd, 8) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&a, &len) < 0 ||
+	    sandbox_confine(&o, &r, &err) < 0 || !r.seccomp)
+		_exit(2);
+	/* MHD's thread and poll set up under the filter. */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+	    answer, NULL, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_END);
+	port = d != NULL ? ntohs(a.sin_port) : -1;
+	if (write(reply, &port, sizeof(port)) != sizeof(port))
+		_exit(3);
+	while (read(cmd, &c, 1) == 1) {
+		rc = attempt(c, spare);
+		if (write(reply, &rc, sizeof(rc)) != sizeof(rc))
+			_exit(3);
+	}
+	_exit(0);
+}
+
+static void
+spawn(struct child *c)
+{
+	int cmd[2], reply[2];
+
+	assert_int_equal(pipe(cmd), 0);
+	assert_int_equal(pipe(reply), 0);
+	if ((c->pid = fork()) == 0) {
+		close(cmd[1]);
+		close(reply[0]);
+		child_main(cmd[0], reply[1]);
+	}
+	close(cmd[0]);
+	close(reply[1]);
+	c->cmd = cmd[1];
+	c->reply = reply[0];
+	assert_int_equal(read(c->reply, &c->port, sizeof(c->port)),
+	    sizeof(c->port));
+	assert_true(c->port > 0);
+}
+
+/* The child's answer to what, or -1 when it died instead. */
+static int
+ask(struct child *c, char what)
+{
+	int rc;
+
+	assert_int_equal(write(c->cmd, &what, 1), 1);
+	return read(c->reply, &rc, sizeof(rc)) == sizeof(rc) ? rc : -1;
+}
+
+/* Reap the child: the signal that ended it, 0 for a clean exit. */
+static int
+reap(struct child *c)
+{
+	int status;
+
+	close(c->cmd);
+	close(c->reply);
+	assert_int_equal(waitpid(c->pid, &status, 0), c->pid);
+	if (WIFSIGNALED(status))
+		return WTERMSIG(status);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	return 0;
+}
+
+/* The line of /proc/PID/status starting with key, its value. */
+static void
+proc_status(pid_t pid, const char *key, char *out, size_t size)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	assert_non_null(f = fopen(path, "r"));
+	*out = '\0';
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, strlen(key)) == 0)
+			snprintf(out, size, "%s", line + strlen(key));
+	fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+static void
+test_it_serves_http_confined(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct child c;
+	char buf[512], v[128];
+	int fd;
+	ssize_t n, got = 0;
+
+	(void)state;
+	spawn(&c);
+	proc_status(c.pid, "NoNewPrivs:", v, sizeof(v));
+	assert_string_equal(v, "\t1");
+	proc_status(c.pid, "Seccomp:", v, sizeof(v));
+	assert_string_equal(v, "\t2");
+	proc_status(c.pid, "Uid:", v, sizeof(v));
+	if (geteuid() == 0)
+		assert_true(strtol(v, NULL, 10) != 0 && strstr(v, "\t0") == NULL);
+
+	a.sin_port = htons((uint16_t)c.port);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(write(fd, "GET / HTTP/1.0\r\n\r\n", 18), 18);
+	while ((n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+		got += n;
+	buf[got] = '\0';
+	close(fd);
+	if (strstr(buf, " 200 ") == NULL)
+		fail_msg("the confined server answered: %s", buf);
+	assert_non_null(strstr(buf, "\r\n\r\nok"));
+	assert_int_equal(reap(&c), 0);
+}
+
+static void
+test_open_and_socket_are_refused(void **state)
+{
+	struct child c;
+
+	(void)state;
+	spawn(&c);
+	assert_int_equal(ask(&c, 'o'), EACCES);
+	assert_int_equal(ask(&c, 's'), EACCES);
+	assert_int_equal(access("/tmp/stackd-sandbox-test", F_OK), -1);
+	assert_int_equal(reap(&c), 0);
+}
+
+/* Each of these kills it, whatever it was doing. */
+static void
+test_exec_connect_and_fork_kill_it(void **state)
+{
+	const char *what = "xcf";
+	struct child c;
+
+	(void)state;
+	for (const char *w = what; *w != '\0'; w++) {
+		spawn(&c);
+		assert_int_equal(ask(&c, *w), -1);
+		if (reap(&c) != SIGSYS)
+			fail_msg("attempt '%c' did not end in SIGSYS", *w);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_it_serves_http_confined),
+		cmocka_unit_test(test_open_and_socket_are_refused),
+		cmocka_unit_test(test_exec_connect_and_fork_kill_it),
+	};
+
+	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
+}
