@@ -22,8 +22,10 @@ print(*[e[k] for k in sys.argv[1:]])" "$@" 2>/dev/null
 	done
 }
 
-# N stacks b0..b(N-1) of 10 services (replicas 0) each under DIR.
-make_stacks() { # DIR N
+# N stacks b0..b(N-1) of 10 services (replicas 0) each under DIR.  In
+# the first P (default 0), s0 runs one task that stays starting for an
+# hour (its first healthcheck is an hour away): progressing, for good.
+make_stacks() { # DIR N [P]
 	local i s
 	for i in $(seq 0 $(($2 - 1))); do
 		mkdir -p "$1/b$i"
@@ -32,14 +34,25 @@ make_stacks() { # DIR N
 			for s in $(seq 0 9); do
 				printf '  s%d:\n    image: local/busybox:1\n' "$s"
 				printf '    environment: ["STACK=%d", "S=%d"]\n' "$i" "$s"
-				printf '    deploy: {replicas: 0}\n'
+				if [ "$s" = 0 ] && [ "$i" -lt "${3:-0}" ]; then
+					printf '    command: [sleep, "3600"]\n'
+					printf '    healthcheck: {test: [CMD, true], interval: 1h}\n'
+					printf '    deploy: {replicas: 1}\n'
+				else
+					printf '    deploy: {replicas: 0}\n'
+				fi
 			done
 		} >"$1/b$i/compose.yaml"
 	done
 }
 
-# Every stack of the daemon whose status is on PORT is synced, N of them.
-all_synced() { # PORT N
+# Every stack of the daemon whose status is on PORT is synced, N of them;
+# but P of them (default 0) written and progressing.
+all_synced() { # PORT N [P]
 	curl -s "http://127.0.0.1:$1/api/v1/stacks" |
-		python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if len(j) == $2 and all(s['state'] == 'synced' for s in j) else 1)" 2>/dev/null
+		python3 -c "
+import json,sys
+j = json.load(sys.stdin)
+moving = [s for s in j if s['health'] == 'progressing' and not s.get('pending_changes')]
+sys.exit(0 if len(j) == $2 and len(moving) == ${3:-0} and all(s['state'] == 'synced' or s in moving for s in j) else 1)" 2>/dev/null
 }

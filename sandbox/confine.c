@@ -70,6 +70,11 @@ static int
 filter_serve(void)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	const struct scmp_arg_cmp thread = { .arg = 0,
+	    .op = SCMP_CMP_MASKED_EQ, .datum_a = CLONE_THREAD,
+	    .datum_b = CLONE_THREAD };
+	const struct scmp_arg_cmp name = { .arg = 0, .op = SCMP_CMP_EQ,
+	    .datum_a = PR_SET_NAME, .datum_b = 0 };
 	int rc = -1;
 
 	if (ctx == NULL)
@@ -78,13 +83,13 @@ filter_serve(void)
 	 * are out of a filter's reach: ENOSYS makes glibc use clone. */
 	if (add(ctx, SCMP_ACT_ALLOW, serve_calls) == 0 &&
 	    add(ctx, SCMP_ACT_ERRNO(EACCES), serve_refused) == 0 &&
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) == 0 &&
+	    seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    &thread) == 0 &&
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
 	    0) == 0 &&
 	    /* Threads name themselves (MHD's do); no other prctl. */
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-	    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)) == 0 &&
+	    seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+	    &name) == 0 &&
 	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) == 0)
 		rc = seccomp_load(ctx) == 0 ? 0 : -1;
 	seccomp_release(ctx);
