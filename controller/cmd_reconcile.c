@@ -102,6 +102,9 @@ report(const struct ctl_result *r, void *payload)
 			fprintf(stderr, "stackd: %s%s\n", where, r->err->msg);
 		return;
 	}
+	if (r->hooks_run > 0)
+		printf("stack %s: %u pre-sync hook%s run to completion\n",
+		    r->stack, r->hooks_run, r->hooks_run > 1 ? "s" : "");
 	if (!r->applied)
 		return;
 	printf("stack %s: %u created, %u updated, %u removed", r->stack,

@@ -63,24 +63,46 @@ judge(struct ctl_pass *p, const char *stack, const cJSON *actual,
 /* Start the hook's run (create, or update forcing it again).  The job
  * needs the stack's new networks, secrets and configs: those are
  * created first, and no service is touched. */
-static int
-start(struct ctl_pass *p, const struct recon_plan *plan, size_t i,
-    struct err *err)
+/* What a hook's start makes of the stack's plan: its new networks,
+ * secrets and configs. */
+static bool
+prepares(const struct recon_change *c)
 {
+	return c->action == RECON_CREATE && c->kind != ENGINE_SERVICE;
+}
+
+void
+ctl_hooks_rest(const struct recon_plan *plan, struct recon_plan *rest)
+{
+	*rest = *plan;
+	rest->changes = xcalloc(plan->n + 1, sizeof(*rest->changes));
+	rest->n = 0;
+	for (size_t k = 0; k < plan->n; k++)
+		if (!prepares(&plan->changes[k]))
+			rest->changes[rest->n++] = plan->changes[k];
+}
+
+static int
+start(struct ctl_pass *p, struct ctl_result *r, size_t i, struct err *err)
+{
+	const struct recon_plan *plan = r->plan;
 	struct recon_plan one = { .stack = plan->stack };
 	struct recon_stats st;
 	int rc = 0;
 
 	one.changes = xcalloc(plan->n + 1, sizeof(*one.changes));
-	for (size_t k = 0; k < plan->n; k++)
-		if (plan->changes[k].action == RECON_CREATE &&
-		    plan->changes[k].kind != ENGINE_SERVICE)
+	for (size_t k = 0; k < plan->n && !r->prepared; k++)
+		if (prepares(&plan->changes[k]))
 			one.changes[one.n++] = plan->changes[k];
 	one.changes[one.n++] = plan->hooks->changes[i];
 	if (p->may_apply != NULL && !p->may_apply(&one, p->payload))
 		rc = 1;
-	else
+	else {
 		rc = recon_apply(p->e, &one, &st, err);
+		/* Every change but the hook made: never make them twice. */
+		if (st.done + 1 >= one.n)
+			r->prepared = true;
+	}
 	free(one.changes);
 	return rc;
 }
@@ -167,7 +189,7 @@ wait_run(struct ctl_pass *p, const char *stack, const char *name,
 /* Start hook i of the plan's hooks; 0 when it ran through (a caller
  * waiting), 1 when started or not allowed yet, < 0 on failure. */
 static int
-run(struct ctl_pass *p, const struct ctl_result *r, size_t i,
+run(struct ctl_pass *p, struct ctl_result *r, size_t i,
     const char *kind, char *why, size_t size, struct err *err)
 {
 	const char *name = r->plan->hooks->changes[i].name;
@@ -175,15 +197,17 @@ run(struct ctl_pass *p, const struct ctl_result *r, size_t i,
 	char how[400];
 	int rc;
 
-	if ((rc = start(p, r->plan, i, err)) < 0) {
+	if ((rc = start(p, r, i, err)) < 0) {
 		err_prefix(err, "%s hook %s", kind, name);
 		return rc;
 	}
 	if (rc == 0 && p->wait_hooks) {
 		if ((rc = wait_run(p, r->stack, name, &j, how, sizeof(how),
-		    err)) < 0)
+		    err)) < 0 ||
+		    (rc = verdict(j, kind, name, how, why, size, err)) != 0)
 			return rc;
-		return verdict(j, kind, name, how, why, size, err);
+		r->hooks_run++;
+		return 0;
 	}
 	snprintf(why, size, "%s %s hook %s", rc == 0 ? "started" :
 	    "not yet allowed to start", kind, name);
@@ -196,7 +220,7 @@ run(struct ctl_pass *p, const struct ctl_result *r, size_t i,
  * A post-sync hook starts only once the stack is synced and healthy.
  */
 static int
-phase(struct ctl_pass *p, const struct ctl_result *r, const char *kind,
+phase(struct ctl_pass *p, struct ctl_result *r, const char *kind,
     char *why, size_t size, struct err *err)
 {
 	const struct recon_plan *h = r->plan->hooks;

@@ -81,6 +81,7 @@ carry_out(struct ctl_pass *p, struct ctl_result *r, struct err *err)
 	 * it is out of sync, not applied. */
 	if (p->apply && r->plan->n > 0 && (p->may_apply == NULL ||
 	    p->may_apply(r->plan, p->payload))) {
+		struct recon_plan rest = *r->plan;
 		char what[128];
 
 		snprintf(what, sizeof(what), "stack %s", r->plan->stack);
@@ -90,8 +91,13 @@ carry_out(struct ctl_pass *p, struct ctl_result *r, struct err *err)
 			finish(p, r);
 			return;
 		}
-		if (recon_apply(p->e, r->plan, &r->stats, err) < 0)
+		/* What the hooks made is made. */
+		if (r->prepared)
+			ctl_hooks_rest(r->plan, &rest);
+		if (recon_apply(p->e, &rest, &r->stats, err) < 0)
 			r->err = err;
+		if (r->prepared)
+			free(rest.changes);
 		r->applied = true;
 	}
 	finish(p, r);

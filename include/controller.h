@@ -316,6 +316,10 @@ struct ctl_result {
 	 * stacks it depends on are synced and healthy; or NULL. */
 	const char *waiting;
 	struct recon_stats stats;
+	unsigned hooks_run;	/* hook jobs waited for to completion */
+	/* The plan's new networks, secrets and configs were made for its
+	 * hooks (ctl_hooks_pre): carry out the rest only. */
+	bool prepared;
 	const struct err *err;	/* non-NULL: this stack failed */
 };
 
@@ -430,6 +434,10 @@ bool ctl_hooks_pre(struct ctl_pass *p, struct ctl_result *r, char *why,
     size_t size, struct err *err);
 void ctl_hooks_post(struct ctl_pass *p, struct ctl_result *r, char *why,
     size_t size, struct err *err);
+/* The plan without what a hook's start made of it (r->prepared): the
+ * same changes, shallow, but the creates of networks, secrets and
+ * configs.  Free rest->changes only. */
+void ctl_hooks_rest(const struct recon_plan *plan, struct recon_plan *rest);
 
 /* The stacks this one depends on (its stacks.list entry's depends_on,
  * then its files' x-stackd.depends_on), or NULL: none.  Free it. */
