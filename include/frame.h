@@ -17,9 +17,6 @@
 
 #include "err.h"
 
-/* The header's size on the wire. */
-#define FRAME_HEADER 8
-
 /* A type a receiver takes, and the largest payload it takes of it. */
 struct frame_rule {
 	uint32_t type;

@@ -31,7 +31,8 @@ enum sandbox_profile {
 struct sandbox_opts {
 	enum sandbox_profile profile;
 	/* The user to become when running as root (e.g. "nobody"); its
-	 * group too, and no supplementary group.  Ignored when not root. */
+	 * group too, and no supplementary group.  Required as root (a
+	 * confined process never stays root), ignored otherwise. */
 	const char *user;
 };
 

@@ -127,7 +127,10 @@ sandbox_confine(const struct sandbox_opts *o, struct sandbox_report *r,
     struct err *err)
 {
 	memset(r, 0, sizeof(*r));
-	if (geteuid() == 0 && o->user != NULL) {
+	if (geteuid() == 0) {
+		if (o->user == NULL)
+			return err_set(err, ERR_INVALID, "sandbox: running as "
+			    "root needs a user to become (status.user)");
 		if (become(o->user, err) < 0)
 			return err->code;
 		r->user = true;

@@ -237,6 +237,28 @@ test_exec_connect_and_fork_kill_it(void **state)
 	}
 }
 
+/* As root, a confined process names the user it becomes: it never
+ * stays root by leaving the name out.  (In a child: had it confined, the
+ * test itself would be.) */
+static void
+test_root_without_a_user_is_refused(void **state)
+{
+	struct sandbox_opts o = { .profile = SANDBOX_SERVE };
+	struct sandbox_report r;
+	struct err err;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	if ((pid = fork()) == 0)
+		_exit(sandbox_confine(&o, &r, &err) == ERR_INVALID &&
+		    strstr(err.msg, "needs a user") != NULL ? 0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int
 main(void)
 {
@@ -244,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_it_serves_http_confined),
 		cmocka_unit_test(test_open_and_socket_are_refused),
 		cmocka_unit_test(test_exec_connect_and_fork_kill_it),
+		cmocka_unit_test(test_root_without_a_user_is_refused),
 	};
 
 	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
