@@ -37,17 +37,14 @@ static int
 judge(struct ctl_pass *p, const char *stack, const cJSON *actual,
     enum health_job *out, char *why, size_t size, struct err *err)
 {
-	const cJSON *job = json_get(json_get(json_get(actual, "Spec"), "Mode"),
-	    "ReplicatedJob");
-	const cJSON *ss = json_get(actual, "ServiceStatus");
-	double want = json_get(job, "TotalCompletions") ?
-	    json_num(job, "TotalCompletions") : 1;
+	const cJSON *done = json_get(json_get(actual, "ServiceStatus"),
+	    "CompletedTasks");
 	cJSON *f = NULL, *tasks = NULL;
 	int rc;
 
 	*out = HEALTH_JOB_DONE;
-	if (json_get(ss, "CompletedTasks") != NULL &&
-	    json_num(ss, "CompletedTasks") >= want)
+	if (cJSON_IsNumber(done) &&
+	    done->valuedouble >= health_job_completions(actual))
 		return 0;
 	engine_filter_add(&f, "service", json_str(actual, "ID"));
 	rc = engine_object_list(p->e, ENGINE_TASK, f, &tasks, err);
@@ -60,9 +57,6 @@ judge(struct ctl_pass *p, const char *stack, const cJSON *actual,
 	return 0;
 }
 
-/* Start the hook's run (create, or update forcing it again).  The job
- * needs the stack's new networks, secrets and configs: those are
- * created first, and no service is touched. */
 /* What a hook's start makes of the stack's plan: its new networks,
  * secrets and configs. */
 static bool
@@ -82,6 +76,9 @@ ctl_hooks_rest(const struct recon_plan *plan, struct recon_plan *rest)
 			rest->changes[rest->n++] = plan->changes[k];
 }
 
+/* Start the hook's run (create, or update forcing it again).  The job
+ * needs the stack's new networks, secrets and configs: those are
+ * created first, once, and no service is touched. */
 static int
 start(struct ctl_pass *p, struct ctl_result *r, size_t i, struct err *err)
 {
@@ -126,12 +123,12 @@ static bool
 seen_done(const struct ctl_pass *p, const cJSON *actual, const char *key,
     char *mark, size_t size)
 {
-	snprintf(mark, size, "%s %.0f %s", json_str(actual, "ID") ?
-	    json_str(actual, "ID") : "", (double)recon_object_version(actual),
-	    key);
-	return strcmp(json_str(p->hooks_done, json_str(json_get(actual,
-	    "Spec"), "Name")) ? json_str(p->hooks_done, json_str(json_get(
-	    actual, "Spec"), "Name")) : "", mark) == 0;
+	const char *id = json_str(actual, "ID"), *seen = json_str(
+	    p->hooks_done, json_str(json_get(actual, "Spec"), "Name"));
+
+	snprintf(mark, size, "%s %.0f %s", id ? id : "",
+	    (double)recon_object_version(actual), key);
+	return seen != NULL && strcmp(seen, mark) == 0;
 }
 
 static void

@@ -351,14 +351,21 @@ this_run(const cJSON *service, const cJSON *t)
 	return job_run(json_get(service, "JobStatus")) == job_run(t);
 }
 
+double
+health_job_completions(const cJSON *service)
+{
+	const cJSON *n = json_get(json_get(json_get(json_get(service, "Spec"),
+	    "Mode"), "ReplicatedJob"), "TotalCompletions");
+
+	return cJSON_IsNumber(n) ? n->valuedouble : 1;
+}
+
 enum health_job
 health_job_judge(const cJSON *service, const cJSON *tasks, long long now,
     long long timeout_ms, char *why, size_t size)
 {
-	const cJSON *job = json_get(json_get(json_get(service, "Spec"), "Mode"),
-	    "ReplicatedJob"), *t;
-	double want = json_get(job, "TotalCompletions") ?
-	    json_num(job, "TotalCompletions") : 1;
+	const cJSON *t;
+	double want = health_job_completions(service);
 	long long since = time_of(service, "UpdatedAt");
 	int done = 0;
 	char buf[400], d[32];

@@ -77,6 +77,9 @@ bool health_service_wants_history(const struct health_verdict *v);
  * task: non-zero exit (3)"), or when it ran past timeout_ms since the
  * service was updated; why says which, or how far it got. */
 enum health_job { HEALTH_JOB_RUNNING, HEALTH_JOB_DONE, HEALTH_JOB_FAILED };
+/* How many completed tasks make a run of the job: its TotalCompletions,
+ * or 1 when the spec leaves it out. */
+double health_job_completions(const cJSON *service);
 enum health_job health_job_judge(const cJSON *service, const cJSON *tasks,
     long long now, long long timeout_ms, char *why, size_t size);
 
