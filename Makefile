@@ -29,7 +29,8 @@ DEBS := gcc make pkg-config libgit2-dev libyaml-dev libcjson-dev \
 	libcmocka-dev zlib1g-dev \
 	docker.io busybox-static openssl iproute2 ca-certificates python3 \
 	git openssh-client openssh-server chromium python3-yaml \
-	docker-registry apache2-utils age python3-cryptography prometheus
+	docker-registry apache2-utils age python3-cryptography prometheus \
+	gdb
 
 COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Werror \
@@ -42,7 +43,7 @@ SAN    ?=
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(TEST_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm -pthread
 TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS))
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose -Icontroller -Isops \
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Iengine -Icompose -Icontroller -Isops -Istatus \
 	$(PKG_CFLAGS) $(CFLAGS) $(SAN) -DSTACKD_COMMIT='"$(COMMIT)"' -DSRCDIR='"$(CURDIR)"'
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 

@@ -288,7 +288,7 @@ sources(struct reader *r, struct ctl_config *c, const struct ynode *n)
 }
 
 static const char *const status_keys[] = { "listen", "token_file",
-    "registry_webhook_secret_file", NULL };
+    "registry_webhook_secret_file", "user", NULL };
 static const char *const notify_keys[] = { "url", "token_file", "timeout",
     NULL };
 
@@ -353,7 +353,8 @@ status_and_log(struct reader *r, struct ctl_config *c, const struct ynode *root)
 	    (rc = cfg_get_path(r, s, "token_file", "status",
 	    &c->token_file)) < 0 ||
 	    (rc = cfg_get_path(r, s, "registry_webhook_secret_file", "status",
-	    &c->registry_secret_file)) < 0))
+	    &c->registry_secret_file)) < 0 ||
+	    (rc = cfg_get_str(r, s, "user", "status", &c->status_user)) < 0))
 		return rc;
 	if (l == NULL)
 		return 0;
@@ -460,6 +461,7 @@ ctl_config_release(struct ctl_config *c)
 	free(c->listen);
 	free(c->token_file);
 	free(c->registry_secret_file);
+	free(c->status_user);
 	free(c->notify_url);
 	free(c->notify_token_file);
 	free(c->state_dir);

@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "controller.h"
 #include "daemon.h"
+#include "status.h"
 
 struct command {
 	const char *name;
@@ -65,6 +66,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0)
 		argv[1] = "version";
+	/* Not listed: `stackd run` starts it, nobody else (no libcurl). */
+	if (strcmp(argv[1], "status-server") == 0)
+		return ctl_status_child_main(argc, argv);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;

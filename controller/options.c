@@ -64,6 +64,7 @@ static const struct {
 	[CTL_OPT_LOG_LEVEL] = { "log-level", required_argument, 0 },
 	[CTL_OPT_SOPS_AGE_KEY_FILE] = { "sops-age-key-file", required_argument,
 	    0 },
+	[CTL_OPT_NO_SANDBOX] = { "no-sandbox", no_argument, 0 },
 };
 
 /* What getopt_long returns for a long-only option; letters stay below. */

@@ -23,7 +23,7 @@ static const enum ctl_opt run_opts[] = {
 	CTL_OPT_STRICT_VARS, CTL_OPT_INTERPOLATION, CTL_OPT_RESOLVE_IMAGE,
 	CTL_OPT_IMAGE_POLL, CTL_OPT_REGISTRY_WEBHOOK_SECRET_FILE,
 	CTL_OPT_LOG_FORMAT, CTL_OPT_LOG_LEVEL, CTL_OPT_HELP,
-	CTL_OPT_SOPS_AGE_KEY_FILE,
+	CTL_OPT_SOPS_AGE_KEY_FILE, CTL_OPT_NO_SANDBOX,
 };
 
 int
@@ -61,6 +61,7 @@ ctl_flags_parse(struct ctl_flags *f, int argc, char **argv,
 		case CTL_OPT_ALLOW_EMPTY: f->empty = true; break;
 		case CTL_OPT_ENV_INHERIT: f->inherit = true; break;
 		case CTL_OPT_STRICT_VARS: f->strict = true; break;
+		case CTL_OPT_NO_SANDBOX: f->no_sandbox = true; break;
 		case CTL_OPT_INTERPOLATION:
 			if (controller_interp_option(optarg, &f->interp) < 0)
 				return -1;
@@ -217,6 +218,7 @@ ctl_flags_configure(struct ctl_config *c, const struct ctl_flags *f,
 	c->prune_limit = f->prune_limit ? f->prune_limit : c->prune_limit;
 	c->env_inherit |= f->inherit;
 	c->strict_vars |= f->strict;
+	c->no_sandbox |= f->no_sandbox;
 	if (f->has_interp)
 		c->interp = f->interp;
 	if (f->has_resolve)
@@ -230,6 +232,8 @@ ctl_flags_configure(struct ctl_config *c, const struct ctl_flags *f,
 		c->log_level = f->level;
 	if (c->listen == NULL)
 		set(&c->listen, "127.0.0.1:9090");
+	if (c->status_user == NULL)
+		set(&c->status_user, "nobody");
 	return ctl_config_defaults(c, f->host, err);
 }
 

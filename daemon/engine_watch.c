@@ -78,7 +78,7 @@ managed(struct ctl_worker *w, const char *name)
 	pthread_mutex_lock(&st->mu);
 	for (size_t k = 0; k < st->nsources && !found; k++)
 		found = ctl_stacks_object(w->d->cfg, st->sources[k].snap, name);
-	pthread_mutex_unlock(&st->mu);
+	ctl_state_unlock(st);
 	return found;
 }
 
@@ -144,7 +144,7 @@ on_event(const cJSON *ev, void *payload)
 	    cJSON_IsString(action) ? action->valuestring : "?");
 	pthread_mutex_lock(&w->d->st.mu);
 	w->d->st.engines[w->idx].events++;
-	pthread_mutex_unlock(&w->d->st.mu);
+	ctl_state_unlock(&w->d->st);
 	ctl_worker_wake(w, DEBOUNCE_MS);
 	return 0;
 }

@@ -46,7 +46,7 @@ static const char run_usage[] =
     "                  [--registry-webhook-secret-file FILE]\n"
     "                  [--sops-age-key-file FILE]\n"
     "                  [--log-format text|json]\n"
-    "                  [--log-level debug|info|warn|error]\n"
+    "                  [--log-level debug|info|warn|error] [--no-sandbox]\n"
     "\n"
     "Keep every stack of a source in sync on every engine, until stopped.\n"
     "Without -c, watches --dir DIR or polls --git URL against DOCKER_HOST\n"
@@ -112,7 +112,7 @@ start_workers(struct ctl_daemon *d, struct err *err)
 		st->engines[i].host = d->cfg->engines[i].host;
 		st->engines[i].stacks = cJSON_CreateObject();
 	}
-	pthread_mutex_unlock(&st->mu);
+	ctl_state_unlock(st);
 	d->workers = xcalloc(d->cfg->nengines, sizeof(*d->workers));
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -141,7 +141,7 @@ start_notifier(struct ctl_daemon *d, struct err *err)
 		return rc;
 	pthread_mutex_lock(&d->st.mu);
 	d->st.notifier = n;
-	pthread_mutex_unlock(&d->st.mu);
+	ctl_state_unlock(&d->st);
 	return 0;
 }
 
@@ -195,7 +195,7 @@ reload(struct ctl_daemon *d, const struct ctl_flags *f)
 	release_engines(&d->st);
 	notifier = d->st.notifier;
 	d->st.notifier = NULL;
-	pthread_mutex_unlock(&d->st.mu);
+	ctl_state_unlock(&d->st);
 	ctl_notifier_stop(notifier);
 	/* The source threads read the config under the state lock. */
 	pthread_mutex_lock(&d->st.mu);
@@ -204,7 +204,7 @@ reload(struct ctl_daemon *d, const struct ctl_flags *f)
 	for (size_t i = 0; i < d->st.nsources; i++)
 		d->st.sources[i].nstacks = ctl_stacks_count(next,
 		    d->st.sources[i].snap, d->st.sources[i].name);
-	pthread_mutex_unlock(&d->st.mu);
+	ctl_state_unlock(&d->st);
 	if (!same_sources(old, next))
 		log_event(LOG_WARN, NULL, NULL, NULL, "reload: the sources "
 		    "stay as started; a change to sources: takes effect at "
@@ -257,6 +257,8 @@ static int
 daemon_run(struct ctl_daemon *d, const struct ctl_flags *f)
 {
 	struct ctl_status_server *srv = NULL;
+	const struct ctl_status_opts so = { d->cfg->listen, d->cfg->status_user,
+	    !d->cfg->no_sandbox, d->cfg->log_format, d->cfg->log_level };
 	struct err err;
 	sigset_t all, old;
 	int rc, wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -276,7 +278,7 @@ daemon_run(struct ctl_daemon *d, const struct ctl_flags *f)
 	if (*d->cfg->listen != '\0') {
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
-		rc = ctl_status_start(&srv, d->cfg->listen, &d->st, &err);
+		rc = ctl_status_start(&srv, &so, &d->st, &err);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (rc < 0)
 			goto out;

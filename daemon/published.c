@@ -25,6 +25,13 @@ ctl_bucket_of(double secs)
 }
 
 void
+ctl_state_unlock(struct ctl_state *st)
+{
+	st->changes++;
+	pthread_mutex_unlock(&st->mu);
+}
+
+void
 ctl_state_push(struct ctl_state *st, const char *host,
     const char *repository)
 {
@@ -35,7 +42,7 @@ ctl_state_push(struct ctl_state *st, const char *host,
 	p = &st->pushes[st->npushes++ % CTL_PUSHES];
 	snprintf(p->host, sizeof(p->host), "%s", host);
 	snprintf(p->repository, sizeof(p->repository), "%s", repository);
-	pthread_mutex_unlock(&st->mu);
+	ctl_state_unlock(st);
 	if (st->wake_fd >= 0 && write(st->wake_fd, &one, sizeof(one)) < 0)
 		log_event(LOG_WARN, NULL, NULL, NULL, "cannot wake the "
 		    "workers: %s", strerror(errno));

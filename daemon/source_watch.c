@@ -109,7 +109,7 @@ publish(struct ctl_daemon *d, struct ctl_source_state *s,
 			free(s->error);
 			s->error = NULL;
 		}
-		pthread_mutex_unlock(&d->st.mu);
+		ctl_state_unlock(&d->st);
 		return false;
 	}
 	s->last_read = (long long)time(NULL);
@@ -131,7 +131,7 @@ publish(struct ctl_daemon *d, struct ctl_source_state *s,
 		s->error = NULL;
 		d->st.generation++;
 	}
-	pthread_mutex_unlock(&d->st.mu);
+	ctl_state_unlock(&d->st);
 	return rc > 0;
 }
 

@@ -125,7 +125,7 @@ ctl_sync_history_open(struct ctl_worker *w)
 	pthread_mutex_lock(&st->mu);
 	cJSON_Delete(st->engines[w->idx].syncs);
 	st->engines[w->idx].syncs = syncs;
-	pthread_mutex_unlock(&st->mu);
+	ctl_state_unlock(st);
 }
 
 /* The diff's field path ("TaskTemplate.ContainerSpec.Env: a -> b"). */
@@ -294,7 +294,7 @@ ctl_sync_history_record(struct cycle *c, const struct ctl_result *r,
 	if (same_failure(newest, r, rev, msg, now, &changed)) {
 		if (changed)
 			text = cJSON_PrintUnformatted(a);
-		pthread_mutex_unlock(&st->mu);
+		ctl_state_unlock(st);
 		if (text != NULL)
 			save(c->w, r->stack, text);
 		return;
@@ -321,6 +321,6 @@ ctl_sync_history_record(struct cycle *c, const struct ctl_result *r,
 	while (cJSON_GetArraySize(a) > CTL_SYNCS)
 		cJSON_DeleteItemFromArray(a, CTL_SYNCS);
 	text = cJSON_PrintUnformatted(a);
-	pthread_mutex_unlock(&st->mu);
+	ctl_state_unlock(st);
 	save(c->w, r->stack, text);
 }

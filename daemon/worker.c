@@ -125,7 +125,7 @@ publish_unreachable(struct ctl_worker *w, const struct err *err)
 		    "engine unreachable");
 	}
 	ctl_notifier_compare(w->d->st.notifier, es->name, es->stacks);
-	pthread_mutex_unlock(&w->d->st.mu);
+	ctl_state_unlock(&w->d->st);
 }
 
 static void
@@ -167,7 +167,7 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 	es->stacks = c->stacks;
 	c->stacks = NULL;
 	ctl_notifier_compare(w->d->st.notifier, es->name, es->stacks);
-	pthread_mutex_unlock(&w->d->st.mu);
+	ctl_state_unlock(&w->d->st);
 }
 
 /* When the next cycle is due, in ms from now. */
@@ -223,7 +223,7 @@ current_snapshots(struct ctl_worker *w, struct sources_snapshot **snaps,
 		for (size_t i = 0; i < w->nmem; i++)
 			w->mem[i].retry_at = 0;
 	}
-	pthread_mutex_unlock(&st->mu);
+	ctl_state_unlock(st);
 	return n;
 }
 

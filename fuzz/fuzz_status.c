@@ -2,7 +2,9 @@
  * fuzz_status.c - the status server as a client sees it: raw bytes sent
  * to a running server (libmicrohttpd's parser, then stackd's routes, the
  * bearer token and the webhook), the answer read until the server closes.
- * The server runs for the whole fuzzing session on a free loopback port.
+ * This is the status process's server (status/server.c), serving a few
+ * documents as the daemon would have sent them; it runs for the whole
+ * fuzzing session on a free loopback port.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,69 +15,65 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "controller.h"
-#include "daemon.h"
-#include "status.h"
+#include "frame.h"
+#include "status_int.h"
 #include "fuzz.h"
 
-static struct ctl_state st;
-static struct ctl_engine_state es;
-static struct ctl_source_state src;
 static struct sockaddr_in addr;
 
-static int
-free_port(void)
+/* What the daemon would have sent the status process. */
+static void
+give(struct ctl_docs *docs, uint32_t type, const char *text)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct frame f = { type, (uint32_t)strlen(text), (char *)text };
+	struct err err = { 0 };
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+	if (ctl_docs_apply(docs, &f, &err) < 0) {
+		fprintf(stderr, "fuzz_status: %s\n", err.msg);
 		abort();
-	close(fd);
-	return ntohs(sa.sin_port);
+	}
+}
+
+static void hook(void *arg, int verdict, const char *source)
+{
+	(void)arg, (void)verdict, (void)source;
+}
+static void registry(void *arg, bool accepted) { (void)arg, (void)accepted; }
+static void push(void *arg, const char *host, const char *repository)
+{
+	(void)arg, (void)host, (void)repository;
 }
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static struct ctl_status_server *server;
-	struct sources_opts so = { .kind = SOURCES_DIR };
+	static const struct ctl_http_ops ops = { hook, registry, push, NULL };
+	static struct ctl_http *server;
+	struct ctl_docs *docs = ctl_docs_new();
 	struct err err = { 0 };
-	char listen[32];
-	int port = free_port();
+	socklen_t len = sizeof(addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	(void)argc;
 	(void)argv;
-	pthread_mutex_init(&st.mu, NULL);
-	es.name = "e1";
-	es.host = "unix:///run/docker.sock";
-	es.reachable = es.reached = true;
-	es.stacks = cJSON_Parse("{\"web\":{\"state\":\"synced\",\"services\":"
-	    "[{\"name\":\"web_app\",\"image\":\"local/busybox:1\","
-	    "\"running\":1,\"desired\":1,\"pending\":[]}]}}");
-	st.engines = &es;
-	st.nengines = 1;
-	src.name = "src";
-	src.kind = "dir";
-	src.location = (char *)fuzz_dir();
-	src.webhook_secret = "It's a Secret to Everybody";
-	st.sources = &src;
-	st.nsources = 1;
-	st.token = "t0ken";
-	so.dir.root = fuzz_dir();
-	if (sources_open(&src.src, &so, &err) < 0)
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    listen(fd, 64) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&addr, &len) < 0)
 		abort();
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	if (ctl_status_start(&server, listen, &st, &err) < 0) {
+	give(docs, CTL_MSG_CONFIG, "{\"token\": \"t0ken\", \"registry_secret\": "
+	    "\"r3g\", \"hooks\": {\"src\": \"It's a Secret to Everybody\"}}");
+	give(docs, CTL_MSG_DOC, "200 /readyz\ntext/plain\nready\n");
+	give(docs, CTL_MSG_DOC, "200 /\ntext/html; charset=utf-8\n<p>page</p>");
+	give(docs, CTL_MSG_DOC, "200 /api/v1/stacks/web\napplication/json\n"
+	    "{\"name\": \"web\", \"state\": \"synced\"}\n");
+	give(docs, CTL_MSG_DOC, "200 /metrics\ntext/plain; version=0.0.4\n"
+	    "stackd_up 1\n");
+	if (ctl_http_start(&server, fd, docs, &ops, &err) < 0) {
 		fprintf(stderr, "fuzz_status: %s\n", err.msg);
 		abort();
 	}
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t)port);
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	return 0;
 }
 

@@ -56,7 +56,7 @@ enum ctl_opt {
 	CTL_OPT_DEBOUNCE, CTL_OPT_TOKEN_FILE, CTL_OPT_NOTIFY_URL,
 	CTL_OPT_IMAGE_POLL, CTL_OPT_REGISTRY_WEBHOOK_SECRET_FILE,
 	CTL_OPT_LOG_FORMAT, CTL_OPT_LOG_LEVEL,
-	CTL_OPT_SOPS_AGE_KEY_FILE,
+	CTL_OPT_SOPS_AGE_KEY_FILE, CTL_OPT_NO_SANDBOX,
 	CTL_OPT_COUNT
 };
 
@@ -193,6 +193,8 @@ struct ctl_config {
 	int notify_timeout_ms;	/* one delivery; 0 = 5 s */
 	char *token_file;	/* bearer token for the status server */
 	char *registry_secret_file;	/* the registry webhook's token */
+	char *status_user;	/* status.user: the status process's, as root */
+	bool no_sandbox;	/* --no-sandbox: the status process unconfined */
 	char *age_key_file;	/* sops.age_key_file; NULL: the default */
 	/* The identities SOPS files are decrypted with: the key file,
 	 * SOPS_AGE_KEY_FILE and SOPS_AGE_KEY (ctl_sops_keys_load). */
@@ -210,7 +212,7 @@ struct ctl_flags {
 	const char *hook_secret, *registry_secret, *age_key_file;
 	const char *notify_url;
 	int interval_ms, debounce_ms, poll_ms, prune_limit;
-	bool keep, prune, empty, inherit, strict;
+	bool keep, prune, empty, inherit, strict, no_sandbox;
 	bool has_format, has_level, has_interp, has_resolve, has_image_poll;
 	enum compose_interp_mode interp;
 	enum images_mode resolve;

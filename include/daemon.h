@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "images.h"
 #include "reconciler.h"
+#include "sandbox.h"
 #include "sources.h"
 
 /* `stackd run`. */
@@ -131,8 +132,23 @@ struct ctl_push {
 	char repository[256];	/* "app", "team/app" */
 };
 
+/* The status server's process, as its supervisor (status/) sees it;
+ * guarded by ctl_state.mu. */
+struct ctl_sandbox_state {
+	bool enabled;		/* false: --no-sandbox */
+	long pid;		/* the one serving now, 0: none */
+	unsigned long starts;	/* processes started, the first included */
+	bool reported;		/* report is the running one's */
+	struct sandbox_report report;
+	char last_exit[ERR_MSG_MAX + 128];	/* how the last one ended, or "" */
+};
+
 struct ctl_state {
 	pthread_mutex_t mu;
+	/* Bumped by each change of what the status documents show
+	 * (ctl_state_unlock): the status server renders them again. */
+	unsigned long changes;
+	struct ctl_sandbox_state sandbox;
 	long long started;
 	char *token;		/* status bearer token, or NULL */
 	struct ctl_engine_state *engines;
@@ -150,6 +166,9 @@ struct ctl_state {
 	unsigned long npushes;		/* ever received */
 	unsigned long registry_hooks[2];	/* accepted, refused */
 };
+
+/* Release st->mu after a change the status documents show. */
+void ctl_state_unlock(struct ctl_state *st);
 
 /* Record a registry push (takes st->mu) and wake the workers. */
 void ctl_state_push(struct ctl_state *st, const char *host,

@@ -14,15 +14,37 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
+#include "log.h"
 
 struct ctl_state;
 
+/*
+ * The status server runs in a process of its own (status/supervise.c):
+ * `stackd run` starts `stackd status-server` with the listening socket
+ * and a socketpair, sends it the documents below whenever they change,
+ * and starts it again, with backoff, when it ends.  The process confines
+ * itself (sandbox.h: an unprivileged user, no new privileges, seccomp)
+ * and holds no engine socket, no credential but the status token and
+ * the webhook secrets; what it sends back is a verified webhook.
+ */
+struct ctl_status_opts {
+	const char *listen;	/* "ADDR:PORT" */
+	const char *user;	/* status.user: who it runs as under root */
+	bool sandbox;		/* false: --no-sandbox, unconfined */
+	enum log_format log_format;
+	enum log_level log_level;
+};
 struct ctl_status_server;
-int ctl_status_start(struct ctl_status_server **out, const char *listen,
-    struct ctl_state *st, struct err *err);
+int ctl_status_start(struct ctl_status_server **out,
+    const struct ctl_status_opts *o, struct ctl_state *st, struct err *err);
 void ctl_status_stop(struct ctl_status_server *s);
 
-/* JSON documents of the status API (caller holds st->mu, frees). */
+/* `stackd status-server FORMAT LEVEL`: the status process (child.c);
+ * only `stackd run` starts it. */
+int ctl_status_child_main(int argc, char **argv);
+
+/* The documents, rendered in the daemon (caller holds st->mu, frees).
+ * The status API's JSON: */
 cJSON *ctl_status_json(const struct ctl_state *st);
 cJSON *ctl_stacks_json(const struct ctl_state *st, const char *only);
 /* A stack's sync history per engine, newest first; NULL: no engine has

@@ -216,6 +216,22 @@ source_json(const struct ctl_source_state *s)
 	return o;
 }
 
+/* The status process: how it is confined, as it said at its start. */
+static cJSON *
+sandbox_json(const struct ctl_sandbox_state *sb)
+{
+	cJSON *o = sb->reported ? sandbox_report_json(&sb->report) :
+	    cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(o, "enabled", sb->enabled);
+	if (sb->pid > 0)
+		cJSON_AddNumberToObject(o, "pid", (double)sb->pid);
+	cJSON_AddNumberToObject(o, "starts", (double)sb->starts);
+	if (sb->last_exit[0] != '\0')
+		cJSON_AddStringToObject(o, "last_exit", sb->last_exit);
+	return o;
+}
+
 cJSON *
 ctl_status_json(const struct ctl_state *st)
 {
@@ -233,6 +249,7 @@ ctl_status_json(const struct ctl_state *st)
 	for (size_t i = 0; i < st->nsources; i++)
 		cJSON_AddItemToArray(sources, source_json(&st->sources[i]));
 	cJSON_AddItemToObject(o, "sources", sources);
+	cJSON_AddItemToObject(o, "sandbox", sandbox_json(&st->sandbox));
 	return o;
 }
 

@@ -107,6 +107,8 @@ if "$here/harness/swarm.sh" start "$harness_dir" 2 >"$harness_dir.env" 2>"$harne
 	    "$here/e2e/depends.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: hooks.sh (pre-sync and post-sync jobs, by the engine's events)" \
 	    "$here/e2e/hooks.sh" "$build/stackd"
+	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: sandbox.sh (the status process: confined, restarted)" \
+	    "$here/e2e/sandbox.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: page.sh (the status page in headless Chromium)" \
 	    "$here/e2e/page.sh" "$build/stackd"
 	DOCKER_HOST=$STACKD_TEST_ENGINE1 count "e2e: image.sh (stackd as a swarm service)" \

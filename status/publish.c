@@ -1,0 +1,285 @@
+/*
+ * publish.c - the daemon's side of the status documents: render every
+ * one from the state (under its lock, as a request did when the server
+ * ran in the daemon), then send the status process only those that
+ * differ from what it was last sent, and the removal of those gone.
+ *
+ * What was sent is remembered as a hash per path, not as a copy: at a
+ * thousand stacks the documents are megabytes, their hashes kilobytes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "alloc.h"
+#include "daemon.h"
+#include "status.h"
+#include "status_int.h"
+
+#define CONFIG_PATH "\001config"
+
+/* A document, rendered as its CTL_MSG_DOC message. */
+struct msg {
+	uint32_t type;
+	char *path;	/* key of the table of what was sent */
+	char *data;
+	size_t len;
+};
+
+struct batch {
+	struct msg *v;
+	size_t n, cap;
+};
+
+struct ctl_publisher {
+	struct ctl_pathmap sent;	/* path -> uint64_t hash */
+	unsigned long round;
+};
+
+struct ctl_publisher *
+ctl_publisher_new(void)
+{
+	return xcalloc(1, sizeof(struct ctl_publisher));
+}
+
+void
+ctl_publisher_reset(struct ctl_publisher *p)
+{
+	ctl_pathmap_clear(&p->sent, free);
+}
+
+void
+ctl_publisher_free(struct ctl_publisher *p)
+{
+	if (p == NULL)
+		return;
+	ctl_publisher_reset(p);
+	free(p);
+}
+
+static uint64_t
+fnv(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
+	return h;
+}
+
+static void
+add(struct batch *b, uint32_t type, const char *path, char *data, size_t len)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->v = xrealloc(b->v, b->cap * sizeof(*b->v));
+	}
+	b->v[b->n++] = (struct msg){ type, xstrdup(path), data, len };
+}
+
+/* "CODE PATH\nTYPE\n" BODY; takes body. */
+static void
+add_doc(struct batch *b, const char *path, unsigned code, const char *type,
+    char *body)
+{
+	size_t blen, hlen;
+	char *m;
+
+	if (body == NULL)
+		return;
+	blen = strlen(body);
+	hlen = (size_t)snprintf(NULL, 0, "%03u %s\n%s\n", code, path, type);
+	m = xmalloc(hlen + blen + 1);
+	snprintf(m, hlen + 1, "%03u %s\n%s\n", code, path, type);
+	memcpy(m + hlen, body, blen + 1);
+	free(body);
+	add(b, CTL_MSG_DOC, path, m, hlen + blen);
+}
+
+static char *
+json_text(cJSON *doc)
+{
+	char *text, *body;
+	size_t n;
+
+	if (doc == NULL)
+		return NULL;
+	text = cJSON_Print(doc);
+	cJSON_Delete(doc);
+	n = strlen(text);
+	body = xmalloc(n + 2);
+	memcpy(body, text, n);
+	memcpy(body + n, "\n", 2);
+	free(text);
+	return body;
+}
+
+static void
+add_json(struct batch *b, const char *path, cJSON *doc)
+{
+	add_doc(b, path, 200, "application/json", json_text(doc));
+}
+
+static void
+note_name(struct ctl_pathmap *names, const cJSON *obj)
+{
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, obj)
+		*ctl_pathmap_slot(names, s->string) = (void *)1;
+}
+
+struct stack_arg {
+	const struct ctl_state *st;
+	struct batch *b;
+};
+
+static void
+stack_docs(const char *name, void *val, void *arg)
+{
+	struct stack_arg *a = arg;
+	char path[CTL_MSG_PATH_MAX];
+
+	(void)val;
+	if (strlen(name) + 32 > sizeof(path))
+		return;
+	snprintf(path, sizeof(path), "/api/v1/stacks/%s", name);
+	add_json(a->b, path, ctl_stacks_json(a->st, name));
+	snprintf(path, sizeof(path), "/api/v1/stacks/%s/history", name);
+	add_json(a->b, path, ctl_history_json(a->st, name));
+	snprintf(path, sizeof(path), "/stacks/%s", name);
+	add_doc(a->b, path, 200, "text/html; charset=utf-8",
+	    ctl_stack_page_html(a->st, name));
+}
+
+/* What the status process needs of the daemon's secrets: the status
+ * token, the webhooks' secrets, and nothing else. */
+static char *
+config_text(const struct ctl_state *st, const char *user, bool sandbox)
+{
+	cJSON *c = cJSON_CreateObject(), *hooks;
+	char *text;
+
+	if (st->token != NULL)
+		cJSON_AddStringToObject(c, "token", st->token);
+	if (st->registry_secret != NULL)
+		cJSON_AddStringToObject(c, "registry_secret",
+		    st->registry_secret);
+	hooks = cJSON_AddObjectToObject(c, "hooks");
+	for (size_t i = 0; i < st->nsources; i++)
+		if (st->sources[i].webhook_secret != NULL &&
+		    st->sources[i].src != NULL)
+			cJSON_AddStringToObject(hooks, st->sources[i].name,
+			    st->sources[i].webhook_secret);
+	cJSON_AddStringToObject(c, "user", user);
+	cJSON_AddBoolToObject(c, "sandbox", sandbox);
+	text = cJSON_PrintUnformatted(c);
+	cJSON_Delete(c);
+	return text;
+}
+
+/* Every document, rendered under the state lock. */
+static void
+render(struct ctl_state *st, const char *user, bool sandbox, struct batch *b)
+{
+	struct ctl_pathmap names = { 0 };
+	struct stack_arg a = { st, b };
+	bool ready;
+	char *config;
+
+	pthread_mutex_lock(&st->mu);
+	config = config_text(st, user, sandbox);
+	add(b, CTL_MSG_CONFIG, CONFIG_PATH, config, strlen(config));
+	ready = ctl_ready(st);
+	add_doc(b, "/readyz", ready ? 200 : 503, "text/plain",
+	    xstrdup(ready ? "ready\n" : "not ready\n"));
+	add_doc(b, "/", 200, "text/html; charset=utf-8", ctl_page_html(st));
+	add_doc(b, "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8",
+	    ctl_metrics_text(st));
+	add_json(b, "/api/v1/status", ctl_status_json(st));
+	add_json(b, "/api/v1/stacks", ctl_stacks_json(st, NULL));
+	for (size_t i = 0; i < st->nengines; i++) {
+		note_name(&names, st->engines[i].stacks);
+		note_name(&names, st->engines[i].syncs);
+	}
+	ctl_pathmap_each(&names, stack_docs, &a);
+	pthread_mutex_unlock(&st->mu);
+	ctl_pathmap_clear(&names, NULL);
+}
+
+struct drop_arg {
+	struct ctl_publisher *p;
+	struct batch *b;
+};
+
+static void
+find_gone(const char *path, void *val, void *arg)
+{
+	struct drop_arg *a = arg;
+	const uint64_t *h = val;
+
+	if (h[1] != a->p->round)
+		add(a->b, CTL_MSG_DROP, path, xstrdup(path), strlen(path));
+}
+
+/* Send m unless the process has it already: 0 or < 0 (err). */
+static int
+send_changed(struct ctl_publisher *p, int fd, const struct msg *m,
+    size_t *sent, struct err *err)
+{
+	uint64_t **slot = (uint64_t **)ctl_pathmap_slot(&p->sent, m->path);
+	uint64_t h = fnv(m->data, m->len);
+
+	if (*slot == NULL) {
+		*slot = xcalloc(2, sizeof(**slot));
+	} else if ((*slot)[0] == h) {
+		(*slot)[1] = p->round;
+		return 0;
+	}
+	(*slot)[0] = h;
+	(*slot)[1] = p->round;
+	(*sent)++;
+	/* Held back on a failure: sent again, in full, to the next one. */
+	return frame_send(fd, m->type, m->data, m->len, err);
+}
+
+/* The configuration carries secrets: wiped, not only freed. */
+static void
+release(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->v[i].type == CTL_MSG_CONFIG)
+			OPENSSL_cleanse(b->v[i].data, b->v[i].len);
+		free(b->v[i].path);
+		free(b->v[i].data);
+	}
+	free(b->v);
+}
+
+int
+ctl_publisher_send(struct ctl_publisher *p, struct ctl_state *st,
+    const char *user, bool sandbox, int fd, size_t *sent, struct err *err)
+{
+	struct batch b = { 0 }, gone = { 0 };
+	struct drop_arg a = { p, &gone };
+	int rc = 0;
+
+	*sent = 0;
+	p->round++;
+	render(st, user, sandbox, &b);
+	for (size_t i = 0; i < b.n && rc == 0; i++)
+		rc = send_changed(p, fd, &b.v[i], sent, err);
+	if (rc == 0)
+		ctl_pathmap_each(&p->sent, find_gone, &a);
+	for (size_t i = 0; i < gone.n && rc == 0; i++) {
+		free(ctl_pathmap_take(&p->sent, gone.v[i].path));
+		(*sent)++;
+		rc = frame_send(fd, CTL_MSG_DROP, gone.v[i].data,
+		    gone.v[i].len, err);
+	}
+	release(&b);
+	release(&gone);
+	return rc;
+}
