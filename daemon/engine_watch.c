@@ -78,7 +78,7 @@ managed(struct ctl_worker *w, const char *name)
 	pthread_mutex_lock(&st->mu);
 	for (size_t k = 0; k < st->nsources && !found; k++)
 		found = ctl_stacks_object(w->d->cfg, st->sources[k].snap, name);
-	ctl_state_unlock(st);
+	pthread_mutex_unlock(&st->mu);
 	return found;
 }
 

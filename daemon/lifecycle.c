@@ -112,6 +112,7 @@ start_workers(struct ctl_daemon *d, struct err *err)
 		st->engines[i].host = d->cfg->engines[i].host;
 		st->engines[i].stacks = cJSON_CreateObject();
 	}
+	st->stack_changes++;
 	ctl_state_unlock(st);
 	d->workers = xcalloc(d->cfg->nengines, sizeof(*d->workers));
 	sigfillset(&all);

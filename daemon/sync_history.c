@@ -125,6 +125,7 @@ ctl_sync_history_open(struct ctl_worker *w)
 	pthread_mutex_lock(&st->mu);
 	cJSON_Delete(st->engines[w->idx].syncs);
 	st->engines[w->idx].syncs = syncs;
+	st->stack_changes++;
 	ctl_state_unlock(st);
 }
 
@@ -283,6 +284,7 @@ ctl_sync_history_record(struct cycle *c, const struct ctl_result *r,
 	if (!wrote && msg == NULL)
 		return;
 	pthread_mutex_lock(&st->mu);
+	st->stack_changes++;
 	if ((a = cJSON_GetObjectItemCaseSensitive(st->engines[c->w->idx].syncs,
 	    r->stack)) == NULL)
 		a = cJSON_AddArrayToObject(st->engines[c->w->idx].syncs,

@@ -124,6 +124,7 @@ publish_unreachable(struct ctl_worker *w, const struct err *err)
 		cJSON_AddStringToObject(s, "error",
 		    "engine unreachable");
 	}
+	w->d->st.stack_changes++;
 	ctl_notifier_compare(w->d->st.notifier, es->name, es->stacks);
 	ctl_state_unlock(&w->d->st);
 }
@@ -163,6 +164,9 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 	for (size_t k = 0; k <= CTL_BUCKETS; k++)
 		es->sync_hist[k] += c->sync_hist[k];
 	es->sync_sum += c->sync_sum;
+	/* A no-op cycle publishes the same stacks: their pages stay. */
+	if (!json_same(es->stacks, c->stacks))
+		w->d->st.stack_changes++;
 	cJSON_Delete(es->stacks);
 	es->stacks = c->stacks;
 	c->stacks = NULL;
@@ -223,7 +227,7 @@ current_snapshots(struct ctl_worker *w, struct sources_snapshot **snaps,
 		for (size_t i = 0; i < w->nmem; i++)
 			w->mem[i].retry_at = 0;
 	}
-	ctl_state_unlock(st);
+	pthread_mutex_unlock(&st->mu);
 	return n;
 }
 

@@ -148,6 +148,9 @@ struct ctl_state {
 	/* Bumped by each change of what the status documents show
 	 * (ctl_state_unlock): the status server renders them again. */
 	unsigned long changes;
+	/* Bumped by each change of an engine's stacks or syncs: only then
+	 * are the per-stack documents rendered again. */
+	unsigned long stack_changes;
 	struct ctl_sandbox_state sandbox;
 	long long started;
 	char *token;		/* status bearer token, or NULL */

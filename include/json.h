@@ -6,6 +6,8 @@
 #ifndef STACKD_JSON_H
 #define STACKD_JSON_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 const cJSON *json_get(const cJSON *o, const char *key);
@@ -17,5 +19,9 @@ const char *json_str(const cJSON *o, const char *key);
 double json_num(const cJSON *o, const char *key);
 /* Append string s to array arr unless an equal string is there. */
 void json_add_unique(cJSON *arr, const char *s);
+/* Are a and b the same document, members in the same order?  Linear,
+ * where cJSON_Compare looks every key up (quadratic); documents built
+ * by the same code differ in order only when their content does. */
+bool json_same(const cJSON *a, const cJSON *b);
 
 #endif

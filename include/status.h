@@ -50,10 +50,15 @@ cJSON *ctl_stacks_json(const struct ctl_state *st, const char *only);
 /* A stack's sync history per engine, newest first; NULL: no engine has
  * the stack or a history of it. */
 cJSON *ctl_history_json(const struct ctl_state *st, const char *stack);
-/* Prometheus text exposition (caller holds st->mu, frees). */
-char *ctl_metrics_text(const struct ctl_state *st);
-/* The HTML page (caller holds st->mu, frees). */
-char *ctl_page_html(const struct ctl_state *st);
+/* Prometheus text exposition (caller holds st->mu, frees).  The stacks'
+ * families change with the stacks only: given as stacks_part (from
+ * ctl_metrics_stacks_text), or rendered now (NULL). */
+char *ctl_metrics_text(const struct ctl_state *st, const char *stacks_part);
+char *ctl_metrics_stacks_text(const struct ctl_state *st);
+/* The HTML page (caller holds st->mu, frees); its stacks table likewise
+ * given (ctl_page_stacks_html) or rendered now (NULL). */
+char *ctl_page_html(const struct ctl_state *st, const char *stacks_table);
+char *ctl_page_stacks_html(const struct ctl_state *st);
 /* A stack's page (same terms); NULL: no engine has it or its history. */
 char *ctl_stack_page_html(const struct ctl_state *st, const char *stack);
 /* Is the controller ready: a snapshot of every source, and every engine

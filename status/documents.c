@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "health.h"
 #include "status.h"
+#include "status_int.h"
 #include "version.h"
 
 /* Worst first: a stack's state over several engines is the worst one. */
@@ -253,7 +254,9 @@ ctl_status_json(const struct ctl_state *st)
 	return o;
 }
 
-/* {"name", "state", "engines": {"e1": {...}}} for one stack. */
+/* {"name", "state", "engines": {"e1": {...}}} for one stack.  The
+ * engines' reports are referenced, not copied: the document lives under
+ * the lock, as long as it takes to print it. */
 static cJSON *
 stack_json(const struct ctl_state *st, const char *name)
 {
@@ -264,7 +267,7 @@ stack_json(const struct ctl_state *st, const char *name)
 		    st->engines[i].stacks, name);
 		if (s != NULL)
 			cJSON_AddItemToObject(per, st->engines[i].name,
-			    cJSON_Duplicate(s, true));
+			    cJSON_CreateObjectReference(s->child));
 	}
 	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddStringToObject(o, "state", ctl_stack_state(per));
@@ -273,24 +276,14 @@ stack_json(const struct ctl_state *st, const char *name)
 	return o;
 }
 
-static bool
-seen(const cJSON *arr, const char *name)
-{
-	const cJSON *it;
-
-	cJSON_ArrayForEach(it, arr)
-		if (strcmp(cJSON_GetObjectItemCaseSensitive(it,
-		    "name")->valuestring, name) == 0)
-			return true;
-	return false;
-}
-
 /* Every stack any engine reports (sorted as the source lists them), or
  * only the one named (NULL when no engine has it). */
 cJSON *
 ctl_stacks_json(const struct ctl_state *st, const char *only)
 {
 	cJSON *arr = cJSON_CreateArray();
+	struct ctl_pathmap seen = { 0 };
+	void **slot;
 	const cJSON *s;
 
 	if (only != NULL) {
@@ -305,9 +298,13 @@ ctl_stacks_json(const struct ctl_state *st, const char *only)
 	}
 	for (size_t i = 0; i < st->nengines; i++)
 		cJSON_ArrayForEach(s, st->engines[i].stacks)
-			if (!seen(arr, s->string))
+			if (*(slot = ctl_pathmap_slot(&seen, s->string)) ==
+			    NULL) {
+				*slot = arr;
 				cJSON_AddItemToArray(arr, stack_json(st,
 				    s->string));
+			}
+	ctl_pathmap_clear(&seen, NULL);
 	return arr;
 }
 
@@ -330,7 +327,7 @@ ctl_history_json(const struct ctl_state *st, const char *name)
 			continue;
 		known = true;
 		cJSON_AddItemToObject(per, st->engines[i].name, h != NULL ?
-		    cJSON_Duplicate(h, true) : cJSON_CreateArray());
+		    cJSON_CreateArrayReference(h->child) : cJSON_CreateArray());
 	}
 	if (!known) {
 		cJSON_Delete(o);

@@ -247,17 +247,17 @@ stacks_by_state(struct buf *b, const struct ctl_state *st)
 	    "out-of-sync", "failed" };
 	cJSON *all = ctl_stacks_json(st, NULL);
 	const cJSON *s;
+	int n[4] = { 0 };
 
 	head(b, "stacks", "gauge", "Stacks by sync state (worst over "
 	    "engines).");
-	for (int i = 0; i < 4; i++) {
-		int n = 0;
-		cJSON_ArrayForEach(s, all)
-			n += strcmp(cJSON_GetObjectItemCaseSensitive(s,
+	cJSON_ArrayForEach(s, all)
+		for (int i = 0; i < 4; i++)
+			n[i] += strcmp(cJSON_GetObjectItemCaseSensitive(s,
 			    "state")->valuestring, states[i]) == 0;
+	for (int i = 0; i < 4; i++)
 		buf_appendf(b, "stackd_stacks{state=\"%s\"} %d\n", states[i],
-		    n);
-	}
+		    n[i]);
 	cJSON_Delete(all);
 }
 
@@ -419,7 +419,18 @@ source_metrics(struct buf *b, const struct ctl_state *st)
 }
 
 char *
-ctl_metrics_text(const struct ctl_state *st)
+ctl_metrics_stacks_text(const struct ctl_state *st)
+{
+	struct buf b;
+
+	buf_init(&b, METRICS_MAX);
+	stacks_by_state(&b, st);
+	stack_health(&b, st);
+	return buf_steal(&b);
+}
+
+char *
+ctl_metrics_text(const struct ctl_state *st, const char *stacks_part)
 {
 	struct buf b;
 
@@ -437,8 +448,12 @@ ctl_metrics_text(const struct ctl_state *st)
 	image_metrics(&b, st);
 	cache_metrics(&b, st);
 	engine_gauges(&b, st);
-	stacks_by_state(&b, st);
-	stack_health(&b, st);
+	if (stacks_part != NULL) {
+		buf_append(&b, stacks_part, strlen(stacks_part));
+	} else {
+		stacks_by_state(&b, st);
+		stack_health(&b, st);
+	}
 	source_metrics(&b, st);
 	notify_metrics(&b, st);
 	return buf_steal(&b);

@@ -238,7 +238,17 @@ stacks(struct buf *b, const struct ctl_state *st)
 }
 
 char *
-ctl_page_html(const struct ctl_state *st)
+ctl_page_stacks_html(const struct ctl_state *st)
+{
+	struct buf b;
+
+	buf_init(&b, PAGE_MAX);
+	stacks(&b, st);
+	return buf_steal(&b);
+}
+
+char *
+ctl_page_html(const struct ctl_state *st, const char *stacks_table)
 {
 	struct buf b;
 
@@ -247,7 +257,10 @@ ctl_page_html(const struct ctl_state *st)
 	buf_appendf(&b, "<h1>stackd</h1>\n");
 	engines(&b, st);
 	sources(&b, st);
-	stacks(&b, st);
+	if (stacks_table != NULL)
+		buf_append(&b, stacks_table, strlen(stacks_table));
+	else
+		stacks(&b, st);
 	page_foot(&b);
 	return buf_steal(&b);
 }

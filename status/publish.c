@@ -6,6 +6,9 @@
  *
  * What was sent is remembered as a hash per path, not as a copy: at a
  * thousand stacks the documents are megabytes, their hashes kilobytes.
+ * The per-stack documents (and the list of stacks) are rendered only
+ * when a stack's state or history changed (ctl_state.stack_changes): a
+ * no-op cycle renders the few documents that show its counters.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,16 +29,31 @@ struct msg {
 	char *path;	/* key of the table of what was sent */
 	char *data;
 	size_t len;
+	bool stacky;	/* rendered only when the stacks changed */
+};
+
+/* What the table keeps of a document sent. */
+struct sent {
+	uint64_t hash;
+	unsigned long round;	/* the last render that had it */
+	bool stacky;
 };
 
 struct batch {
 	struct msg *v;
 	size_t n, cap;
+	bool stacky;	/* what is added now */
 };
 
 struct ctl_publisher {
-	struct ctl_pathmap sent;	/* path -> uint64_t hash */
+	struct ctl_pathmap sent;	/* path -> struct sent */
 	unsigned long round;
+	bool stacks_rendered;		/* in this round */
+	bool stacks_known;		/* stack_changes is what was sent */
+	unsigned long stack_changes;
+	/* The parts of the page and the metrics the stacks make, as of
+	 * stack_changes. */
+	char *page_stacks, *metrics_stacks;
 };
 
 struct ctl_publisher *
@@ -48,6 +66,10 @@ void
 ctl_publisher_reset(struct ctl_publisher *p)
 {
 	ctl_pathmap_clear(&p->sent, free);
+	p->stacks_known = false;
+	free(p->page_stacks);
+	free(p->metrics_stacks);
+	p->page_stacks = p->metrics_stacks = NULL;
 }
 
 void
@@ -76,7 +98,8 @@ add(struct batch *b, uint32_t type, const char *path, char *data, size_t len)
 		b->cap = b->cap ? b->cap * 2 : 64;
 		b->v = xrealloc(b->v, b->cap * sizeof(*b->v));
 	}
-	b->v[b->n++] = (struct msg){ type, xstrdup(path), data, len };
+	b->v[b->n++] = (struct msg){ type, xstrdup(path), data, len,
+	    b->stacky };
 }
 
 /* "CODE PATH\nTYPE\n" BODY; takes body. */
@@ -180,9 +203,11 @@ config_text(const struct ctl_state *st, const char *user, bool sandbox)
 	return text;
 }
 
-/* Every document, rendered under the state lock. */
+/* Every document, rendered under the state lock; those of the stacks
+ * only when they changed since p last rendered them. */
 static void
-render(struct ctl_state *st, const char *user, bool sandbox, struct batch *b)
+render(struct ctl_publisher *p, struct ctl_state *st, const char *user,
+    bool sandbox, struct batch *b)
 {
 	struct ctl_pathmap names = { 0 };
 	struct stack_arg a = { st, b };
@@ -195,16 +220,30 @@ render(struct ctl_state *st, const char *user, bool sandbox, struct batch *b)
 	ready = ctl_ready(st);
 	add_doc(b, "/readyz", ready ? 200 : 503, "text/plain",
 	    xstrdup(ready ? "ready\n" : "not ready\n"));
-	add_doc(b, "/", 200, "text/html; charset=utf-8", ctl_page_html(st));
-	add_doc(b, "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8",
-	    ctl_metrics_text(st));
-	add_json(b, "/api/v1/status", ctl_status_json(st));
-	add_json(b, "/api/v1/stacks", ctl_stacks_json(st, NULL));
-	for (size_t i = 0; i < st->nengines; i++) {
-		note_name(&names, st->engines[i].stacks);
-		note_name(&names, st->engines[i].syncs);
+	p->stacks_rendered = !p->stacks_known ||
+	    p->stack_changes != st->stack_changes;
+	p->stacks_known = true;
+	p->stack_changes = st->stack_changes;
+	if (p->stacks_rendered) {
+		free(p->page_stacks);
+		free(p->metrics_stacks);
+		p->page_stacks = ctl_page_stacks_html(st);
+		p->metrics_stacks = ctl_metrics_stacks_text(st);
 	}
-	ctl_pathmap_each(&names, stack_docs, &a);
+	add_doc(b, "/", 200, "text/html; charset=utf-8",
+	    ctl_page_html(st, p->page_stacks));
+	add_doc(b, "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8",
+	    ctl_metrics_text(st, p->metrics_stacks));
+	add_json(b, "/api/v1/status", ctl_status_json(st));
+	if (p->stacks_rendered) {
+		b->stacky = true;
+		add_json(b, "/api/v1/stacks", ctl_stacks_json(st, NULL));
+		for (size_t i = 0; i < st->nengines; i++) {
+			note_name(&names, st->engines[i].stacks);
+			note_name(&names, st->engines[i].syncs);
+		}
+		ctl_pathmap_each(&names, stack_docs, &a);
+	}
 	pthread_mutex_unlock(&st->mu);
 	ctl_pathmap_clear(&names, NULL);
 }
@@ -218,9 +257,9 @@ static void
 find_gone(const char *path, void *val, void *arg)
 {
 	struct drop_arg *a = arg;
-	const uint64_t *h = val;
+	const struct sent *s = val;
 
-	if (h[1] != a->p->round)
+	if (s->round != a->p->round && (a->p->stacks_rendered || !s->stacky))
 		add(a->b, CTL_MSG_DROP, path, xstrdup(path), strlen(path));
 }
 
@@ -229,17 +268,18 @@ static int
 send_changed(struct ctl_publisher *p, int fd, const struct msg *m,
     size_t *sent, struct err *err)
 {
-	uint64_t **slot = (uint64_t **)ctl_pathmap_slot(&p->sent, m->path);
+	struct sent **slot = (struct sent **)ctl_pathmap_slot(&p->sent, m->path);
 	uint64_t h = fnv(m->data, m->len);
 
 	if (*slot == NULL) {
-		*slot = xcalloc(2, sizeof(**slot));
-	} else if ((*slot)[0] == h) {
-		(*slot)[1] = p->round;
+		*slot = xcalloc(1, sizeof(**slot));
+	} else if ((*slot)->hash == h) {
+		(*slot)->round = p->round;
 		return 0;
 	}
-	(*slot)[0] = h;
-	(*slot)[1] = p->round;
+	(*slot)->hash = h;
+	(*slot)->round = p->round;
+	(*slot)->stacky = m->stacky;
 	(*sent)++;
 	/* Held back on a failure: sent again, in full, to the next one. */
 	return frame_send(fd, m->type, m->data, m->len, err);
@@ -268,7 +308,7 @@ ctl_publisher_send(struct ctl_publisher *p, struct ctl_state *st,
 
 	*sent = 0;
 	p->round++;
-	render(st, user, sandbox, &b);
+	render(p, st, user, sandbox, &b);
 	for (size_t i = 0; i < b.n && rc == 0; i++)
 		rc = send_changed(p, fd, &b.v[i], sent, err);
 	if (rc == 0)

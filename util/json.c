@@ -42,3 +42,31 @@ json_add_unique(cJSON *arr, const char *s)
 			return;
 	cJSON_AddItemToArray(arr, cJSON_CreateString(s));
 }
+
+bool
+json_same(const cJSON *a, const cJSON *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	if ((a->type & 0xff) != (b->type & 0xff))
+		return false;
+	if ((a->string == NULL) != (b->string == NULL) ||
+	    (a->string != NULL && strcmp(a->string, b->string) != 0))
+		return false;
+	switch (a->type & 0xff) {
+	case cJSON_Number:
+		return a->valuedouble == b->valuedouble;
+	case cJSON_String:
+	case cJSON_Raw:
+		return strcmp(a->valuestring, b->valuestring) == 0;
+	case cJSON_Array:
+	case cJSON_Object:
+		for (a = a->child, b = b->child; a != NULL && b != NULL;
+		    a = a->next, b = b->next)
+			if (!json_same(a, b))
+				return false;
+		return a == NULL && b == NULL;
+	default:	/* true, false, null */
+		return true;
+	}
+}

@@ -669,13 +669,13 @@ test_status_documents(void **state)
 	cJSON_Delete(all);
 	cJSON_Delete(one);
 
-	text = ctl_page_html(&st);
+	text = ctl_page_html(&st, NULL);
 	assert_non_null(strstr(text, "web_&lt;x&gt;"));
 	assert_non_null(strstr(text, "&lt;script&gt;"));
 	assert_null(strstr(text, "<script>"));
 	free(text);
 
-	text = ctl_metrics_text(&st);
+	text = ctl_metrics_text(&st, NULL);
 	assert_non_null(strstr(text, "stackd_engine_up{engine=\"b\\\"q\"} 0"));
 	assert_non_null(strstr(text, "stackd_reconcile_duration_seconds_bucket"
 	    "{engine=\"a\",le=\"0.05\"} 0"));

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "json.h"
 #include "path.h"
 
 static void
@@ -134,11 +135,44 @@ test_path_write_atomic(void **state)
 	rmdir(dir);
 }
 
+/* json_same: equal documents in the same order; any difference of a
+ * value, a key, a type, a length or an order is a difference. */
+static void
+test_json_same(void **state)
+{
+	const char *base = "{\"a\":1,\"b\":[\"x\",{\"c\":null}],\"d\":true}";
+	const char *other[] = {
+		"{\"a\":2,\"b\":[\"x\",{\"c\":null}],\"d\":true}",
+		"{\"a\":1,\"b\":[\"y\",{\"c\":null}],\"d\":true}",
+		"{\"a\":1,\"b\":[\"x\",{\"e\":null}],\"d\":true}",
+		"{\"a\":1,\"b\":[\"x\",{\"c\":0}],\"d\":true}",
+		"{\"a\":1,\"b\":[\"x\"],\"d\":true}",
+		"{\"a\":1,\"b\":[\"x\",{\"c\":null}],\"d\":false}",
+		"{\"b\":[\"x\",{\"c\":null}],\"a\":1,\"d\":true}",
+		"{\"a\":1,\"b\":[\"x\",{\"c\":null}],\"d\":true,\"e\":1}",
+	};
+	cJSON *a = cJSON_Parse(base), *b = cJSON_Parse(base);
+
+	(void)state;
+	assert_true(json_same(a, b));
+	assert_true(json_same(NULL, NULL));
+	assert_false(json_same(a, NULL));
+	for (size_t i = 0; i < sizeof(other) / sizeof(*other); i++) {
+		cJSON *o = cJSON_Parse(other[i]);
+		assert_false(json_same(a, o));
+		assert_false(json_same(o, a));
+		cJSON_Delete(o);
+	}
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_set_returns_code),
+		cmocka_unit_test(test_json_same),
 		cmocka_unit_test(test_err_prefix_keeps_prefix_whole),
 		cmocka_unit_test(test_err_code_names),
 		cmocka_unit_test(test_buf_bounded),
