@@ -17,17 +17,7 @@ mkdir -p empty
 port=$(python3 "$here/../tests/harness/freeport.py" 127.0.0.1)
 tick=$(getconf CLK_TCK)
 measure() { # label bin
-	cat > stackd.yaml <<Y
-engines:
-  - {name: e1, host: "$DOCKER_HOST"}
-sources:
-  - {name: s, dir: {path: stacks}}
-owner: cpu
-interval: 1s
-status: {listen: "127.0.0.1:$port"}
-lease: {enabled: false}
-stacks: {resolve_image: never}
-Y
+	stacks_config cpu "$port" >stackd.yaml
 	"$2" run -c stackd.yaml >log.$1 2>&1 & local pid=$!
 	for i in $(seq 600); do all_synced $port 100 && break; sleep 0.5; done
 	sleep 5

@@ -56,3 +56,19 @@ j = json.load(sys.stdin)
 moving = [s for s in j if s['health'] == 'progressing' and not s.get('pending_changes')]
 sys.exit(0 if len(j) == $2 and len(moving) == ${3:-0} and all(s['state'] == 'synced' or s in moving for s in j) else 1)" 2>/dev/null
 }
+
+# The config of a daemon on stacks/ (relative) and the engine in
+# DOCKER_HOST: interval 1s, lease off, images not resolved.
+stacks_config() { # OWNER PORT
+	cat <<Y
+engines:
+  - {name: e1, host: "$DOCKER_HOST"}
+sources:
+  - {name: s, dir: {path: stacks}}
+owner: $1
+interval: 1s
+status: {listen: "127.0.0.1:$2"}
+lease: {enabled: false}
+stacks: {resolve_image: never}
+Y
+}

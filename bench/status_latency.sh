@@ -19,17 +19,7 @@ make_stacks stacks 100
 port=$(python3 "$here/../tests/harness/freeport.py" 127.0.0.1)
 routes="/ /metrics /api/v1/status /api/v1/stacks /api/v1/stacks/b7 /stacks/b7"
 measure() { # label bin
-	cat > stackd.yaml <<Y
-engines:
-  - {name: e1, host: "$DOCKER_HOST"}
-sources:
-  - {name: s, dir: {path: stacks}}
-owner: latency
-interval: 1s
-status: {listen: "127.0.0.1:$port"}
-lease: {enabled: false}
-stacks: {resolve_image: never}
-Y
+	stacks_config latency "$port" >stackd.yaml
 	"$2" run -c stackd.yaml >log.$1 2>&1 & pid=$!
 	for _ in $(seq 600); do all_synced $port 100 && break; sleep 0.5; done
 	sleep 3
