@@ -38,7 +38,10 @@ done
 cp "$(command -v busybox)" "$d/rootfs/bin/busybox"
 ln -s busybox "$d/rootfs/bin/sh"
 [ -d /etc/ssl/certs ] && mkdir -p "$d/rootfs/etc/ssl" && cp -rL /etc/ssl/certs "$d/rootfs/etc/ssl/" 2>/dev/null
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$d/rootfs/etc/passwd"
+# nobody: the user the status process becomes (status.user), as in the
+# Debian image the Dockerfile builds.
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$d/rootfs/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$d/rootfs/etc/group"
 tar -C "$d/rootfs" -c . | docker import -c 'ENTRYPOINT ["/usr/bin/stackd"]' \
 	-c 'CMD ["run", "-c", "/etc/stackd/stackd.yaml"]' -c 'ENV STATE_DIRECTORY=/var/lib/stackd' \
 	- "$image" >/dev/null
@@ -60,6 +63,9 @@ task() { docker ps -q --filter label=com.docker.swarm.service.name=stackd-e2e_st
 status() { docker exec "$(task)" /bin/busybox wget -qO- http://127.0.0.1:9090/api/v1/status; }
 check "its status server answers inside the task: ready, engine reachable" within 30 eval \
 	'status | python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if j[\"ready\"] and j[\"engines\"][0][\"reachable\"] else 1)"'
+# The report comes a moment after the first documents.
+check "... its status process confined in the container too (nobody, no_new_privs, seccomp)" within 10 eval \
+	'status | python3 -c "import json,sys; s=json.load(sys.stdin)[\"sandbox\"]; sys.exit(0 if s[\"user\"] and s[\"no_new_privs\"] and s[\"seccomp\"] else 1)"'
 out=$(status 2>&1)
 
 printf 'services:\n  web:\n    image: local/busybox:1\n    deploy: {replicas: 0}\n' >"$d/stacks/demo/compose.yaml"
