@@ -15,6 +15,8 @@
 #define STACKD_SANDBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -51,5 +53,19 @@ int sandbox_confine(const struct sandbox_opts *o, struct sandbox_report *r,
 /* {"user": ..., "no_new_privs": ..., "seccomp": ..., "missing": ...}: what
  * /api/v1/status says of the sandbox. */
 cJSON *sandbox_report_json(const struct sandbox_report *r);
+
+/* The first descriptor a started process is handed: fds[i] is its
+ * SANDBOX_FIRST_FD + i. */
+#define SANDBOX_FIRST_FD 3
+
+/*
+ * Start /proc/self/exe with argv (argv[1] is its command, and names it in
+ * errors), nfds (at most 8) descriptors and an environment of the
+ * sanitizers' settings, TZ and the variables named in keep (NULL-
+ * terminated, or NULL), nothing else of the caller's (DOCKER_*, tokens,
+ * SOPS_AGE_KEY).  Signals default and unblocked.  0 with *pid, or < 0.
+ */
+int sandbox_spawn(pid_t *pid, char *const argv[], const int *fds,
+    size_t nfds, const char *const *keep, struct err *err);
 
 #endif

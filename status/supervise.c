@@ -10,14 +10,12 @@
  * The listening socket stays open in the daemon across restarts, so
  * clients wait in its backlog while a new process starts.
  */
-#define _GNU_SOURCE	/* pipe2-style flags, environ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +26,9 @@
 
 #include "alloc.h"
 #include "daemon.h"
+#include "sandbox.h"
 #include "status.h"
 #include "status_int.h"
-
-extern char **environ;
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -89,24 +86,6 @@ wait_ms(struct ctl_status_server *s, long long ms)
 	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
-/* The environment the process gets: the sanitizers' settings and the
- * time zone, none of the daemon's (DOCKER_*, SOPS_AGE_KEY, tokens). */
-static char **
-child_env(void)
-{
-	static const char *const keep[] = { "ASAN_OPTIONS=", "UBSAN_OPTIONS=",
-	    "LSAN_OPTIONS=", "TSAN_OPTIONS=", "TZ=", NULL };
-	size_t n = 0;
-	char **env = xcalloc(sizeof(keep) / sizeof(*keep), sizeof(*env));
-
-	for (char **e = environ; *e != NULL; e++)
-		for (const char *const *k = keep; *k != NULL; k++)
-			if (strncmp(*e, *k, strlen(*k)) == 0 &&
-			    n + 1 < sizeof(keep) / sizeof(*keep))
-				env[n++] = *e;
-	return env;
-}
-
 /* Start the process (s->mu held): 0, or < 0 (err). */
 static int
 spawn(struct ctl_status_server *s, struct err *err)
@@ -117,38 +96,18 @@ spawn(struct ctl_status_server *s, struct err *err)
 	static char *const levels[] = { debug, info, warn, error };
 	char *argv[] = { name, command, s->o.log_format == LOG_JSON ? json :
 	    text, levels[s->o.log_level], NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	char **env = child_env();
-	int pair[2], rc;
+	int pair[2], fds[2], rc;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-		free(env);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
 		return err_set(err, ERR_FAIL, "status process: socketpair: %s",
 		    strerror(errno));
-	}
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, s->listen_fd,
-	    CTL_STATUS_LISTEN_FD);
-	posix_spawn_file_actions_adddup2(&fa, pair[1], CTL_STATUS_LINK_FD);
-	rc = posix_spawn(&s->pid, "/proc/self/exe", &fa, &attr, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	free(env);
+	fds[CTL_STATUS_LISTEN_FD - SANDBOX_FIRST_FD] = s->listen_fd;
+	fds[CTL_STATUS_LINK_FD - SANDBOX_FIRST_FD] = pair[1];
+	rc = sandbox_spawn(&s->pid, argv, fds, 2, NULL, err);
 	close(pair[1]);
-	if (rc != 0) {
+	if (rc < 0) {
 		close(pair[0]);
-		s->pid = 0;
-		return err_set(err, ERR_FAIL, "status process: cannot start "
-		    "it: %s", strerror(rc));
+		return rc;
 	}
 	s->link = pair[0];
 	s->fresh = true;
@@ -455,20 +414,6 @@ bad:
 	    "want IPV4ADDR:PORT, e.g. 127.0.0.1:9090", addr);
 }
 
-/* A descriptor above those the process is handed its own on, so that
- * the dup2s of the start never overwrite one another. */
-static int
-lift(int fd)
-{
-	int high;
-
-	if (fd > CTL_STATUS_LINK_FD)
-		return fd;
-	high = fcntl(fd, F_DUPFD_CLOEXEC, CTL_STATUS_LINK_FD + 1);
-	close(fd);
-	return high;
-}
-
 int
 ctl_status_start(struct ctl_status_server **out,
     const struct ctl_status_opts *o, struct ctl_state *st, struct err *err)
@@ -486,7 +431,7 @@ ctl_status_start(struct ctl_status_server **out,
 	s->st = st;
 	s->o = *o;
 	snprintf(s->user, sizeof(s->user), "%s", o->user);
-	s->listen_fd = lift(fd);
+	s->listen_fd = fd;
 	s->link = -1;
 	s->pub = ctl_publisher_new();
 	pthread_mutex_init(&s->mu, NULL);
