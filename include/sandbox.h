@@ -28,6 +28,13 @@ enum sandbox_profile {
 	 * by exec, connect, ptrace and the rest; open and socket fail with
 	 * EACCES (a library probing a file goes on without it). */
 	SANDBOX_SERVE,
+	/* A git fetch: the network (TCP, and DNS), files read where
+	 * opts.read_paths say and written under opts.write_dirs only
+	 * (Landlock), no capability.  Killed by exec, a new process,
+	 * ptrace, mounts, namespaces, bpf, io_uring, keyrings; a socket
+	 * other than IP or netlink (the engine's unix socket) fails with
+	 * EACCES.  The user stays: the cache is the daemon's. */
+	SANDBOX_FETCH,
 };
 
 struct sandbox_opts {
@@ -36,12 +43,19 @@ struct sandbox_opts {
 	 * group too, and no supplementary group.  Required as root (a
 	 * confined process never stays root), ignored otherwise. */
 	const char *user;
+	/* SANDBOX_FETCH: NULL-terminated lists of paths.  Missing ones are
+	 * skipped. */
+	const char *const *write_dirs;	/* anything under them */
+	const char *const *read_paths;	/* files or directories */
+	bool unix_sockets;		/* allow AF_UNIX (ssh-agent) */
 };
 
 struct sandbox_report {
 	bool user;		/* switched to opts.user (false: not root) */
 	bool no_new_privs;
 	bool seccomp;
+	bool landlock;		/* SANDBOX_FETCH: its paths enforced */
+	bool no_capabilities;	/* SANDBOX_FETCH as root: all dropped */
 	char missing[256];	/* what could not be applied, "" if nothing */
 };
 

@@ -1,10 +1,12 @@
 /*
- * Unit tests: the serve profile on the real kernel.  A child confines
- * itself, then serves HTTP with libmicrohttpd on a socket it opened
- * before, as the status process will; the parent reads /proc/PID/status
+ * Unit tests: the profiles on the real kernel.  A child confines itself,
+ * then serves HTTP with libmicrohttpd on a socket it opened before, as
+ * the status process will; the parent reads /proc/PID/status
  * (NoNewPrivs, Seccomp, the uid when run as root) and has the child try
  * what it must never do: open a file for writing or a socket (refused),
- * exec, connect, fork (killed by SIGSYS).
+ * exec, connect, fork (killed by SIGSYS).  A fetch child writes its
+ * cache and nothing else, reads what it was given, opens no unix socket
+ * (the engine's) and starts no program.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,15 +21,22 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <linux/landlock.h>
 #include <microhttpd.h>
 
 #include "sandbox.h"
 
+/* The fetch child's directories, made by fetch_dirs(). */
+static char base[64], cache[96], given[96], other[96];
+
 struct child {
+	enum sandbox_profile profile;
 	pid_t pid;
 	int cmd, reply;		/* the parent's ends */
 	int port;
@@ -46,6 +55,19 @@ answer(void *cls, struct MHD_Connection *c, const char *url,
 	(void)size, (void)ctx;
 	MHD_destroy_response(r);
 	return rc;
+}
+
+static int
+open_errno(const char *dir, int flags)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/f", dir);
+	if ((fd = open(path, flags, 0600)) < 0)
+		return errno;
+	close(fd);
+	return 0;
 }
 
 /* What the child does on command: the errno of the attempt, or 0. */
@@ -73,8 +95,61 @@ attempt(char what, int spare)
 		return errno;
 	case 'f':
 		return fork() < 0 ? errno : 0;
+	case 'w':
+		return open_errno(cache, O_WRONLY | O_CREAT);
+	case 'W':
+		return open_errno(other, O_WRONLY | O_CREAT);
+	case 'r':
+		return open_errno(given, O_RDONLY);
+	case 'R':
+		return open_errno(other, O_RDONLY);
+	case 'u':
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		return fd < 0 ? errno : 0;
 	}
 	return -1;
+}
+
+/* As `stackd git-fetch` is confined: its cache writable, one directory
+ * readable, the rest of the file system out of sight. */
+static int
+confine_fetch(void)
+{
+	const char *const writes[] = { cache, NULL };
+	const char *const reads[] = { given, NULL };
+	struct sandbox_opts o = { .profile = SANDBOX_FETCH,
+	    .write_dirs = writes, .read_paths = reads };
+	struct sandbox_report r;
+	struct err err;
+
+	return sandbox_confine(&o, &r, &err) == 0 && r.seccomp &&
+	    r.no_new_privs ? 0 : -1;
+}
+
+static void
+child_loop(int cmd, int reply, int spare)
+{
+	int rc;
+	char c;
+
+	while (read(cmd, &c, 1) == 1) {
+		rc = attempt(c, spare);
+		if (write(reply, &rc, sizeof(rc)) != sizeof(rc))
+			_exit(3);
+	}
+	_exit(0);
+}
+
+static void
+fetch_child_main(int cmd, int reply)
+{
+	int ready = 1;
+
+	if (confine_fetch() < 0)
+		_exit(2);
+	if (write(reply, &ready, sizeof(ready)) != sizeof(ready))
+		_exit(3);
+	child_loop(cmd, reply, -1);
 }
 
 static void
@@ -89,8 +164,7 @@ child_main(int cmd, int reply)
 	struct sandbox_report r;
 	struct MHD_Daemon *d;
 	struct err err;
-	int port, rc;
-	char c;
+	int port;
 
 	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
 	    listen(lfd, 8) < 0 ||
@@ -103,12 +177,7 @@ child_main(int cmd, int reply)
 	port = d != NULL ? ntohs(a.sin_port) : -1;
 	if (write(reply, &port, sizeof(port)) != sizeof(port))
 		_exit(3);
-	while (read(cmd, &c, 1) == 1) {
-		rc = attempt(c, spare);
-		if (write(reply, &rc, sizeof(rc)) != sizeof(rc))
-			_exit(3);
-	}
-	_exit(0);
+	child_loop(cmd, reply, spare);
 }
 
 static void
@@ -121,6 +190,8 @@ spawn(struct child *c)
 	if ((c->pid = fork()) == 0) {
 		close(cmd[1]);
 		close(reply[0]);
+		if (c->profile == SANDBOX_FETCH)
+			fetch_child_main(cmd[0], reply[1]);
 		child_main(cmd[0], reply[1]);
 	}
 	close(cmd[0]);
@@ -179,7 +250,7 @@ test_it_serves_http_confined(void **state)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct child c;
+	struct child c = { .profile = SANDBOX_SERVE };
 	char buf[512], v[128];
 	int fd;
 	ssize_t n, got = 0;
@@ -211,7 +282,7 @@ test_it_serves_http_confined(void **state)
 static void
 test_open_and_socket_are_refused(void **state)
 {
-	struct child c;
+	struct child c = { .profile = SANDBOX_SERVE };
 
 	(void)state;
 	spawn(&c);
@@ -226,7 +297,7 @@ static void
 test_exec_connect_and_fork_kill_it(void **state)
 {
 	const char *what = "xcf";
-	struct child c;
+	struct child c = { .profile = SANDBOX_SERVE };
 
 	(void)state;
 	for (const char *w = what; *w != '\0'; w++) {
@@ -259,6 +330,90 @@ test_root_without_a_user_is_refused(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+static int
+fetch_dirs(void **state)
+{
+	(void)state;
+	snprintf(base, sizeof(base), "/tmp/stackd-fetch-XXXXXX");
+	if (mkdtemp(base) == NULL)
+		return -1;
+	snprintf(cache, sizeof(cache), "%s/cache", base);
+	snprintf(given, sizeof(given), "%s/given", base);
+	snprintf(other, sizeof(other), "%s/other", base);
+	if (mkdir(cache, 0700) < 0 || mkdir(given, 0700) < 0 ||
+	    mkdir(other, 0700) < 0)
+		return -1;
+	/* Files to read: the test is of the sandbox, not of ENOENT. */
+	return open_errno(given, O_WRONLY | O_CREAT) == 0 &&
+	    open_errno(other, O_WRONLY | O_CREAT) == 0 ? 0 : -1;
+}
+
+static int
+fetch_dirs_remove(void **state)
+{
+	const char *dirs[] = { cache, given, other };
+	char path[128];
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/f", dirs[i]);
+		(void)unlink(path);
+		(void)rmdir(dirs[i]);
+	}
+	return rmdir(base);
+}
+
+/* Landlock where the kernel has it: its ABI version, asked of it. */
+static bool
+kernel_has_landlock(void)
+{
+	return syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION) > 0;
+}
+
+static void
+test_fetch_writes_only_its_cache(void **state)
+{
+	struct child c = { .profile = SANDBOX_FETCH };
+	char v[128];
+
+	(void)state;
+	spawn(&c);
+	proc_status(c.pid, "NoNewPrivs:", v, sizeof(v));
+	assert_string_equal(v, "\t1");
+	proc_status(c.pid, "Seccomp:", v, sizeof(v));
+	assert_string_equal(v, "\t2");
+	if (geteuid() == 0) {
+		proc_status(c.pid, "CapEff:", v, sizeof(v));
+		assert_string_equal(v, "\t0000000000000000");
+	}
+	assert_int_equal(ask(&c, 'w'), 0);
+	assert_int_equal(ask(&c, 'r'), 0);
+	if (kernel_has_landlock()) {
+		assert_int_equal(ask(&c, 'W'), EACCES);
+		assert_int_equal(ask(&c, 'R'), EACCES);
+	}
+	/* The network is its work; the engine's unix socket is not. */
+	assert_int_equal(ask(&c, 's'), 0);
+	assert_int_equal(ask(&c, 'u'), EACCES);
+	assert_int_equal(reap(&c), 0);
+}
+
+static void
+test_fetch_exec_and_fork_kill_it(void **state)
+{
+	const char *what = "xf";
+	struct child c = { .profile = SANDBOX_FETCH };
+
+	(void)state;
+	for (const char *w = what; *w != '\0'; w++) {
+		spawn(&c);
+		assert_int_equal(ask(&c, *w), -1);
+		if (reap(&c) != SIGSYS)
+			fail_msg("attempt '%c' did not end in SIGSYS", *w);
+	}
+}
+
 int
 main(void)
 {
@@ -268,6 +423,12 @@ main(void)
 		cmocka_unit_test(test_exec_connect_and_fork_kill_it),
 		cmocka_unit_test(test_root_without_a_user_is_refused),
 	};
+	const struct CMUnitTest fetch[] = {
+		cmocka_unit_test(test_fetch_writes_only_its_cache),
+		cmocka_unit_test(test_fetch_exec_and_fork_kill_it),
+	};
 
-	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL) |
+	    cmocka_run_group_tests_name("fetch sandbox", fetch, fetch_dirs,
+	    fetch_dirs_remove);
 }
