@@ -66,9 +66,11 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0)
 		argv[1] = "version";
-	/* Not listed: `stackd run` starts it, nobody else (no libcurl). */
+	/* Not listed: `stackd run` starts them, nobody else (no libcurl). */
 	if (strcmp(argv[1], "status-server") == 0)
 		return ctl_status_child_main(argc, argv);
+	if (strcmp(argv[1], "git-fetch") == 0)
+		return sources_git_fetcher_main();
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;

@@ -57,6 +57,8 @@ ctl_source_options(const struct ctl_config *c,
 	/* Borrowed: the config keeps owning every string. */
 	o->git = s->git;
 	o->git.cache_dir = cache;
+	/* The binary is stackd's, so /proc/self/exe is `stackd git-fetch`. */
+	o->git.confined = !c->no_sandbox;
 	return 0;
 }
 

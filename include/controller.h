@@ -194,7 +194,7 @@ struct ctl_config {
 	char *token_file;	/* bearer token for the status server */
 	char *registry_secret_file;	/* the registry webhook's token */
 	char *status_user;	/* status.user: the status process's, as root */
-	bool no_sandbox;	/* --no-sandbox: the status process unconfined */
+	bool no_sandbox;	/* --no-sandbox: status and fetches unconfined */
 	char *age_key_file;	/* sops.age_key_file; NULL: the default */
 	/* The identities SOPS files are decrypted with: the key file,
 	 * SOPS_AGE_KEY_FILE and SOPS_AGE_KEY (ctl_sops_keys_load). */

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "sandbox.h"
 
 struct sources_stack {
 	char *name;
@@ -136,6 +137,11 @@ struct sources_git_opts {
 	char *ca_file;
 	/* A fetch in flight gives up once *cancel is set. */
 	const atomic_int *cancel;
+	/* Fetch in a confined process (`stackd git-fetch`, started from
+	 * /proc/self/exe, which must dispatch it to sources_git_fetcher_main):
+	 * it holds the network, the credentials and the cache's write; the
+	 * caller reads the commit from the cache. */
+	bool confined;
 };
 void sources_git_opts_release(struct sources_git_opts *o);
 
@@ -150,6 +156,8 @@ struct sources_git_stats {
 	double last_seconds;		/* its wall time */
 	long long last_fetch;		/* unix time */
 	bool last_failed;
+	bool confined;			/* fetched in the fetch process */
+	struct sandbox_report sandbox;	/* its last report, if confined */
 };
 
 int sources_git_open(struct sources_git **out,
@@ -162,6 +170,9 @@ int sources_git_next(struct sources_git *g, struct sources_snapshot **out,
 void sources_git_trigger(struct sources_git *g);
 void sources_git_stats(const struct sources_git *g,
     struct sources_git_stats *out);
+/* `stackd git-fetch`: the fetch process, its request on descriptor 3
+ * (git_child.c).  Returns the exit status. */
+int sources_git_fetcher_main(void);
 /* The URL without any user:password part, for messages. */
 void sources_git_url_redact(char *out, size_t size, const char *url);
 void sources_git_free(struct sources_git *g);

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,14 +27,6 @@
 #include "path.h"
 #include "sources.h"
 #include "sources_int.h"
-#include "version.h"
-
-enum ref_kind {
-	REF_HEAD,	/* the remote's HEAD */
-	REF_SHORT,	/* a branch or a tag: whichever the remote has */
-	REF_FULL,	/* refs/... */
-	REF_COMMIT,	/* pinned */
-};
 
 struct sources_git {
 	char *url;
@@ -44,7 +35,8 @@ struct sources_git {
 	char *username, *token_file, *token_env;
 	char *ssh_key, *ssh_passphrase_file, *known_hosts, *ca_file;
 	const atomic_int *cancel;
-	enum ref_kind kind;
+	enum git_ref_kind kind;
+	bool confined;		/* fetch in a `stackd git-fetch` process */
 	int port;
 	int poll_ms, timeout_ms;
 	git_repository *repo;
@@ -55,15 +47,6 @@ struct sources_git {
 	char last[GIT_OID_HEXSZ + 1];	/* commit last delivered */
 	struct sources_git_stats stats;
 };
-
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-
-static void
-init_libgit2(void)
-{
-	git_libgit2_init();
-	git_libgit2_opts(GIT_OPT_SET_USER_AGENT, "stackd/" STACKD_VERSION);
-}
 
 const char *
 sources_git_error(void)
@@ -94,15 +77,15 @@ check_ref(struct sources_git *g, struct err *err)
 	int valid = 0;
 
 	if (g->ref == NULL || *g->ref == '\0') {
-		g->kind = REF_HEAD;
+		g->kind = SRC_REF_HEAD;
 		return 0;
 	}
 	if (is_commit_id(g->ref)) {
-		g->kind = REF_COMMIT;
+		g->kind = SRC_REF_COMMIT;
 		return 0;
 	}
-	g->kind = strncmp(g->ref, "refs/", 5) == 0 ? REF_FULL : REF_SHORT;
-	snprintf(full, sizeof(full), "%s%s", g->kind == REF_FULL ? "" :
+	g->kind = strncmp(g->ref, "refs/", 5) == 0 ? SRC_REF_FULL : SRC_REF_SHORT;
+	snprintf(full, sizeof(full), "%s%s", g->kind == SRC_REF_FULL ? "" :
 	    "refs/heads/", g->ref);
 	if (git_reference_name_is_valid(&valid, full) < 0 || !valid)
 		return err_set(err, ERR_INVALID, "git ref \"%s\" is not a "
@@ -155,7 +138,7 @@ sources_git_open(struct sources_git **out, const struct sources_git_opts *o,
 
 	*out = NULL;
 	g->lockfd = g->wakefd = -1;
-	pthread_once(&init_once, init_libgit2);
+	sources_git_init();
 	sources_git_url_redact(safe, sizeof(safe), o->url ? o->url : "");
 	dup_opt(&g->url, o->url);
 	dup_opt(&g->safe_url, safe);
@@ -186,6 +169,7 @@ sources_git_open(struct sources_git **out, const struct sources_git_opts *o,
 		goto fail;
 	}
 	g->cancel = o->cancel;
+	g->confined = o->confined;
 	g->port = sources_git_url_ssh_port(g->url);
 	g->poll_ms = o->poll_ms > 0 ? o->poll_ms : 60000;
 	g->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 120000;
@@ -203,159 +187,30 @@ fail:
 	return rc;
 }
 
-/* Where this kind of ref lands in the cache, and what to fetch. */
-static size_t
-refspecs(const struct sources_git *g, char specs[2][1100])
-{
-	switch (g->kind) {
-	case REF_HEAD:
-		snprintf(specs[0], sizeof(specs[0]), "+HEAD:refs/stackd/HEAD");
-		return 1;
-	case REF_FULL:
-		snprintf(specs[0], sizeof(specs[0]), "+%s:refs/stackd/%s",
-		    g->ref, g->ref + 5);
-		return 1;
-	case REF_SHORT:
-		snprintf(specs[0], sizeof(specs[0]), "+refs/heads/%s:"
-		    "refs/stackd/heads/%s", g->ref, g->ref);
-		snprintf(specs[1], sizeof(specs[1]), "+refs/tags/%s:"
-		    "refs/stackd/tags/%s", g->ref, g->ref);
-		return 2;
-	case REF_COMMIT:
-		snprintf(specs[0], sizeof(specs[0]), "+refs/heads/*:"
-		    "refs/stackd/heads/*");
-		snprintf(specs[1], sizeof(specs[1]), "+refs/tags/*:"
-		    "refs/stackd/tags/*");
-		return 2;
-	}
-	return 0;
-}
-
-static bool
-advertised(const git_remote_head **heads, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(heads[i]->name, name) == 0)
-			return true;
-	return false;
-}
-
-/* After the fetch: the local ref that holds what the remote has now. */
+/* One fetch, counted: into commit the id the ref is at now. */
 static int
-pick_ref(const struct sources_git *g, git_remote *r, char *local,
-    size_t size, struct err *err)
+fetch(struct sources_git *g, char commit[GIT_COMMIT_HEX], struct err *err)
 {
-	const git_remote_head **heads = NULL;
-	size_t n = 0;
-	char name[1100];
-
-	if (git_remote_ls(&heads, &n, r) < 0)
-		return err_set(err, ERR_PROTOCOL, "git %s: %s", g->safe_url,
-		    sources_git_error());
-	switch (g->kind) {
-	case REF_HEAD:
-		snprintf(name, sizeof(name), "HEAD");
-		snprintf(local, size, "refs/stackd/HEAD");
-		break;
-	case REF_FULL:
-		snprintf(name, sizeof(name), "%s", g->ref);
-		snprintf(local, size, "refs/stackd/%s", g->ref + 5);
-		break;
-	case REF_SHORT:
-		snprintf(name, sizeof(name), "refs/heads/%s", g->ref);
-		snprintf(local, size, "refs/stackd/heads/%s", g->ref);
-		if (advertised(heads, n, name))
-			return 0;
-		snprintf(name, sizeof(name), "refs/tags/%s", g->ref);
-		snprintf(local, size, "refs/stackd/tags/%s", g->ref);
-		break;
-	case REF_COMMIT:
-		return 0;
-	}
-	if (!advertised(heads, n, name) && g->kind == REF_HEAD)
-		return err_set(err, ERR_NOTFOUND, "git %s has no HEAD (its "
-		    "default branch has no commit): give a ref", g->safe_url);
-	if (!advertised(heads, n, name))
-		return err_set(err, ERR_NOTFOUND, "git %s has no %s \"%s\"",
-		    g->safe_url, g->kind == REF_SHORT ? "branch or tag" :
-		    "ref", g->ref);
-	return 0;
-}
-
-/*
- * An anonymous remote for the URL as given: url.*.insteadOf rewriting is
- * skipped, because libgit2 1.5 leaks PCRE2 match blocks while matching
- * the config against that pattern: ASan saw about 120 KiB lost per fetch,
- * 170 MiB a day at the default poll (fixed upstream by libgit2#6382).
- */
-static int
-new_remote(struct sources_git *g, git_remote **out)
-{
-	git_remote_create_options ro;
-
-	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
-	ro.repository = g->repo;
-	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
-	    GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-	return git_remote_create_with_opts(out, g->url, &ro);
-}
-
-/* One line (libgit2's TLS messages hold several), with a hint when the
- * system's CAs did not know the server's. */
-static int
-fetch_error(const struct sources_git *g, const struct git_call *call,
-    struct err *err)
-{
-	const git_error *e = git_error_last();
-	bool tls = *call->why == '\0' && e != NULL && e->klass == GIT_ERROR_SSL;
-	int rc;
-
-	rc = err_set(err, ERR_UNREACHABLE, "git fetch %s: %s%s", g->safe_url,
-	    *call->why ? call->why : sources_git_error(),
-	    tls && g->ca_file == NULL ? " (signed by a private CA? give its "
-	    "certificate as ca_file / --git-ca-file)" : "");
-	for (char *p = err->msg; (p = strchr(p, '\n')) != NULL; )
-		*p = ' ';
-	return rc;
-}
-
-static int
-fetch(struct sources_git *g, char *local, size_t size, struct err *err)
-{
-	git_fetch_options fo;
-	struct git_call call = { .username = g->username,
+	const struct git_fetch f = { .url = g->url, .safe_url = g->safe_url,
+	    .ref = g->ref, .kind = g->kind, .username = g->username,
 	    .token_file = g->token_file, .token_env = g->token_env,
 	    .ssh_key = g->ssh_key,
 	    .ssh_passphrase_file = g->ssh_passphrase_file,
-	    .known_hosts = g->known_hosts, .port = g->port,
-	    .ca_file = g->ca_file, .cancel = g->cancel };
-	char specs[2][1100];
-	char *pspecs[2] = { specs[0], specs[1] };
-	git_strarray arr = { pspecs, refspecs(g, specs) };
-	git_remote *r = NULL;
+	    .known_hosts = g->known_hosts, .ca_file = g->ca_file,
+	    .port = g->port, .timeout_ms = g->timeout_ms,
+	    .cancel = g->cancel };
 	long long t0 = clock_mono_ms();
-	int rc = 0;
+	char path[4096];
+	int rc;
 
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	call.deadline = t0 + g->timeout_ms;
-	fo.callbacks.credentials = sources_git_credentials;
-	fo.callbacks.certificate_check = sources_git_certificate;
-	fo.callbacks.transfer_progress = sources_git_transfer;
-	fo.callbacks.sideband_progress = sources_git_sideband;
-	fo.callbacks.payload = &call;
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	fo.update_fetchhead = 0;
-	fo.prune = GIT_FETCH_NO_PRUNE;
 	g->stats.fetches++;
 	g->stats.last_fetch = (long long)time(NULL);
-	if (new_remote(g, &r) < 0 || git_remote_fetch(r, &arr, &fo, NULL) < 0)
-		rc = fetch_error(g, &call, err);
-	else
-		rc = pick_ref(g, r, local, size, err);
-	if (r != NULL)
-		g->stats.last_bytes = git_remote_stats(r)->received_bytes;
+	snprintf(path, sizeof(path), "%s/repo.git", g->cache);
+	g->stats.confined = g->confined;
+	rc = g->confined ? sources_git_fetch_confined(path, &f, commit,
+	    &g->stats.last_bytes, &g->stats.sandbox, err) :
+	    sources_git_fetch(g->repo, &f, commit, &g->stats.last_bytes, err);
 	g->stats.last_seconds = (double)(clock_mono_ms() - t0) / 1000.0;
-	git_remote_free(r);
 	g->stats.last_failed = rc < 0;
 	if (rc < 0)
 		g->stats.fetch_errors++;
@@ -366,37 +221,30 @@ fetch(struct sources_git *g, char *local, size_t size, struct err *err)
 static int
 resolve(struct sources_git *g, git_commit **out, struct err *err)
 {
-	char local[1100];
-	git_object *obj = NULL;
-	git_reference *ref = NULL;
+	char commit[GIT_COMMIT_HEX];
 	git_oid id;
 	int rc;
 
-	if (g->kind == REF_COMMIT) {
+	if (g->kind == SRC_REF_COMMIT) {
 		git_oid_fromstr(&id, g->ref);
 		if (git_commit_lookup(out, g->repo, &id) == 0)
 			return 0;
-		if ((rc = fetch(g, local, sizeof(local), err)) < 0)
+		if ((rc = fetch(g, commit, err)) < 0)
 			return rc;
 		if (git_commit_lookup(out, g->repo, &id) == 0)
 			return 0;
 		return err_set(err, ERR_NOTFOUND, "git %s: commit %s is in "
 		    "no branch or tag", g->safe_url, g->ref);
 	}
-	if ((rc = fetch(g, local, sizeof(local), err)) < 0)
+	if ((rc = fetch(g, commit, err)) < 0)
 		return rc;
-	if (git_reference_lookup(&ref, g->repo, local) < 0 ||
-	    git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) < 0) {
-		rc = err_set(err, ERR_PROTOCOL, "git %s: %s does not name a "
-		    "commit: %s", g->safe_url, g->ref ? g->ref : "HEAD",
-		    sources_git_error());
-	} else {
-		*out = (git_commit *)obj;
-		obj = NULL;
-	}
-	git_object_free(obj);
-	git_reference_free(ref);
-	return rc;
+	/* The fetch process wrote the objects: read them from the cache. */
+	if (git_oid_fromstr(&id, commit) < 0 ||
+	    git_commit_lookup(out, g->repo, &id) < 0)
+		return err_set(err, ERR_PROTOCOL, "git %s: %s is at %.40s, "
+		    "which is not a commit in the cache: %s", g->safe_url,
+		    g->ref ? g->ref : "HEAD", commit, sources_git_error());
+	return 0;
 }
 
 /* The tree the stacks live in: the commit's, or its subpath's. */
@@ -512,7 +360,7 @@ sources_git_next(struct sources_git *g, struct sources_snapshot **out,
 		t = clock_mono_ms();
 		if (t >= g->fetch_at) {
 			/* A pinned commit, once delivered, never changes. */
-			g->fetch_at = g->kind == REF_COMMIT && *g->last ?
+			g->fetch_at = g->kind == SRC_REF_COMMIT && *g->last ?
 			    INT64_MAX : next_poll(g, t);
 			return sync_once(g, out, err);
 		}

@@ -10,6 +10,51 @@
 #include <git2.h>
 
 #include "err.h"
+#include "sandbox.h"
+
+enum git_ref_kind {
+	SRC_REF_HEAD,	/* the remote's HEAD */
+	SRC_REF_SHORT,	/* a branch or a tag: whichever the remote has */
+	SRC_REF_FULL,	/* refs/... */
+	SRC_REF_COMMIT,	/* pinned */
+};
+
+/* What one fetch asks, in the daemon or in the fetch process. */
+struct git_fetch {
+	const char *url, *safe_url;
+	const char *ref;		/* NULL: HEAD */
+	enum git_ref_kind kind;
+	const char *username, *token_file, *token_env;
+	const char *ssh_key, *ssh_passphrase_file, *known_hosts;
+	const char *ca_file;
+	int port;			/* ssh */
+	int timeout_ms;
+	const atomic_int *cancel;	/* NULL in the fetch process */
+};
+
+/* The commit id a fetch found ("" for a pinned commit: it names it). */
+#define GIT_COMMIT_HEX (GIT_OID_HEXSZ + 1)
+
+/* Fetch f's ref into repo's refs/stackd/, as git.c describes: 0 with
+ * commit set and *bytes received, or < 0 (err, one line). */
+int sources_git_fetch(git_repository *repo, const struct git_fetch *f,
+    char commit[GIT_COMMIT_HEX], unsigned long long *bytes,
+    struct err *err);
+/* The same in a confined `stackd git-fetch` process (git_child.c), which
+ * opens the bare repository at repo_path itself. */
+int sources_git_fetch_confined(const char *repo_path,
+    const struct git_fetch *f, char commit[GIT_COMMIT_HEX],
+    unsigned long long *bytes, struct sandbox_report *r, struct err *err);
+/* Between the daemon and the fetch process (git_child.c): one request
+ * on the process's descriptor 3, one answer back. */
+#define GIT_FETCH_FD SANDBOX_FIRST_FD
+#define GIT_MSG_REQUEST 32
+#define GIT_MSG_ANSWER 33
+#define GIT_REQUEST_MAX (64 * 1024)
+#define GIT_ANSWER_MAX (8 * 1024)
+
+/* libgit2, set up once per process (thread-safe). */
+void sources_git_init(void);
 
 /* One fetch: what its callbacks need (libgit2 hands them one payload). */
 struct git_call {

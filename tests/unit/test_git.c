@@ -3,7 +3,9 @@
  * with the git CLI and serves over file:// - branch follow, tag, pinned
  * commit, force-push, subpath, fetch failure, deleted branch, what the
  * export leaves out, and the cache lock; known_hosts matching against
- * files written by ssh-keygen.
+ * files written by ssh-keygen.  The fetch tests run twice: in this
+ * process, then in the confined fetch process (this binary started as
+ * `git-fetch`), which must behave the same and say how it was confined.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -23,6 +26,8 @@
 
 static char root[64];
 static char url[128];
+/* The second round: every fetch in a `git-fetch` process (this binary). */
+static bool confined;
 
 #define GIT "git -c user.name=Tess -c user.email=tess@example.org " \
     "-c init.defaultBranch=main -c advice.detachedHead=false "
@@ -101,7 +106,7 @@ static struct sources_git *
 open_source(const char *ref, const char *subpath)
 {
 	struct sources_git_opts o = { .url = url, .ref = (char *)ref,
-	    .subpath = (char *)subpath };
+	    .subpath = (char *)subpath, .confined = confined };
 	struct sources_git *g;
 	char cache[128];
 	struct err err;
@@ -467,9 +472,44 @@ test_known_hosts(void **state)
 	    a, alen), 0);
 }
 
-int
-main(void)
+/* The confined process said how it was confined, and it reached the
+ * source (a local repository: a path Landlock had to grant). */
+static void
+test_fetch_process_report(void **state)
 {
+	struct sources_git *g = open_source("main", NULL);
+	struct sources_git_stats st;
+
+	(void)state;
+	sources_snapshot_unref(must_deliver(g));
+	sources_git_stats(g, &st);
+	assert_true(st.confined);
+	assert_true(st.sandbox.no_new_privs);
+	assert_true(st.sandbox.seccomp);
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) >= 1)
+		assert_true(st.sandbox.landlock);
+	assert_true(st.last_bytes > 0);
+	sources_git_free(g);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest fetches[] = {
+		cmocka_unit_test_setup_teardown(test_branch_follow, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_head_and_full_ref, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tag_and_pinned_commit,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_force_push_followed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subpath, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_failure_and_deleted_branch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_process_report,
+		    setup, teardown),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_branch_follow, setup,
 		    teardown),
@@ -490,5 +530,12 @@ main(void)
 		    teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+
+	if (argc > 1 && strcmp(argv[1], "git-fetch") == 0)
+		return sources_git_fetcher_main();
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	confined = true;
+	return failed + cmocka_run_group_tests_name("confined fetches",
+	    fetches, NULL, NULL);
 }
