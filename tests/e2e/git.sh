@@ -138,9 +138,9 @@ kill $tls_srv 2>/dev/null; wait $tls_srv 2>/dev/null; tls_srv=
 pid=$!
 out=
 check "run --git: the commit's stack is deployed" within 30 eval '[ "$(mode)" = "MODE=one " ]'
-out=$(api /api/v1/status)
-check "status: the commit in force (id, author, subject) and the fetch" eval \
-	'py "j[\"sources\"][0][\"kind\"] == \"git\" and j[\"sources\"][0][\"revision\"] == \"$(head_of)\" and j[\"sources\"][0][\"git\"][\"commit\"][\"subject\"] == \"web: mode one\" and j[\"sources\"][0][\"git\"][\"commit\"][\"author\"] == \"Tess\" and j[\"sources\"][0][\"git\"][\"fetches\"] >= 1" <<<"$out"'
+# The service is up before the cycle that made it ends and is published.
+check "status: the commit in force (id, author, subject) and the fetch" within 10 eval \
+	'out=$(api /api/v1/status) && py "j[\"sources\"][0][\"kind\"] == \"git\" and j[\"sources\"][0][\"revision\"] == \"$(head_of)\" and j[\"sources\"][0][\"git\"][\"commit\"][\"subject\"] == \"web: mode one\" and j[\"sources\"][0][\"git\"][\"commit\"][\"author\"] == \"Tess\" and j[\"sources\"][0][\"git\"][\"fetches\"] >= 1" <<<"$out"'
 check "the cache is bare: no working tree, one export per snapshot" eval \
 	'[ -f "$d/state/git/git/repo.git/HEAD" ] && [ "$(ls "$d/state/git/git/exports" | wc -l)" = 1 ]'
 
