@@ -16,6 +16,7 @@
 
 #include "alloc.h"
 #include "daemon.h"
+#include "sandbox.h"
 #include "secret.h"
 
 static char *
@@ -86,6 +87,22 @@ log_snapshot(const struct ctl_source_state *s,
 		    s->nstacks, s->nstacks == 1 ? "" : "s");
 }
 
+/* Once per source: what its fetch process could not confine (an old
+ * kernel, a container's seccomp), as the status process says of its own. */
+static void
+say_fetch_sandbox(struct ctl_source_state *s)
+{
+	const struct sandbox_report *r = &s->git.sandbox;
+
+	if (s->fetch_sandbox_said || !s->git.confined ||
+	    s->git.fetches + s->git.fetch_errors == 0)
+		return;
+	s->fetch_sandbox_said = true;
+	if (r->missing[0] != '\0')
+		log_event(LOG_WARN, NULL, NULL, NULL, "source %s: the fetch "
+		    "process runs without %s", s->name, r->missing);
+}
+
 /* What sources_next returned: a new snapshot (true: wake the workers),
  * an error (the last good snapshot stays), or nothing. */
 static bool
@@ -95,8 +112,10 @@ publish(struct ctl_daemon *d, struct ctl_source_state *s,
 	struct sources_git *git = sources_git_of(s->src);
 
 	pthread_mutex_lock(&d->st.mu);
-	if (git != NULL)
+	if (git != NULL) {
 		sources_git_stats(git, &s->git);
+		say_fetch_sandbox(s);
+	}
 	if (rc > 0)
 		s->by_webhook = s->hooks_accepted != s->hooks_seen;
 	s->hooks_seen = s->hooks_accepted;

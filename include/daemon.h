@@ -117,6 +117,7 @@ struct ctl_source_state {
 	/* The snapshot in force was fetched after a webhook came in. */
 	bool by_webhook;
 	unsigned long hooks_seen;	/* hooks_accepted at the last fetch */
+	bool fetch_sandbox_said;	/* its fetch sandbox's gaps, logged */
 	/* Set before the status server starts, then only read:
 	 * sources_trigger is thread-safe. */
 	char *webhook_secret;		/* NULL: no webhook route */

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "daemon.h"
 #include "health.h"
+#include "sandbox.h"
 #include "status.h"
 #include "status_int.h"
 #include "version.h"
@@ -165,6 +166,25 @@ engine_json(const struct ctl_engine_state *es)
 	return o;
 }
 
+/* How the fetch process was confined: null before the first fetch,
+ * {"enabled": false} under --no-sandbox. */
+static cJSON *
+fetch_sandbox_json(const struct sources_git_stats *g)
+{
+	cJSON *o;
+
+	if (g->fetches + g->fetch_errors == 0)
+		return cJSON_CreateNull();
+	if (!g->confined) {
+		o = cJSON_CreateObject();
+		cJSON_AddBoolToObject(o, "enabled", false);
+		return o;
+	}
+	o = sandbox_report_json(&g->sandbox);
+	cJSON_AddBoolToObject(o, "enabled", true);
+	return o;
+}
+
 /* The commit in force and the fetches of a git source. */
 static cJSON *
 git_json(const struct ctl_source_state *s)
@@ -189,6 +209,7 @@ git_json(const struct ctl_source_state *s)
 	cJSON_AddNumberToObject(o, "fetches", (double)s->git.fetches);
 	cJSON_AddNumberToObject(o, "fetch_errors",
 	    (double)s->git.fetch_errors);
+	cJSON_AddItemToObject(o, "fetch_sandbox", fetch_sandbox_json(&s->git));
 	c = cJSON_CreateObject();
 	cJSON_AddNumberToObject(c, "accepted", (double)s->hooks_accepted);
 	cJSON_AddNumberToObject(c, "ignored", (double)s->hooks_ignored);

@@ -441,8 +441,9 @@ ctl_status_start(struct ctl_status_server **out,
 	ctl_state_unlock(st);
 	if (!o->sandbox)
 		log_event(LOG_WARN, NULL, NULL, NULL, "--no-sandbox: the status "
-		    "server runs as uid %ld, with every system call: for "
-		    "debugging only", (long)geteuid());
+		    "server runs as uid %ld, with every system call, and git "
+		    "fetches unconfined in the daemon: for debugging only",
+		    (long)geteuid());
 	if (pthread_create(&s->supervisor, NULL, supervise, s) != 0 ||
 	    pthread_create(&s->publisher, NULL, publisher, s) != 0)
 		alloc_fail();

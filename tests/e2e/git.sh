@@ -45,6 +45,8 @@ cleanup() {
 trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
 
 api() { curl -s "$url$1"; }
+# Whether this kernel has Landlock (landlock_create_ruleset is 444 on all).
+landlock=$(python3 -c 'import ctypes; print(ctypes.CDLL(None).syscall(444, None, 0, 1) > 0)')
 source_is() { api /api/v1/status | py "$1"; }
 head_of() { git -C "$d/work" rev-parse HEAD; }
 mode() { docker service inspect --format '{{range .Spec.TaskTemplate.ContainerSpec.Env}}{{.}} {{end}}' web_app 2>/dev/null; }
@@ -141,6 +143,8 @@ check "run --git: the commit's stack is deployed" within 30 eval '[ "$(mode)" = 
 # The service is up before the cycle that made it ends and is published.
 check "status: the commit in force (id, author, subject) and the fetch" within 10 eval \
 	'out=$(api /api/v1/status) && py "j[\"sources\"][0][\"kind\"] == \"git\" and j[\"sources\"][0][\"revision\"] == \"$(head_of)\" and j[\"sources\"][0][\"git\"][\"commit\"][\"subject\"] == \"web: mode one\" and j[\"sources\"][0][\"git\"][\"commit\"][\"author\"] == \"Tess\" and j[\"sources\"][0][\"git\"][\"fetches\"] >= 1" <<<"$out"'
+check "status: the fetch process was confined (seccomp, no_new_privs, Landlock)" eval \
+	'py "(lambda f: f[\"enabled\"] and f[\"seccomp\"] and f[\"no_new_privs\"] and f.get(\"landlock\", False) == $landlock and (\"missing\" not in f or not $landlock))(j[\"sources\"][0][\"git\"][\"fetch_sandbox\"])" <<<"$(api /api/v1/status)"'
 check "the cache is bare: no working tree, one export per snapshot" eval \
 	'[ -f "$d/state/git/git/repo.git/HEAD" ] && [ "$(ls "$d/state/git/git/exports" | wc -l)" = 1 ]'
 
