@@ -4,7 +4,9 @@
 # `stackd run` against harness engine 1.  Commits reach the engine through
 # webhooks (the poll interval is 10 minutes, so nothing else can bring
 # them); a broken commit leaves the running stack alone; a force-push is
-# followed; a fetch failure keeps the last good commit.  Prints TAP.
+# followed; a fetch failure, or a server answering garbage, half a pack or
+# nothing, keeps the last good commit, and the fetch process caught
+# waiting holds nothing of the daemon's.  Prints TAP.
 set -uo pipefail
 stackd=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +26,7 @@ export DOCKER_HOST=$STACKD_TEST_ENGINE1
 GIT="git -c user.name=Tess -c user.email=tess@example.org -c init.defaultBranch=main"
 
 start_server() {
-	python3 "$here/../harness/git_http.py" "$d/repos" 127.0.0.1 $port deploy \
+	GIT_HTTP_FAULT="$d/fault" python3 "$here/../harness/git_http.py" "$d/repos" 127.0.0.1 $port deploy \
 	    "$d/token" "$d/http.log" 2>>"$d/http.err" &
 	srv=$!
 	within 10 curl -s -o /dev/null "http://127.0.0.1:$port/"
@@ -68,6 +70,7 @@ hook() {
 	esac
 }
 fetches() { api /api/v1/status | python3 -c 'import json,sys; print(json.load(sys.stdin)["sources"][0]["git"]["fetches"])'; }
+fetch_errors() { api /api/v1/status | python3 -c 'import json,sys; print(json.load(sys.stdin)["sources"][0]["git"]["fetch_errors"])'; }
 
 mkdir -p "$d/repos" "$d/work/web"
 printf '%s\n' "$token_value" >"$d/token"
@@ -214,6 +217,26 @@ synced() { api /api/v1/stacks/web | py "j['state'] == 'synced'"; }
 check "a force-push of an unrelated history is followed, with no write" eval \
 	'[ "$code" = 202 ] && within 15 source_is "j[\"sources\"][0][\"revision\"] == \"$orphan\"" && within 10 synced && [ "$(version)" = "$v" ]'
 
+# A server that misbehaves reaches only the fetch process: it fails, the
+# daemon runs on with the last good commit, and the next good fetch heals.
+(cd "$d/work" && printf 'MODE: three\n' >web/vars.yaml && $GIT commit -qam "web: mode three" &&
+	$GIT push -q origin rewritten:main) >/dev/null 2>&1
+three=$(head_of)
+for fault in garbage cut; do
+	echo $fault >"$d/fault"
+	before=$(fetch_errors)
+	code=$(hook github)
+	check "a server answering $fault: the fetch fails, the daemon runs, the last good commit stays" eval \
+		'[ "$code" = 202 ] && within 15 eval "[ \$(fetch_errors) -gt $before ]" && kill -0 $pid &&
+		source_is "\"git fetch\" in j[\"sources\"][0][\"error\"] and j[\"sources\"][0][\"revision\"] == \"$orphan\"" &&
+		[ "$(mode)" = "MODE=two " ]'
+done
+out=$(grep -F 'source git' "$d/log" | tail -2)
+rm -f "$d/fault"
+code=$(hook github)
+check "the server sane again: the new commit is deployed, the error clears" eval \
+	'[ "$code" = 202 ] && within 15 eval "[ \"\$(mode)\" = \"MODE=three \" ]" && within 10 source_is "j[\"sources\"][0][\"error\"] is None and j[\"sources\"][0][\"revision\"] == \"$three\""'
+
 out=$(api /metrics)
 check "/metrics: fetches, fetch bytes and webhook results" eval \
 	'python3 "$here/promcheck.py" <<<"$out" && has "stackd_source_fetches_total{source=\"git\"}" && has "stackd_source_last_fetch_bytes{source=\"git\"}" && has "stackd_webhook_deliveries_total{source=\"git\",result=\"refused\"} 4"'
@@ -227,4 +250,34 @@ rc=$?
 pid=
 out=$(tail -5 "$d/log")
 check "SIGTERM: exit 0" eval '[ $rc = 0 ]'
+
+# A server that never answers a pack: the fetch process, caught waiting,
+# holds nothing of the daemon's (no new privileges, its filter, no
+# capability, no descriptor shared but its socketpair), and is killed at
+# the fetch's timeout.
+cat >"$d/hang.yaml" <<EOF
+sources:
+  - name: git
+    git: {url: "$repo", ref: main, poll: 10m, timeout: 2s, username: deploy, token_file: "$d/token"}
+EOF
+echo hang >"$d/fault"
+"$stackd" run --config "$d/hang.yaml" --state-dir "$d/hang" --owner e2e-git \
+	--listen 127.0.0.1:19091 --log-format json >"$d/log" 2>&1 &
+pid=$!
+child=
+within 10 eval 'child=$(pgrep -P $pid -f "git-fetch") && grep -q "^State:.S" /proc/$child/status'
+sockets() { for f in /proc/"$1"/fd/*; do readlink "$f"; done | grep '^socket:' | sort -u; }
+field() { sed -n "s/^$2:[[:space:]]*//p" /proc/"$1"/status; }
+cap=$(field "$child" CapEff)
+out="child $child: NoNewPrivs $(field "$child" NoNewPrivs) Seccomp $(field "$child" Seccomp) CapEff $cap"
+check "a hung fetch: its process has NoNewPrivs 1, Seccomp 2, no capability" eval \
+	'[ "$(field "$child" NoNewPrivs)" = 1 ] && [ "$(field "$child" Seccomp)" = 2 ] && [ "$cap" = 0000000000000000 ]'
+out=$(comm -12 <(sockets "$child") <(sockets "$pid"))
+check "... and no socket of the daemon's (the engine's, the status process's)" eval \
+	'[ -z "$out" ] && [ -n "$(sockets "$pid")" ] && [ -n "$(sockets "$child")" ]'
+check "... it is killed at its timeout, the daemon says so and runs on" eval \
+	'within 10 eval "! kill -0 $child 2>/dev/null" && within 10 source_is "\"timed out\" in (j[\"sources\"][0][\"error\"] or \"\")" && kill -0 $pid'
+kill -TERM "$pid"
+wait "$pid"
+pid=
 echo "1..$n"

@@ -5,16 +5,21 @@ CGI bridge, with HTTP basic auth, on a loopback address.
     git_http.py ROOT ADDR PORT USER PASSWORD_FILE [LOG]
 
 Serves every repository under ROOT; over https when GIT_HTTP_TLS is set
-to "CERT_FILE:KEY_FILE".  Each request is logged to LOG (if
+to "CERT_FILE:KEY_FILE".  When GIT_HTTP_FAULT names a file, its content
+(read at each request) makes the server misbehave: "garbage" answers any
+request with random bytes, "cut" sends half of a pack and closes the
+connection, "hang" never answers a pack request.  Each request is logged to LOG (if
 given) as "METHOD PATH STATUS BYTES", so a test can count what a fetch
 cost.  Runs until killed.
 """
 import base64
 import hmac
 import os
+import socket
 import ssl
 import subprocess
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -59,6 +64,39 @@ class Handler(BaseHTTPRequestHandler):
                 f.write("%s %s %d %d\n" % (self.command, self.path, status,
                                            len(data)))
 
+    def fault(self):
+        path = os.environ.get("GIT_HTTP_FAULT")
+        try:
+            with open(path) as f:
+                return f.read().strip()
+        except (OSError, TypeError):
+            return ""
+
+    def misbehave(self, fault, payload):
+        """True when the fault took the place of the answer."""
+        if fault == "garbage":
+            self.reply(200, [("Content-Type",
+                              "application/x-git-upload-pack-advertisement")],
+                       os.urandom(4096))
+            return True
+        if self.command != "POST":
+            return False
+        if fault == "hang":
+            time.sleep(3600)
+            return True
+        if fault == "cut":
+            self.send_response(200)
+            self.send_header("Content-Type",
+                             "application/x-git-upload-pack-result")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[:len(payload) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        return False
+
     def handle_any(self):
         data = self.body() if self.command == "POST" else b""
         if not self.authorized():
@@ -80,6 +118,8 @@ class Handler(BaseHTTPRequestHandler):
         out = subprocess.run(["git", "http-backend"], input=data, env=env,
                              capture_output=True).stdout
         head, _, payload = out.partition(b"\r\n\r\n")
+        if self.misbehave(self.fault(), payload):
+            return
         status, headers = 200, []
         for line in head.decode("latin-1").split("\r\n"):
             k, _, v = line.partition(":")
