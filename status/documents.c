@@ -181,6 +181,8 @@ fetch_sandbox_json(const struct sources_git_stats *g)
 		return o;
 	}
 	o = sandbox_report_json(&g->sandbox);
+	/* A fetch keeps the daemon's user, which owns the cache. */
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "user");
 	cJSON_AddBoolToObject(o, "enabled", true);
 	return o;
 }
