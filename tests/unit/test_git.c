@@ -492,36 +492,29 @@ test_fetch_process_report(void **state)
 	sources_git_free(g);
 }
 
+/* The tests of fetching, run in this process and in the fetch process. */
+#define FETCH_TESTS \
+	cmocka_unit_test_setup_teardown(test_branch_follow, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_head_and_full_ref, setup, \
+	    teardown), \
+	cmocka_unit_test_setup_teardown(test_tag_and_pinned_commit, setup, \
+	    teardown), \
+	cmocka_unit_test_setup_teardown(test_force_push_followed, setup, \
+	    teardown), \
+	cmocka_unit_test_setup_teardown(test_subpath, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_fetch_failure_and_deleted_branch, \
+	    setup, teardown),
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest fetches[] = {
-		cmocka_unit_test_setup_teardown(test_branch_follow, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_head_and_full_ref, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_tag_and_pinned_commit,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_force_push_followed,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subpath, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fetch_failure_and_deleted_branch, setup, teardown),
+		FETCH_TESTS
 		cmocka_unit_test_setup_teardown(test_fetch_process_report,
 		    setup, teardown),
 	};
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_branch_follow, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_head_and_full_ref, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_tag_and_pinned_commit,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_force_push_followed,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subpath, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fetch_failure_and_deleted_branch, setup, teardown),
+		FETCH_TESTS
 		cmocka_unit_test_setup_teardown(
 		    test_export_is_confined_and_owned, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -292,20 +292,26 @@ test_open_and_socket_are_refused(void **state)
 	assert_int_equal(reap(&c), 0);
 }
 
-/* Each of these kills it, whatever it was doing. */
+/* Each attempt in what kills a fresh child of profile p, whatever it was
+ * doing. */
 static void
-test_exec_connect_and_fork_kill_it(void **state)
+each_kills(enum sandbox_profile p, const char *what)
 {
-	const char *what = "xcf";
-	struct child c = { .profile = SANDBOX_SERVE };
+	struct child c = { .profile = p };
 
-	(void)state;
 	for (const char *w = what; *w != '\0'; w++) {
 		spawn(&c);
 		assert_int_equal(ask(&c, *w), -1);
 		if (reap(&c) != SIGSYS)
 			fail_msg("attempt '%c' did not end in SIGSYS", *w);
 	}
+}
+
+static void
+test_exec_connect_and_fork_kill_it(void **state)
+{
+	(void)state;
+	each_kills(SANDBOX_SERVE, "xcf");
 }
 
 /* As root, a confined process names the user it becomes: it never
@@ -402,16 +408,8 @@ test_fetch_writes_only_its_cache(void **state)
 static void
 test_fetch_exec_and_fork_kill_it(void **state)
 {
-	const char *what = "xf";
-	struct child c = { .profile = SANDBOX_FETCH };
-
 	(void)state;
-	for (const char *w = what; *w != '\0'; w++) {
-		spawn(&c);
-		assert_int_equal(ask(&c, *w), -1);
-		if (reap(&c) != SIGSYS)
-			fail_msg("attempt '%c' did not end in SIGSYS", *w);
-	}
+	each_kills(SANDBOX_FETCH, "xf");
 }
 
 int
