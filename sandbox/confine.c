@@ -168,7 +168,10 @@ filter_fetch(bool unix_sockets)
 	return rc;
 }
 
-/* Give up every capability (root keeps its uid, so its own files). */
+/* Give up every capability (root keeps its uid, so its own files).  The
+ * effective and permitted sets go first: emptying them needs no
+ * privilege, while the bounding set needs CAP_SETPCAP, which a
+ * container may lack (and only matters for an exec, which is killed). */
 static int
 drop_capabilities(void)
 {
@@ -176,10 +179,9 @@ drop_capabilities(void)
 	    .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2] = { { 0 }, { 0 } };
 
-	for (int c = 0; c <= CAP_LAST_CAP; c++)
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			return -1;
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	for (int c = 0; c <= CAP_LAST_CAP; c++)
+		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 	return (int)syscall(SYS_capset, &h, d);
 }
 
