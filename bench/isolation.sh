@@ -73,7 +73,7 @@ print('| %s | %d | %.3f | %.3f | %.3f | %s |' % ('$label', len(rows),
 
 echo "## Isolation: one engine hung, the other's cycle"
 echo
-echo "\`bench/isolation.sh\` on $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d), Docker $(docker version --format '{{.Server.Version}}')."
+echo "\`bench/isolation.sh\` on $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d), Docker $(DOCKER_HOST=$STACKD_TEST_ENGINE1 docker version --format '{{.Server.Version}}')."
 echo "One daemon, two engines, $stacks stacks x 10 services on each (interval 1s)."
 echo "Engine 2 is the harness's TLS engine, then a socket that accepts and never"
 echo "answers. $cycles cycles of engine 1 each."
