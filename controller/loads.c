@@ -15,6 +15,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "controller.h"
+#include "json.h"
 
 struct load {
 	char *source;		/* "" for none */
@@ -129,6 +130,11 @@ ctl_loads_get(struct ctl_loads *l, const char *source, const char *revision,
 		e->stack = xstrdup(o->stack);
 		e->hash = h;
 	}
+	/* Kept until the next revision: one copy of each key (json.h). */
+	json_keys_share(s->services);
+	json_keys_share(s->networks);
+	json_keys_share(s->secrets);
+	json_keys_share(s->configs);
 	compose_stack_free(e->loaded);
 	e->loaded = s;
 	snprintf(e->revision, sizeof(e->revision), "%s", revision);

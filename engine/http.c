@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine_int.h"
+#include "json.h"
 
 void
 engine_resp_init(struct engine_resp *r)
@@ -409,6 +410,8 @@ engine_call_once(struct engine *e, const struct engine_req *req,
 	    resp.body.len)) == NULL)
 		rc = err_set(err, ERR_PROTOCOL, "engine %s: %s: reply is not "
 		    "valid JSON", e->name, what);
+	else
+		json_keys_share(*json);
 out:
 	engine_resp_release(&resp);
 	return rc;

@@ -23,5 +23,9 @@ void json_add_unique(cJSON *arr, const char *s);
  * where cJSON_Compare looks every key up (quadratic); documents built
  * by the same code differ in order only when their content does. */
 bool json_same(const cJSON *a, const cJSON *b);
+/* Make the keys of tree's members point to one process-wide copy of each
+ * (util/json_keys.c): for trees kept long, such as the engine's objects
+ * and the converted stacks.  Thread-safe. */
+void json_keys_share(cJSON *tree);
 
 #endif

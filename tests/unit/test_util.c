@@ -167,12 +167,58 @@ test_json_same(void **state)
 	cJSON_Delete(b);
 }
 
+/* json_keys_share: equal keys become one shared copy that cJSON never
+ * frees; the documents read, print, compare, change and free as before. */
+static void
+test_json_keys_share(void **state)
+{
+	const char *text = "{\"Spec\":{\"Name\":\"a\",\"Labels\":"
+	    "{\"k\":\"v\"}},\"Name\":[{\"Name\":1}]}";
+	char long_key[200], *printed;
+	cJSON *a = cJSON_Parse(text), *b = cJSON_Parse(text), *c, *dup;
+	const cJSON *an = json_get(json_get(a, "Spec"), "Name");
+	const cJSON *bn = json_get(json_get(b, "Spec"), "Name");
+
+	(void)state;
+	json_keys_share(a);
+	json_keys_share(b);
+	assert_ptr_equal(an->string, bn->string);
+	assert_ptr_equal(an->string, json_get(a, "Name")->string);
+	assert_true(an->type & cJSON_StringIsConst);
+	assert_true(json_same(a, b));
+	printed = cJSON_PrintUnformatted(a);
+	assert_string_equal(printed, text);
+	free(printed);
+	/* Changed, duplicated, detached and freed: nothing frees a shared
+	 * key (ASan would say so), a replaced member's key stays. */
+	dup = cJSON_Duplicate(a, true);
+	cJSON_ReplaceItemInObjectCaseSensitive(json_at(a, "Spec"), "Name",
+	    cJSON_CreateString("b"));
+	assert_string_equal(json_str(json_get(a, "Spec"), "Name"), "b");
+	cJSON_Delete(cJSON_DetachItemFromObjectCaseSensitive(b, "Spec"));
+	c = cJSON_Parse(text);
+	assert_true(json_same(dup, c));
+	cJSON_Delete(c);
+	/* A key too long to share stays the member's own. */
+	memset(long_key, 'k', sizeof(long_key) - 1);
+	long_key[sizeof(long_key) - 1] = '\0';
+	c = cJSON_CreateObject();
+	cJSON_AddNumberToObject(c, long_key, 1);
+	json_keys_share(c);
+	assert_false(c->child->type & cJSON_StringIsConst);
+	cJSON_Delete(c);
+	cJSON_Delete(dup);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_set_returns_code),
 		cmocka_unit_test(test_json_same),
+		cmocka_unit_test(test_json_keys_share),
 		cmocka_unit_test(test_err_prefix_keeps_prefix_whole),
 		cmocka_unit_test(test_err_code_names),
 		cmocka_unit_test(test_buf_bounded),
