@@ -233,6 +233,18 @@ recon_observed_stack(const struct recon_observed *o, enum engine_kind k,
 	return end - lo;
 }
 
+void
+recon_obj_slim(enum engine_kind k, cJSON *o)
+{
+	static const char *const unread[] = { "PreviousSpec", "Endpoint",
+	    "CreatedAt" };
+
+	if (k != ENGINE_SERVICE || !cJSON_IsObject(o))
+		return;
+	for (size_t i = 0; i < sizeof(unread) / sizeof(*unread); i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(o, unread[i]);
+}
+
 int
 recon_observe(struct recon_observed *out, struct engine *e, struct err *err)
 {
@@ -249,8 +261,14 @@ recon_observe(struct recon_observed *out, struct engine *e, struct err *err)
 	    err)) < 0 ||
 	    (rc = engine_object_list(e, ENGINE_CONFIG, NULL, &out->configs,
 	    err)) < 0 ||
-	    (rc = recon_observed_index(out, err)) < 0)
+	    (rc = recon_observed_index(out, err)) < 0) {
 		recon_observed_release(out);
+	} else {
+		cJSON *svc;
+
+		cJSON_ArrayForEach(svc, out->services)
+			recon_obj_slim(ENGINE_SERVICE, svc);
+	}
 	cJSON_Delete(f);
 	return rc;
 }
