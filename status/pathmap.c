@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "hash.h"
 #include "status_int.h"
 
 struct ctl_pathmap_entry {
@@ -20,11 +21,7 @@ struct ctl_pathmap_entry {
 static size_t
 hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-	return (size_t)h;
+	return (size_t)hash_fnv1a(s, strlen(s));
 }
 
 static struct ctl_pathmap_entry **

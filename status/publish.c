@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "alloc.h"
+#include "hash.h"
 #include "daemon.h"
 #include "status.h"
 #include "status_int.h"
@@ -79,16 +80,6 @@ ctl_publisher_free(struct ctl_publisher *p)
 		return;
 	ctl_publisher_reset(p);
 	free(p);
-}
-
-static uint64_t
-fnv(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
-	return h;
 }
 
 static void
@@ -269,7 +260,7 @@ send_changed(struct ctl_publisher *p, int fd, const struct msg *m,
     size_t *sent, struct err *err)
 {
 	struct sent **slot = (struct sent **)ctl_pathmap_slot(&p->sent, m->path);
-	uint64_t h = fnv(m->data, m->len);
+	uint64_t h = hash_fnv1a(m->data, m->len);
 
 	if (*slot == NULL) {
 		*slot = xcalloc(1, sizeof(**slot));

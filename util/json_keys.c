@@ -12,10 +12,10 @@
  * its member's own, which is only the cost it had before.
  */
 #include <pthread.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "hash.h"
 #include "json.h"
 
 #define KEYS_MAX 8192			/* distinct keys shared */
@@ -29,16 +29,6 @@ static char *slots[SLOTS];
 static size_t nkeys;
 static char *blocks[BLOCKS_MAX];
 static size_t nblocks, used = BLOCK;
-
-static uint32_t
-hash(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
 
 /* A copy of key that lives as long as the process, or NULL. */
 static char *
@@ -68,7 +58,7 @@ shared(const char *key)
 	if (len > KEY_LEN_MAX)
 		return NULL;
 	pthread_mutex_lock(&mu);
-	for (i = hash(key, len) & (SLOTS - 1); slots[i] != NULL;
+	for (i = (size_t)hash_fnv1a(key, len) & (SLOTS - 1); slots[i] != NULL;
 	    i = (i + 1) & (SLOTS - 1))
 		if (strcmp(slots[i], key) == 0) {
 			s = slots[i];
