@@ -245,6 +245,18 @@ proc_status(pid_t pid, const char *key, char *out, size_t size)
 	out[strcspn(out, "\n")] = '\0';
 }
 
+/* The kernel says pid has no new privileges and a seccomp filter. */
+static void
+assert_confined(pid_t pid)
+{
+	char v[128];
+
+	proc_status(pid, "NoNewPrivs:", v, sizeof(v));
+	assert_string_equal(v, "\t1");
+	proc_status(pid, "Seccomp:", v, sizeof(v));
+	assert_string_equal(v, "\t2");
+}
+
 static void
 test_it_serves_http_confined(void **state)
 {
@@ -257,10 +269,7 @@ test_it_serves_http_confined(void **state)
 
 	(void)state;
 	spawn(&c);
-	proc_status(c.pid, "NoNewPrivs:", v, sizeof(v));
-	assert_string_equal(v, "\t1");
-	proc_status(c.pid, "Seccomp:", v, sizeof(v));
-	assert_string_equal(v, "\t2");
+	assert_confined(c.pid);
 	proc_status(c.pid, "Uid:", v, sizeof(v));
 	if (geteuid() == 0)
 		assert_true(strtol(v, NULL, 10) != 0 && strstr(v, "\t0") == NULL);
@@ -385,10 +394,7 @@ test_fetch_writes_only_its_cache(void **state)
 
 	(void)state;
 	spawn(&c);
-	proc_status(c.pid, "NoNewPrivs:", v, sizeof(v));
-	assert_string_equal(v, "\t1");
-	proc_status(c.pid, "Seccomp:", v, sizeof(v));
-	assert_string_equal(v, "\t2");
+	assert_confined(c.pid);
 	if (geteuid() == 0) {
 		proc_status(c.pid, "CapEff:", v, sizeof(v));
 		assert_string_equal(v, "\t0000000000000000");
