@@ -130,7 +130,7 @@ bench: $(BUILD)/bench/bench_compose $(BUILD)/bench/bench_reconcile \
 # instrumentation under $(BUILD)/fuzz; fuzz/run.sh runs the regression
 # inputs, then each target for FUZZ_TIME seconds from seeds taken from
 # tests/ and examples/.  FUZZ_TARGETS= picks some.
-FUZZ_TARGETS ?= yaml compose interp vars config engine events webhook status registry sops
+FUZZ_TARGETS ?= yaml compose interp vars config engine events webhook status registry sops split
 FUZZ_TIME    ?= 60
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 

@@ -18,7 +18,7 @@ shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(yaml compose interp vars config engine events webhook status registry sops)
+[ ${#targets[@]} -gt 0 ] || targets=(yaml compose interp vars config engine events webhook status registry sops split)
 failed=0
 summary=()
 

@@ -1,14 +1,18 @@
 /*
  * json.h - null-tolerant readers for the engine's JSON: each returns
  * NULL (or 0) when o is NULL, not an object, or lacks the key, so deep
- * lookups chain without a check at every level; and json_add_unique.
+ * lookups chain without a check at every level; json_add_unique; shared
+ * keys (json_keys.c) and arrays split as they arrive (json_split.c).
  */
 #ifndef STACKD_JSON_H
 #define STACKD_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <cjson/cJSON.h>
+
+#include "buf.h"
 
 const cJSON *json_get(const cJSON *o, const char *key);
 /* The same, for a document being changed. */
@@ -27,5 +31,27 @@ bool json_same(const cJSON *a, const cJSON *b);
  * (util/json_keys.c): for trees kept long, such as the engine's objects
  * and the converted stacks.  Thread-safe. */
 void json_keys_share(cJSON *tree);
+
+/* A JSON array parsed one element at a time as its text arrives
+ * (util/json_split.c), so that only one element's text is held: fn gets
+ * each element parsed and owns it; non-zero from fn stops the split. */
+typedef int (*json_split_fn)(cJSON *item, void *payload);
+struct json_split {
+	json_split_fn fn;
+	void *payload;
+	struct buf elem;	/* the text of the element in flight */
+	size_t count;		/* elements handed over */
+	int depth;		/* of [ and { inside the element */
+	bool open, closed, comma, in_str, esc, bad;
+};
+/* elem_max bounds one element's text. */
+void json_split_init(struct json_split *s, size_t elem_max, json_split_fn fn,
+    void *payload);
+/* 0, or -1 once the text is not a JSON array (or an element passed
+ * elem_max, or fn said stop); then it stays -1. */
+int json_split_feed(struct json_split *s, const char *p, size_t n);
+/* 0 when what was fed is one whole array. */
+int json_split_end(const struct json_split *s);
+void json_split_release(struct json_split *s);
 
 #endif

@@ -1,4 +1,4 @@
-/* Unit tests: util/ (error record, bounded buffer). */
+/* Unit tests: util/ (error record, bounded buffer, JSON helpers). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -167,6 +167,121 @@ test_json_same(void **state)
 	cJSON_Delete(b);
 }
 
+static int
+collect(cJSON *item, void *payload)
+{
+	cJSON_AddItemToArray(payload, item);
+	return 0;
+}
+
+static int
+refuse(cJSON *item, void *payload)
+{
+	(void)payload;
+	cJSON_Delete(item);
+	return 1;
+}
+
+/* text split with json_split: the first cut bytes, then the rest step
+ * bytes at a time.  The array of its elements, or NULL on a failure. */
+static cJSON *
+split_text(const char *text, size_t cut, size_t step, size_t elem_max)
+{
+	struct json_split s;
+	cJSON *got = cJSON_CreateArray();
+	size_t n = strlen(text), at = cut;
+	int rc;
+
+	json_split_init(&s, elem_max, collect, got);
+	rc = json_split_feed(&s, text, cut);
+	while (rc == 0 && at < n) {
+		size_t len = n - at < step ? n - at : step;
+		rc = json_split_feed(&s, text + at, len);
+		at += len;
+	}
+	if (rc < 0 || json_split_end(&s) < 0) {
+		cJSON_Delete(got);
+		got = NULL;
+	}
+	json_split_release(&s);
+	return got;
+}
+
+/* text split, wherever it is cut and byte by byte, as parsed whole. */
+static void
+split_check(const char *text)
+{
+	cJSON *whole = cJSON_ParseWithOpts(text, NULL, true), *got;
+	size_t n = strlen(text);
+	bool array = cJSON_IsArray(whole);
+
+	for (size_t cut = 0; cut <= n; cut++) {
+		got = split_text(text, cut, n, 1 << 16);
+		if ((got != NULL) != array)
+			fail_msg("%.40s cut at %zu: %s", text, cut,
+			    array ? "refused" : "accepted");
+		assert_true(!array || json_same(got, whole));
+		cJSON_Delete(got);
+	}
+	got = split_text(text, 0, 1, 1 << 16);
+	assert_true((got != NULL) == array);
+	assert_true(!array || json_same(got, whole));
+	cJSON_Delete(got);
+	cJSON_Delete(whole);
+}
+
+/* json_split against cJSON parsing the whole text (nothing may follow the
+ * value): the same elements when the text is an array, a failure when it
+ * is anything else, wherever the text is cut and byte by byte. */
+static void
+test_json_split_as_whole_parse(void **state)
+{
+	const char *texts[] = {
+		"[]", " [ ] \n", "[1]", "[1,2,3]", "[[]]", "[{}]", "[\"\"]",
+		"[\"a,]\\\"[{\", {\"b\":[1,{\"c\":\"]\"}]}, null, true, -1.5e3]",
+		"\n[ {\"x\" : 1} ,\t[ [] ] ]\n", "[\"\\\\\"]", "[\"\\\\\",\"]\"]",
+		"", "  ", "{}", "1", "\"[1]\"", "[", "[1", "[1,]", "[,1]", "[,]",
+		"[1 2]", "[1]x", "[1]]", "[1] [2]", "[{]", "[}]", "[\"a]",
+		"[{\"a\":1}}]", "[tru]", "[1,,2]", "]", "[[1]", "[\"\\\"]",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++)
+		split_check(texts[i]);
+	/* as deep as cJSON goes, and one deeper */
+	for (int depth = CJSON_NESTING_LIMIT; depth <= CJSON_NESTING_LIMIT + 1;
+	    depth++) {
+		char *deep = calloc(1, 2 * (size_t)depth + 1);
+
+		assert_non_null(deep);
+		memset(deep, '[', (size_t)depth);
+		memset(deep + depth, ']', (size_t)depth);
+		split_check(deep);
+		free(deep);
+	}
+}
+
+/* An element past elem_max fails the split (the text of one element is
+ * all it holds); so does a callback that says stop, and it stays failed. */
+static void
+test_json_split_bounds_and_stop(void **state)
+{
+	struct json_split s;
+	cJSON *got;
+
+	(void)state;
+	got = split_text("[\"0123\",\"45\"]", 0, 1, 6);
+	assert_non_null(got);
+	assert_int_equal(cJSON_GetArraySize(got), 2);
+	cJSON_Delete(got);
+	assert_null(split_text("[\"0123\",\"456789\"]", 0, 3, 6));
+	json_split_init(&s, 64, refuse, NULL);
+	assert_int_equal(json_split_feed(&s, "[1,", 3), -1);
+	assert_int_equal(json_split_feed(&s, "2]", 2), -1);
+	assert_int_equal(json_split_end(&s), -1);
+	json_split_release(&s);
+}
+
 /* json_keys_share: equal keys become one shared copy that cJSON never
  * frees; the documents read, print, compare, change and free as before. */
 static void
@@ -218,6 +333,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_set_returns_code),
 		cmocka_unit_test(test_json_same),
+		cmocka_unit_test(test_json_split_as_whole_parse),
+		cmocka_unit_test(test_json_split_bounds_and_stop),
 		cmocka_unit_test(test_json_keys_share),
 		cmocka_unit_test(test_err_prefix_keeps_prefix_whole),
 		cmocka_unit_test(test_err_code_names),
