@@ -11,6 +11,8 @@
 #include "buf.h"
 #include "engine.h"
 
+struct json_split;
+
 /* Engine replies larger than this are refused (a full service list of a
  * large cluster stays far below it). */
 #define ENGINE_REPLY_MAX (64u * 1024 * 1024)
@@ -69,11 +71,21 @@ struct engine_req {
 	/* Streaming: called once the engine's 2xx headers are all in. */
 	void (*open_fn)(void *payload);
 	const atomic_int *stop;	/* streaming only: polled */
+	/* The reply is a JSON array: parse it element by element as it
+	 * arrives, each passed through trim_fn (may be NULL) and keys
+	 * shared before it is kept, so that the whole text and the whole
+	 * untrimmed tree are never held at once. */
+	bool split;
+	void (*trim_fn)(cJSON *item);
 };
 
 struct engine_resp {
 	long status;
 	struct buf body;
+	/* set by engine_call_once for a split request: a 2xx reply goes
+	 * here instead of into body (which keeps an error's message) */
+	struct json_split *split;
+	size_t split_len;	/* bytes fed to it, bounded as body is */
 	char api_version[16];	/* "Api-Version" header */
 	char swarm[32];		/* "Swarm" header */
 	char server[128];	/* "Server" header */

@@ -55,6 +55,16 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		}
 		return len;
 	}
+	if (x->resp->split != NULL && x->status >= 200 && x->status < 300) {
+		x->resp->split_len += len;
+		/* the caller finds the split unfinished and says so */
+		if (x->resp->split_len > x->resp->body.max ||
+		    json_split_feed(x->resp->split, p, len) < 0) {
+			x->stopped = true;
+			return 0;
+		}
+		return len;
+	}
 	return buf_append(&x->resp->body, p, len) < 0 ? 0 : len;
 }
 
@@ -380,11 +390,48 @@ status_code(long status, const char *msg)
 	}
 }
 
+/* The elements of a split reply, kept as they come. */
+struct kept {
+	cJSON *array;
+	void (*trim_fn)(cJSON *item);
+};
+
+static int
+keep_item(cJSON *item, void *payload)
+{
+	struct kept *k = payload;
+
+	if (k->trim_fn != NULL)
+		k->trim_fn(item);
+	json_keys_share(item);
+	cJSON_AddItemToArray(k->array, item);
+	return 0;
+}
+
+/* A 2xx reply of a split request: the array its elements made. */
+static int
+split_result(struct engine *e, const char *what, struct json_split *s,
+    struct kept *k, cJSON **json, struct err *err)
+{
+	if (!s->open && s->bad)
+		return err_set(err, ERR_PROTOCOL, "engine %s: %s: expected "
+		    "a JSON array", e->name, what);
+	if (json_split_end(s) < 0)
+		return err_set(err, ERR_PROTOCOL, "engine %s: %s: reply is "
+		    "not valid JSON (or larger than %u bytes)", e->name, what,
+		    ENGINE_REPLY_MAX);
+	*json = k->array;
+	k->array = NULL;
+	return 0;
+}
+
 int
 engine_call_once(struct engine *e, const struct engine_req *req,
     cJSON **json, struct err *err)
 {
 	struct engine_resp resp;
+	struct json_split split;
+	struct kept kept = { .array = NULL, .trim_fn = req->trim_fn };
 	char what[512], msg[768];
 	int rc;
 
@@ -393,6 +440,11 @@ engine_call_once(struct engine *e, const struct engine_req *req,
 	if (!req->raw && (rc = engine_negotiate(e, err)) < 0)
 		return rc;
 	engine_resp_init(&resp);
+	json_split_init(&split, ENGINE_REPLY_MAX, keep_item, &kept);
+	if (req->split && json != NULL) {
+		kept.array = cJSON_CreateArray();
+		resp.split = &split;
+	}
 	if ((rc = engine_http_do(e, e->curl, req, &resp, err)) < 0)
 		goto out;
 	engine_req_describe(e, req, what, sizeof(what));
@@ -404,6 +456,10 @@ engine_call_once(struct engine *e, const struct engine_req *req,
 			err->http_status = (int)resp.status;
 		goto out;
 	}
+	if (resp.split != NULL) {
+		rc = split_result(e, what, &split, &kept, json, err);
+		goto out;
+	}
 	if (json == NULL || resp.body.len == 0)
 		goto out;
 	if ((*json = cJSON_ParseWithLength(resp.body.data,
@@ -413,6 +469,8 @@ engine_call_once(struct engine *e, const struct engine_req *req,
 	else
 		json_keys_share(*json);
 out:
+	cJSON_Delete(kept.array);
+	json_split_release(&split);
 	engine_resp_release(&resp);
 	return rc;
 }

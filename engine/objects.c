@@ -70,7 +70,16 @@ int
 engine_object_list(struct engine *e, enum engine_kind kind,
     const cJSON *filters, cJSON **out, struct err *err)
 {
-	struct engine_req req = { .method = "GET", .path = kinds[kind].path };
+	return engine_object_list_trimmed(e, kind, filters, NULL, out, err);
+}
+
+int
+engine_object_list_trimmed(struct engine *e, enum engine_kind kind,
+    const cJSON *filters, void (*trim)(cJSON *object), cJSON **out,
+    struct err *err)
+{
+	struct engine_req req = { .method = "GET", .path = kinds[kind].path,
+	    .split = true, .trim_fn = trim };
 	char *json = NULL, *esc = NULL, *query = NULL;
 	size_t qlen;
 	int rc;

@@ -157,9 +157,16 @@ const char *engine_kind_name(enum engine_kind kind);
  */
 void engine_filter_add(cJSON **filters, const char *key, const char *value);
 
-/* GET /<kind>s?filters=..  (services with ?status=true).  *out is an array. */
+/* GET /<kind>s?filters=..  (services with ?status=true).  *out is an array,
+ * parsed one object at a time as the reply arrives. */
 int engine_object_list(struct engine *e, enum engine_kind kind,
     const cJSON *filters, cJSON **out, struct err *err);
+/* The same, each object passed through trim (which drops what the caller
+ * will not read) before the next is parsed: the whole untrimmed list is
+ * never in memory. */
+int engine_object_list_trimmed(struct engine *e, enum engine_kind kind,
+    const cJSON *filters, void (*trim)(cJSON *object), cJSON **out,
+    struct err *err);
 
 /* GET /<kind>s/{id-or-name}.  ERR_NOTFOUND when it does not exist. */
 int engine_object_inspect(struct engine *e, enum engine_kind kind,

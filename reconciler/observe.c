@@ -245,6 +245,12 @@ recon_obj_slim(enum engine_kind k, cJSON *o)
 		cJSON_DeleteItemFromObjectCaseSensitive(o, unread[i]);
 }
 
+static void
+slim_service(cJSON *o)
+{
+	recon_obj_slim(ENGINE_SERVICE, o);
+}
+
 int
 recon_observe(struct recon_observed *out, struct engine *e, struct err *err)
 {
@@ -253,22 +259,16 @@ recon_observe(struct recon_observed *out, struct engine *e, struct err *err)
 
 	memset(out, 0, sizeof(*out));
 	engine_filter_add(&f, "label", RECON_LABEL_NS);
-	if ((rc = engine_object_list(e, ENGINE_SERVICE, f, &out->services,
-	    err)) < 0 ||
+	if ((rc = engine_object_list_trimmed(e, ENGINE_SERVICE, f,
+	    slim_service, &out->services, err)) < 0 ||
 	    (rc = engine_object_list(e, ENGINE_NETWORK, NULL, &out->networks,
 	    err)) < 0 ||
 	    (rc = engine_object_list(e, ENGINE_SECRET, NULL, &out->secrets,
 	    err)) < 0 ||
 	    (rc = engine_object_list(e, ENGINE_CONFIG, NULL, &out->configs,
 	    err)) < 0 ||
-	    (rc = recon_observed_index(out, err)) < 0) {
+	    (rc = recon_observed_index(out, err)) < 0)
 		recon_observed_release(out);
-	} else {
-		cJSON *svc;
-
-		cJSON_ArrayForEach(svc, out->services)
-			recon_obj_slim(ENGINE_SERVICE, svc);
-	}
 	cJSON_Delete(f);
 	return rc;
 }

@@ -192,6 +192,41 @@ test_truncated_json_is_protocol_error(void **state)
 }
 
 static void
+drop_spec(cJSON *o)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "Spec");
+}
+
+/* A list is parsed object by object as it arrives, each trimmed before
+ * the next; an error status still gives the engine's own message. */
+static void
+test_list_trimmed_as_it_arrives(void **state)
+{
+	const char *replies[] = { PING_41, NULL, NULL };
+	struct fixture *fx = start(replies, 3, NULL, 0);
+	cJSON *out = NULL;
+	struct err err;
+
+	(void)state;
+	replies[1] = own(fx, fake_reply(200, "1.41", "[{\"ID\":\"a\",\"Spec\":"
+	    "{\"Name\":\"x,]\"}}, {\"ID\":\"b\",\"Spec\":[1]}]"));
+	replies[2] = own(fx, fake_reply(500, "1.41",
+	    "{\"message\":\"manager is not the leader\"}"));
+	assert_int_equal(engine_object_list_trimmed(fx->engine, ENGINE_SERVICE,
+	    NULL, drop_spec, &out, &err), 0);
+	assert_int_equal(cJSON_GetArraySize(out), 2);
+	assert_string_equal(cJSON_GetArrayItem(out, 1)->child->valuestring, "b");
+	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(out, 0), "Spec"));
+	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(out, 1), "Spec"));
+	cJSON_Delete(out);
+	assert_int_equal(engine_object_list(fx->engine, ENGINE_SERVICE, NULL,
+	    &out, &err), ERR_ENGINE);
+	assert_null(out);
+	assert_non_null(strstr(err.msg, "500 manager is not the leader"));
+	stop(fx);
+}
+
+static void
 test_silent_engine_times_out(void **state)
 {
 	const char *replies[] = { PING_41, FAKE_HANG };
@@ -331,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_too_old_engine_refused),
 		cmocka_unit_test(test_engine_errors_are_typed),
 		cmocka_unit_test(test_truncated_json_is_protocol_error),
+		cmocka_unit_test(test_list_trimmed_as_it_arrives),
 		cmocka_unit_test(test_silent_engine_times_out),
 		cmocka_unit_test(test_list_query_and_registry_auth),
 		cmocka_unit_test(test_event_stream),
