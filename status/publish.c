@@ -8,7 +8,9 @@
  * thousand stacks the documents are megabytes, their hashes kilobytes.
  * The per-stack documents (and the list of stacks) are rendered only
  * when a stack's state or history changed (ctl_state.stack_changes): a
- * no-op cycle renders the few documents that show its counters.
+ * no-op cycle renders the few documents that show its counters.  They
+ * are rendered and sent a slice of stacks at a time, the lock let go in
+ * between, so that all of them are never in memory at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,8 @@
 #include "status_int.h"
 
 #define CONFIG_PATH "\001config"
+/* Stacks whose documents are rendered under one hold of the lock. */
+#define PUBLISH_SLICE 32
 
 /* A document, rendered as its CTL_MSG_DOC message. */
 struct msg {
@@ -145,27 +149,36 @@ note_name(struct ctl_pathmap *names, const cJSON *obj)
 		*ctl_pathmap_slot(names, s->string) = (void *)1;
 }
 
-struct stack_arg {
-	const struct ctl_state *st;
-	struct batch *b;
+/* The stacks whose documents a render sends, a slice at a time. */
+struct names {
+	struct ctl_pathmap set;
+	const char **v;		/* the set's keys */
+	size_t n;
 };
 
 static void
-stack_docs(const char *name, void *val, void *arg)
+name_add(const char *name, void *val, void *arg)
 {
-	struct stack_arg *a = arg;
-	char path[CTL_MSG_PATH_MAX];
+	struct names *ns = arg;
 
 	(void)val;
+	ns->v[ns->n++] = name;
+}
+
+static void
+stack_docs(const struct ctl_state *st, const char *name, struct batch *b)
+{
+	char path[CTL_MSG_PATH_MAX];
+
 	if (strlen(name) + 32 > sizeof(path))
 		return;
 	snprintf(path, sizeof(path), "/api/v1/stacks/%s", name);
-	add_json(a->b, path, ctl_stacks_json(a->st, name));
+	add_json(b, path, ctl_stacks_json(st, name));
 	snprintf(path, sizeof(path), "/api/v1/stacks/%s/history", name);
-	add_json(a->b, path, ctl_history_json(a->st, name));
+	add_json(b, path, ctl_history_json(st, name));
 	snprintf(path, sizeof(path), "/stacks/%s", name);
-	add_doc(a->b, path, 200, "text/html; charset=utf-8",
-	    ctl_stack_page_html(a->st, name));
+	add_doc(b, path, 200, "text/html; charset=utf-8",
+	    ctl_stack_page_html(st, name));
 }
 
 /* What the status process needs of the daemon's secrets: the status
@@ -194,14 +207,13 @@ config_text(const struct ctl_state *st, const char *user, bool sandbox)
 	return text;
 }
 
-/* Every document, rendered under the state lock; those of the stacks
- * only when they changed since p last rendered them. */
+/* Every document but the stacks' own, rendered under the state lock;
+ * and, when the stacks changed since p last rendered them, the names of
+ * the stacks whose documents are due. */
 static void
 render(struct ctl_publisher *p, struct ctl_state *st, const char *user,
-    bool sandbox, struct batch *b)
+    bool sandbox, struct batch *b, struct names *ns)
 {
-	struct ctl_pathmap names = { 0 };
-	struct stack_arg a = { st, b };
 	bool ready;
 	char *config;
 
@@ -230,13 +242,27 @@ render(struct ctl_publisher *p, struct ctl_state *st, const char *user,
 		b->stacky = true;
 		add_json(b, "/api/v1/stacks", ctl_stacks_json(st, NULL));
 		for (size_t i = 0; i < st->nengines; i++) {
-			note_name(&names, st->engines[i].stacks);
-			note_name(&names, st->engines[i].syncs);
+			note_name(&ns->set, st->engines[i].stacks);
+			note_name(&ns->set, st->engines[i].syncs);
 		}
-		ctl_pathmap_each(&names, stack_docs, &a);
+		ns->v = xcalloc(ns->set.n + 1, sizeof(*ns->v));
+		ctl_pathmap_each(&ns->set, name_add, ns);
 	}
 	pthread_mutex_unlock(&st->mu);
-	ctl_pathmap_clear(&names, NULL);
+}
+
+/* The documents of stacks names[0..n-1], rendered under the lock.  A
+ * stack gone in between renders as one not found, and is dropped with
+ * the rest at the end of the round. */
+static void
+render_stacks(struct ctl_state *st, const char *const *names, size_t n,
+    struct batch *b)
+{
+	b->stacky = true;
+	pthread_mutex_lock(&st->mu);
+	for (size_t i = 0; i < n; i++)
+		stack_docs(st, names[i], b);
+	pthread_mutex_unlock(&st->mu);
 }
 
 struct drop_arg {
@@ -289,19 +315,42 @@ release(struct batch *b)
 	free(b->v);
 }
 
+/* Send what of b the process lacks, then let b go. */
+static int
+send_batch(struct ctl_publisher *p, int fd, struct batch *b, size_t *sent,
+    struct err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < b->n && rc == 0; i++)
+		rc = send_changed(p, fd, &b->v[i], sent, err);
+	release(b);
+	memset(b, 0, sizeof(*b));
+	return rc;
+}
+
 int
 ctl_publisher_send(struct ctl_publisher *p, struct ctl_state *st,
     const char *user, bool sandbox, int fd, size_t *sent, struct err *err)
 {
 	struct batch b = { 0 }, gone = { 0 };
 	struct drop_arg a = { p, &gone };
-	int rc = 0;
+	struct names ns = { 0 };
+	int rc;
 
 	*sent = 0;
 	p->round++;
-	render(p, st, user, sandbox, &b);
-	for (size_t i = 0; i < b.n && rc == 0; i++)
-		rc = send_changed(p, fd, &b.v[i], sent, err);
+	render(p, st, user, sandbox, &b, &ns);
+	rc = send_batch(p, fd, &b, sent, err);
+	/* The stacks' documents a slice at a time: at a thousand stacks
+	 * they are megabytes, and each slice is freed once sent. */
+	for (size_t i = 0; i < ns.n && rc == 0; i += PUBLISH_SLICE) {
+		render_stacks(st, ns.v + i, ns.n - i < PUBLISH_SLICE ?
+		    ns.n - i : PUBLISH_SLICE, &b);
+		rc = send_batch(p, fd, &b, sent, err);
+	}
+	free(ns.v);
+	ctl_pathmap_clear(&ns.set, NULL);
 	if (rc == 0)
 		ctl_pathmap_each(&p->sent, find_gone, &a);
 	for (size_t i = 0; i < gone.n && rc == 0; i++) {
@@ -310,7 +359,6 @@ ctl_publisher_send(struct ctl_publisher *p, struct ctl_state *st,
 		rc = frame_send(fd, CTL_MSG_DROP, gone.v[i].data,
 		    gone.v[i].len, err);
 	}
-	release(&b);
 	release(&gone);
 	return rc;
 }
