@@ -103,8 +103,7 @@ carry_out(struct ctl_pass *p, struct ctl_result *r, struct err *err)
 	finish(p, r);
 }
 
-static size_t holders(const struct ctl_group *g, size_t ng,
-    const char *name);
+static size_t holders(const struct ctl_pass *p, const char *name);
 
 /* A stack some group of this pass holds (without groups: any). */
 static bool
@@ -112,7 +111,7 @@ known(const char *name, void *payload)
 {
 	const struct ctl_pass *p = payload;
 
-	return p->groups == NULL || holders(p->groups, p->ngroups, name) > 0;
+	return p->groups == NULL || holders(p, name) > 0;
 }
 
 /*
@@ -220,15 +219,62 @@ ctl_pass_stack(struct ctl_pass *p, const struct compose_options *o)
 	compose_stack_free(own);
 }
 
-/* How many of the groups hold a stack of this name. */
-static size_t
-holders(const struct ctl_group *g, size_t ng, const char *name)
+/* A stack of a group of the pass: sorted by name, then group, so that
+ * who holds a name is a binary search, not a scan of every group (at a
+ * thousand stacks, the pass's checks made a million comparisons). */
+struct ctl_held {
+	const char *name;
+	size_t group;
+};
+
+static int
+held_cmp(const void *a, const void *b)
+{
+	const struct ctl_held *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : (x->group > y->group) - (x->group < y->group);
+}
+
+static void
+held_index(struct ctl_pass *p, const struct ctl_group *g, size_t ng)
 {
 	size_t n = 0;
 
 	for (size_t k = 0; k < ng; k++)
+		n += g[k].list->n;
+	p->held = xcalloc(n + 1, sizeof(*p->held));
+	for (size_t k = 0; k < ng; k++)
 		for (size_t i = 0; i < g[k].list->n; i++)
-			n += strcmp(g[k].list->stacks[i].name, name) == 0;
+			p->held[p->nheld++] = (struct ctl_held){
+			    g[k].list->stacks[i].name, k };
+	qsort(p->held, p->nheld, sizeof(*p->held), held_cmp);
+}
+
+/* The first of the held stacks of this name (nheld when none). */
+static size_t
+held_first(const struct ctl_pass *p, const char *name)
+{
+	size_t lo = 0, hi = p->nheld;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(p->held[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* How many of the pass's groups hold a stack of this name. */
+static size_t
+holders(const struct ctl_pass *p, const char *name)
+{
+	size_t i = held_first(p, name), n = 0;
+
+	while (i + n < p->nheld && strcmp(p->held[i + n].name, name) == 0)
+		n++;
 	return n;
 }
 
@@ -258,8 +304,8 @@ name_cmp(const void *a, const void *b)
 /* Owned services of the stacks in names that the list no longer holds,
  * and those stacks' names, sorted, for a message. */
 static unsigned
-departing_services(const struct ctl_pass *p, const struct ctl_group *g,
-    size_t ng, const cJSON *names, char *list, size_t size)
+departing_services(const struct ctl_pass *p, const cJSON *names, char *list,
+    size_t size)
 {
 	const cJSON *it, *const *svcs;
 	const char **gone = xcalloc((size_t)cJSON_GetArraySize(names) + 1,
@@ -269,7 +315,7 @@ departing_services(const struct ctl_pass *p, const struct ctl_group *g,
 
 	cJSON_ArrayForEach(it, names) {
 		size_t k;
-		if (holders(g, ng, it->valuestring) > 0)
+		if (holders(p, it->valuestring) > 0)
 			continue;
 		k = recon_observed_stack(p->obs, ENGINE_SERVICE,
 		    it->valuestring, &svcs);
@@ -309,15 +355,14 @@ needed(const struct ctl_pass *p, const cJSON *left, const char *name)
  * in the order observed).  When only a cycle is left, its last stack
  * goes, and the rest follow. */
 static void
-remove_departed(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
-    const cJSON *names)
+remove_departed(struct ctl_pass *p, const cJSON *names)
 {
 	cJSON *left = cJSON_CreateArray(), *it, *next;
 	const cJSON *n;
 	bool any;
 
 	cJSON_ArrayForEach(n, names)
-		if (holders(g, ng, n->valuestring) == 0)
+		if (holders(p, n->valuestring) == 0)
 			cJSON_AddItemToArray(left,
 			    cJSON_CreateString(n->valuestring));
 	while (left->child != NULL) {
@@ -359,7 +404,7 @@ departed(struct ctl_pass *p, const struct ctl_group *g, size_t ng)
 	for (size_t k = 0; k < ng; k++)
 		total += g[k].list->n;
 	cJSON_ArrayForEach(it, names)
-		gone += holders(g, ng, it->valuestring) == 0;
+		gone += holders(p, it->valuestring) == 0;
 	/* Which source a departed stack came from is not known any more:
 	 * while one is suspended, nothing departs. */
 	for (size_t i = 0; gone > 0 && p->cfg != NULL && i < p->cfg->nsources;
@@ -377,7 +422,7 @@ departed(struct ctl_pass *p, const struct ctl_group *g, size_t ng)
 	}
 	/* --allow-empty on an empty source is the explicit "all of them". */
 	if (gone > 0 && total > 0) {
-		unsigned n = departing_services(p, g, ng, names, list,
+		unsigned n = departing_services(p, names, list,
 		    sizeof(list));
 		snprintf(what, sizeof(what), "stack%s %s (gone from the "
 		    "source)", gone == 1 ? "" : "s", list);
@@ -387,7 +432,7 @@ departed(struct ctl_pass *p, const struct ctl_group *g, size_t ng)
 		}
 	}
 	if (gone > 0)
-		remove_departed(p, g, ng, names);
+		remove_departed(p, names);
 	cJSON_Delete(names);
 }
 
@@ -412,25 +457,22 @@ ctl_stack_compose_options(struct compose_options *o,
 /* A stack two sources hold: neither is planned, and nothing is removed
  * this pass (which of the two is meant is not for stackd to guess). */
 static bool
-claimed_twice(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
-    size_t k, const char *name)
+claimed_twice(struct ctl_pass *p, const struct ctl_group *g, size_t k,
+    const char *name)
 {
 	struct ctl_result r = { .stack = name };
 	struct err err;
-	size_t first = 0, other;
+	size_t at = held_first(p, name), n = holders(p, name), other = at;
 
-	if (holders(g, ng, name) < 2)
+	if (n < 2)
 		return false;
-	while (holders(&g[first], 1, name) == 0)
-		first++;
-	if (k != first)		/* said once, by the first holder */
+	if (k != p->held[at].group)	/* said once, by the first holder */
 		return true;
-	other = first + 1;
-	while (other < ng && holders(&g[other], 1, name) == 0)
+	while (other < at + n && p->held[other].group == k)
 		other++;
 	err_set(&err, ERR_CONFLICT, "stack %s is in sources %s and %s; a "
 	    "stack may come from one source only", name, g[k].source,
-	    other < ng ? g[other].source : "?");
+	    other < at + n ? g[p->held[other].group].source : "?");
 	r.err = &err;
 	finish(p, &r);
 	return true;
@@ -467,10 +509,11 @@ ctl_pass_groups(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
 
 	p->groups = g;
 	p->ngroups = ng;
+	held_index(p, g, ng);
 	for (size_t k = 0; k < ng; k++)
 		for (size_t i = 0; i < g[k].list->n; i++) {
 			const struct sources_stack *s = &g[k].list->stacks[i];
-			if (!claimed_twice(p, g, ng, k, s->name))
+			if (!claimed_twice(p, g, k, s->name))
 				pass_stack_of(p, &g[k], s, base);
 		}
 	/* Only when every source was read and every stack loaded: a stack
@@ -479,6 +522,9 @@ ctl_pass_groups(struct ctl_pass *p, const struct ctl_group *g, size_t ng,
 		departed(p, g, ng);
 	p->groups = NULL;
 	p->ngroups = 0;
+	free(p->held);
+	p->held = NULL;
+	p->nheld = 0;
 }
 
 void

@@ -325,6 +325,8 @@ struct ctl_result {
 	const struct err *err;	/* non-NULL: this stack failed */
 };
 
+struct ctl_held;
+
 struct ctl_pass {
 	struct engine *e;
 	const struct recon_observed *obs;
@@ -369,6 +371,8 @@ struct ctl_pass {
 	/* Of the pass in hand (ctl_pass_groups): which stacks exist. */
 	const struct ctl_group *groups;
 	size_t ngroups;
+	struct ctl_held *held;	/* their stacks by name (pass.c) */
+	size_t nheld;
 	void *payload;
 	int failed;		/* stacks that failed, this pass */
 };
