@@ -211,7 +211,8 @@ int recon_plan_removal(struct recon_plan **out, const char *stack,
 bool recon_object_owned(enum engine_kind k, const cJSON *o,
     const char *owner);
 
-/* Names of the stacks with objects labelled as this owner's (array). */
+/* Names of the stacks with objects labelled as this owner's (array,
+ * sorted). */
 cJSON *recon_observed_stacks(const struct recon_observed *obs,
     const char *owner);
 

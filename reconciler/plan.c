@@ -219,26 +219,41 @@ recon_plan_removal(struct recon_plan **out, const char *stack,
 	return rc;
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 cJSON *
 recon_observed_stacks(const struct recon_observed *obs, const char *owner)
 {
 	const cJSON *lists[] = { obs->services, obs->networks, obs->secrets,
-	    obs->configs }, *o, *it;
+	    obs->configs }, *o;
 	cJSON *names = cJSON_CreateArray();
+	size_t n = 0, cap = 0;
+	const char **v = NULL;
 
-	for (int k = ENGINE_SERVICE; names && k <= ENGINE_CONFIG; k++)
+	/* Gathered, sorted and made unique: a scan of the names for each
+	 * object was 10 million comparisons at 10 000 services. */
+	for (int k = ENGINE_SERVICE; k <= ENGINE_CONFIG; k++)
 		cJSON_ArrayForEach(o, lists[k]) {
 			const char *ns = recon_obj_label(k, o, RECON_LABEL_NS);
-			bool seen = false;
 
 			if (ns == NULL || !recon_object_owned(k, o, owner))
 				continue;
-			cJSON_ArrayForEach(it, names)
-				seen |= strcmp(it->valuestring, ns) == 0;
-			if (!seen)
-				cJSON_AddItemToArray(names,
-				    cJSON_CreateString(ns));
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				v = xrealloc(v, cap * sizeof(*v));
+			}
+			v[n++] = ns;
 		}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), str_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
+			cJSON_AddItemToArray(names, cJSON_CreateString(v[i]));
+	free(v);
 	return names;
 }
 
