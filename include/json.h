@@ -2,7 +2,8 @@
  * json.h - null-tolerant readers for the engine's JSON: each returns
  * NULL (or 0) when o is NULL, not an object, or lacks the key, so deep
  * lookups chain without a check at every level; json_add_unique; shared
- * keys (json_keys.c) and arrays split as they arrive (json_split.c).
+ * keys (json_keys.c), packed trees (json_pack.c) and arrays split as they
+ * arrive (json_split.c).
  */
 #ifndef STACKD_JSON_H
 #define STACKD_JSON_H
@@ -31,6 +32,13 @@ bool json_same(const cJSON *a, const cJSON *b);
  * (util/json_keys.c): for trees kept long, such as the engine's objects
  * and the converted stacks.  Thread-safe. */
 void json_keys_share(cJSON *tree);
+
+/* A copy of tree in one allocation (util/json_pack.c), a quarter smaller
+ * than cJSON's own, for trees kept long and never changed: cJSON_Delete
+ * of the copy frees it whole, and nothing inside it may be deleted,
+ * detached, replaced or shared (json_keys_share) on its own.  Share the
+ * keys before packing: shared keys stay shared. */
+cJSON *json_pack(const cJSON *tree);
 
 /* A JSON array parsed one element at a time as its text arrives
  * (util/json_split.c), so that only one element's text is held: fn gets

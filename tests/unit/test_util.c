@@ -282,6 +282,51 @@ test_json_split_bounds_and_stop(void **state)
 	json_split_release(&s);
 }
 
+/* json_pack: the same document (shared keys stay shared, the root's own
+ * key too), which cJSON reads, prints, copies and frees as any other, in
+ * an array or replaced in one (ASan checks that only the block is
+ * freed). */
+static void
+test_json_pack(void **state)
+{
+	const char *text = "{\"ID\":\"x1\",\"Version\":{\"Index\":42},"
+	    "\"Spec\":{\"Name\":\"web_app\",\"Labels\":{\"a.b\":\"c\","
+	    "\"\":\"\"},\"Env\":[\"A=1\",\"B=2\"],\"N\":null,\"T\":true,"
+	    "\"R\":[[],{},[1,[2,[3]]]]}}";
+	cJSON *src = cJSON_Parse(text), *arr = cJSON_CreateArray(), *packed;
+	cJSON *copy, *keyed;
+	char *a, *b;
+
+	(void)state;
+	json_keys_share(src);
+	packed = json_pack(src);
+	assert_true(json_same(src, packed));
+	assert_ptr_equal(cJSON_GetObjectItem(packed, "Spec")->string,
+	    cJSON_GetObjectItem(src, "Spec")->string);
+	assert_string_equal(cJSON_GetArrayItem(json_get(json_get(packed,
+	    "Spec"), "Env"), 1)->valuestring, "B=2");
+	assert_ptr_equal(json_get(packed, "Spec")->child->prev,
+	    cJSON_GetObjectItem(json_get(packed, "Spec"), "R"));
+	a = cJSON_PrintUnformatted(src);
+	b = cJSON_PrintUnformatted(packed);
+	assert_string_equal(a, b);
+	copy = cJSON_Duplicate(packed, true);
+	assert_true(json_same(copy, src));
+	cJSON_Delete(copy);
+	cJSON_AddItemToArray(arr, packed);
+	cJSON_AddItemToArray(arr, json_pack(src));
+	assert_true(cJSON_ReplaceItemViaPointer(arr, packed, json_pack(src)));
+	assert_int_equal(cJSON_GetArraySize(arr), 2);
+	cJSON_Delete(arr);
+	keyed = json_pack(cJSON_GetObjectItem(src, "Version"));
+	assert_string_equal(keyed->string, "Version");
+	cJSON_Delete(keyed);
+	assert_null(json_pack(NULL));
+	free(a);
+	free(b);
+	cJSON_Delete(src);
+}
+
 /* json_keys_share: equal keys become one shared copy that cJSON never
  * frees; the documents read, print, compare, change and free as before. */
 static void
@@ -336,6 +381,7 @@ main(void)
 		cmocka_unit_test(test_json_split_as_whole_parse),
 		cmocka_unit_test(test_json_split_bounds_and_stop),
 		cmocka_unit_test(test_json_keys_share),
+		cmocka_unit_test(test_json_pack),
 		cmocka_unit_test(test_err_prefix_keeps_prefix_whole),
 		cmocka_unit_test(test_err_code_names),
 		cmocka_unit_test(test_buf_bounded),
