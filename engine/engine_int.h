@@ -72,11 +72,12 @@ struct engine_req {
 	void (*open_fn)(void *payload);
 	const atomic_int *stop;	/* streaming only: polled */
 	/* The reply is a JSON array: parse it element by element as it
-	 * arrives, each passed through trim_fn (may be NULL) and keys
-	 * shared before it is kept, so that the whole text and the whole
-	 * untrimmed tree are never held at once. */
+	 * arrives, its keys shared and each passed through trim_fn (may
+	 * be NULL: kept as it is), which returns what to keep of it (it,
+	 * or a replacement, having freed it); so the whole text and the
+	 * whole untrimmed tree are never held at once. */
 	bool split;
-	void (*trim_fn)(cJSON *item);
+	cJSON *(*trim_fn)(cJSON *item);
 };
 
 struct engine_resp {

@@ -393,7 +393,7 @@ status_code(long status, const char *msg)
 /* The elements of a split reply, kept as they come. */
 struct kept {
 	cJSON *array;
-	void (*trim_fn)(cJSON *item);
+	cJSON *(*trim_fn)(cJSON *item);
 };
 
 static int
@@ -401,9 +401,9 @@ keep_item(cJSON *item, void *payload)
 {
 	struct kept *k = payload;
 
-	if (k->trim_fn != NULL)
-		k->trim_fn(item);
 	json_keys_share(item);
+	if (k->trim_fn != NULL)
+		item = k->trim_fn(item);
 	cJSON_AddItemToArray(k->array, item);
 	return 0;
 }

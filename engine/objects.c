@@ -75,7 +75,7 @@ engine_object_list(struct engine *e, enum engine_kind kind,
 
 int
 engine_object_list_trimmed(struct engine *e, enum engine_kind kind,
-    const cJSON *filters, void (*trim)(cJSON *object), cJSON **out,
+    const cJSON *filters, cJSON *(*trim)(cJSON *object), cJSON **out,
     struct err *err)
 {
 	struct engine_req req = { .method = "GET", .path = kinds[kind].path,

@@ -161,11 +161,12 @@ void engine_filter_add(cJSON **filters, const char *key, const char *value);
  * parsed one object at a time as the reply arrives. */
 int engine_object_list(struct engine *e, enum engine_kind kind,
     const cJSON *filters, cJSON **out, struct err *err);
-/* The same, each object passed through trim (which drops what the caller
- * will not read) before the next is parsed: the whole untrimmed list is
- * never in memory. */
+/* The same, each object passed through trim before the next is parsed:
+ * trim returns what to keep of it (the object, changed or not, or a
+ * replacement, having freed it), so the whole untrimmed list is never in
+ * memory. */
 int engine_object_list_trimmed(struct engine *e, enum engine_kind kind,
-    const cJSON *filters, void (*trim)(cJSON *object), cJSON **out,
+    const cJSON *filters, cJSON *(*trim)(cJSON *object), cJSON **out,
     struct err *err);
 
 /* GET /<kind>s/{id-or-name}.  ERR_NOTFOUND when it does not exist. */

@@ -144,7 +144,7 @@ refresh(struct recon_informer *inf, struct engine *e, enum engine_kind k,
 		return rc;
 	if (!listed(k, fresh))
 		cJSON_Delete(fresh), fresh = NULL;
-	recon_obj_slim(k, fresh);
+	fresh = recon_obj_keep(k, fresh);
 	if (old != NULL && fresh != NULL)
 		cJSON_ReplaceItemViaPointer(list, old, fresh);
 	else if (old != NULL)

@@ -233,22 +233,26 @@ recon_observed_stack(const struct recon_observed *o, enum engine_kind k,
 	return end - lo;
 }
 
-void
-recon_obj_slim(enum engine_kind k, cJSON *o)
+cJSON *
+recon_obj_keep(enum engine_kind k, cJSON *o)
 {
 	static const char *const unread[] = { "PreviousSpec", "Endpoint",
 	    "CreatedAt" };
+	cJSON *packed;
 
 	if (k != ENGINE_SERVICE || !cJSON_IsObject(o))
-		return;
+		return o;
 	for (size_t i = 0; i < sizeof(unread) / sizeof(*unread); i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(o, unread[i]);
+	packed = json_pack(o);
+	cJSON_Delete(o);
+	return packed;
 }
 
-static void
-slim_service(cJSON *o)
+static cJSON *
+keep_service(cJSON *o)
 {
-	recon_obj_slim(ENGINE_SERVICE, o);
+	return recon_obj_keep(ENGINE_SERVICE, o);
 }
 
 int
@@ -260,7 +264,7 @@ recon_observe(struct recon_observed *out, struct engine *e, struct err *err)
 	memset(out, 0, sizeof(*out));
 	engine_filter_add(&f, "label", RECON_LABEL_NS);
 	if ((rc = engine_object_list_trimmed(e, ENGINE_SERVICE, f,
-	    slim_service, &out->services, err)) < 0 ||
+	    keep_service, &out->services, err)) < 0 ||
 	    (rc = engine_object_list(e, ENGINE_NETWORK, NULL, &out->networks,
 	    err)) < 0 ||
 	    (rc = engine_object_list(e, ENGINE_SECRET, NULL, &out->secrets,

@@ -12,11 +12,13 @@
 #define NAME_MAX_SWARM 64
 
 /* Networks keep Name/Id/Labels at the top, the others under Spec. */
-/* Drop from an observed object of kind k what no part of stackd reads and
- * the informer would keep for every service: a service's PreviousSpec (a
- * second full spec after any update), Endpoint (the spec's EndpointSpec
- * again, and the virtual IPs) and CreatedAt. */
-void recon_obj_slim(enum engine_kind k, cJSON *o);
+/* An observed object of kind k as the informer keeps it (o is taken):
+ * without what no part of stackd reads, which it would otherwise keep
+ * for every service -- a service's PreviousSpec (a second full spec after
+ * any update), Endpoint (the spec's EndpointSpec again, and the virtual
+ * IPs) and CreatedAt -- and a service packed (json_pack): never changed
+ * after, only replaced whole. */
+cJSON *recon_obj_keep(enum engine_kind k, cJSON *o);
 const char *recon_obj_name(enum engine_kind k, const cJSON *o);
 const char *recon_obj_id(enum engine_kind k, const cJSON *o);
 const cJSON *recon_obj_labels(enum engine_kind k, const cJSON *o);

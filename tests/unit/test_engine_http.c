@@ -191,10 +191,11 @@ test_truncated_json_is_protocol_error(void **state)
 	stop(fx);
 }
 
-static void
+static cJSON *
 drop_spec(cJSON *o)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "Spec");
+	return o;
 }
 
 /* A list is parsed object by object as it arrives, each trimmed before
