@@ -130,11 +130,12 @@ ctl_loads_get(struct ctl_loads *l, const char *source, const char *revision,
 		e->stack = xstrdup(o->stack);
 		e->hash = h;
 	}
-	/* Kept until the next revision: one copy of each key (json.h). */
-	json_keys_share(s->services);
-	json_keys_share(s->networks);
-	json_keys_share(s->secrets);
-	json_keys_share(s->configs);
+	/* Kept until the next revision, read only: one copy of each key,
+	 * each tree in one block (json.h). */
+	s->services = json_keep(s->services);
+	s->networks = json_keep(s->networks);
+	s->secrets = json_keep(s->secrets);
+	s->configs = json_keep(s->configs);
 	compose_stack_free(e->loaded);
 	e->loaded = s;
 	snprintf(e->revision, sizeof(e->revision), "%s", revision);

@@ -77,7 +77,8 @@ struct engine_req {
 	 * or a replacement, having freed it); so the whole text and the
 	 * whole untrimmed tree are never held at once. */
 	bool split;
-	cJSON *(*trim_fn)(cJSON *item);
+	engine_trim_fn trim_fn;
+	enum engine_kind trim_kind;	/* passed to trim_fn */
 };
 
 struct engine_resp {

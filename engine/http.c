@@ -393,7 +393,8 @@ status_code(long status, const char *msg)
 /* The elements of a split reply, kept as they come. */
 struct kept {
 	cJSON *array;
-	cJSON *(*trim_fn)(cJSON *item);
+	engine_trim_fn trim_fn;
+	enum engine_kind kind;
 };
 
 static int
@@ -403,7 +404,7 @@ keep_item(cJSON *item, void *payload)
 
 	json_keys_share(item);
 	if (k->trim_fn != NULL)
-		item = k->trim_fn(item);
+		item = k->trim_fn(k->kind, item);
 	cJSON_AddItemToArray(k->array, item);
 	return 0;
 }
@@ -431,7 +432,8 @@ engine_call_once(struct engine *e, const struct engine_req *req,
 {
 	struct engine_resp resp;
 	struct json_split split;
-	struct kept kept = { .array = NULL, .trim_fn = req->trim_fn };
+	struct kept kept = { .array = NULL, .trim_fn = req->trim_fn,
+	    .kind = req->trim_kind };
 	char what[512], msg[768];
 	int rc;
 

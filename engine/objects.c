@@ -75,11 +75,11 @@ engine_object_list(struct engine *e, enum engine_kind kind,
 
 int
 engine_object_list_trimmed(struct engine *e, enum engine_kind kind,
-    const cJSON *filters, cJSON *(*trim)(cJSON *object), cJSON **out,
+    const cJSON *filters, engine_trim_fn trim, cJSON **out,
     struct err *err)
 {
 	struct engine_req req = { .method = "GET", .path = kinds[kind].path,
-	    .split = true, .trim_fn = trim };
+	    .split = true, .trim_fn = trim, .trim_kind = kind };
 	char *json = NULL, *esc = NULL, *query = NULL;
 	size_t qlen;
 	int rc;

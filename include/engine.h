@@ -165,8 +165,9 @@ int engine_object_list(struct engine *e, enum engine_kind kind,
  * trim returns what to keep of it (the object, changed or not, or a
  * replacement, having freed it), so the whole untrimmed list is never in
  * memory. */
+typedef cJSON *(*engine_trim_fn)(enum engine_kind kind, cJSON *object);
 int engine_object_list_trimmed(struct engine *e, enum engine_kind kind,
-    const cJSON *filters, cJSON *(*trim)(cJSON *object), cJSON **out,
+    const cJSON *filters, engine_trim_fn trim, cJSON **out,
     struct err *err);
 
 /* GET /<kind>s/{id-or-name}.  ERR_NOTFOUND when it does not exist. */

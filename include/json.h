@@ -39,6 +39,8 @@ void json_keys_share(cJSON *tree);
  * detached, replaced or shared (json_keys_share) on its own.  Share the
  * keys before packing: shared keys stay shared. */
 cJSON *json_pack(const cJSON *tree);
+/* tree as it is kept from now on (taken): keys shared, then packed. */
+cJSON *json_keep(cJSON *tree);
 
 /* A JSON array parsed one element at a time as its text arrives
  * (util/json_split.c), so that only one element's text is held: fn gets

@@ -238,21 +238,13 @@ recon_obj_keep(enum engine_kind k, cJSON *o)
 {
 	static const char *const unread[] = { "PreviousSpec", "Endpoint",
 	    "CreatedAt" };
-	cJSON *packed;
 
-	if (k != ENGINE_SERVICE || !cJSON_IsObject(o))
+	if (!cJSON_IsObject(o))
 		return o;
-	for (size_t i = 0; i < sizeof(unread) / sizeof(*unread); i++)
+	for (size_t i = 0; k == ENGINE_SERVICE && i < sizeof(unread) /
+	    sizeof(*unread); i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(o, unread[i]);
-	packed = json_pack(o);
-	cJSON_Delete(o);
-	return packed;
-}
-
-static cJSON *
-keep_service(cJSON *o)
-{
-	return recon_obj_keep(ENGINE_SERVICE, o);
+	return json_keep(o);
 }
 
 int
@@ -264,13 +256,13 @@ recon_observe(struct recon_observed *out, struct engine *e, struct err *err)
 	memset(out, 0, sizeof(*out));
 	engine_filter_add(&f, "label", RECON_LABEL_NS);
 	if ((rc = engine_object_list_trimmed(e, ENGINE_SERVICE, f,
-	    keep_service, &out->services, err)) < 0 ||
-	    (rc = engine_object_list(e, ENGINE_NETWORK, NULL, &out->networks,
-	    err)) < 0 ||
-	    (rc = engine_object_list(e, ENGINE_SECRET, NULL, &out->secrets,
-	    err)) < 0 ||
-	    (rc = engine_object_list(e, ENGINE_CONFIG, NULL, &out->configs,
-	    err)) < 0 ||
+	    recon_obj_keep, &out->services, err)) < 0 ||
+	    (rc = engine_object_list_trimmed(e, ENGINE_NETWORK, NULL,
+	    recon_obj_keep, &out->networks, err)) < 0 ||
+	    (rc = engine_object_list_trimmed(e, ENGINE_SECRET, NULL,
+	    recon_obj_keep, &out->secrets, err)) < 0 ||
+	    (rc = engine_object_list_trimmed(e, ENGINE_CONFIG, NULL,
+	    recon_obj_keep, &out->configs, err)) < 0 ||
 	    (rc = recon_observed_index(out, err)) < 0)
 		recon_observed_release(out);
 	cJSON_Delete(f);

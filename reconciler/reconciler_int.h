@@ -16,8 +16,8 @@
  * without what no part of stackd reads, which it would otherwise keep
  * for every service -- a service's PreviousSpec (a second full spec after
  * any update), Endpoint (the spec's EndpointSpec again, and the virtual
- * IPs) and CreatedAt -- and a service packed (json_pack): never changed
- * after, only replaced whole. */
+ * IPs) and CreatedAt -- and packed (json_keep): never changed after, only
+ * replaced whole. */
 cJSON *recon_obj_keep(enum engine_kind k, cJSON *o);
 const char *recon_obj_name(enum engine_kind k, const cJSON *o);
 const char *recon_obj_id(enum engine_kind k, const cJSON *o);

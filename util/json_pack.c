@@ -92,3 +92,14 @@ json_pack(const cJSON *tree)
 		root->type |= cJSON_StringIsConst;	/* it is in the block */
 	return root;
 }
+
+cJSON *
+json_keep(cJSON *tree)
+{
+	cJSON *packed;
+
+	json_keys_share(tree);
+	packed = json_pack(tree);
+	cJSON_Delete(tree);
+	return packed;
+}

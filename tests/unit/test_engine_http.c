@@ -192,8 +192,9 @@ test_truncated_json_is_protocol_error(void **state)
 }
 
 static cJSON *
-drop_spec(cJSON *o)
+drop_spec(enum engine_kind k, cJSON *o)
 {
+	assert_int_equal(k, ENGINE_SERVICE);
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "Spec");
 	return o;
 }
