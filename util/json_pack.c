@@ -88,8 +88,11 @@ json_pack(const cJSON *tree)
 	pk.str = (char *)(pk.node + nodes);
 	root = copy_node(&pk, tree);
 	root->type |= cJSON_IsReference;
-	if (root->string != NULL)
-		root->type |= cJSON_StringIsConst;	/* it is in the block */
+	/* The root's own key stays a chunk of its own, which cJSON_Delete
+	 * frees: flagged const it would be shared by cJSON_Duplicate, and
+	 * outlive the block it points into. */
+	if (root->string != NULL && !(root->type & cJSON_StringIsConst))
+		root->string = xstrdup(root->string);
 	return root;
 }
 

@@ -321,6 +321,15 @@ test_json_pack(void **state)
 	keyed = json_pack(cJSON_GetObjectItem(src, "Version"));
 	assert_string_equal(keyed->string, "Version");
 	cJSON_Delete(keyed);
+	/* a key of its own outlives the block in a copy (ASan) */
+	copy = cJSON_CreateObject();
+	cJSON_AddItemToObject(copy, "a key of its own", json_pack(src));
+	keyed = json_pack(copy->child);
+	cJSON_Delete(copy);
+	copy = cJSON_Duplicate(keyed, true);
+	cJSON_Delete(keyed);
+	assert_string_equal(copy->string, "a key of its own");
+	cJSON_Delete(copy);
 	assert_null(json_pack(NULL));
 	free(a);
 	free(b);
