@@ -281,5 +281,6 @@ ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
 		cJSON_AddItemToObject(o, "notes",
 		    cJSON_Duplicate(r->plan->notes, true));
 	cJSON_AddItemToObject(o, "services", svcs);
-	cJSON_AddItemToObject(c->stacks, r->stack, o);
+	/* Kept in the state until the next cycle's, read only: packed. */
+	cJSON_AddItemToObject(c->stacks, r->stack, json_keep(o));
 }

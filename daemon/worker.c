@@ -104,7 +104,7 @@ static void
 publish_unreachable(struct ctl_worker *w, const struct err *err)
 {
 	struct ctl_engine_state *es = &w->d->st.engines[w->idx];
-	cJSON *s;
+	cJSON *s, *next;
 
 	pthread_mutex_lock(&w->d->st.mu);
 	publish_address(w, es);
@@ -117,12 +117,16 @@ publish_unreachable(struct ctl_worker *w, const struct err *err)
 	es->error = xstrdup(err->msg);
 	es->failed_cycles++;
 	es->last_cycle = (long long)time(NULL);
-	cJSON_ArrayForEach(s, es->stacks) {
-		cJSON_ReplaceItemInObjectCaseSensitive(s, "state",
+	/* Each stack's report is packed (json_keep): changed in a copy. */
+	for (s = es->stacks ? es->stacks->child : NULL; s != NULL; s = next) {
+		cJSON *d = cJSON_Duplicate(s, true);
+
+		next = s->next;
+		cJSON_ReplaceItemInObjectCaseSensitive(d, "state",
 		    cJSON_CreateString("failed"));
-		cJSON_DeleteItemFromObjectCaseSensitive(s, "error");
-		cJSON_AddStringToObject(s, "error",
-		    "engine unreachable");
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "error");
+		cJSON_AddStringToObject(d, "error", "engine unreachable");
+		cJSON_ReplaceItemViaPointer(es->stacks, s, json_keep(d));
 	}
 	w->d->st.stack_changes++;
 	ctl_notifier_compare(w->d->st.notifier, es->name, es->stacks);
