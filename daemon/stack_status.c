@@ -217,6 +217,58 @@ stack_health(struct cycle *c, const struct ctl_result *r, cJSON *svcs,
 	return worst;
 }
 
+/* Are o's members those of the report the state holds (old)? */
+static bool
+same_report(const cJSON *o, const cJSON *old)
+{
+	const cJSON *a = o->child, *b = old != NULL ? old->child : NULL;
+
+	for (; a != NULL && b != NULL; a = a->next, b = b->next)
+		if (!json_same(a, b))
+			return false;
+	return old != NULL && a == NULL && b == NULL;
+}
+
+/*
+ * A stack's report into the cycle's, kept packed (json_keep).  One the
+ * same as the state's (every stack on a no-op cycle) is not held twice:
+ * a reference to the state's stands for it, and ctl_stack_status_adopt
+ * moves the state's own in when the cycle publishes.  Only this worker
+ * changes its engine's reports, so reading them here takes no lock.
+ */
+static void
+add_report(struct cycle *c, const char *stack, cJSON *o)
+{
+	const cJSON *old = cJSON_GetObjectItemCaseSensitive(
+	    c->w->d->st.engines[c->w->idx].stacks, stack);
+
+	if (same_report(o, old)) {
+		cJSON_Delete(o);
+		cJSON_AddItemToObject(c->stacks, stack,
+		    cJSON_CreateObjectReference(old->child));
+	} else
+		cJSON_AddItemToObject(c->stacks, stack, json_keep(o));
+}
+
+void
+ctl_stack_status_adopt(cJSON *stacks, cJSON *old)
+{
+	cJSON *it, *next, *was, *cur = old != NULL ? old->child : NULL;
+
+	for (it = stacks != NULL ? stacks->child : NULL; it != NULL;
+	    it = next) {
+		next = it->next;
+		/* mostly in the same order: where the last one was, first */
+		was = cur != NULL && strcmp(cur->string, it->string) == 0 ?
+		    cur : cJSON_GetObjectItemCaseSensitive(old, it->string);
+		if (was == NULL || was == it || was->child != it->child)
+			continue;
+		cur = was->next;
+		cJSON_ReplaceItemViaPointer(stacks, it,
+		    cJSON_DetachItemViaPointer(old, was));
+	}
+}
+
 void
 ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
     struct stack_mem *m)
@@ -281,6 +333,5 @@ ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
 		cJSON_AddItemToObject(o, "notes",
 		    cJSON_Duplicate(r->plan->notes, true));
 	cJSON_AddItemToObject(o, "services", svcs);
-	/* Kept in the state until the next cycle's, read only: packed. */
-	cJSON_AddItemToObject(c->stacks, r->stack, json_keep(o));
+	add_report(c, r->stack, o);
 }

@@ -171,6 +171,7 @@ publish(struct ctl_worker *w, struct cycle *c, double secs)
 	/* A no-op cycle publishes the same stacks: their pages stay. */
 	if (!json_same(es->stacks, c->stacks))
 		w->d->st.stack_changes++;
+	ctl_stack_status_adopt(c->stacks, es->stacks);
 	cJSON_Delete(es->stacks);
 	es->stacks = c->stacks;
 	c->stacks = NULL;

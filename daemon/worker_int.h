@@ -130,5 +130,9 @@ void ctl_sync_history_record(struct cycle *c, const struct ctl_result *r,
 /* Add r's stack to c->stacks: state, services, errors. */
 void ctl_stack_status_add(struct cycle *c, const struct ctl_result *r,
     struct stack_mem *m);
+/* Move into stacks (a cycle's, about to replace old, the state's) the
+ * reports of old that stacks holds references to (the unchanged ones);
+ * under the state lock. */
+void ctl_stack_status_adopt(cJSON *stacks, cJSON *old);
 
 #endif
