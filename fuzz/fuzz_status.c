@@ -70,6 +70,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    "{\"name\": \"web\", \"state\": \"synced\"}\n");
 	give(docs, CTL_MSG_DOC, "200 /metrics\ntext/plain; version=0.0.4\n"
 	    "stackd_up 1\n");
+	give(docs, CTL_MSG_JOIN, "200 /api/v1/stacks\napplication/json\n"
+	    "/api/v1/stacks/web\n/api/v1/stacks/gone\n/api/v1/stacks\n");
 	if (ctl_http_start(&server, fd, docs, &ops, &err) < 0) {
 		fprintf(stderr, "fuzz_status: %s\n", err.msg);
 		abort();

@@ -31,6 +31,7 @@ static const struct frame_rule daemon_rules[] = {
 	{ CTL_MSG_DOC, CTL_MSG_DOC_MAX },
 	{ CTL_MSG_DROP, CTL_MSG_PATH_MAX },
 	{ CTL_MSG_SERVE, 0 },
+	{ CTL_MSG_JOIN, CTL_MSG_DOC_MAX },
 };
 
 static pthread_mutex_t send_mu = PTHREAD_MUTEX_INITIALIZER;

@@ -105,6 +105,72 @@ bad:
 	    "document from the daemon");
 }
 
+/* A joined document's body: paths, one a line, each ending in one. */
+static int
+parse_join(struct ctl_doc *doc, struct err *err)
+{
+	const char *p = doc->body, *end = doc->body + doc->len, *nl;
+
+	doc->join = true;
+	for (; p < end; p = nl + 1)
+		if (*p != '/' || (nl = memchr(p, '\n', (size_t)(end - p))) ==
+		    NULL || (size_t)(nl - p) >= CTL_MSG_PATH_MAX ||
+		    memchr(p, '\0', (size_t)(nl - p)) != NULL)
+			return err_set(err, ERR_PROTOCOL, "status process: a "
+			    "malformed joined document from the daemon");
+	return 0;
+}
+
+/* n bytes at buf + *at when buf is set (the copying pass); *at moves on
+ * in both passes. */
+static void
+put(char *buf, size_t *at, const char *p, size_t n)
+{
+	if (buf != NULL)
+		memcpy(buf + *at, p, n);
+	*at += n;
+}
+
+/* The documents a joined one names, as one JSON array; under d->mu. */
+static void
+join_get(struct ctl_docs *d, const struct ctl_doc *join,
+    struct ctl_doc *out)
+{
+	char path[CTL_MSG_PATH_MAX], *buf = NULL;
+	const char *p, *end = join->body + join->len, *nl;
+	const struct ctl_doc *part;
+	size_t at = 0, parts = 0;
+
+	/* measured, then copied */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			buf = xmalloc(at + 1);
+		at = parts = 0;
+		put(buf, &at, "[", 1);
+		for (p = join->body; p < end; p = nl + 1) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			memcpy(path, p, (size_t)(nl - p));
+			path[nl - p] = '\0';
+			part = ctl_pathmap_get(&d->map, path);
+			if (part == NULL || part->join)
+				continue;
+			if (parts++ > 0)
+				put(buf, &at, ",\n", 2);
+			else
+				put(buf, &at, "\n", 1);
+			/* a part is a JSON document and its newline */
+			put(buf, &at, part->body, part->len > 0 &&
+			    part->body[part->len - 1] == '\n' ? part->len - 1 :
+			    part->len);
+		}
+		put(buf, &at, parts ? "\n]\n" : "]\n", parts ? 3 : 2);
+	}
+	buf[at] = '\0';
+	out->body = buf;
+	out->len = at;
+	out->join = false;
+}
+
 static int
 apply_config(struct ctl_docs *d, const struct frame *f, struct err *err)
 {
@@ -134,9 +200,11 @@ ctl_docs_apply(struct ctl_docs *d, const struct frame *f, struct err *err)
 	case CTL_MSG_CONFIG:
 		return apply_config(d, f, err);
 	case CTL_MSG_DOC:
+	case CTL_MSG_JOIN:
 		doc = xcalloc(1, sizeof(*doc));
-		if ((rc = parse_doc(f, path, doc, err)) < 0) {
-			free(doc);
+		if ((rc = parse_doc(f, path, doc, err)) < 0 ||
+		    (f->type == CTL_MSG_JOIN && (rc = parse_join(doc, err)) < 0)) {
+			doc_free(doc);
 			return rc;
 		}
 		pthread_mutex_lock(&d->mu);
@@ -168,8 +236,12 @@ ctl_docs_get(struct ctl_docs *d, const char *path, struct ctl_doc *out)
 	doc = ctl_pathmap_get(&d->map, path);
 	if (doc != NULL) {
 		*out = *doc;
-		out->body = xmalloc(doc->len + 1);
-		memcpy(out->body, doc->body, doc->len + 1);
+		if (doc->join)
+			join_get(d, doc, out);
+		else {
+			out->body = xmalloc(doc->len + 1);
+			memcpy(out->body, doc->body, doc->len + 1);
+		}
 	}
 	pthread_mutex_unlock(&d->mu);
 	return doc != NULL;

@@ -149,11 +149,13 @@ note_name(struct ctl_pathmap *names, const cJSON *obj)
 		*ctl_pathmap_slot(names, s->string) = (void *)1;
 }
 
-/* The stacks whose documents a render sends, a slice at a time. */
+/* The stacks whose documents a render sends, a slice at a time, and the
+ * list of them, sent last. */
 struct names {
 	struct ctl_pathmap set;
 	const char **v;		/* the set's keys */
 	size_t n;
+	struct batch list;
 };
 
 static void
@@ -163,6 +165,38 @@ name_add(const char *name, void *val, void *arg)
 
 	(void)val;
 	ns->v[ns->n++] = name;
+}
+
+/*
+ * /api/v1/stacks: every stack any engine reports, in the order the
+ * sources list them, each as /api/v1/stacks/NAME shows it.  The status
+ * process joins those documents (CTL_MSG_JOIN): at a thousand stacks the
+ * list is megabytes the daemon would render again at every change of
+ * any stack, and hold twice while printing it.
+ */
+static void
+stacks_list(const struct ctl_state *st, struct batch *b)
+{
+	struct ctl_pathmap seen = { 0 };
+	struct buf m;
+	const cJSON *s;
+	void **slot;
+
+	buf_init(&m, CTL_MSG_DOC_MAX);
+	buf_appendf(&m, "200 /api/v1/stacks\napplication/json\n");
+	for (size_t i = 0; i < st->nengines; i++)
+		cJSON_ArrayForEach(s, st->engines[i].stacks)
+			if (strlen(s->string) + 32 <= CTL_MSG_PATH_MAX &&
+			    *(slot = ctl_pathmap_slot(&seen, s->string)) ==
+			    NULL) {
+				*slot = &seen;
+				buf_appendf(&m, "/api/v1/stacks/%s\n",
+				    s->string);
+			}
+	ctl_pathmap_clear(&seen, NULL);
+	b->stacky = true;
+	add(b, CTL_MSG_JOIN, "/api/v1/stacks", xstrdup(m.data), m.len);
+	buf_free(&m);
 }
 
 static void
@@ -239,8 +273,7 @@ render(struct ctl_publisher *p, struct ctl_state *st, const char *user,
 	    ctl_metrics_text(st, p->metrics_stacks));
 	add_json(b, "/api/v1/status", ctl_status_json(st));
 	if (p->stacks_rendered) {
-		b->stacky = true;
-		add_json(b, "/api/v1/stacks", ctl_stacks_json(st, NULL));
+		stacks_list(st, &ns->list);
 		for (size_t i = 0; i < st->nengines; i++) {
 			note_name(&ns->set, st->engines[i].stacks);
 			note_name(&ns->set, st->engines[i].syncs);
@@ -349,6 +382,10 @@ ctl_publisher_send(struct ctl_publisher *p, struct ctl_state *st,
 		    ns.n - i : PUBLISH_SLICE, &b);
 		rc = send_batch(p, fd, &b, sent, err);
 	}
+	/* after its parts, which the status process joins as they are */
+	if (rc == 0)
+		rc = send_batch(p, fd, &ns.list, sent, err);
+	release(&ns.list);
 	free(ns.v);
 	ctl_pathmap_clear(&ns.set, NULL);
 	if (rc == 0)

@@ -34,6 +34,9 @@ enum ctl_status_msg {
 	CTL_MSG_DOC,		/* "CODE PATH\nTYPE\n" then the body */
 	CTL_MSG_DROP,		/* PATH: no longer served */
 	CTL_MSG_SERVE,		/* the first documents are in: serve */
+	/* "CODE PATH\nTYPE\n" then a path a line: served as the JSON array
+	 * of the documents at those paths (those there, in that order) */
+	CTL_MSG_JOIN,
 	CTL_MSG_HELLO = 16,	/* sandbox_report_json's text */
 	CTL_MSG_HOOK,		/* VERDICT (ctl_hook_verdict) SOURCE */
 	/* 'a' or 'r': a registry delivery accepted or refused; 'p'
@@ -70,6 +73,7 @@ struct ctl_doc {
 	char type[64];
 	char *body;
 	size_t len;
+	bool join;	/* body: the paths of the parts (CTL_MSG_JOIN) */
 };
 
 /* The documents and the configuration (docs.c); thread-safe. */

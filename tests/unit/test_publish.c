@@ -1,7 +1,8 @@
 /*
  * Unit tests: the daemon's side of the status documents (status/publish.c)
  * against the status process's store of them (status/docs.c), over a
- * socketpair: what is sent, what is not sent again, what is dropped.
+ * socketpair: what is sent, what is not sent again, what is dropped; and
+ * the documents the process joins into a list.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,12 +39,14 @@ reader_main(void *arg)
 		{ CTL_MSG_DOC, CTL_MSG_DOC_MAX },
 		{ CTL_MSG_DROP, CTL_MSG_PATH_MAX },
 		{ CTL_MSG_SERVE, 0 },
+		{ CTL_MSG_JOIN, CTL_MSG_DOC_MAX },
 	};
 	struct reader *r = arg;
 	struct frame f;
 	struct err err;
 
-	while (frame_recv(r->fd, rules, 4, &f, &err) == 0) {
+	while (frame_recv(r->fd, rules, sizeof(rules) / sizeof(*rules), &f,
+	    &err) == 0) {
 		if (f.type == CTL_MSG_SERVE) {
 			if (write(r->done[1], "", 1) != 1)
 				break;
@@ -54,6 +57,9 @@ reader_main(void *arg)
 		}
 		frame_release(&f);
 	}
+	/* a round still waited for fails instead of hanging */
+	close(r->done[1]);
+	r->done[1] = -1;
 	return NULL;
 }
 
@@ -95,6 +101,38 @@ stack_served(struct ctl_docs *d, int i)
 	return served(d, a) && served(d, b) && served(d, c);
 }
 
+/* /api/v1/stacks, joined by the status process: a JSON array of the
+ * stacks' documents, in the state's order, every (i % skip) != 0 one. */
+static void
+check_list(struct ctl_docs *d, int skip)
+{
+	struct ctl_doc doc;
+	const cJSON *it;
+	cJSON *list;
+	int i = 0;
+
+	assert_true(ctl_docs_get(d, "/api/v1/stacks", &doc));
+	assert_int_equal(doc.code, 200);
+	assert_string_equal(doc.type, "application/json");
+	assert_int_equal(strlen(doc.body), doc.len);
+	list = cJSON_Parse(doc.body);
+	assert_true(cJSON_IsArray(list));
+	cJSON_ArrayForEach(it, list) {
+		char name[16];
+
+		while (skip > 0 && i % skip == 0)
+			i++;
+		snprintf(name, sizeof(name), "s%d", i++);
+		assert_string_equal(cJSON_GetObjectItem(it, "name")->valuestring,
+		    name);
+		assert_string_equal(cJSON_GetObjectItem(it, "state")->valuestring,
+		    "synced");
+	}
+	assert_int_equal(i, NSTACKS);
+	cJSON_Delete(list);
+	free(doc.body);
+}
+
 /* Every stack's three documents arrive though they are rendered a slice
  * at a time; nothing is sent again when nothing changed; the documents
  * of stacks gone are dropped, and only theirs. */
@@ -128,7 +166,7 @@ test_publish_rounds(void **state)
 	assert_true(first >= 3 * NSTACKS);
 	for (int i = 0; i < NSTACKS; i++)
 		assert_true(stack_served(r.docs, i));
-	assert_true(served(r.docs, "/api/v1/stacks"));
+	check_list(r.docs, 0);
 
 	again = round_of(p, &st, sv[0], &r);
 	assert_true(again < first - 3 * NSTACKS);
@@ -146,16 +184,57 @@ test_publish_rounds(void **state)
 	assert_int_equal(r.drops, 3 * ((NSTACKS + 2) / 3));
 	for (int i = 0; i < NSTACKS; i++)
 		assert_true(stack_served(r.docs, i) == (i % 3 != 0));
+	check_list(r.docs, 3);
 
 	close(sv[0]);
 	pthread_join(t, NULL);
 	close(sv[1]);
 	close(r.done[0]);
-	close(r.done[1]);
 	ctl_docs_free(r.docs);
 	ctl_publisher_free(p);
 	cJSON_Delete(es.stacks);
 	pthread_mutex_destroy(&st.mu);
+}
+
+static int
+give(struct ctl_docs *d, uint32_t type, const char *text)
+{
+	struct frame f = { type, (uint32_t)strlen(text), (char *)text };
+	struct err err;
+
+	return ctl_docs_apply(d, &f, &err);
+}
+
+/* A joined document: the parts there, in order, itself and joins never;
+ * none at all is an empty list; a line that is no path is refused. */
+static void
+test_join(void **state)
+{
+	struct ctl_docs *d = ctl_docs_new();
+	struct ctl_doc doc;
+
+	(void)state;
+	assert_int_equal(give(d, CTL_MSG_DOC, "200 /a\napplication/json\n"
+	    "{\"n\": 1}\n"), 0);
+	assert_int_equal(give(d, CTL_MSG_DOC, "200 /b\napplication/json\n"
+	    "[2]"), 0);
+	assert_int_equal(give(d, CTL_MSG_JOIN, "200 /l\napplication/json\n"
+	    "/b\n/gone\n/l\n/a\n"), 0);
+	assert_true(ctl_docs_get(d, "/l", &doc));
+	assert_string_equal(doc.body, "[\n[2],\n{\"n\": 1}\n]\n");
+	assert_int_equal(doc.len, strlen(doc.body));
+	free(doc.body);
+	assert_int_equal(give(d, CTL_MSG_JOIN, "200 /e\napplication/json\n"),
+	    0);
+	assert_true(ctl_docs_get(d, "/e", &doc));
+	assert_string_equal(doc.body, "[]\n");
+	free(doc.body);
+	assert_int_equal(give(d, CTL_MSG_JOIN, "200 /x\napplication/json\n"
+	    "/a\nb\n"), ERR_PROTOCOL);
+	assert_int_equal(give(d, CTL_MSG_JOIN, "200 /x\napplication/json\n"
+	    "/a"), ERR_PROTOCOL);
+	assert_false(ctl_docs_get(d, "/x", &doc));
+	ctl_docs_free(d);
 }
 
 int
@@ -163,6 +242,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_rounds),
+		cmocka_unit_test(test_join),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
