@@ -72,10 +72,10 @@ struct engine_req {
 	void (*open_fn)(void *payload);
 	const atomic_int *stop;	/* streaming only: polled */
 	/* The reply is a JSON array: parse it element by element as it
-	 * arrives, its keys shared and each passed through trim_fn (may
-	 * be NULL: kept as it is), which returns what to keep of it (it,
-	 * or a replacement, having freed it); so the whole text and the
-	 * whole untrimmed tree are never held at once. */
+	 * arrives, each passed through trim_fn, which returns what to keep
+	 * of it (it, or a replacement, having freed it), or kept as it is
+	 * with its keys shared when trim_fn is NULL; so the whole text and
+	 * the whole untrimmed tree are never held at once. */
 	bool split;
 	engine_trim_fn trim_fn;
 	enum engine_kind trim_kind;	/* passed to trim_fn */

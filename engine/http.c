@@ -402,9 +402,12 @@ keep_item(cJSON *item, void *payload)
 {
 	struct kept *k = payload;
 
-	json_keys_share(item);
+	/* a trim keeps what it returns as it will (json_keep shares the
+	 * keys of what it packs); sharing first would do that twice */
 	if (k->trim_fn != NULL)
 		item = k->trim_fn(k->kind, item);
+	else
+		json_keys_share(item);
 	cJSON_AddItemToArray(k->array, item);
 	return 0;
 }
