@@ -151,10 +151,14 @@ test_json_same(void **state)
 		"{\"b\":[\"x\",{\"c\":null}],\"a\":1,\"d\":true}",
 		"{\"a\":1,\"b\":[\"x\",{\"c\":null}],\"d\":true,\"e\":1}",
 	};
-	cJSON *a = cJSON_Parse(base), *b = cJSON_Parse(base);
+	cJSON *a = cJSON_Parse(base), *b = cJSON_Parse(base), *ref;
 
 	(void)state;
 	assert_true(json_same(a, b));
+	ref = cJSON_CreateObjectReference(a->child);
+	assert_true(json_same(ref, a));
+	assert_true(json_same(b, ref));
+	cJSON_Delete(ref);
 	assert_true(json_same(NULL, NULL));
 	assert_false(json_same(a, NULL));
 	for (size_t i = 0; i < sizeof(other) / sizeof(*other); i++) {
