@@ -299,15 +299,44 @@ stack_json(const struct ctl_state *st, const char *name)
 	return o;
 }
 
+void
+ctl_stacks_each(const struct ctl_state *st,
+    void (*fn)(const char *name, void *arg), void *arg)
+{
+	struct ctl_pathmap seen = { 0 };
+	void **slot;
+	const cJSON *s;
+
+	for (size_t i = 0; i < st->nengines; i++)
+		cJSON_ArrayForEach(s, st->engines[i].stacks)
+			if (*(slot = ctl_pathmap_slot(&seen, s->string)) ==
+			    NULL) {
+				*slot = &seen;
+				fn(s->string, arg);
+			}
+	ctl_pathmap_clear(&seen, NULL);
+}
+
+struct stacks_arg {
+	const struct ctl_state *st;
+	cJSON *arr;
+};
+
+static void
+add_stack(const char *name, void *arg)
+{
+	struct stacks_arg *a = arg;
+
+	cJSON_AddItemToArray(a->arr, stack_json(a->st, name));
+}
+
 /* Every stack any engine reports (sorted as the source lists them), or
  * only the one named (NULL when no engine has it). */
 cJSON *
 ctl_stacks_json(const struct ctl_state *st, const char *only)
 {
-	cJSON *arr = cJSON_CreateArray();
-	struct ctl_pathmap seen = { 0 };
-	void **slot;
-	const cJSON *s;
+	struct stacks_arg a = { st, cJSON_CreateArray() };
+	cJSON *arr = a.arr;
 
 	if (only != NULL) {
 		for (size_t i = 0; i < st->nengines; i++)
@@ -319,15 +348,7 @@ ctl_stacks_json(const struct ctl_state *st, const char *only)
 		cJSON_Delete(arr);
 		return NULL;
 	}
-	for (size_t i = 0; i < st->nengines; i++)
-		cJSON_ArrayForEach(s, st->engines[i].stacks)
-			if (*(slot = ctl_pathmap_slot(&seen, s->string)) ==
-			    NULL) {
-				*slot = arr;
-				cJSON_AddItemToArray(arr, stack_json(st,
-				    s->string));
-			}
-	ctl_pathmap_clear(&seen, NULL);
+	ctl_stacks_each(st, add_stack, &a);
 	return arr;
 }
 

@@ -167,6 +167,20 @@ name_add(const char *name, void *val, void *arg)
 	ns->v[ns->n++] = name;
 }
 
+/* Room for a stack's longest path ("/api/v1/stacks/NAME/history"). */
+static bool
+path_fits(const char *name)
+{
+	return strlen(name) + 32 <= CTL_MSG_PATH_MAX;
+}
+
+static void
+list_line(const char *name, void *arg)
+{
+	if (path_fits(name))
+		buf_appendf(arg, "/api/v1/stacks/%s\n", name);
+}
+
 /*
  * /api/v1/stacks: every stack any engine reports, in the order the
  * sources list them, each as /api/v1/stacks/NAME shows it.  The status
@@ -177,26 +191,15 @@ name_add(const char *name, void *val, void *arg)
 static void
 stacks_list(const struct ctl_state *st, struct batch *b)
 {
-	struct ctl_pathmap seen = { 0 };
 	struct buf m;
-	const cJSON *s;
-	void **slot;
+	size_t len;
 
 	buf_init(&m, CTL_MSG_DOC_MAX);
 	buf_appendf(&m, "200 /api/v1/stacks\napplication/json\n");
-	for (size_t i = 0; i < st->nengines; i++)
-		cJSON_ArrayForEach(s, st->engines[i].stacks)
-			if (strlen(s->string) + 32 <= CTL_MSG_PATH_MAX &&
-			    *(slot = ctl_pathmap_slot(&seen, s->string)) ==
-			    NULL) {
-				*slot = &seen;
-				buf_appendf(&m, "/api/v1/stacks/%s\n",
-				    s->string);
-			}
-	ctl_pathmap_clear(&seen, NULL);
+	ctl_stacks_each(st, list_line, &m);
 	b->stacky = true;
-	add(b, CTL_MSG_JOIN, "/api/v1/stacks", xstrdup(m.data), m.len);
-	buf_free(&m);
+	len = m.len;
+	add(b, CTL_MSG_JOIN, "/api/v1/stacks", buf_steal(&m), len);
 }
 
 static void
@@ -204,7 +207,7 @@ stack_docs(const struct ctl_state *st, const char *name, struct batch *b)
 {
 	char path[CTL_MSG_PATH_MAX];
 
-	if (strlen(name) + 32 > sizeof(path))
+	if (!path_fits(name))
 		return;
 	snprintf(path, sizeof(path), "/api/v1/stacks/%s", name);
 	add_json(b, path, ctl_stacks_json(st, name));

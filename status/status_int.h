@@ -67,6 +67,12 @@ void ctl_pathmap_each(const struct ctl_pathmap *m,
 /* Empty m, passing each value to release (NULL: none). */
 void ctl_pathmap_clear(struct ctl_pathmap *m, void (*release)(void *val));
 
+/* fn on every stack any engine of st reports, once each, in the order
+ * the sources list them (documents.c; the caller holds st->mu). */
+struct ctl_state;
+void ctl_stacks_each(const struct ctl_state *st,
+    void (*fn)(const char *name, void *arg), void *arg);
+
 /* One document as the process serves it. */
 struct ctl_doc {
 	unsigned code;
